@@ -1,0 +1,40 @@
+import { LinearWebhookClient } from "@linear/sdk/webhooks";
+import { getSecret } from "../shared/secrets";
+import { linearTriggerLabel } from "../shared/settings";
+import { detectLinearTrigger } from "../shared/trackers/linear";
+import { header, type StartRun, stepFunctionsStarter } from "../shared/webhook";
+import { createWebhookHandler } from "../shared/webhook-handler";
+
+/**
+ * The Linear webhook: verifies `Linear-Signature` and the 60 s `webhookTimestamp` window with the SDK's
+ * LinearWebhookClient, then starts one run per "trigger label added" change.
+ */
+export function createLinearWebhookHandler(startRun: StartRun, env: NodeJS.ProcessEnv = process.env) {
+  return createWebhookHandler(
+    {
+      tracker: "linear",
+      deliveryHeader: "linear-delivery",
+      async verify(body, event) {
+        const signature = header(event, "linear-signature");
+        if (!signature) return "missing Linear-Signature header";
+        const client = new LinearWebhookClient(await getSecret("LINEAR_WEBHOOK_SECRET", env));
+        try {
+          client.verify(body, signature);
+          return null;
+        } catch (error) {
+          // verify checks the HMAC first, then parses the body for its timestamp: a signed body that is
+          // not JSON is the sender's bad request, not a forgery.
+          if (error instanceof SyntaxError) return null;
+          return error instanceof Error && /timestamp/i.test(error.message)
+            ? "webhookTimestamp missing or more than 60 s away"
+            : "signature does not match";
+        }
+      },
+      detect: (payload) => detectLinearTrigger(payload, linearTriggerLabel(env)),
+    },
+    startRun,
+  );
+}
+
+/** The Lambda entry point. */
+export const handler = createLinearWebhookHandler(stepFunctionsStarter());

@@ -1,0 +1,359 @@
+import { randomUUID } from "node:crypto";
+import { markdownToAdf as marklassian } from "marklassian";
+
+/** A mark on an ADF text node (strong, em, code, link...). */
+export interface AdfMark {
+  type: string;
+  attrs?: Record<string, unknown>;
+}
+
+/** One node of an Atlassian Document Format tree. */
+export interface AdfNode {
+  type: string;
+  attrs?: Record<string, unknown>;
+  content?: AdfNode[];
+  marks?: AdfMark[];
+  text?: string;
+}
+
+/** The root of an ADF document, what Jira's v3 API takes as a comment body. */
+export interface AdfDocument {
+  type: "doc";
+  version: 1;
+  content: AdfNode[];
+}
+
+/** Jira's comment limit; we measure the JSON of the ADF body, which is never shorter than what Jira counts. */
+export const JIRA_COMMENT_MAX_CHARS = 32_767;
+
+/** Room left in every comment for the run marker the Jira client appends. */
+const MARKER_RESERVE_CHARS = 200;
+
+const CUT_NOTICE = "The reply was cut to fit Jira's comment limit; read it in full in QA.tech.";
+
+/** Renders an ADF document (or any node) as readable markdown-ish text; never throws on odd input. */
+export function adfToText(doc: unknown): string {
+  return render(doc, 0)
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+}
+
+/** Converts markdown to a schema-valid ADF document. */
+export function markdownToAdf(markdown: string): AdfDocument {
+  const converted = marklassian(neutraliseAdfTags(markdown));
+  return { type: "doc", version: 1, content: cleanBlocks("doc", converted.content) };
+}
+
+/** Builds a Jira comment: the reply, then a paragraph linking to the conversation; cut to fit Jira's limit. */
+export function buildJiraComment(
+  replyMarkdown: string,
+  link: { url: string; label: string },
+  options: { heading?: string } = {},
+): AdfDocument {
+  const budget = JIRA_COMMENT_MAX_CHARS - MARKER_RESERVE_CHARS;
+  const compose = (markdown: string, cut: boolean): AdfDocument => {
+    const content: AdfNode[] = [];
+    if (options.heading)
+      content.push({ type: "heading", attrs: { level: 3 }, content: [text(options.heading)] });
+    content.push(...markdownToAdf(markdown).content);
+    if (cut) content.push({ type: "paragraph", content: [text(CUT_NOTICE)] });
+    const label = link.label || link.url;
+    content.push({
+      type: "paragraph",
+      content: [text(label, [{ type: "link", attrs: { href: link.url } }])],
+    });
+    return { type: "doc", version: 1, content };
+  };
+  const fits = (markdown: string) => JSON.stringify(compose(markdown, true)).length <= budget;
+
+  const whole = compose(replyMarkdown, false);
+  if (JSON.stringify(whole).length <= budget) return whole;
+
+  const lines = replyMarkdown.split("\n");
+  const keptLines = longestFitting(lines.length, (n) => fits(lines.slice(0, n).join("\n")));
+  if (keptLines > 0) return compose(lines.slice(0, keptLines).join("\n").trimEnd(), true);
+  // A single line longer than the budget: cut inside it rather than dropping the whole reply.
+  const first = lines[0] ?? "";
+  const keptChars = longestFitting(first.length, (n) => fits(withoutLoneSurrogate(first.slice(0, n))));
+  return compose(withoutLoneSurrogate(first.slice(0, keptChars)).trimEnd(), true);
+}
+
+/** Largest n in [0, max] with fits(n), assuming fits is (roughly) monotone; 0 is never tested. */
+function longestFitting(max: number, fits: (n: number) => boolean): number {
+  let lo = 0;
+  let hi = max;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+function withoutLoneSurrogate(s: string): string {
+  return /[\uD800-\uDBFF]$/.test(s) ? s.slice(0, -1) : s;
+}
+
+function text(value: string, marks?: AdfMark[]): AdfNode {
+  return marks ? { type: "text", text: value, marks } : { type: "text", text: value };
+}
+
+/**
+ * marklassian passes `<adf>…</adf>` blocks through verbatim (and throws on bad JSON in them); the reply is
+ * not ours to trust, so outside fenced code such tags are backslash-escaped and show as text.
+ */
+function neutraliseAdfTags(markdown: string): string {
+  let inFence = false;
+  return markdown
+    .split("\n")
+    .map((line) => {
+      if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
+      return inFence ? line : line.replace(/<(\/?adf)(?=[\s>/]|$)/gi, "\\<$1");
+    })
+    .join("\n");
+}
+
+// marklassian can emit structures the schema rejects (headings in list items, empty text, empty list
+// items, block nodes inside task items...). What each container accepts, read from the published schema.
+const LIST_BLOCKS = ["paragraph", "bulletList", "orderedList", "taskList", "codeBlock", "mediaSingle"];
+const CELL_BLOCKS = [...LIST_BLOCKS, "heading", "blockquote", "rule"];
+const BLOCKS_IN: Record<string, Set<string>> = {
+  doc: new Set([...CELL_BLOCKS, "table"]),
+  listItem: new Set(LIST_BLOCKS),
+  blockquote: new Set(["paragraph", "bulletList", "orderedList", "codeBlock", "mediaSingle"]),
+  tableCell: new Set(CELL_BLOCKS),
+  tableHeader: new Set(CELL_BLOCKS),
+};
+
+const INLINE_TYPES = new Set(["text", "hardBreak", "mention", "emoji", "inlineCard", "date", "status"]);
+const NEEDS_CONTENT = new Set(["listItem", "tableCell", "tableHeader"]);
+
+function cleanBlocks(container: string, nodes: AdfNode[] | undefined): AdfNode[] {
+  const allowed = BLOCKS_IN[container];
+  const out: AdfNode[] = [];
+  for (const node of (nodes ?? []).flatMap(cleanNode)) {
+    if (allowed.has(node.type)) out.push(node);
+    else if (INLINE_TYPES.has(node.type)) {
+      const last = out.at(-1);
+      if (last?.type === "paragraph" && last.content) last.content.push(node);
+      else out.push({ type: "paragraph", content: [node] });
+    } else if (node.type === "heading") out.push({ type: "paragraph", content: node.content ?? [] });
+    else out.push(...asParagraphs(node));
+  }
+  if (out.length === 0 && NEEDS_CONTENT.has(container)) out.push({ type: "paragraph", content: [] });
+  return out;
+}
+
+function cleanInline(nodes: AdfNode[] | undefined): AdfNode[] {
+  const out: AdfNode[] = [];
+  for (const node of (nodes ?? []).flatMap(cleanNode)) {
+    if (INLINE_TYPES.has(node.type)) out.push(node);
+    else {
+      const lines = asInline(node);
+      if (lines.length && out.length) out.push({ type: "hardBreak" });
+      out.push(...lines);
+    }
+  }
+  return out;
+}
+
+function cleanNode(node: AdfNode): AdfNode[] {
+  switch (node.type) {
+    case "text": {
+      if (!node.text) return [];
+      const marks = cleanMarks(node.marks);
+      return [marks ? { type: "text", text: node.text, marks } : { type: "text", text: node.text }];
+    }
+    case "codeBlock": {
+      const code = (node.content ?? []).map((child) => child.text ?? "").join("");
+      return [{ ...node, content: code ? [text(code)] : [] }];
+    }
+    case "paragraph":
+    case "heading":
+    case "taskItem":
+      return [{ ...node, content: cleanInline(node.content) }];
+    case "bulletList":
+    case "orderedList":
+      return nonEmpty(node, wrapEach(node.content, "listItem"));
+    case "taskList":
+      return nonEmpty(
+        node,
+        (node.content ?? [])
+          .flatMap(cleanNode)
+          .map((child) =>
+            child.type === "taskItem" || child.type === "taskList"
+              ? child
+              : {
+                  type: "taskItem",
+                  attrs: { localId: randomUUID(), state: "TODO" },
+                  content: asInline(child),
+                },
+          ),
+      );
+    case "table":
+      return nonEmpty(node, (node.content ?? []).flatMap(cleanNode));
+    case "tableRow":
+      return nonEmpty(node, (node.content ?? []).flatMap(cleanNode));
+    case "doc":
+    case "listItem":
+    case "blockquote":
+    case "tableCell":
+    case "tableHeader": {
+      const content = cleanBlocks(node.type, node.content);
+      return content.length ? [{ ...node, content }] : [];
+    }
+    default:
+      return [node];
+  }
+}
+
+function wrapEach(nodes: AdfNode[] | undefined, type: string): AdfNode[] {
+  return (nodes ?? [])
+    .map((child) => (child.type === type ? child : { type, content: [child] }))
+    .flatMap(cleanNode);
+}
+
+function nonEmpty(node: AdfNode, content: AdfNode[]): AdfNode[] {
+  return content.length ? [{ ...node, content }] : [];
+}
+
+function cleanMarks(marks: AdfMark[] | undefined): AdfMark[] | undefined {
+  const unique = new Map<string, AdfMark>();
+  for (const mark of marks ?? []) {
+    if (mark.type === "link" && typeof mark.attrs?.href !== "string") continue;
+    unique.set(mark.type, mark);
+  }
+  let kept = [...unique.values()];
+  // Inline code may only carry a link next to it.
+  if (unique.has("code")) kept = kept.filter((mark) => mark.type === "code" || mark.type === "link");
+  return kept.length ? kept : undefined;
+}
+
+/** A block that may not stand where it is, as inline text lines. */
+function asInline(node: AdfNode): AdfNode[] {
+  const lines = adfToText(node)
+    .split("\n")
+    .filter((line) => line.trim() !== "");
+  return lines.flatMap((line, i) => (i === 0 ? [text(line)] : [{ type: "hardBreak" }, text(line)]));
+}
+
+function asParagraphs(node: AdfNode): AdfNode[] {
+  const content = asInline(node);
+  return content.length ? [{ type: "paragraph", content }] : [];
+}
+
+const MAX_DEPTH = 100;
+
+function render(value: unknown, depth: number): string {
+  if (depth > MAX_DEPTH || typeof value !== "object" || value === null) return "";
+  const node = value as {
+    type?: unknown;
+    text?: unknown;
+    attrs?: unknown;
+    content?: unknown;
+    marks?: unknown;
+  };
+  const attrs = (typeof node.attrs === "object" && node.attrs !== null ? node.attrs : {}) as Record<
+    string,
+    unknown
+  >;
+  const children = Array.isArray(node.content) ? node.content : [];
+  const inner = (separator?: string) => renderChildren(children, depth + 1, separator);
+  switch (node.type) {
+    case "text":
+      return renderText(node.text, node.marks);
+    case "hardBreak":
+      return "\n";
+    case "mention": {
+      const name = str(attrs.text) || str(attrs.id);
+      return name.startsWith("@") ? name : `@${name}`;
+    }
+    case "emoji":
+      return str(attrs.text) || str(attrs.shortName);
+    case "inlineCard":
+    case "blockCard":
+    case "embedCard":
+      return str(attrs.url);
+    case "status":
+      return `[${str(attrs.text)}]`;
+    case "date": {
+      const at = new Date(Number(attrs.timestamp));
+      return Number.isNaN(at.getTime()) ? "" : at.toISOString().slice(0, 10);
+    }
+    case "heading":
+      return `${"#".repeat(Math.min(6, Math.max(1, Number(attrs.level) || 1)))} ${inner()}`;
+    case "bulletList":
+      return renderItems(children, depth, () => "- ");
+    case "orderedList": {
+      const start = Number.isInteger(attrs.order) ? Number(attrs.order) : 1;
+      return renderItems(children, depth, (i) => `${start + i}. `);
+    }
+    case "taskList":
+      return renderItems(children, depth, (_, item) => (item.attrs?.state === "DONE" ? "- [x] " : "- [ ] "));
+    case "listItem":
+      return inner("\n");
+    case "codeBlock":
+      return `\`\`\`${str(attrs.language)}\n${inner()}\n\`\`\``;
+    case "blockquote":
+      return inner()
+        .split("\n")
+        .map((line) => (line ? `> ${line}` : ">"))
+        .join("\n");
+    case "rule":
+      return "---";
+    case "table":
+      return inner("\n");
+    case "tableRow":
+      return children.map((cell) => render(cell, depth + 1).replace(/\s*\n\s*/g, " ")).join(" | ");
+    case "media":
+    case "mediaInline":
+      return str(attrs.alt) ? `[attachment: ${str(attrs.alt)}]` : "[attachment]";
+    default:
+      return inner();
+  }
+}
+
+function renderChildren(children: unknown[], depth: number, separator?: string): string {
+  let out = "";
+  let previousInline = true;
+  for (const child of children) {
+    const inline = INLINE_TYPES.has(String((child as { type?: unknown } | null)?.type));
+    const piece = render(child, depth);
+    if (piece === "") continue;
+    if (out !== "") out += separator ?? (inline && previousInline ? "" : "\n\n");
+    out += piece;
+    previousInline = inline;
+  }
+  return out;
+}
+
+function renderItems(
+  items: unknown[],
+  depth: number,
+  marker: (index: number, item: { attrs?: Record<string, unknown> }) => string,
+): string {
+  return items
+    .map((item, i) => {
+      const prefix = marker(i, (item ?? {}) as { attrs?: Record<string, unknown> });
+      const pad = " ".repeat(prefix.length);
+      return render(item, depth + 1)
+        .split("\n")
+        .map((line, n) => (n === 0 ? prefix : line ? pad : "") + line)
+        .join("\n");
+    })
+    .join("\n");
+}
+
+function renderText(value: unknown, marks: unknown): string {
+  const plain = str(value);
+  if (!Array.isArray(marks)) return plain;
+  const list = marks as Array<{ type?: unknown; attrs?: { href?: unknown } } | null>;
+  const types = list.map((mark) => mark?.type);
+  const href = list.find((mark) => mark?.type === "link")?.attrs?.href;
+  const shown = types.includes("code") ? `\`${plain}\`` : plain;
+  return typeof href === "string" && href !== plain ? `[${shown}](${href})` : shown;
+}
+
+function str(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}

@@ -1,0 +1,56 @@
+import type { CaughtError, WorkflowState } from "./workflow-state";
+
+/** What a run says on the ticket, before a tracker renders it (markdown for Linear, ADF for Jira). */
+export interface TicketComment {
+  /** "reply" for the assistant's answer, "failure" when the run could not get one. Part of the idempotency key. */
+  kind: "reply" | "failure";
+  markdown: string;
+  /** The conversation in QA.tech, when one was opened. */
+  link?: { url: string; label: string };
+}
+
+const LINK_LABEL = "Open the conversation in QA.tech";
+
+/** Reads the message out of a caught error: Lambda wraps it in a JSON `Cause`, the local runner does not. */
+export function causeMessage(error: CaughtError): string {
+  const cause = error.Cause ?? "";
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === "string") return parsed.errorMessage;
+  } catch {
+    // plain text cause
+  }
+  return cause || error.Error;
+}
+
+function describeFailure(state: WorkflowState): string {
+  const error = state.error ?? { Error: "Unknown" };
+  if (error.Error === "ReplyDeadline") {
+    const minutes = Math.round((state.poll?.elapsedSeconds ?? 0) / 60);
+    return (
+      `QA.tech has not finished its reply after ${minutes} minute${minutes === 1 ? "" : "s"}, so qa-ticket stopped ` +
+      "waiting. The conversation may still finish in QA.tech."
+    );
+  }
+  const detail = causeMessage(error);
+  if (error.Error === "PermanentError") return `QA.tech could not take this ticket: ${detail}`;
+  if (error.Error === "ConfigError") return `qa-ticket is not configured correctly: ${detail}`;
+  if (error.Error === "TransientError") return `QA.tech kept failing, even after retries: ${detail}`;
+  return `qa-ticket hit an unexpected error (${error.Error}): ${detail}`;
+}
+
+/** Composes the comment that ends a run: the reply when there is one, otherwise what went wrong. */
+export function composeComment(state: WorkflowState): TicketComment {
+  const link = state.conversation ? { url: state.conversation.url, label: LINK_LABEL } : undefined;
+  const reply = state.reply;
+  if (!state.error && reply) {
+    if (reply.status === "COMPLETED") {
+      return { kind: "reply", link, markdown: reply.text || "QA.tech finished without a written reply." };
+    }
+    const verb = reply.status === "FAILED" ? "failed" : "was cancelled";
+    const said = reply.text ? `\n\nIts last words:\n\n${reply.text}` : "";
+    return { kind: "reply", link, markdown: `QA.tech's reply ${verb} before it was complete.${said}` };
+  }
+  const next = link ? "" : "\n\nNo conversation was opened. Remove and re-add the label to try again.";
+  return { kind: "failure", link, markdown: `${describeFailure(state)}${next}` };
+}

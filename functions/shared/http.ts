@@ -1,0 +1,88 @@
+import { PermanentError, TransientError } from "./errors";
+
+/** Statuses that are worth another try; everything else 4xx is permanent. */
+const TRANSIENT_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+export interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** JSON-serialised when given. */
+  json?: unknown;
+  /** Client timeout in ms, well under the Lambda timeout so a hung peer becomes a retry, not a dead Lambda. */
+  timeoutMs?: number;
+  /** Names the peer in error messages ("QA.tech", "Jira"). */
+  peer: string;
+}
+
+export interface JsonResponse<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** Parses Retry-After (seconds or an HTTP date) into whole seconds, or undefined. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+function peerMessage(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown; errorMessages?: unknown };
+    if (typeof parsed.message === "string") return parsed.message;
+    if (Array.isArray(parsed.errorMessages)) return parsed.errorMessages.join("; ");
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.slice(0, 300);
+}
+
+/**
+ * Sends one HTTP request and returns the parsed JSON body of a 2xx answer. Throws TransientError for
+ * network failures, timeouts, 408/425/429/5xx and unparseable 2xx bodies, PermanentError for other 4xx.
+ */
+export async function requestJson<T>(url: string, options: RequestOptions): Promise<JsonResponse<T>> {
+  const { peer, timeoutMs = 10_000 } = options;
+  const headers: Record<string, string> = { accept: "application/json", ...options.headers };
+  let body: string | undefined;
+  if (options.json !== undefined) {
+    headers["content-type"] = "application/json";
+    body = JSON.stringify(options.json);
+  }
+  const method = options.method ?? (body ? "POST" : "GET");
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    text = await response.text();
+  } catch (cause) {
+    const timedOut = cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError");
+    const what = timedOut ? `did not answer within ${timeoutMs} ms` : "could not be reached";
+    throw new TransientError(`${peer} ${what} (${method} ${new URL(url).pathname})`, { cause });
+  }
+  const where = `${method} ${new URL(url).pathname}`;
+  if (response.status >= 200 && response.status < 300) {
+    if (text === "") return { status: response.status, headers: response.headers, body: undefined as T };
+    try {
+      return { status: response.status, headers: response.headers, body: JSON.parse(text) as T };
+    } catch (cause) {
+      throw new TransientError(
+        `${peer} answered ${response.status} with a body that is not JSON (${where})`,
+        {
+          cause,
+        },
+      );
+    }
+  }
+  const detail = `${peer} answered ${response.status} to ${where}: ${peerMessage(text)}`;
+  if (TRANSIENT_STATUSES.has(response.status) || response.status >= 500) {
+    throw new TransientError(detail, {
+      retryAfterSeconds: parseRetryAfter(response.headers.get("retry-after")),
+    });
+  }
+  throw new PermanentError(detail, { status: response.status });
+}

@@ -1,0 +1,12 @@
+import { QaTechClient } from "./qatech";
+import { getSecret } from "./secrets";
+import { qatechSettings } from "./settings";
+
+/** A QA.tech client from the settings and the QATECH_API_KEY secret; client timeout well under the Lambda's. */
+export async function qatechClientFromEnv(): Promise<QaTechClient> {
+  return new QaTechClient({
+    ...qatechSettings(),
+    apiKey: await getSecret("QATECH_API_KEY"),
+    timeoutMs: 10_000,
+  });
+}

@@ -1,0 +1,124 @@
+import { createHash } from "node:crypto";
+import { PermanentError } from "./errors";
+import { requestJson } from "./http";
+
+/** One message of a QA.tech conversation (newest first in a conversation). */
+export interface ChatMessage {
+  id: string;
+  role: "user" | "assistant";
+  createdAt: string;
+  text: string;
+  status: "INITIATED" | "PARTIAL" | "COMPLETED" | "FAILED" | "CANCELLED";
+  isStreaming: boolean;
+}
+
+/** A QA.tech conversation as the Chat API returns it. */
+export interface Conversation {
+  shortId: string;
+  url: string;
+  messages: ChatMessage[];
+}
+
+/** An application override as QA.tech takes it (`applicationShortId` plus one kind of environment). */
+export interface ApplicationOverride {
+  applicationShortId: string;
+  devicePresetShortId?: string;
+  environment: { url: string; name?: string } | { shortId: string } | { applicationBuildShortId: string };
+}
+
+export interface QaTechClientOptions {
+  apiUrl: string;
+  apiKey: string;
+  projectShortId?: string;
+  applicationOverrides?: ApplicationOverride[];
+  timeoutMs?: number;
+}
+
+/** What we remember of a conversation we started: enough to find our message and link to it. */
+export interface ConversationRef {
+  id: string;
+  url: string;
+  /** Short digest of the message we sent, to find it among the conversation's messages. */
+  sentDigest: string;
+}
+
+/** Digest of a message text, the way ConversationRef.sentDigest stores it. */
+export function messageDigest(text: string): string {
+  return createHash("sha256").update(text.trim()).digest("hex").slice(0, 16);
+}
+
+const CONVERSATION_ID = /^chat(-.+_.+|_.+)$/;
+
+function checkConversation(body: unknown, what: string): Conversation {
+  const c = body as Partial<Conversation> | undefined;
+  if (!c || typeof c.shortId !== "string" || !CONVERSATION_ID.test(c.shortId) || typeof c.url !== "string") {
+    // A 2xx without a conversation is not something a retry fixes reliably; say what arrived.
+    throw new PermanentError(`QA.tech answered ${what} without a conversation id and url`);
+  }
+  return { shortId: c.shortId, url: c.url, messages: Array.isArray(c.messages) ? c.messages : [] };
+}
+
+/** A small client for the QA.tech Chat API (asynchronous: sends answer 202, replies are polled). */
+export class QaTechClient {
+  private readonly base: string;
+
+  constructor(private readonly options: QaTechClientOptions) {
+    this.base = options.apiUrl.replace(/\/+$/, "");
+  }
+
+  private request<T>(path: string, json?: unknown) {
+    return requestJson<T>(`${this.base}${path}`, {
+      peer: "QA.tech",
+      json,
+      timeoutMs: this.options.timeoutMs,
+      headers: { authorization: `Bearer ${this.options.apiKey}` },
+    });
+  }
+
+  /** Opens a conversation with a first message (POST /v1/chat). */
+  async startConversation(message: string): Promise<ConversationRef> {
+    const body: Record<string, unknown> = { message };
+    if (this.options.projectShortId) body.projectShortId = this.options.projectShortId;
+    if (this.options.applicationOverrides?.length)
+      body.applicationOverrides = this.options.applicationOverrides;
+    const res = await this.request<unknown>("/v1/chat", body);
+    const conversation = checkConversation(res.body, "POST /v1/chat");
+    return { id: conversation.shortId, url: conversation.url, sentDigest: messageDigest(message) };
+  }
+
+  /** Reads a conversation with its newest messages (GET /v1/chat/{id}). */
+  async getConversation(id: string, limit = 20): Promise<Conversation> {
+    const res = await this.request<unknown>(`/v1/chat/${encodeURIComponent(id)}?limit=${limit}`);
+    return checkConversation(res.body, `GET /v1/chat/${id}`);
+  }
+}
+
+const FINAL_STATUSES = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
+
+/** The assistant's answer to our message, once it is final. */
+export interface Reply {
+  status: "COMPLETED" | "FAILED" | "CANCELLED";
+  /** Markdown; every assistant message after ours, oldest first. */
+  text: string;
+}
+
+/**
+ * Finds the reply to the message with `sentDigest`: the assistant messages created after it. Pending
+ * (null) until the newest of them is final and no longer streaming. `messages` are newest first.
+ */
+export function findReply(messages: ChatMessage[], sentDigest: string): Reply | null {
+  let ours = messages.findIndex((m) => m.role === "user" && messageDigest(m.text ?? "") === sentDigest);
+  // QA.tech may store our text slightly altered; in a conversation we opened, the newest user message is ours.
+  if (ours === -1) ours = messages.findIndex((m) => m.role === "user");
+  // No user message in the window at all: nothing visible yet, or all of it pushed out by the assistant's.
+  const newer = ours === -1 ? messages : messages.slice(0, ours);
+  const answers = newer.filter((m) => m.role === "assistant");
+  const newest = answers[0];
+  if (!newest || !FINAL_STATUSES.has(newest.status) || newest.isStreaming) return null;
+  const text = answers
+    .map((m) => (m.text ?? "").trim())
+    .filter(Boolean)
+    .reverse()
+    .join("\n\n");
+  return { status: newest.status as Reply["status"], text };
+}

@@ -1,0 +1,108 @@
+import { ConfigError } from "./errors";
+import { DEFAULT_POLL_SCHEDULE, type PollSchedule } from "./poll-schedule";
+import type { ApplicationOverride } from "./qatech";
+
+/**
+ * The non-secret settings of the functions, read from environment variables. The stack sets them from
+ * the organisation's config file; the local runner takes them from its own environment (or `.env`).
+ * Every error names the variable to fix.
+ */
+type Env = NodeJS.ProcessEnv;
+
+/** Reads a required variable. */
+export function requireEnv(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(`${name} is not set`);
+  return value;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  return env[name]?.trim() || undefined;
+}
+
+function number(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** Reads an http(s) URL, without a trailing slash. */
+export function url(env: Env, name: string, fallback?: string): string {
+  const raw = optional(env, name) ?? fallback;
+  if (raw === undefined) throw new ConfigError(`${name} is not set`);
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL, got "${raw}"`);
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, "");
+}
+
+export interface QaTechSettings {
+  apiUrl: string;
+  projectShortId?: string;
+  applicationOverrides?: ApplicationOverride[];
+  instruction?: string;
+}
+
+/** QA.tech settings: QATECH_API_URL, QATECH_PROJECT_SHORT_ID, QATECH_APPLICATION_OVERRIDES, QATECH_INSTRUCTION. */
+export function qatechSettings(env: Env = process.env): QaTechSettings {
+  const projectShortId = optional(env, "QATECH_PROJECT_SHORT_ID");
+  if (projectShortId && !/^proj(-.+_.+|_.+)$/.test(projectShortId)) {
+    throw new ConfigError(`QATECH_PROJECT_SHORT_ID must look like proj_..., got "${projectShortId}"`);
+  }
+  let applicationOverrides: ApplicationOverride[] | undefined;
+  const overrides = optional(env, "QATECH_APPLICATION_OVERRIDES");
+  if (overrides) {
+    try {
+      applicationOverrides = JSON.parse(overrides);
+    } catch {
+      throw new ConfigError("QATECH_APPLICATION_OVERRIDES must be a JSON array of application overrides");
+    }
+    if (!Array.isArray(applicationOverrides)) {
+      throw new ConfigError("QATECH_APPLICATION_OVERRIDES must be a JSON array of application overrides");
+    }
+  }
+  return {
+    apiUrl: url(env, "QATECH_API_URL", "https://api.qa.tech"),
+    projectShortId,
+    applicationOverrides,
+    instruction: optional(env, "QATECH_INSTRUCTION"),
+  };
+}
+
+/** The poll schedule: REPLY_TIMEOUT_SECONDS, POLL_MIN_WAIT_SECONDS, POLL_FRACTION, POLL_MAX_WAIT_SECONDS. */
+export function pollScheduleSettings(env: Env = process.env): PollSchedule {
+  const d = DEFAULT_POLL_SCHEDULE;
+  const minWaitSeconds = Math.round(number(env, "POLL_MIN_WAIT_SECONDS", d.minWaitSeconds, 1, 300));
+  const maxWaitSeconds = Math.round(number(env, "POLL_MAX_WAIT_SECONDS", d.maxWaitSeconds, 1, 3600));
+  if (maxWaitSeconds < minWaitSeconds) {
+    throw new ConfigError("POLL_MAX_WAIT_SECONDS must not be less than POLL_MIN_WAIT_SECONDS");
+  }
+  return {
+    minWaitSeconds,
+    maxWaitSeconds,
+    fraction: number(env, "POLL_FRACTION", d.fraction, 0, 1),
+    replyTimeoutSeconds: Math.round(
+      number(env, "REPLY_TIMEOUT_SECONDS", d.replyTimeoutSeconds, 10, 7 * 24 * 3600),
+    ),
+  };
+}
+
+/** The Linear trigger label: TRIGGER_LABEL_LINEAR, default "needs test". */
+export function linearTriggerLabel(env: Env = process.env): string {
+  return optional(env, "TRIGGER_LABEL_LINEAR") ?? "needs test";
+}
+
+/** The Linear API URL: LINEAR_API_URL, default https://api.linear.app/graphql. */
+export function linearApiUrl(env: Env = process.env): string {
+  return url(env, "LINEAR_API_URL", "https://api.linear.app/graphql");
+}

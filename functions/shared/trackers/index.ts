@@ -1,0 +1,20 @@
+import type { TicketComment } from "../comment";
+import type { Ticket, TrackerName } from "../ticket";
+
+/** Posts a run's comment on its ticket, at most once per run and kind. */
+export type PostComment = (
+  ticket: Ticket,
+  comment: TicketComment,
+  runId: string,
+) => Promise<{ id: string; duplicate: boolean }>;
+
+/**
+ * The comment side of each tracker, loaded on first use so a run on one tracker never loads the
+ * other's SDK. The workflow picks the adapter here and nowhere else.
+ */
+export const commenters: Record<TrackerName, () => Promise<PostComment>> = {
+  linear: async () => (await import("./linear-post")).postToLinear,
+  jira: async () => {
+    throw new Error("Jira comments are not available in this build");
+  },
+};

@@ -1,0 +1,98 @@
+import { createHash } from "node:crypto";
+import { PayloadError } from "../errors";
+import { capDescription, executionName, type Trigger } from "../ticket";
+
+/** The fields of a Linear webhook that detection reads. */
+interface LinearIssueData {
+  id: string;
+  identifier: string;
+  title: string;
+  description?: string | null;
+  url?: string;
+  labelIds?: string[];
+  labels?: Array<{ id: string; name: string }>;
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+/**
+ * An update that adds the label this soon after the issue was created is the same change as the
+ * creation: Linear may deliver an issue created with a label both as a create and as such an update.
+ */
+const CREATION_WINDOW_MS = 60_000;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const isStringArray = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((x) => typeof x === "string");
+
+function issueData(payload: Record<string, unknown>): LinearIssueData {
+  const data = payload.data;
+  if (!isObject(data) || typeof data.id !== "string" || typeof data.identifier !== "string") {
+    throw new PayloadError("Issue event without data.id and data.identifier");
+  }
+  if (data.labelIds !== undefined && !isStringArray(data.labelIds)) {
+    throw new PayloadError("data.labelIds must be an array of ids");
+  }
+  if (data.labels !== undefined && !Array.isArray(data.labels)) {
+    throw new PayloadError("data.labels must be an array");
+  }
+  return data as unknown as LinearIssueData;
+}
+
+/** The ids of the issue's labels whose name is the trigger label (case-insensitive; names are not unique). */
+function triggerLabelIds(data: LinearIssueData, label: string): string[] {
+  const wanted = label.trim().toLowerCase();
+  return (data.labels ?? [])
+    .filter((l) => isObject(l) && typeof l.name === "string" && l.name.trim().toLowerCase() === wanted)
+    .map((l) => l.id);
+}
+
+/** When the change happened, in a form that is the same on every delivery of it. */
+function changeTime(action: "create" | "update", data: LinearIssueData): string {
+  const created = Date.parse(data.createdAt ?? "");
+  const updated = Date.parse(data.updatedAt ?? "");
+  if (action === "create" || (updated - created >= 0 && updated - created <= CREATION_WINDOW_MS)) {
+    return `created:${data.createdAt}`;
+  }
+  return `updated:${data.updatedAt}`;
+}
+
+/**
+ * Decides whether a Linear webhook means "the trigger label was just added" (an issue update whose
+ * `updatedFrom.labelIds` lacked it, or an issue created with it) and builds the run it asks for.
+ * Returns null for every other event; throws PayloadError for an Issue event of the wrong shape.
+ */
+export function detectLinearTrigger(payload: unknown, triggerLabel: string): Trigger | null {
+  if (!isObject(payload)) throw new PayloadError("The body is not a JSON object");
+  if (payload.type !== "Issue") return null;
+  const action = payload.action;
+  if (action !== "create" && action !== "update") return null;
+  const data = issueData(payload);
+  const labelIds = new Set(data.labelIds ?? (data.labels ?? []).map((l) => l.id));
+  const present = triggerLabelIds(data, triggerLabel).filter((id) => labelIds.has(id));
+  let added = present;
+  if (action === "update") {
+    const before = isObject(payload.updatedFrom) ? payload.updatedFrom.labelIds : undefined;
+    if (before === undefined) return null; // labels did not change in this update
+    if (!isStringArray(before)) throw new PayloadError("updatedFrom.labelIds must be an array of ids");
+    added = present.filter((id) => !before.includes(id));
+  }
+  const labelId = added.sort()[0];
+  if (!labelId) return null;
+  const digest = createHash("sha256")
+    .update(`${data.id}:${labelId}:${changeTime(action, data)}`)
+    .digest("hex")
+    .slice(0, 16);
+  return {
+    runId: executionName("linear", data.identifier, digest),
+    ticket: {
+      tracker: "linear",
+      id: data.id,
+      key: data.identifier,
+      title: typeof data.title === "string" ? data.title : "",
+      url: data.url ?? (typeof payload.url === "string" ? payload.url : ""),
+      description: capDescription(typeof data.description === "string" ? data.description : ""),
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { PayloadError } from "./errors";
+import { createLogger } from "./log";
+import type { TrackerName, Trigger } from "./ticket";
+import { header, MAX_BODY_BYTES, rawBody, respond, type StartRun } from "./webhook";
+
+/** What differs between trackers at the webhook edge: how a delivery is verified and what it means. */
+export interface WebhookSpec {
+  tracker: TrackerName;
+  /** Header that identifies a delivery, logged to correlate with the tracker's delivery log. */
+  deliveryHeader: string;
+  /** Checks the signature over the raw body; returns why it is refused, or null when it is genuine. */
+  verify(body: Buffer, event: APIGatewayProxyEventV2): Promise<string | null>;
+  /** Turns a verified, parsed body into the run it asks for, or null when it is not a trigger. */
+  detect(payload: unknown): Trigger | null;
+}
+
+type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * The webhook pipeline both trackers share: size limit, signature, JSON, detection, one run per change.
+ * Answers 413/401/400 for bad deliveries, 200 for everything genuine (started, duplicate or ignored),
+ * and 500 only when we could not act, so the tracker delivers again and the ticket is not lost.
+ */
+export function createWebhookHandler(spec: WebhookSpec, startRun: StartRun): Handler {
+  const log = createLogger({ service: "qa-ticket", fn: `${spec.tracker}-webhook` });
+  return async (event) => {
+    const started = Date.now();
+    const delivery = header(event, spec.deliveryHeader);
+    const answer = (status: number, outcome: string, fields: Record<string, unknown> = {}) => {
+      log.info("webhook", {
+        tracker: spec.tracker,
+        delivery,
+        status,
+        outcome,
+        ms: Date.now() - started,
+        ...fields,
+      });
+      return respond(status, { outcome, ...fields });
+    };
+    try {
+      const body = rawBody(event);
+      if (body.length > MAX_BODY_BYTES) return answer(413, "too large", { bytes: body.length });
+      const refused = await spec.verify(body, event);
+      if (refused) return answer(401, "unauthorized", { reason: refused });
+      let payload: unknown;
+      try {
+        payload = JSON.parse(body.toString("utf8"));
+      } catch {
+        return answer(400, "bad request", { reason: "the body is not JSON" });
+      }
+      const trigger = spec.detect(payload);
+      if (!trigger) return answer(200, "ignored");
+      const result = await startRun(trigger);
+      return answer(200, result, { runId: trigger.runId });
+    } catch (error) {
+      if (error instanceof PayloadError) return answer(400, "bad request", { reason: error.message });
+      log.error("webhook failed", { tracker: spec.tracker, delivery, error });
+      return respond(500, { outcome: "error" });
+    }
+  };
+}

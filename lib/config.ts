@@ -1,0 +1,261 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * One organisation's deployment settings: everything that is not secret. Lives in `config/<org>.json`,
+ * is validated at synth, and reaches the functions as environment variables (see functionEnvironment).
+ */
+export interface OrgConfig {
+  /** Organisation name from `-c org=<name>`; names the stack and the secrets. */
+  org: string;
+  qatech: {
+    /** Default https://api.qa.tech. */
+    apiUrl: string;
+    /** Required when the QA.tech API key is organisation-scoped. */
+    projectShortId?: string;
+    applicationOverrides?: unknown[];
+    /** What QA.tech is asked to do with each ticket; default: create and run a test, reply in markdown. */
+    instruction?: string;
+  };
+  linear: { enabled: boolean; triggerLabel: string; apiUrl: string };
+  jira: {
+    enabled: boolean;
+    triggerLabel: string;
+    /** API base: the site, or https://api.atlassian.com/ex/jira/{cloudId} for scoped tokens. */
+    baseUrl?: string;
+    /** The site people open (`{siteUrl}/browse/KEY`); defaults to baseUrl. */
+    siteUrl?: string;
+    /** Only these projects trigger runs; empty = all. */
+    projectKeys: string[];
+  };
+  /** How long to wait for QA.tech's reply before saying so on the ticket. Default 60. */
+  replyTimeoutMinutes: number;
+  pollSchedule: { minWaitSeconds: number; fraction: number; maxWaitSeconds: number };
+  webhook: {
+    /** Steady requests per second the endpoint accepts. Default 20. */
+    rateLimitPerSecond: number;
+    /** Burst above the steady rate. Default 40. */
+    burst: number;
+  };
+  lambda: { architecture: "arm64" | "x86_64"; memorySizeMb: number };
+  /** Log retention in days for every log group. Default 30. */
+  logRetentionDays: number;
+}
+
+/** A config file that cannot be used; the message names the file and the field. */
+export class ConfigFileError extends Error {
+  override name = "ConfigFileError";
+}
+
+const ORG_NAME = /^[a-z0-9][a-z0-9-]{0,30}$/;
+type Json = Record<string, unknown>;
+
+class Reader {
+  constructor(
+    private readonly source: string,
+    private readonly path: string,
+    private readonly value: Json,
+  ) {}
+
+  private fail(field: string, problem: string): never {
+    throw new ConfigFileError(`${this.source}: ${this.path}${field} ${problem}`);
+  }
+
+  /** Rejects keys we do not know, so a typo is an error instead of a silently ignored setting. */
+  only(keys: string[]): this {
+    for (const key of Object.keys(this.value)) {
+      if (!keys.includes(key)) this.fail(key, `is not a known setting (known: ${keys.join(", ")})`);
+    }
+    return this;
+  }
+
+  section(key: string): Reader {
+    const v = this.value[key] ?? {};
+    if (typeof v !== "object" || Array.isArray(v) || v === null) this.fail(key, "must be an object");
+    return new Reader(this.source, `${this.path}${key}.`, v as Json);
+  }
+
+  string(key: string, fallback?: string, pattern?: RegExp, hint?: string): string | undefined {
+    const v = this.value[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== "string" || v.trim() === "") this.fail(key, "must be a non-empty string");
+    if (pattern && !pattern.test(v)) this.fail(key, `must ${hint}, got "${v}"`);
+    return v;
+  }
+
+  url(key: string, fallback?: string): string | undefined {
+    const v = this.string(key, fallback);
+    if (v === undefined) return undefined;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(v);
+    } catch {
+      // reported below
+    }
+    if (parsed?.protocol !== "https:") this.fail(key, `must be an https URL, got "${v}"`);
+    return v.replace(/\/+$/, "");
+  }
+
+  number(key: string, fallback: number, min: number, max: number): number {
+    const v = this.value[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) {
+      this.fail(key, `must be a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    }
+    return v;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    const v = this.value[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== "boolean") this.fail(key, `must be true or false, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  array(key: string): unknown[] | undefined {
+    const v = this.value[key];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v)) this.fail(key, "must be an array");
+    return v;
+  }
+
+  stringArray(key: string, pattern: RegExp, hint: string): string[] {
+    const v = this.array(key) ?? [];
+    v.forEach((item, i) => {
+      if (typeof item !== "string" || !pattern.test(item)) this.fail(`${key}[${i}]`, `must ${hint}`);
+    });
+    return v as string[];
+  }
+
+  check(ok: boolean, field: string, problem: string): void {
+    if (!ok) this.fail(field, problem);
+  }
+}
+
+/** Validates a parsed config file; every error names the source and the field. */
+export function parseOrgConfig(org: string, raw: unknown, source: string): OrgConfig {
+  if (!ORG_NAME.test(org)) {
+    throw new ConfigFileError(
+      `org "${org}" must be lowercase letters, digits and dashes (at most 31 characters)`,
+    );
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new ConfigFileError(`${source}: must hold a JSON object`);
+  }
+  const r = new Reader(source, "", raw as Json).only([
+    "$comment",
+    "qatech",
+    "linear",
+    "jira",
+    "replyTimeoutMinutes",
+    "pollSchedule",
+    "webhook",
+    "lambda",
+    "logRetentionDays",
+  ]);
+  const q = r.section("qatech").only(["apiUrl", "projectShortId", "applicationOverrides", "instruction"]);
+  const l = r.section("linear").only(["enabled", "triggerLabel", "apiUrl"]);
+  const j = r.section("jira").only(["enabled", "triggerLabel", "baseUrl", "siteUrl", "projectKeys"]);
+  const p = r.section("pollSchedule").only(["minWaitSeconds", "fraction", "maxWaitSeconds"]);
+  const w = r.section("webhook").only(["rateLimitPerSecond", "burst"]);
+  const fn = r.section("lambda").only(["architecture", "memorySizeMb"]);
+
+  const config: OrgConfig = {
+    org,
+    qatech: {
+      apiUrl: q.url("apiUrl", "https://api.qa.tech") as string,
+      projectShortId: q.string("projectShortId", undefined, /^proj(-.+_.+|_.+)$/, "look like proj_..."),
+      applicationOverrides: q.array("applicationOverrides"),
+      instruction: q.string("instruction"),
+    },
+    linear: {
+      enabled: l.boolean("enabled", true),
+      triggerLabel: l.string("triggerLabel", "needs test") as string,
+      apiUrl: l.url("apiUrl", "https://api.linear.app/graphql") as string,
+    },
+    jira: {
+      enabled: j.boolean("enabled", false),
+      triggerLabel: j.string(
+        "triggerLabel",
+        "needs-test",
+        /^\S+$/,
+        "be one word (Jira labels have no spaces)",
+      ) as string,
+      baseUrl: j.url("baseUrl"),
+      siteUrl: j.url("siteUrl"),
+      projectKeys: j.stringArray("projectKeys", /^[A-Z][A-Z0-9_]+$/, "be a Jira project key such as PROJ"),
+    },
+    replyTimeoutMinutes: r.number("replyTimeoutMinutes", 60, 1, 24 * 60),
+    pollSchedule: {
+      minWaitSeconds: p.number("minWaitSeconds", 3, 1, 300),
+      fraction: p.number("fraction", 0.1, 0, 1),
+      maxWaitSeconds: p.number("maxWaitSeconds", 120, 1, 3600),
+    },
+    webhook: {
+      rateLimitPerSecond: w.number("rateLimitPerSecond", 20, 1, 10_000),
+      burst: w.number("burst", 40, 1, 5_000),
+    },
+    lambda: {
+      architecture: fn.string("architecture", "arm64", /^(arm64|x86_64)$/, "be arm64 or x86_64") as
+        | "arm64"
+        | "x86_64",
+      memorySizeMb: fn.number("memorySizeMb", 256, 128, 10_240),
+    },
+    logRetentionDays: r.number("logRetentionDays", 30, 1, 3653),
+  };
+  (config.qatech.applicationOverrides ?? []).forEach((o, i) => {
+    const ok = typeof o === "object" && o !== null && typeof (o as Json).applicationShortId === "string";
+    q.check(ok, `applicationOverrides[${i}]`, "must be an object with applicationShortId and environment");
+  });
+  p.check(
+    config.pollSchedule.maxWaitSeconds >= config.pollSchedule.minWaitSeconds,
+    "maxWaitSeconds",
+    "must not be less than minWaitSeconds",
+  );
+  r.check(config.linear.enabled || config.jira.enabled, "linear.enabled", "or jira.enabled must be true");
+  if (config.jira.enabled)
+    j.check(config.jira.baseUrl !== undefined, "baseUrl", "is required when jira.enabled");
+  return config;
+}
+
+/** Reads and validates `config/<org>.json` (relative to `dir`). */
+export function loadOrgConfig(org: string, dir = join(__dirname, "..", "config")): OrgConfig {
+  const source = join(dir, `${org}.json`);
+  let text: string;
+  try {
+    text = readFileSync(source, "utf8");
+  } catch {
+    throw new ConfigFileError(`No config for org "${org}": create ${source} (copy config/example.json)`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigFileError(`${source}: is not valid JSON (${(error as Error).message})`);
+  }
+  return parseOrgConfig(org, raw, source);
+}
+
+/** The functions' non-secret environment for a config: the same variable names the local runner reads. */
+export function functionEnvironment(config: OrgConfig): Record<string, string> {
+  const env: Record<string, string> = {
+    QATECH_API_URL: config.qatech.apiUrl,
+    REPLY_TIMEOUT_SECONDS: String(config.replyTimeoutMinutes * 60),
+    POLL_MIN_WAIT_SECONDS: String(config.pollSchedule.minWaitSeconds),
+    POLL_FRACTION: String(config.pollSchedule.fraction),
+    POLL_MAX_WAIT_SECONDS: String(config.pollSchedule.maxWaitSeconds),
+    TRIGGER_LABEL_LINEAR: config.linear.triggerLabel,
+    LINEAR_API_URL: config.linear.apiUrl,
+    TRIGGER_LABEL_JIRA: config.jira.triggerLabel,
+  };
+  if (config.qatech.projectShortId) env.QATECH_PROJECT_SHORT_ID = config.qatech.projectShortId;
+  if (config.qatech.applicationOverrides?.length) {
+    env.QATECH_APPLICATION_OVERRIDES = JSON.stringify(config.qatech.applicationOverrides);
+  }
+  if (config.qatech.instruction) env.QATECH_INSTRUCTION = config.qatech.instruction;
+  if (config.jira.baseUrl) env.JIRA_BASE_URL = config.jira.baseUrl;
+  if (config.jira.siteUrl ?? config.jira.baseUrl)
+    env.JIRA_SITE_URL = (config.jira.siteUrl ?? config.jira.baseUrl) as string;
+  if (config.jira.projectKeys.length) env.JIRA_PROJECT_KEYS = config.jira.projectKeys.join(",");
+  return env;
+}

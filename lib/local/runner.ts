@@ -1,0 +1,289 @@
+import "./polyfill";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { StateMachine } from "aws-local-stepfunctions";
+import { createLinearWebhookHandler } from "../../functions/linear-webhook";
+import { handler as pollConversation } from "../../functions/poll-conversation";
+import { handler as postComment } from "../../functions/post-comment";
+import { ConfigError } from "../../functions/shared/errors";
+import { createLogger, type Logger } from "../../functions/shared/log";
+import { pollScheduleSettings, qatechSettings } from "../../functions/shared/settings";
+import type { WorkflowInput } from "../../functions/shared/ticket";
+import type { StartRun } from "../../functions/shared/webhook";
+import { MAX_BODY_BYTES, workflowInput } from "../../functions/shared/webhook";
+import type { WorkflowState } from "../../functions/shared/workflow-state";
+import { handler as startConversation } from "../../functions/start-conversation";
+import { renderWorkflowDefinition, type StateMachineDefinition } from "./definition";
+
+/** An entry of an execution's event log (the library does not export the type). */
+export type EventLog =
+  ReturnType<StateMachine["run"]>["eventLogs"] extends AsyncGenerator<infer E> ? E : never;
+
+/** One workflow execution on the local runner, like a Step Functions execution. */
+export interface LocalExecution {
+  name: string;
+  input: WorkflowInput;
+  status: "RUNNING" | "SUCCEEDED" | "FAILED";
+  output?: WorkflowState;
+  error?: { name: string; message: string };
+  /** The execution's event log (state entered/exited/retried/caught...), as Step Functions keeps it. */
+  events: EventLog[];
+  startedAt: number;
+  stoppedAt?: number;
+  done: Promise<void>;
+}
+
+export interface LocalRunnerOptions {
+  /** Environment the functions read, as they would in Lambda. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Default PORT or 3000; 0 picks a free port. */
+  port?: number;
+  log?: Logger;
+}
+
+export interface LocalRunner {
+  /** Base URL, e.g. http://127.0.0.1:3000. */
+  url: string;
+  executions: Map<string, LocalExecution>;
+  /** Resolves when no execution is running. */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+type TaskHandler = (state: WorkflowState) => Promise<WorkflowState>;
+
+/** The Task states of the definition and the Lambda handler each one invokes. */
+const TASK_HANDLERS: Record<string, TaskHandler> = {
+  StartConversation: startConversation,
+  PollConversation: pollConversation,
+  PostReply: postComment,
+  PostFailure: postComment,
+};
+
+const REQUIRED = ["QATECH_API_KEY", "LINEAR_API_KEY", "LINEAR_WEBHOOK_SECRET"];
+
+/** Checks the local runner's variables up front, so a missing one is named at start, not mid-run. */
+export function checkLocalEnv(env: NodeJS.ProcessEnv): { waitScale: number; replyTimeoutSeconds: number } {
+  const missing = REQUIRED.filter((name) => !env[name]?.trim());
+  if (missing.length) {
+    throw new ConfigError(
+      `Missing ${missing.join(", ")}: set ${missing.length > 1 ? "them" : "it"} in the environment or .env`,
+    );
+  }
+  qatechSettings(env);
+  const waitScale = Number(env.WAIT_SCALE ?? "1");
+  if (!Number.isFinite(waitScale) || waitScale <= 0 || waitScale > 1) {
+    throw new ConfigError(`WAIT_SCALE must be a number above 0 and at most 1, got "${env.WAIT_SCALE}"`);
+  }
+  return { waitScale, replyTimeoutSeconds: pollScheduleSettings(env).replyTimeoutSeconds };
+}
+
+interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  JitterStrategy?: string;
+}
+
+/**
+ * Scales the execution's pauses by WAIT_SCALE. aws-local-stepfunctions reads its wait and retry overrides
+ * each time a Wait or Retry happens, so setting them after each Task reproduces the deployed schedule,
+ * backoff and jitter included, only faster.
+ */
+function timeScaler(definition: StateMachineDefinition, scale: number) {
+  const waitTimeOverrides: Record<string, number> = {};
+  const retryIntervalOverrides: Record<string, number[]> = {};
+  const attempts = new Map<string, number[]>();
+  return {
+    overrides: scale === 1 ? {} : { waitTimeOverrides, retryIntervalOverrides },
+    succeeded(stateName: string, output: WorkflowState) {
+      attempts.delete(stateName);
+      if (output.poll) waitTimeOverrides.WaitForReply = output.poll.waitSeconds * 1000 * scale;
+    },
+    failed(stateName: string, error: unknown) {
+      const retriers = (definition.States[stateName]?.Retry ?? []) as Retrier[];
+      const name = error instanceof Error ? error.name : "Error";
+      const i = retriers.findIndex(
+        (r) => r.ErrorEquals.includes(name) || r.ErrorEquals.includes("States.ALL"),
+      );
+      if (i === -1) return;
+      const counts = attempts.get(stateName) ?? retriers.map(() => 0);
+      const r = retriers[i];
+      const base = (r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** counts[i];
+      let seconds = Math.min(base, r.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);
+      if (r.JitterStrategy === "FULL") seconds *= Math.random();
+      counts[i]++;
+      attempts.set(stateName, counts);
+      retryIntervalOverrides[stateName] = retriers.map((_, j) => (j === i ? seconds * 1000 * scale : -1));
+    },
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The API Gateway (HTTP API, payload 2.0) event for a request, as the deployed endpoint hands it over. */
+function toApiGatewayEvent(req: IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(",") : value;
+  }
+  const url = new URL(req.url ?? "/", "http://localhost");
+  return {
+    version: "2.0",
+    routeKey: `${req.method} ${url.pathname}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    requestContext: { http: { method: req.method ?? "", path: url.pathname } },
+    body: body.toString("base64"),
+    isBase64Encoded: true,
+  } as unknown as APIGatewayProxyEventV2;
+}
+
+function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
+  res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
+  res.end(result.body ?? "");
+}
+
+/**
+ * Runs qa-ticket on one machine: serves the webhook routes on 127.0.0.1 and runs the deployed state
+ * machine definition in-process with aws-local-stepfunctions, each Task running the Lambda's own handler.
+ */
+export async function startLocalRunner(options: LocalRunnerOptions = {}): Promise<LocalRunner> {
+  const env = options.env ?? process.env;
+  // The handlers read process.env, as in Lambda: make the runner's environment theirs.
+  if (env !== process.env) Object.assign(process.env, env);
+  const { waitScale, replyTimeoutSeconds } = checkLocalEnv(process.env);
+  const log = options.log ?? createLogger({ service: "qa-ticket", fn: "local-runner" });
+  const definition = renderWorkflowDefinition(replyTimeoutSeconds);
+  const machine = new StateMachine(definition as never);
+  const executions = new Map<string, LocalExecution>();
+
+  const run = (name: string, input: WorkflowInput): LocalExecution => {
+    const scaler = timeScaler(definition, waitScale);
+    const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [stateName, handler] of Object.entries(TASK_HANDLERS)) {
+      taskResourceLocalHandlers[stateName] = async (stateInput) => {
+        try {
+          const output = await handler(stateInput as WorkflowState);
+          scaler.succeeded(stateName, output);
+          return output;
+        } catch (error) {
+          scaler.failed(stateName, error);
+          throw error;
+        }
+      };
+    }
+    const execution = machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers, ...scaler.overrides } as never,
+      context: { Execution: { Name: name, Id: `local:${name}` } },
+    });
+    const record: LocalExecution = {
+      name,
+      input,
+      status: "RUNNING",
+      events: [],
+      startedAt: Date.now(),
+      done: Promise.resolve(),
+    };
+    const runLog = log.child({ runId: name });
+    const collect = (async () => {
+      for await (const event of execution.eventLogs) {
+        record.events.push(event);
+        if ("state" in event && event.type !== "StateEntered") {
+          const fields: Record<string, unknown> = { state: event.state.name, event: event.type };
+          if ("Error" in event) fields.error = event.Error;
+          runLog.info("step", fields);
+        }
+      }
+    })();
+    record.done = execution.result
+      .then((output) => {
+        record.status = "SUCCEEDED";
+        record.output = output as unknown as WorkflowState;
+      })
+      .catch((error: Error) => {
+        record.status = "FAILED";
+        record.error = { name: error.name, message: error.message };
+      })
+      .then(() => collect)
+      .then(() => {
+        record.stoppedAt = Date.now();
+        runLog.info("execution finished", { status: record.status, error: record.error?.message });
+      });
+    return record;
+  };
+
+  // StartExecution's naming rules: a name is used once; a second start with the same name and input while
+  // the first runs returns it, anything else is ExecutionAlreadyExists.
+  const startRun: StartRun = async (trigger) => {
+    const input = workflowInput(trigger);
+    const existing = executions.get(trigger.runId);
+    if (existing) {
+      const same = existing.status === "RUNNING" && JSON.stringify(existing.input) === JSON.stringify(input);
+      return same ? "started" : "duplicate";
+    }
+    executions.set(trigger.runId, run(trigger.runId, input));
+    return "started";
+  };
+
+  const routes: Record<
+    string,
+    (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>
+  > = {
+    "/webhooks/linear": createLinearWebhookHandler(startRun),
+  };
+
+  const server: Server = createServer(async (req, res) => {
+    try {
+      const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      const route = routes[path];
+      if (!route) return send(res, { statusCode: 404, body: '{"outcome":"no such route"}' });
+      if (req.method !== "POST") return send(res, { statusCode: 405, body: '{"outcome":"use POST"}' });
+      const body = await readBody(req);
+      if (!body) {
+        res.setHeader("connection", "close");
+        return send(res, { statusCode: 413, body: '{"outcome":"too large"}' });
+      }
+      send(res, await route(toApiGatewayEvent(req, body)));
+    } catch (error) {
+      log.error("request failed", { error });
+      if (!res.headersSent) send(res, { statusCode: 500, body: '{"outcome":"error"}' });
+    }
+  });
+  const port = options.port ?? Number(env.PORT ?? 3000);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  log.info("local runner listening", { url, routes: Object.keys(routes), waitScale });
+
+  return {
+    url,
+    executions,
+    async settled() {
+      for (;;) {
+        const running = [...executions.values()].filter((e) => e.status === "RUNNING");
+        if (running.length === 0) return;
+        await Promise.all(running.map((e) => e.done));
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

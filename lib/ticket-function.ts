@@ -1,0 +1,56 @@
+import { join } from "node:path";
+import { Duration } from "aws-cdk-lib";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+
+export interface TicketFunctionProps {
+  /** Folder under functions/ whose index.ts exports `handler`. */
+  entry: string;
+  description: string;
+  /** Non-secret settings (see functions/shared/settings.ts). */
+  environment: Record<string, string>;
+  architecture: lambda.Architecture;
+  memorySize: number;
+  logRetention: logs.RetentionDays;
+  /** Default 30 s: the peers' client timeout is 10 s, so a hung peer is a retry, not a dead Lambda. */
+  timeout?: Duration;
+  /** Default: unreserved. */
+  reservedConcurrentExecutions?: number;
+}
+
+/**
+ * Every function of the stack, with the defaults in one place: newest Node runtime, bundled locally with
+ * esbuild (AWS SDK included, as AWS recommends for cold starts), minified with source maps, its own log
+ * group with a retention.
+ */
+export class TicketFunction extends Construct {
+  readonly fn: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: TicketFunctionProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, "Logs", { retention: props.logRetention });
+    this.fn = new NodejsFunction(this, "Function", {
+      entry: join(__dirname, "..", "functions", props.entry, "index.ts"),
+      handler: "handler",
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: props.architecture,
+      memorySize: props.memorySize,
+      timeout: props.timeout ?? Duration.seconds(30),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      logGroup,
+      environment: { NODE_OPTIONS: "--enable-source-maps", ...props.environment },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: "node24",
+        format: OutputFormat.CJS,
+        externalModules: [],
+        // Dynamic imports stay lazy; keepNames keeps error class names readable in stack traces.
+        keepNames: true,
+      },
+    });
+  }
+}

@@ -1,0 +1,114 @@
+import { Duration } from "aws-cdk-lib";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
+import { Construct } from "constructs";
+import { RETRYABLE_ERRORS } from "../functions/shared/errors";
+
+export interface TicketWorkflowProps {
+  /** Opens the QA.tech conversation (functions/start-conversation). */
+  startConversation: IFunction;
+  /** Reads the conversation once (functions/poll-conversation). */
+  pollConversation: IFunction;
+  /** Comments the outcome on the ticket (functions/post-comment). */
+  postComment: IFunction;
+  /** The poll loop's own deadline; the execution timeout is this plus a margin for retries and the comment. */
+  replyTimeoutSeconds: number;
+  /** Logging for the state machine. Default: none (the local runner logs itself). */
+  logs?: sfn.LogOptions;
+  /** X-Ray tracing. Default false. */
+  tracingEnabled?: boolean;
+}
+
+/** Margin after the reply deadline for the last poll's retries and the comment's. */
+const EXECUTION_MARGIN_SECONDS = 30 * 60;
+
+/**
+ * The workflow of one ticket, as one readable chain:
+ * StartConversation -> WaitForReply -> PollConversation -> IsReplyFinal? -> PostReply,
+ * with every failure and the reply deadline ending in PostFailure, a comment saying what happened.
+ * The stack deploys it and the local runner runs the very same definition.
+ */
+export class TicketWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: TicketWorkflowProps) {
+    super(scope, id);
+    const task = (name: string, fn: IFunction, comment: string) => {
+      const t = new tasks.LambdaInvoke(this, name, {
+        stateName: name,
+        comment,
+        lambdaFunction: fn,
+        payloadResponseOnly: true,
+      });
+      t.addRetry({
+        errors: [...RETRYABLE_ERRORS],
+        interval: Duration.seconds(5),
+        backoffRate: 2,
+        maxAttempts: 5,
+        maxDelay: Duration.seconds(60),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      return t;
+    };
+
+    const startConversation = task(
+      "StartConversation",
+      props.startConversation,
+      "Open the QA.tech conversation",
+    );
+    const waitForReply = new sfn.Wait(this, "WaitForReply", {
+      stateName: "WaitForReply",
+      time: sfn.WaitTime.secondsPath("$.poll.waitSeconds"),
+    });
+    const pollConversation = task("PollConversation", props.pollConversation, "Read the conversation once");
+    const postReply = task("PostReply", props.postComment, "Comment the reply on the ticket");
+    const postFailure = task("PostFailure", props.postComment, "Comment what went wrong on the ticket");
+    const replyDeadline = new sfn.Pass(this, "ReplyDeadline", {
+      stateName: "ReplyDeadline",
+      result: sfn.Result.fromObject({
+        Error: "ReplyDeadline",
+        Cause: "QA.tech did not finish its reply in time",
+      }),
+      resultPath: "$.error",
+    });
+    const failed = new sfn.Fail(this, "Failed", {
+      stateName: "Failed",
+      errorPath: "$.error.Error",
+      causePath: "$.error.Cause",
+    });
+    const commentFailed = new sfn.Fail(this, "CommentFailed", {
+      stateName: "CommentFailed",
+      error: "CommentFailed",
+      cause: "Could not comment on the ticket; see the PostReply/PostFailure task errors",
+    });
+
+    const toFailure = { resultPath: "$.error" };
+    startConversation.addCatch(postFailure, toFailure);
+    pollConversation.addCatch(postFailure, toFailure);
+    postReply.addCatch(postFailure, toFailure);
+    postFailure.addCatch(commentFailed, toFailure);
+
+    const definition = startConversation
+      .next(waitForReply)
+      .next(pollConversation)
+      .next(
+        new sfn.Choice(this, "IsReplyFinal", { stateName: "IsReplyFinal" })
+          .when(
+            sfn.Condition.stringEquals("$.poll.status", "final"),
+            postReply.next(new sfn.Succeed(this, "Done")),
+          )
+          .when(sfn.Condition.stringEquals("$.poll.status", "deadline"), replyDeadline.next(postFailure))
+          .otherwise(waitForReply),
+      );
+    postFailure.next(failed);
+
+    this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: Duration.seconds(props.replyTimeoutSeconds + EXECUTION_MARGIN_SECONDS),
+      logs: props.logs,
+      tracingEnabled: props.tracingEnabled,
+    });
+  }
+}

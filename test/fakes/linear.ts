@@ -1,0 +1,253 @@
+import { randomUUID } from "node:crypto";
+import type http from "node:http";
+import {
+  answer,
+  type Fault,
+  FaultQueue,
+  type FaultRule,
+  parseJson,
+  type Reply,
+  readBody,
+  startServer,
+} from "./server";
+
+/** A comment as stored by the fake. */
+export interface FakeLinearComment {
+  id: string;
+  issueId: string;
+  body: string;
+  parentId?: string;
+  createdAt: string;
+  userId: string;
+}
+
+/** Options of startFakeLinear. */
+export interface FakeLinearOptions {
+  /** Expected Authorization header, as the SDK sends an API key (no "Bearer"); default "lin_api_test". */
+  apiKey?: string;
+  /** The API key's user; it writes every comment. Default "user-qa-bot". */
+  viewerId?: string;
+  /** Extra GraphQL operations by name: return the `data` object, or throw to answer a GraphQL error. */
+  operations?: Record<string, (variables: Record<string, unknown>) => unknown>;
+}
+
+/** One GraphQL request as the fake received it. */
+export interface RecordedLinearRequest {
+  /** The operation name, e.g. "createComment"; "" when the query has none. */
+  operation: string;
+  variables: unknown;
+  query: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A running fake Linear GraphQL API. */
+export interface FakeLinear {
+  /** "http://127.0.0.1:PORT/graphql": pass as apiUrl to new LinearClient. */
+  url: string;
+  /** Every comment created, in order (updates edit them in place). */
+  comments: FakeLinearComment[];
+  /** Every request received, faulted ones included. */
+  requests: RecordedLinearRequest[];
+  /** Queues a fault for the next `times` (default 1) matching requests; `operation` is the GraphQL name. */
+  failNext(rule: FaultRule): void;
+  /** Stops the server, ending hung requests. */
+  close(): Promise<void>;
+}
+
+/** A GraphQL error as Linear sends it; `type` is what the SDK maps to its error classes. */
+export class GraphQLError extends Error {
+  constructor(
+    message: string,
+    readonly type: string,
+    readonly userPresentableMessage: string,
+  ) {
+    super(message);
+  }
+}
+
+function errorReply(error: GraphQLError): Reply {
+  const extensions = { type: error.type, userPresentableMessage: error.userPresentableMessage };
+  return { status: 400, body: { errors: [{ message: error.message, extensions }] } };
+}
+
+/**
+ * A fault that the SDK surfaces as RatelimitedLinearError. The SDK picks the class from
+ * errors[0].extensions.type and fills retryAfter and the reset times from these response headers.
+ */
+export function ratelimitedFault(options: { retryAfterSeconds?: number; resetInMs?: number } = {}): Fault {
+  const headers: Record<string, string> = {
+    "x-ratelimit-requests-limit": "5000",
+    "x-ratelimit-requests-remaining": "0",
+    "x-ratelimit-requests-reset": String(Date.now() + (options.resetInMs ?? 1000)),
+  };
+  if (options.retryAfterSeconds !== undefined) headers["retry-after"] = String(options.retryAfterSeconds);
+  const extensions = { type: "ratelimited", userPresentableMessage: "Rate limit exceeded, retry later." };
+  return { status: 400, headers, body: { errors: [{ message: "Rate limit exceeded", extensions }] } };
+}
+
+// CommentCreateInput.id is documented (SDK types) as "UUID v4 format".
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/** The SDK posts no operationName: the name is the first word after query/mutation. */
+function operationName(body: { query?: unknown; operationName?: unknown }): string {
+  if (typeof body.operationName === "string") return body.operationName;
+  if (typeof body.query !== "string") return "";
+  return /^\s*(?:query|mutation)\s+(\w+)/.exec(body.query)?.[1] ?? "";
+}
+
+/** Starts a fake Linear GraphQL API on 127.0.0.1 that answers what @linear/sdk 98 asks for comments. */
+export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<FakeLinear> {
+  const apiKey = options.apiKey ?? "lin_api_test";
+  const viewerId = options.viewerId ?? "user-qa-bot";
+  const faults = new FaultQueue();
+  const requests: RecordedLinearRequest[] = [];
+  const comments: FakeLinearComment[] = [];
+  const updatedAt = new Map<string, string>();
+  const startedAt = new Date().toISOString();
+  let lastSyncId = 0;
+
+  const find = (id: unknown): FakeLinearComment => {
+    const comment = comments.find((candidate) => candidate.id === id);
+    if (!comment)
+      throw new GraphQLError(
+        "Entity not found: Comment",
+        "invalid input",
+        "Could not find referenced Comment.",
+      );
+    return comment;
+  };
+
+  const payload = (comment: FakeLinearComment) => ({
+    __typename: "CommentPayload",
+    success: true,
+    lastSyncId: ++lastSyncId,
+    comment: { id: comment.id },
+  });
+
+  // The SDK's Comment model maps `reactions` unconditionally; every other field may be null.
+  const commentNode = (comment: FakeLinearComment) => ({
+    __typename: "Comment",
+    id: comment.id,
+    body: comment.body,
+    issueId: comment.issueId,
+    parentId: comment.parentId ?? null,
+    createdAt: comment.createdAt,
+    updatedAt: updatedAt.get(comment.id) ?? comment.createdAt,
+    editedAt: updatedAt.get(comment.id) ?? null,
+    archivedAt: null,
+    resolvedAt: null,
+    url: `https://linear.app/fake/issue/${comment.issueId}#comment-${comment.id.slice(0, 8)}`,
+    reactionData: [],
+    reactions: [],
+    issue: { id: comment.issueId },
+    parent: comment.parentId ? { id: comment.parentId } : null,
+    user: { id: comment.userId },
+    botActor: null,
+    syncedWith: null,
+  });
+
+  const operations: Record<string, (variables: Record<string, unknown>) => unknown> = {
+    createComment: (variables) => {
+      const input = (variables.input ?? {}) as Partial<FakeLinearComment>;
+      if (typeof input.issueId !== "string" || typeof input.body !== "string") {
+        throw new GraphQLError(
+          "Argument Validation Error",
+          "invalid input",
+          "issueId and body are required.",
+        );
+      }
+      // Linear validates client-chosen ids as UUIDs; a fake that took any string would hide that bug.
+      if (input.id !== undefined && !UUID_V4.test(input.id)) {
+        throw new GraphQLError("Argument Validation Error", "invalid input", "id must be a UUID v4.");
+      }
+      if (input.id !== undefined && comments.some((comment) => comment.id === input.id)) {
+        throw new GraphQLError(
+          "Entity already exists",
+          "invalid input",
+          "A comment with this id already exists.",
+        );
+      }
+      const comment: FakeLinearComment = {
+        id: input.id ?? randomUUID(),
+        issueId: input.issueId,
+        body: input.body,
+        createdAt: new Date().toISOString(),
+        userId: viewerId,
+      };
+      if (input.parentId) comment.parentId = input.parentId;
+      comments.push(comment);
+      return { commentCreate: payload(comment) };
+    },
+    updateComment: (variables) => {
+      const comment = find(variables.id);
+      const input = (variables.input ?? {}) as { body?: unknown };
+      if (typeof input.body === "string") comment.body = input.body;
+      updatedAt.set(comment.id, new Date().toISOString());
+      return { commentUpdate: payload(comment) };
+    },
+    comment: (variables) => ({ comment: commentNode(find(variables.id)) }),
+    viewer: () => ({
+      viewer: {
+        __typename: "User",
+        id: viewerId,
+        name: "QA.tech bot",
+        displayName: "qa-bot",
+        email: "qa-bot@example.com",
+        active: true,
+        app: true,
+        isMe: true,
+        createdAt: startedAt,
+        updatedAt: startedAt,
+        url: `https://linear.app/fake/profiles/${viewerId}`,
+      },
+    }),
+    ...options.operations,
+  };
+
+  const execute = (operation: string, variables: Record<string, unknown>): Reply => {
+    const run = operations[operation];
+    if (!run) {
+      const message = `Fake Linear does not implement operation "${operation}"`;
+      return errorReply(new GraphQLError(message, "graphql error", message));
+    }
+    try {
+      return { status: 200, body: { data: run(variables) } };
+    } catch (error) {
+      if (error instanceof GraphQLError) return errorReply(error);
+      throw error;
+    }
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const method = req.method ?? "GET";
+    const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
+    const parsed = parseJson(await readBody(req));
+    const body = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Record<string, unknown>;
+    const operation = operationName(body);
+    const variables = (body.variables ?? {}) as Record<string, unknown>;
+    requests.push({ operation, variables, query: String(body.query ?? ""), headers: { ...req.headers } });
+    const fault = faults.take({ method, path, operation });
+
+    let commit: () => Reply;
+    if (method !== "POST" || path !== "/graphql") {
+      commit = () => ({ status: 404, body: { errors: [{ message: `Not found: ${method} ${path}` }] } });
+    } else if (req.headers.authorization !== apiKey) {
+      const message = "Authentication required, not authenticated";
+      const error = new GraphQLError(message, "authentication error", "You need to authenticate.");
+      commit = () => errorReply(error);
+    } else {
+      commit = () => execute(operation, variables);
+    }
+    // A bare status fault carries no GraphQL errors, so the SDK classifies it by status (429, 5xx, ...).
+    answer(res, fault, commit, () => ({}));
+  };
+
+  const server = await startServer(handle);
+  return {
+    url: `${server.url}/graphql`,
+    comments,
+    requests,
+    failNext: (rule) => faults.add(rule),
+    close: server.close,
+  };
+}

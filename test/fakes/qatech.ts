@@ -1,0 +1,313 @@
+import type http from "node:http";
+import { answer, FaultQueue, type FaultRule, parseJson, type Reply, readBody, startServer } from "./server";
+
+/** How the fake assistant answers one user message. */
+export interface ReplyPlan {
+  /**
+   * GETs of the conversation that still show the reply pending before it turns final: the first shows no
+   * assistant message, the later ones a PARTIAL one with isStreaming true. Default 2.
+   */
+  pollsUntilFinal?: number;
+  /** Final status; "NEVER" keeps it PARTIAL forever. Default "COMPLETED". */
+  status?: "COMPLETED" | "FAILED" | "CANCELLED" | "NEVER";
+  /** Final assistant text (markdown). Default: a short reply quoting the first line of the user's message. */
+  text?: string;
+}
+
+/** Options of startFakeQaTech. */
+export interface FakeQaTechOptions {
+  /** Expected bearer token, default "qa-test-key"; a wrong or missing one answers 401. */
+  apiKey?: string;
+  /** Default "proj_demo"; used in conversation urls unless the request names a project. */
+  projectShortId?: string;
+  /** Decides how the assistant answers each user message; default () => ({}). */
+  plan?: (message: string) => ReplyPlan;
+}
+
+/** A message as the Chat API shows it. */
+export interface ConversationMessage {
+  id: string;
+  role: "user" | "assistant";
+  createdAt: string;
+  text: string;
+  status: "INITIATED" | "PARTIAL" | "COMPLETED" | "FAILED" | "CANCELLED";
+  isStreaming: boolean;
+}
+
+/** One request as the fake received it. */
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON body; the raw text when it is not JSON; undefined when empty. */
+  body: unknown;
+}
+
+/** A conversation as stored by the fake; messages newest first, as on the wire. */
+export interface FakeConversation {
+  shortId: string;
+  url: string;
+  messages: ConversationMessage[];
+  /** The POST body that created it. */
+  body: unknown;
+}
+
+/** A running fake QA.tech Chat API. */
+export interface FakeQaTech {
+  /** "http://127.0.0.1:PORT"; the client calls `${url}/v1/chat`. */
+  url: string;
+  /** Every request received, faulted ones included. */
+  requests: RecordedRequest[];
+  /** Snapshot of the conversations created so far. */
+  conversations(): FakeConversation[];
+  /** Queues a fault for the next `times` (default 1) matching requests. */
+  failNext(rule: FaultRule): void;
+  /** Stops the server, ending hung requests. */
+  close(): Promise<void>;
+}
+
+interface PendingReply {
+  plan: ReplyPlan;
+  userText: string;
+  polls: number;
+  reply?: ConversationMessage;
+  done: boolean;
+}
+
+interface Conversation {
+  shortId: string;
+  url: string;
+  createdAt: string;
+  updatedAt: string;
+  body: unknown;
+  /** Oldest first. */
+  messages: ConversationMessage[];
+  pending?: PendingReply;
+}
+
+const FAILED_TEXT = "I could not complete this: the application did not load.";
+const PROJECT_PATTERN = /^proj(-.+_.+|_.+)$/;
+
+function defaultText(userText: string): string {
+  const firstLine = (userText.split("\n")[0] ?? "").trim().slice(0, 80);
+  return `## Test created\n\nI created **${firstLine}** and ran it once: it passed.\n\n- 4 steps\n- 2 checks`;
+}
+
+function finalText(pending: PendingReply): string {
+  if (pending.plan.text !== undefined) return pending.plan.text;
+  if (pending.plan.status === "FAILED") return FAILED_TEXT;
+  if (pending.plan.status === "CANCELLED") return "";
+  return defaultText(pending.userText);
+}
+
+function error(status: number, message: string): Reply {
+  return { status, body: { message } };
+}
+
+/** Starts a fake QA.tech Chat API on 127.0.0.1 that speaks the documented wire format. */
+export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<FakeQaTech> {
+  const apiKey = options.apiKey ?? "qa-test-key";
+  const defaultProject = options.projectShortId ?? "proj_demo";
+  const planFor = options.plan ?? (() => ({}));
+  const faults = new FaultQueue();
+  const requests: RecordedRequest[] = [];
+  const conversations = new Map<string, Conversation>();
+  let lastTime = 0;
+  let messageCount = 0;
+
+  // Clients match the reply to their message by createdAt, so timestamps must never tie.
+  const now = (): string => {
+    lastTime = Math.max(Date.now(), lastTime + 1);
+    return new Date(lastTime).toISOString();
+  };
+
+  const addMessage = (conversation: Conversation, role: ConversationMessage["role"], text: string) => {
+    // A reply starts out streaming; advance() finalises it.
+    const streaming = role === "assistant";
+    const message: ConversationMessage = {
+      id: `msg_${++messageCount}`,
+      role,
+      createdAt: now(),
+      text,
+      status: streaming ? "PARTIAL" : "COMPLETED",
+      isStreaming: streaming,
+    };
+    conversation.messages.push(message);
+    conversation.updatedAt = message.createdAt;
+    return message;
+  };
+
+  const sendUserMessage = (conversation: Conversation, text: string): void => {
+    addMessage(conversation, "user", text);
+    // A newer message supersedes the previous reply, which stays frozen wherever it was.
+    conversation.pending = { plan: planFor(text), userText: text, polls: 0, done: false };
+  };
+
+  const view = (conversation: Conversation, limit: number) => ({
+    shortId: conversation.shortId,
+    url: conversation.url,
+    title: null,
+    createdAt: conversation.createdAt,
+    updatedAt: conversation.updatedAt,
+    source: "api",
+    messages: conversation.messages
+      .slice()
+      .reverse()
+      .slice(0, limit)
+      .map((message) => ({ ...message })),
+  });
+
+  const create = (body: Record<string, unknown>, text: string): Reply => {
+    const project = typeof body.projectShortId === "string" ? body.projectShortId : defaultProject;
+    const shortId = `chat_${conversations.size + 1}`;
+    const conversation: Conversation = {
+      shortId,
+      url: `https://app.qa.tech/p/${project}/chat/${shortId}`,
+      createdAt: "",
+      updatedAt: "",
+      body,
+      messages: [],
+    };
+    sendUserMessage(conversation, text);
+    conversation.createdAt = conversation.messages[0].createdAt;
+    conversations.set(shortId, conversation);
+    // The real API never carries the reply in a 202: the messages are empty.
+    return { status: 202, body: view(conversation, 0) };
+  };
+
+  const advance = (pending: PendingReply, conversation: Conversation): void => {
+    if (pending.done) return;
+    pending.polls += 1;
+    const pollsUntilFinal = pending.plan.pollsUntilFinal ?? 2;
+    const status = pending.plan.status ?? "COMPLETED";
+    const isFinal = status !== "NEVER" && pending.polls > pollsUntilFinal;
+    // The first poll after a send always shows nothing yet; PARTIAL comes from the second poll on.
+    if (!isFinal && pending.polls < 2) return;
+    pending.reply ??= addMessage(conversation, "assistant", "");
+    if (isFinal) {
+      Object.assign(pending.reply, { status, isStreaming: false, text: finalText(pending) });
+      pending.done = true;
+    } else {
+      const full = pending.plan.text ?? defaultText(pending.userText);
+      pending.reply.text = full.slice(0, Math.ceil(full.length / 2));
+    }
+    conversation.updatedAt = now();
+  };
+
+  // Checks shared by every POST; returns the 400 message, if any.
+  const invalidBody = (body: unknown): string | undefined => {
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      return "Request body must be a JSON object";
+    }
+    const input = body as Record<string, unknown>;
+    if (input.projectShortId !== undefined && !PROJECT_PATTERN.test(String(input.projectShortId))) {
+      return "projectShortId is invalid";
+    }
+    if (input.applicationOverrides !== undefined && !Array.isArray(input.applicationOverrides)) {
+      return "applicationOverrides must be an array";
+    }
+    return undefined;
+  };
+
+  // Validates at once but returns the state change as a closure, so an afterCommit fault can still run it.
+  const route = (method: string, path: string, query: URLSearchParams, body: unknown): (() => Reply) => {
+    const input = (body ?? {}) as Record<string, unknown>;
+    const knownPost = method === "POST" && (path === "/v1/chat" || path.startsWith("/v1/chat/"));
+    const invalid = knownPost ? invalidBody(body) : undefined;
+    if (invalid) return () => error(400, invalid);
+
+    if (method === "POST" && path === "/v1/chat/change-review") {
+      const overrides = input.applicationOverrides;
+      if (!Array.isArray(overrides) || overrides.length === 0) {
+        return () => error(400, "applicationOverrides must be a non-empty array");
+      }
+      let summary: string;
+      if (input.mode === "pr") {
+        if (typeof input.prUrl !== "string" || !["github", "gitlab"].includes(String(input.vcsProviderId))) {
+          return () => error(400, "prUrl and vcsProviderId (github|gitlab) are required in pr mode");
+        }
+        summary = `Review ${input.prUrl}`;
+      } else if (input.mode === "rawChanges") {
+        const changes = input.changes as { changeDescription?: unknown; diff?: unknown } | undefined;
+        if (typeof changes?.changeDescription !== "string" || typeof changes.diff !== "string") {
+          return () =>
+            error(400, "changes.changeDescription and changes.diff are required in rawChanges mode");
+        }
+        summary = `Review changes: ${changes.changeDescription}`;
+      } else {
+        return () => error(400, 'mode must be "pr" or "rawChanges"');
+      }
+      const context = typeof input.context === "string" && input.context ? `\n\n${input.context}` : "";
+      return () => create(input, summary + context);
+    }
+
+    if (method === "POST" && path === "/v1/chat") {
+      if (typeof input.message !== "string" || input.message.length === 0) {
+        return () => error(400, "message must be a non-empty string");
+      }
+      const message = input.message;
+      return () => create(input, message);
+    }
+
+    const id = /^\/v1\/chat\/(chat_[^/]+)$/.exec(path)?.[1];
+    const conversation = id ? conversations.get(id) : undefined;
+    if (id && !conversation) return () => error(404, "Conversation not found");
+    if (!conversation) return () => error(404, `Not found: ${method} ${path}`);
+
+    if (method === "POST") {
+      if (typeof input.message !== "string" || input.message.length === 0) {
+        return () => error(400, "message must be a non-empty string");
+      }
+      const message = input.message;
+      return () => {
+        sendUserMessage(conversation, message);
+        return { status: 202, body: view(conversation, 0) };
+      };
+    }
+    if (method === "GET") {
+      const limit = Number(query.get("limit") ?? 20);
+      if (!Number.isInteger(limit) || limit < 1) return () => error(400, "limit must be a positive integer");
+      return () => {
+        if (conversation.pending) advance(conversation.pending, conversation);
+        return { status: 200, body: view(conversation, limit) };
+      };
+    }
+    return () => error(404, `Not found: ${method} ${path}`);
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const method = req.method ?? "GET";
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const body = parseJson(await readBody(req));
+    requests.push({
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: { ...req.headers },
+      body,
+    });
+    const fault = faults.take({ method, path: url.pathname });
+    const commit =
+      req.headers.authorization === `Bearer ${apiKey}`
+        ? route(method, url.pathname, url.searchParams, body)
+        : () => error(401, "Invalid API key");
+    answer(res, fault, commit, (status) => ({ message: `Injected fault: HTTP ${status}` }));
+  };
+
+  const server = await startServer(handle);
+  return {
+    url: server.url,
+    requests,
+    conversations: () =>
+      [...conversations.values()].map((conversation) => ({
+        shortId: conversation.shortId,
+        url: conversation.url,
+        messages: view(conversation, Number.POSITIVE_INFINITY).messages,
+        body: conversation.body,
+      })),
+    failNext: (rule) => faults.add(rule),
+    close: server.close,
+  };
+}
