@@ -1,5 +1,5 @@
-/** Jest runs the TypeScript sources through ts-jest (CommonJS). @linear/sdk ships ESM only, so it is
- * transformed too instead of being skipped like the rest of node_modules. */
+/** Jest runs the TypeScript sources through ts-jest (CommonJS). @linear/sdk, marklassian and marked ship
+ * ESM only, so they are transformed too instead of being skipped like the rest of node_modules. */
 module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
@@ -7,7 +7,7 @@ module.exports = {
   transform: {
     "^.+\\.(t|j|mj)s$": ["ts-jest", { tsconfig: { allowJs: true, module: "commonjs" } }],
   },
-  transformIgnorePatterns: ["node_modules/(?!@linear/sdk)"],
+  transformIgnorePatterns: ["node_modules/(?!(@linear/sdk|marklassian|marked)/)"],
   moduleFileExtensions: ["ts", "js", "mjs", "json"],
   setupFiles: ["<rootDir>/test/setup.ts"],
   testTimeout: 30000,

@@ -1,5 +1,6 @@
 // `npm run demo`: the whole flow on this machine, no account anywhere. The local runner runs the real
-// workflow against SIMULATORS of QA.tech and Linear (the fakes the end-to-end tests use, test/fakes/).
+// workflow against SIMULATORS of QA.tech, Linear and Jira (the fakes the end-to-end tests use, test/fakes/).
+import { adfToText } from "../functions/shared/adf";
 import { setLogSink } from "../functions/shared/log";
 import { startHarness } from "../test/support/harness";
 
@@ -34,22 +35,36 @@ async function main() {
       }),
     },
   });
-  console.log(bold("\nqa-ticket demo: QA.tech and Linear are local simulators; the workflow is the real one.\n"));
-  console.log(`${at()} Local runner on ${h.runner.url}; WAIT_SCALE=0.01 (a 3 s wait takes 30 ms)`);
-  console.log(`${at()} Sending a signed Linear webhook: ENG-42 got the label "Needs Test"`);
-  const res = await h.sendLinear("Issue.update.label-added");
-  console.log(`${at()} Webhook answered ${res.status} ${JSON.stringify(res.body)}`);
-  await h.runner.settled();
-  const [comment] = h.linear.comments;
-  if (!comment) throw new Error("The issue received no comment");
-  console.log(bold(`\n${at()} Comment posted on ENG-42 (Linear issue ${comment.issueId}):\n`));
-  console.log(
-    comment.body
+  const quote = (text: string) =>
+    text
       .split("\n")
       .map((l) => `  | ${l}`)
-      .join("\n"),
+      .join("\n");
+  console.log(
+    bold("\nqa-ticket demo: QA.tech, Linear and Jira are local simulators; the workflow is the real one.\n"),
   );
-  console.log(`\nConversations opened: ${h.qatech.conversations().length}; comments posted: ${h.linear.comments.length}`);
+  console.log(`${at()} Local runner on ${h.runner.url}; WAIT_SCALE=0.01 (a 3 s wait takes 30 ms)`);
+
+  console.log(bold(`\n${at()} Linear: ENG-42 gets the label "Needs Test"; sending the signed webhook`));
+  const linear = await h.sendLinear("Issue.update.label-added");
+  console.log(`${at()} Webhook answered ${linear.status} ${JSON.stringify(linear.body)}`);
+  await h.runner.settled();
+  const [comment] = h.linear.comments;
+  if (!comment) throw new Error("The Linear issue received no comment");
+  console.log(bold(`\n${at()} Comment posted on Linear issue ENG-42 (markdown):\n`));
+  console.log(quote(comment.body));
+
+  console.log(bold(`\n${at()} Jira: PROJ-123 gets the label needs-test; sending the signed webhook`));
+  const jira = await h.sendJira("jira-issue_updated.label-added");
+  console.log(`${at()} Webhook answered ${jira.status} ${JSON.stringify(jira.body)}`);
+  await h.runner.settled();
+  const [jiraComment] = h.jira.comments;
+  if (!jiraComment) throw new Error("The Jira issue received no comment");
+  console.log(bold(`\n${at()} Comment posted on Jira issue ${jiraComment.issueKey} (ADF, shown as text):\n`));
+  console.log(quote(adfToText(jiraComment.body)));
+
+  const counts = `conversations opened: ${h.qatech.conversations().length}; comments posted: Linear ${h.linear.comments.length}, Jira ${h.jira.comments.length}`;
+  console.log(`\n${counts}`);
   await h.close();
 }
 

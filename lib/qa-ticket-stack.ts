@@ -60,6 +60,12 @@ export class QaTicketStack extends Stack {
     ];
     const LINEAR_KEY: [SecretName, string] = ["LINEAR_API_KEY", "Linear API key of the user that comments."];
     const LINEAR_HOOK: [SecretName, string] = ["LINEAR_WEBHOOK_SECRET", "Linear webhook signing secret."];
+    const JIRA_EMAIL: [SecretName, string] = ["JIRA_EMAIL", "Email of the Jira account that comments."];
+    const JIRA_TOKEN: [SecretName, string] = ["JIRA_API_TOKEN", "API token of that Jira account."];
+    const JIRA_HOOK: [SecretName, string] = [
+      "JIRA_WEBHOOK_SECRET",
+      "Secret of the Jira webhook (X-Hub-Signature).",
+    ];
 
     const startConversation = new TicketFunction(this, "StartConversation", {
       ...common,
@@ -79,6 +85,7 @@ export class QaTicketStack extends Stack {
       description: "Comments the QA.tech reply (or what went wrong) on the ticket",
     });
     if (config.linear.enabled) grantSecrets(postComment, [LINEAR_KEY]);
+    if (config.jira.enabled) grantSecrets(postComment, [JIRA_EMAIL, JIRA_TOKEN]);
 
     const workflowLogs = new logs.LogGroup(this, "WorkflowLogs", { retention });
     const workflow = new TicketWorkflow(this, "Workflow", {
@@ -126,6 +133,7 @@ export class QaTicketStack extends Stack {
       return fn;
     };
     if (config.linear.enabled) webhook("linear", [LINEAR_HOOK]);
+    if (config.jira.enabled) webhook("jira", [JIRA_HOOK]);
 
     new cloudwatch.Alarm(this, "FailedRunsAlarm", {
       alarmDescription: `qa-ticket (${config.org}): a ticket run failed, timed out or was aborted`,

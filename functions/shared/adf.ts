@@ -33,7 +33,7 @@ const CUT_NOTICE = "The reply was cut to fit Jira's comment limit; read it in fu
 
 /** Renders an ADF document (or any node) as readable markdown-ish text; never throws on odd input. */
 export function adfToText(doc: unknown): string {
-  return render(doc, 0)
+  return render(doc, 0, new WeakSet())
     .replace(/\n{3,}/g, "\n\n")
     .trim();
 }
@@ -178,17 +178,15 @@ function cleanNode(node: AdfNode): AdfNode[] {
     case "taskList":
       return nonEmpty(
         node,
-        (node.content ?? [])
-          .flatMap(cleanNode)
-          .map((child) =>
-            child.type === "taskItem" || child.type === "taskList"
-              ? child
-              : {
-                  type: "taskItem",
-                  attrs: { localId: randomUUID(), state: "TODO" },
-                  content: asInline(child),
-                },
-          ),
+        (node.content ?? []).flatMap(cleanNode).map((child) =>
+          child.type === "taskItem" || child.type === "taskList"
+            ? child
+            : {
+                type: "taskItem",
+                attrs: { localId: randomUUID(), state: "TODO" },
+                content: asInline(child),
+              },
+        ),
       );
     case "table":
       return nonEmpty(node, (node.content ?? []).flatMap(cleanNode));
@@ -242,10 +240,12 @@ function asParagraphs(node: AdfNode): AdfNode[] {
   return content.length ? [{ type: "paragraph", content }] : [];
 }
 
+// Payloads are parsed JSON, but a deep or (if built in code) cyclic tree must not blow the stack.
 const MAX_DEPTH = 100;
 
-function render(value: unknown, depth: number): string {
-  if (depth > MAX_DEPTH || typeof value !== "object" || value === null) return "";
+function render(value: unknown, depth: number, seen: WeakSet<object>): string {
+  if (depth > MAX_DEPTH || typeof value !== "object" || value === null || seen.has(value)) return "";
+  seen.add(value);
   const node = value as {
     type?: unknown;
     text?: unknown;
@@ -258,7 +258,7 @@ function render(value: unknown, depth: number): string {
     unknown
   >;
   const children = Array.isArray(node.content) ? node.content : [];
-  const inner = (separator?: string) => renderChildren(children, depth + 1, separator);
+  const inner = (separator?: string) => renderChildren(children, depth + 1, seen, separator);
   switch (node.type) {
     case "text":
       return renderText(node.text, node.marks);
@@ -266,7 +266,7 @@ function render(value: unknown, depth: number): string {
       return "\n";
     case "mention": {
       const name = str(attrs.text) || str(attrs.id);
-      return name.startsWith("@") ? name : `@${name}`;
+      return name === "" || name.startsWith("@") ? name : `@${name}`;
     }
     case "emoji":
       return str(attrs.text) || str(attrs.shortName);
@@ -283,13 +283,15 @@ function render(value: unknown, depth: number): string {
     case "heading":
       return `${"#".repeat(Math.min(6, Math.max(1, Number(attrs.level) || 1)))} ${inner()}`;
     case "bulletList":
-      return renderItems(children, depth, () => "- ");
+      return renderItems(children, depth, seen, () => "- ");
     case "orderedList": {
       const start = Number.isInteger(attrs.order) ? Number(attrs.order) : 1;
-      return renderItems(children, depth, (i) => `${start + i}. `);
+      return renderItems(children, depth, seen, (i) => `${start + i}. `);
     }
     case "taskList":
-      return renderItems(children, depth, (_, item) => (item.attrs?.state === "DONE" ? "- [x] " : "- [ ] "));
+      return renderItems(children, depth, seen, (_, item) =>
+        item.attrs?.state === "DONE" ? "- [x] " : "- [ ] ",
+      );
     case "listItem":
       return inner("\n");
     case "codeBlock":
@@ -304,7 +306,7 @@ function render(value: unknown, depth: number): string {
     case "table":
       return inner("\n");
     case "tableRow":
-      return children.map((cell) => render(cell, depth + 1).replace(/\s*\n\s*/g, " ")).join(" | ");
+      return children.map((cell) => render(cell, depth + 1, seen).replace(/\s*\n\s*/g, " ")).join(" | ");
     case "media":
     case "mediaInline":
       return str(attrs.alt) ? `[attachment: ${str(attrs.alt)}]` : "[attachment]";
@@ -313,12 +315,17 @@ function render(value: unknown, depth: number): string {
   }
 }
 
-function renderChildren(children: unknown[], depth: number, separator?: string): string {
+function renderChildren(
+  children: unknown[],
+  depth: number,
+  seen: WeakSet<object>,
+  separator?: string,
+): string {
   let out = "";
   let previousInline = true;
   for (const child of children) {
     const inline = INLINE_TYPES.has(String((child as { type?: unknown } | null)?.type));
-    const piece = render(child, depth);
+    const piece = render(child, depth, seen);
     if (piece === "") continue;
     if (out !== "") out += separator ?? (inline && previousInline ? "" : "\n\n");
     out += piece;
@@ -330,13 +337,14 @@ function renderChildren(children: unknown[], depth: number, separator?: string):
 function renderItems(
   items: unknown[],
   depth: number,
+  seen: WeakSet<object>,
   marker: (index: number, item: { attrs?: Record<string, unknown> }) => string,
 ): string {
   return items
     .map((item, i) => {
       const prefix = marker(i, (item ?? {}) as { attrs?: Record<string, unknown> });
       const pad = " ".repeat(prefix.length);
-      return render(item, depth + 1)
+      return render(item, depth + 1, seen)
         .split("\n")
         .map((line, n) => (n === 0 ? prefix : line ? pad : "") + line)
         .join("\n");

@@ -32,9 +32,13 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 
 function peerMessage(text: string): string {
   try {
-    const parsed = JSON.parse(text) as { message?: unknown; errorMessages?: unknown };
+    const parsed = JSON.parse(text) as { message?: unknown; errorMessages?: unknown; errors?: unknown };
     if (typeof parsed.message === "string") return parsed.message;
-    if (Array.isArray(parsed.errorMessages)) return parsed.errorMessages.join("; ");
+    // Jira: errorMessages for the request, errors for individual fields.
+    const fieldErrors =
+      parsed.errors && typeof parsed.errors === "object" ? Object.values(parsed.errors) : [];
+    const all = [...(Array.isArray(parsed.errorMessages) ? parsed.errorMessages : []), ...fieldErrors];
+    if (all.length) return all.join("; ");
   } catch {
     // not JSON: fall through to the raw text
   }

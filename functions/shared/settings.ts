@@ -106,3 +106,36 @@ export function linearTriggerLabel(env: Env = process.env): string {
 export function linearApiUrl(env: Env = process.env): string {
   return url(env, "LINEAR_API_URL", "https://api.linear.app/graphql");
 }
+
+export interface JiraSettings {
+  /** API base: the site or https://api.atlassian.com/ex/jira/{cloudId}. */
+  baseUrl: string;
+  /** The site people open; ticket links are `{siteUrl}/browse/KEY`. */
+  siteUrl: string;
+  triggerLabel: string;
+  /** Only these projects trigger runs; empty = all. */
+  projectKeys: string[];
+}
+
+/** Jira settings: JIRA_BASE_URL, JIRA_SITE_URL, TRIGGER_LABEL_JIRA (default needs-test), JIRA_PROJECT_KEYS. */
+export function jiraSettings(env: Env = process.env): JiraSettings {
+  const baseUrl = url(env, "JIRA_BASE_URL");
+  const scoped = /^https:\/\/api\.atlassian\.com\//.test(baseUrl);
+  if (scoped && !optional(env, "JIRA_SITE_URL")) {
+    throw new ConfigError(
+      "JIRA_SITE_URL must be set when JIRA_BASE_URL is api.atlassian.com (links need the site)",
+    );
+  }
+  const triggerLabel = optional(env, "TRIGGER_LABEL_JIRA") ?? "needs-test";
+  if (/\s/.test(triggerLabel))
+    throw new ConfigError(`TRIGGER_LABEL_JIRA must be one word, got "${triggerLabel}"`);
+  return {
+    baseUrl,
+    siteUrl: url(env, "JIRA_SITE_URL", baseUrl),
+    triggerLabel,
+    projectKeys: (optional(env, "JIRA_PROJECT_KEYS") ?? "")
+      .split(",")
+      .map((k) => k.trim())
+      .filter(Boolean),
+  };
+}

@@ -3,13 +3,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { StateMachine } from "aws-local-stepfunctions";
+import { createJiraWebhookHandler } from "../../functions/jira-webhook";
 import { createLinearWebhookHandler } from "../../functions/linear-webhook";
 import { handler as pollConversation } from "../../functions/poll-conversation";
 import { handler as postComment } from "../../functions/post-comment";
 import { ConfigError } from "../../functions/shared/errors";
 import { createLogger, type Logger } from "../../functions/shared/log";
-import { pollScheduleSettings, qatechSettings } from "../../functions/shared/settings";
-import type { WorkflowInput } from "../../functions/shared/ticket";
+import { jiraSettings, pollScheduleSettings, qatechSettings } from "../../functions/shared/settings";
+import type { TrackerName, WorkflowInput } from "../../functions/shared/ticket";
 import type { StartRun } from "../../functions/shared/webhook";
 import { MAX_BODY_BYTES, workflowInput } from "../../functions/shared/webhook";
 import type { WorkflowState } from "../../functions/shared/workflow-state";
@@ -61,22 +62,39 @@ const TASK_HANDLERS: Record<string, TaskHandler> = {
   PostFailure: postComment,
 };
 
-const REQUIRED = ["QATECH_API_KEY", "LINEAR_API_KEY", "LINEAR_WEBHOOK_SECRET"];
+/** The variables each tracker needs on the local runner; a tracker is on when any of its variables is set. */
+const TRACKER_VARIABLES: Record<TrackerName, string[]> = {
+  linear: ["LINEAR_API_KEY", "LINEAR_WEBHOOK_SECRET"],
+  jira: ["JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_WEBHOOK_SECRET"],
+};
+
+export interface LocalSettings {
+  trackers: TrackerName[];
+  waitScale: number;
+  replyTimeoutSeconds: number;
+}
 
 /** Checks the local runner's variables up front, so a missing one is named at start, not mid-run. */
-export function checkLocalEnv(env: NodeJS.ProcessEnv): { waitScale: number; replyTimeoutSeconds: number } {
-  const missing = REQUIRED.filter((name) => !env[name]?.trim());
+export function checkLocalEnv(env: NodeJS.ProcessEnv): LocalSettings {
+  const set = (name: string) => Boolean(env[name]?.trim());
+  const trackers = (Object.keys(TRACKER_VARIABLES) as TrackerName[]).filter((t) =>
+    TRACKER_VARIABLES[t].some(set),
+  );
+  const needed: TrackerName[] = trackers.length ? trackers : ["linear"];
+  const missing = ["QATECH_API_KEY", ...needed.flatMap((t) => TRACKER_VARIABLES[t])].filter(
+    (name) => !set(name),
+  );
   if (missing.length) {
-    throw new ConfigError(
-      `Missing ${missing.join(", ")}: set ${missing.length > 1 ? "them" : "it"} in the environment or .env`,
-    );
+    const them = missing.length > 1 ? "them" : "it";
+    throw new ConfigError(`Missing ${missing.join(", ")}: set ${them} in the environment or .env`);
   }
   qatechSettings(env);
+  if (trackers.includes("jira")) jiraSettings(env);
   const waitScale = Number(env.WAIT_SCALE ?? "1");
   if (!Number.isFinite(waitScale) || waitScale <= 0 || waitScale > 1) {
     throw new ConfigError(`WAIT_SCALE must be a number above 0 and at most 1, got "${env.WAIT_SCALE}"`);
   }
-  return { waitScale, replyTimeoutSeconds: pollScheduleSettings(env).replyTimeoutSeconds };
+  return { trackers, waitScale, replyTimeoutSeconds: pollScheduleSettings(env).replyTimeoutSeconds };
 }
 
 interface Retrier {
@@ -164,7 +182,7 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
   const env = options.env ?? process.env;
   // The handlers read process.env, as in Lambda: make the runner's environment theirs.
   if (env !== process.env) Object.assign(process.env, env);
-  const { waitScale, replyTimeoutSeconds } = checkLocalEnv(process.env);
+  const { trackers, waitScale, replyTimeoutSeconds } = checkLocalEnv(process.env);
   const log = options.log ?? createLogger({ service: "qa-ticket", fn: "local-runner" });
   const definition = renderWorkflowDefinition(replyTimeoutSeconds);
   const machine = new StateMachine(definition as never);
@@ -238,12 +256,12 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
     return "started";
   };
 
+  const webhooks = { linear: createLinearWebhookHandler, jira: createJiraWebhookHandler };
   const routes: Record<
     string,
     (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>
-  > = {
-    "/webhooks/linear": createLinearWebhookHandler(startRun),
-  };
+  > = {};
+  for (const tracker of trackers) routes[`/webhooks/${tracker}`] = webhooks[tracker](startRun);
 
   const server: Server = createServer(async (req, res) => {
     try {

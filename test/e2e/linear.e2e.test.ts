@@ -8,7 +8,8 @@ function outcome(h: Harness) {
     comments: h.linear.comments,
     executions,
     statesVisited: (name: string) =>
-      executions.flatMap((e) => e.events).filter((e) => e.type === "StateEntered" && e.state.name === name).length,
+      executions.flatMap((e) => e.events).filter((e) => e.type === "StateEntered" && e.state.name === name)
+        .length,
   };
 }
 
@@ -29,7 +30,9 @@ describe("Linear ticket labelled 'needs test', end to end through the local runn
     const { conversations, comments } = outcome(h);
     expect(conversations).toHaveLength(1);
     const [conversation] = conversations;
-    expect(conversation.messages[conversation.messages.length - 1].text).toContain("ENG-42: Checkout crashes");
+    expect(conversation.messages[conversation.messages.length - 1].text).toContain(
+      "ENG-42: Checkout crashes",
+    );
     expect(comments).toHaveLength(1);
     expect(comments[0].issueId).toBe("539068e2-ae88-4d09-bd75-22eb4a59612f");
     expect(comments[0].body).toContain(conversation.messages[0].text);
@@ -112,7 +115,10 @@ describe("Linear ticket labelled 'needs test', end to end through the local runn
   });
 
   it("stops waiting at the reply deadline and says so on the ticket", async () => {
-    h = await startHarness({ qatech: { plan: () => ({ status: "NEVER" }) }, env: { REPLY_TIMEOUT_SECONDS: "60" } });
+    h = await startHarness({
+      qatech: { plan: () => ({ status: "NEVER" }) },
+      env: { REPLY_TIMEOUT_SECONDS: "60" },
+    });
 
     await h.sendLinear("Issue.update.label-added");
     await h.runner.settled();

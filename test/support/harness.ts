@@ -1,4 +1,8 @@
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { type LocalRunner, startLocalRunner } from "../../lib/local/runner";
+import { type FakeJira, type FakeJiraOptions, startFakeJira } from "../fakes/jira";
 import { type FakeLinear, type FakeLinearOptions, startFakeLinear } from "../fakes/linear";
 import { type FakeQaTech, type FakeQaTechOptions, startFakeQaTech } from "../fakes/qatech";
 import { linearFixture, signedLinearDelivery } from "./linear-webhook";
@@ -6,28 +10,59 @@ import { linearFixture, signedLinearDelivery } from "./linear-webhook";
 export const LINEAR_WEBHOOK_SECRET = "lin_wh_test_secret";
 export const QATECH_API_KEY = "qa-test-key";
 export const LINEAR_API_KEY = "lin_api_test";
+export const JIRA_WEBHOOK_SECRET = "jira_wh_test_secret";
+export const JIRA_EMAIL = "qa-bot@example.com";
+export const JIRA_API_TOKEN = "jira-api-token";
+
+/** Reads a Jira webhook fixture (test/fixtures/jira/<name>.json). */
+export function jiraFixture(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(__dirname, "..", "fixtures", "jira", `${name}.json`), "utf8"));
+}
+
+/** The headers Jira sends with a delivery signed with `secret` (X-Hub-Signature: sha256=<hex>). */
+export function signedJiraHeaders(body: string, secret: string): Record<string, string> {
+  return {
+    "content-type": "application/json",
+    "x-atlassian-webhook-identifier": "1234-5678",
+    "x-hub-signature": `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`,
+  };
+}
+
+type Sent = { status: number; body: Record<string, unknown> };
 
 export interface Harness {
   runner: LocalRunner;
   qatech: FakeQaTech;
   linear: FakeLinear;
+  jira: FakeJira;
   /** Sends a Linear fixture (or payload) as a signed delivery to the runner; returns status and JSON body. */
   sendLinear(
     fixture: string | Record<string, unknown>,
     options?: { secret?: string; timestamp?: number; headers?: Record<string, string> },
-  ): Promise<{ status: number; body: Record<string, unknown> }>;
+  ): Promise<Sent>;
+  /** Sends a Jira fixture (or payload) signed with X-Hub-Signature; headers given as null are left out. */
+  sendJira(
+    fixture: string | Record<string, unknown>,
+    options?: { secret?: string; headers?: Record<string, string | null> },
+  ): Promise<Sent>;
   close(): Promise<void>;
 }
 
 /**
- * The whole product on one machine: the local runner against the QA.tech and Linear simulators.
+ * The whole product on one machine: the local runner against the QA.tech, Linear and Jira simulators.
  * WAIT_SCALE 0.01 turns the 3 s first wait into 30 ms; the schedule itself is unchanged.
  */
 export async function startHarness(
-  options: { qatech?: FakeQaTechOptions; linear?: FakeLinearOptions; env?: Record<string, string> } = {},
+  options: {
+    qatech?: FakeQaTechOptions;
+    linear?: FakeLinearOptions;
+    jira?: FakeJiraOptions;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<Harness> {
   const qatech = await startFakeQaTech({ apiKey: QATECH_API_KEY, ...options.qatech });
   const linear = await startFakeLinear({ apiKey: LINEAR_API_KEY, ...options.linear });
+  const jira = await startFakeJira({ email: JIRA_EMAIL, apiToken: JIRA_API_TOKEN, ...options.jira });
   const runner = await startLocalRunner({
     port: 0,
     env: {
@@ -37,28 +72,41 @@ export async function startHarness(
       LINEAR_API_KEY,
       LINEAR_API_URL: linear.url,
       LINEAR_WEBHOOK_SECRET,
+      JIRA_BASE_URL: jira.url,
+      JIRA_EMAIL,
+      JIRA_API_TOKEN,
+      JIRA_WEBHOOK_SECRET,
       WAIT_SCALE: "0.01",
       ...options.env,
     },
   });
+  const post = async (path: string, headers: Record<string, string>, body: string): Promise<Sent> => {
+    const res = await fetch(`${runner.url}${path}`, { method: "POST", headers, body });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : {} };
+  };
   return {
     runner,
     qatech,
     linear,
+    jira,
     async sendLinear(fixture, opts = {}) {
       const payload = typeof fixture === "string" ? linearFixture(fixture) : fixture;
       const delivery = signedLinearDelivery(payload, opts.secret ?? LINEAR_WEBHOOK_SECRET, opts);
-      const res = await fetch(`${runner.url}/webhooks/linear`, {
-        method: "POST",
-        headers: { ...delivery.headers, ...opts.headers },
-        body: delivery.body,
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : {} };
+      return post("/webhooks/linear", { ...delivery.headers, ...opts.headers }, delivery.body);
+    },
+    async sendJira(fixture, opts = {}) {
+      const body = JSON.stringify(typeof fixture === "string" ? jiraFixture(fixture) : fixture);
+      const headers: Record<string, string> = signedJiraHeaders(body, opts.secret ?? JIRA_WEBHOOK_SECRET);
+      for (const [name, value] of Object.entries(opts.headers ?? {})) {
+        if (value === null) delete headers[name];
+        else headers[name] = value;
+      }
+      return post("/webhooks/jira", headers, body);
     },
     async close() {
       await runner.close();
-      await Promise.all([qatech.close(), linear.close()]);
+      await Promise.all([qatech.close(), linear.close(), jira.close()]);
     },
   };
 }

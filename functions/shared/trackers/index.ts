@@ -14,7 +14,5 @@ export type PostComment = (
  */
 export const commenters: Record<TrackerName, () => Promise<PostComment>> = {
   linear: async () => (await import("./linear-post")).postToLinear,
-  jira: async () => {
-    throw new Error("Jira comments are not available in this build");
-  },
+  jira: async () => (await import("./jira-post")).postToJira,
 };

@@ -1,0 +1,39 @@
+import { ConfigError } from "../shared/errors";
+import { getSecret } from "../shared/secrets";
+import { jiraSettings } from "../shared/settings";
+import { detectJiraTrigger, verifyJiraSignature } from "../shared/trackers/jira";
+import { header, type StartRun, stepFunctionsStarter } from "../shared/webhook";
+import { createWebhookHandler } from "../shared/webhook-handler";
+
+/**
+ * The Jira Cloud webhook: verifies `X-Hub-Signature: sha256=<hex>` over the raw body (failing closed when
+ * no secret is configured), then starts one run per change that added the trigger label.
+ */
+export function createJiraWebhookHandler(startRun: StartRun, env: NodeJS.ProcessEnv = process.env) {
+  return createWebhookHandler(
+    {
+      tracker: "jira",
+      deliveryHeader: "x-atlassian-webhook-identifier",
+      async verify(body, event) {
+        const signature = header(event, "x-hub-signature");
+        if (!signature) return "missing X-Hub-Signature header";
+        let secret: string;
+        try {
+          secret = await getSecret("JIRA_WEBHOOK_SECRET", env);
+        } catch (error) {
+          if (error instanceof ConfigError) return "no Jira webhook secret is configured";
+          throw error;
+        }
+        return verifyJiraSignature(body, signature, secret) ? null : "signature does not match";
+      },
+      detect(payload) {
+        const { triggerLabel, projectKeys, siteUrl } = jiraSettings(env);
+        return detectJiraTrigger(payload, { triggerLabel, projectKeys, siteUrl });
+      },
+    },
+    startRun,
+  );
+}
+
+/** The Lambda entry point. */
+export const handler = createJiraWebhookHandler(stepFunctionsStarter());

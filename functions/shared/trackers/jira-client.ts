@@ -1,0 +1,114 @@
+import { type AdfDocument, type AdfNode, adfToText } from "../adf";
+import { PermanentError, TransientError } from "../errors";
+import { type RequestOptions, requestJson } from "../http";
+
+/** How to reach one Jira Cloud site as the integration's account. */
+export interface JiraAuth {
+  /** The site (`https://acme.atlassian.net`) or `https://api.atlassian.com/ex/jira/{cloudId}`. */
+  baseUrl: string;
+  email: string;
+  apiToken: string;
+  /** Per request; default 10 s. */
+  timeoutMs?: number;
+}
+
+/** Longest Retry-After we sit out inside the call; longer waits belong to the state machine's Retry. */
+const MAX_INLINE_WAIT_SECONDS = 10;
+
+/** How many recent comments are searched for the marker before posting. */
+const RECENT_COMMENTS = 50;
+
+/** The text that identifies a comment posted by a given run step; it is looked for before posting again. */
+export function jiraCommentMarker(marker: string): string {
+  return `qa-ticket run ${marker}`;
+}
+
+/**
+ * Posts `body` as a comment on the issue, carrying `marker` (unique per comment, e.g. `${runId}/reply`).
+ * When a comment with that marker already exists (an earlier attempt landed), returns it instead.
+ */
+export async function postJiraComment(
+  opts: JiraAuth & { issueKey: string; body: AdfDocument; marker: string },
+): Promise<{ id: string; duplicate: boolean }> {
+  const path = `/rest/api/3/issue/${encodeURIComponent(opts.issueKey)}/comment`;
+  const existing = await jiraRequest<CommentPage>(
+    opts,
+    `${path}?orderBy=-created&maxResults=${RECENT_COMMENTS}`,
+    {},
+  );
+  const markerText = jiraCommentMarker(opts.marker);
+  const earlier = existing?.comments?.find((comment) => hasMarker(comment.body, markerText));
+  if (earlier) return { id: String(earlier.id), duplicate: true };
+
+  const created = await jiraRequest<{ id?: unknown }>(opts, path, {
+    method: "POST",
+    json: { body: withMarker(opts.body, markerText) },
+  });
+  if (typeof created?.id !== "string" && typeof created?.id !== "number") {
+    throw new TransientError(`Jira answered POST ${path} without a comment id`);
+  }
+  return { id: String(created.id), duplicate: false };
+}
+
+/** Returns the accountId of the integration's own Jira user (to ignore events it caused). */
+export async function getJiraMyself(opts: JiraAuth): Promise<string> {
+  const me = await jiraRequest<{ accountId?: unknown }>(opts, "/rest/api/3/myself", {});
+  if (typeof me?.accountId !== "string") {
+    throw new PermanentError(
+      "Jira answered GET /rest/api/3/myself without an accountId; check the Jira base URL",
+    );
+  }
+  return me.accountId;
+}
+
+interface CommentPage {
+  comments?: Array<{ id: string | number; body?: unknown }>;
+}
+
+/** One Jira call; a short Retry-After (429, or 503 saying when) is waited out once before giving up. */
+async function jiraRequest<T>(
+  auth: JiraAuth,
+  path: string,
+  options: Omit<RequestOptions, "peer" | "headers" | "timeoutMs">,
+): Promise<T> {
+  const url = `${auth.baseUrl.replace(/\/+$/, "")}${path}`;
+  const credentials = Buffer.from(`${auth.email}:${auth.apiToken}`).toString("base64");
+  const request = () =>
+    requestJson<T>(url, {
+      ...options,
+      peer: "Jira",
+      headers: { authorization: `Basic ${credentials}` },
+      timeoutMs: auth.timeoutMs,
+    });
+  try {
+    return (await request()).body;
+  } catch (error) {
+    const wait = error instanceof TransientError ? error.retryAfterSeconds : undefined;
+    if (wait === undefined || wait > MAX_INLINE_WAIT_SECONDS) throw error;
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    return (await request()).body;
+  }
+}
+
+function hasMarker(body: unknown, markerText: string): boolean {
+  // The marker ends its paragraph, so it must be followed by whitespace or the end: `…/ack` is not `…/ack2`.
+  return adfToText(body)
+    .split("\n")
+    .some((line) => line.endsWith(markerText) || line.includes(`${markerText} `));
+}
+
+/** Appends the marker as small plain text to the last paragraph (the link line), or as its own paragraph. */
+function withMarker(body: AdfDocument, markerText: string): AdfDocument {
+  const content = [...body.content];
+  const last = content.at(-1);
+  if (last?.type === "paragraph" && last.content?.length) {
+    content[content.length - 1] = { ...last, content: [...last.content, text(` · ${markerText}`)] };
+  } else {
+    content.push({ type: "paragraph", content: [text(markerText)] });
+  }
+  return { ...body, content };
+}
+
+function text(value: string): AdfNode {
+  return { type: "text", text: value };
+}

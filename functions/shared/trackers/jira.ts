@@ -1,0 +1,144 @@
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { adfToText } from "../adf";
+import { PayloadError } from "../errors";
+import { capDescription, executionName, type Trigger } from "../ticket";
+
+/** The webhook body is not the shape of a Jira issue event; the webhook answers 400. */
+export class JiraPayloadError extends PayloadError {
+  override name = "JiraPayloadError";
+}
+
+/** What detection needs to know about the organisation's Jira. */
+export interface JiraTriggerConfig {
+  /** The label that asks for a test, e.g. `needs-test`; matched exactly and case-sensitively. */
+  triggerLabel: string;
+  /** Projects to act on; empty or absent means every project the webhook delivers. */
+  projectKeys?: string[];
+  /** The site people browse, e.g. `https://acme.atlassian.net`; ticket links are built from it. */
+  siteUrl: string;
+}
+
+const SIGNATURE_PREFIX = "sha256=";
+
+/**
+ * Checks `X-Hub-Signature: sha256=<hex>` against the HMAC-SHA256 of the raw body. Fails closed; hex digits
+ * may be either case since they encode the same bytes, the `sha256=` prefix must be lowercase as Jira sends it.
+ */
+export function verifyJiraSignature(
+  rawBody: Buffer,
+  header: string | undefined,
+  secret: string | undefined,
+): boolean {
+  if (!secret || !header?.startsWith(SIGNATURE_PREFIX)) return false;
+  const hex = header.slice(SIGNATURE_PREFIX.length);
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return false;
+  const expected = createHmac("sha256", secret).update(rawBody).digest();
+  return timingSafeEqual(Buffer.from(hex, "hex"), expected);
+}
+
+/** Site URL without trailing slashes, so links and API paths join cleanly. */
+export function normaliseSiteUrl(siteUrl: string): string {
+  return siteUrl.replace(/\/+$/, "");
+}
+
+/** The REST API base: the site itself, or `https://api.atlassian.com/ex/jira/{cloudId}` for scoped tokens. */
+export function jiraApiBase(siteUrl: string, cloudId?: string): string {
+  return cloudId
+    ? `https://api.atlassian.com/ex/jira/${encodeURIComponent(cloudId)}`
+    : normaliseSiteUrl(siteUrl);
+}
+
+/** Returns the trigger when this Jira event just added the trigger label to an issue, otherwise null. */
+export function detectJiraTrigger(payload: unknown, config: JiraTriggerConfig): Trigger | null {
+  if (!isObject(payload) || typeof payload.webhookEvent !== "string") {
+    throw new JiraPayloadError("Body is not a Jira webhook event (no webhookEvent)");
+  }
+  const event = payload.webhookEvent;
+  if (event !== "jira:issue_updated" && event !== "jira:issue_created") return null;
+
+  const issue = readIssue(payload.issue);
+  const projectKeys = config.projectKeys ?? [];
+  if (projectKeys.length > 0 && !projectKeys.includes(issue.projectKey ?? "")) return null;
+
+  let change: string;
+  if (event === "jira:issue_created") {
+    if (!issue.labels.includes(config.triggerLabel)) return null;
+    change = "created";
+  } else {
+    // issue_updated also arrives for comments and worklogs, without a changelog.
+    if (payload.changelog === undefined || payload.changelog === null) return null;
+    const changelog = payload.changelog;
+    if (!isObject(changelog) || !Array.isArray(changelog.items)) {
+      throw new JiraPayloadError("jira:issue_updated has a changelog without items");
+    }
+    if (!changelog.items.some((item) => addsLabel(item, config.triggerLabel))) return null;
+    if (!isId(changelog.id)) throw new JiraPayloadError("jira:issue_updated has a changelog without an id");
+    change = String(changelog.id);
+  }
+
+  const digest = createHash("sha256").update(`${issue.id}:${change}`).digest("hex").slice(0, 16);
+  return {
+    runId: executionName("jira", issue.key, digest),
+    ticket: {
+      tracker: "jira",
+      id: issue.id,
+      key: issue.key,
+      title: issue.summary,
+      url: `${normaliseSiteUrl(config.siteUrl)}/browse/${issue.key}`,
+      description: capDescription(issue.description),
+    },
+  };
+}
+
+interface IssueFacts {
+  id: string;
+  key: string;
+  summary: string;
+  description: string;
+  labels: string[];
+  projectKey?: string;
+}
+
+function readIssue(value: unknown): IssueFacts {
+  if (!isObject(value) || !isId(value.id) || typeof value.key !== "string" || value.key === "") {
+    throw new JiraPayloadError("Issue event without issue.id and issue.key");
+  }
+  const fields = value.fields;
+  if (!isObject(fields) || typeof fields.summary !== "string") {
+    throw new JiraPayloadError(`Issue ${value.key} has no fields.summary`);
+  }
+  const project = isObject(fields.project) ? fields.project : {};
+  return {
+    id: String(value.id),
+    key: value.key,
+    summary: fields.summary,
+    description: descriptionText(fields.description),
+    labels: Array.isArray(fields.labels)
+      ? fields.labels.filter((l): l is string => typeof l === "string")
+      : [],
+    projectKey: typeof project.key === "string" ? project.key : undefined,
+  };
+}
+
+function descriptionText(description: unknown): string {
+  if (typeof description === "string") return description;
+  return isObject(description) ? adfToText(description) : "";
+}
+
+/** The changelog holds whole label sets as space-separated strings; added = in `toString`, not in `fromString`. */
+function addsLabel(item: unknown, label: string): boolean {
+  if (!isObject(item) || (item.field !== "labels" && item.fieldId !== "labels")) return false;
+  return labelSet(item.toString).includes(label) && !labelSet(item.fromString).includes(label);
+}
+
+function labelSet(value: unknown): string[] {
+  return typeof value === "string" ? value.split(/\s+/).filter(Boolean) : [];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isId(value: unknown): value is string | number {
+  return (typeof value === "string" && value !== "") || (typeof value === "number" && Number.isFinite(value));
+}

@@ -1,0 +1,97 @@
+import { validateAdf } from "../support/adf-schema";
+import { type Harness, startHarness } from "../support/harness";
+
+/** All text of an ADF document, with link targets, to assert on what a reader of the comment sees. */
+function adfText(node: unknown): string {
+  if (!node || typeof node !== "object") return "";
+  const n = node as {
+    text?: string;
+    marks?: Array<{ type: string; attrs?: { href?: string } }>;
+    content?: unknown[];
+  };
+  const href = n.marks?.find((m) => m.type === "link")?.attrs?.href;
+  const own = `${n.text ?? ""}${href ? ` <${href}>` : ""}`;
+  return [own, ...(n.content ?? []).map(adfText)].filter(Boolean).join("\n");
+}
+
+describe("Jira ticket labelled 'needs-test', end to end through the local runner", () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.runner.settled();
+    await h.close();
+  });
+
+  it("posts exactly one schema-valid ADF comment with the reply and the conversation link", async () => {
+    h = await startHarness({
+      qatech: {
+        plan: () => ({ text: "## Tested\n\n- login works\n- **button** overlaps\n\n```ts\nexpect(x)\n```" }),
+      },
+    });
+
+    const res = await h.sendJira("jira-issue_updated.label-added");
+    await h.runner.settled();
+
+    expect(res).toMatchObject({ status: 200, body: { outcome: "started" } });
+    const [conversation] = h.qatech.conversations();
+    expect(h.qatech.conversations()).toHaveLength(1);
+    const userMessage = conversation.messages[conversation.messages.length - 1].text;
+    expect(userMessage).toContain("PROJ-123: Login button is misaligned");
+    expect(userMessage).toContain("/browse/PROJ-123");
+    expect(userMessage).not.toContain("attacker.example");
+    expect(h.jira.comments).toHaveLength(1);
+    const [comment] = h.jira.comments;
+    expect(comment.issueKey).toBe("PROJ-123");
+    expect(validateAdf(comment.body)).toEqual([]);
+    const text = adfText(comment.body);
+    expect(text).toContain("login works");
+    expect(text).toContain("expect(x)");
+    expect(text).toContain(`<${conversation.url}>`);
+  });
+
+  it("does not start a second conversation when Jira retries the delivery", async () => {
+    h = await startHarness();
+
+    const first = await h.sendJira("jira-issue_updated.label-added");
+    await h.runner.settled();
+    const retry = await h.sendJira("jira-issue_updated.label-added");
+    await h.runner.settled();
+
+    expect(first.body.outcome).toBe("started");
+    expect(retry).toMatchObject({ status: 200, body: { outcome: "duplicate" } });
+    expect(h.qatech.conversations()).toHaveLength(1);
+    expect(h.jira.comments).toHaveLength(1);
+  });
+
+  it("starts nothing for unsigned, wrongly signed or unrelated events", async () => {
+    h = await startHarness();
+
+    const unsigned = await h.sendJira("jira-issue_updated.label-added", {
+      headers: { "x-hub-signature": null },
+    });
+    const forged = await h.sendJira("jira-issue_updated.label-added", { secret: "wrong" });
+    const comment = await h.sendJira("comment_created");
+    const edit = await h.sendJira("jira-issue_updated.summary-edited");
+    const removed = await h.sendJira("jira-issue_updated.label-removed");
+    await h.runner.settled();
+
+    expect([unsigned.status, forged.status]).toEqual([401, 401]);
+    expect([comment, edit, removed].map((r) => [r.status, r.body.outcome])).toEqual([
+      [200, "ignored"],
+      [200, "ignored"],
+      [200, "ignored"],
+    ]);
+    expect(h.qatech.requests).toHaveLength(0);
+    expect(h.jira.comments).toHaveLength(0);
+  });
+
+  it("comments once even when the first comment landed but Jira's answer was lost", async () => {
+    h = await startHarness();
+    h.jira.failNext({ method: "POST", path: /\/comment$/, fault: { afterCommit: { status: 503 } } });
+
+    await h.sendJira("jira-issue_updated.label-added");
+    await h.runner.settled();
+
+    expect(h.jira.comments).toHaveLength(1);
+    expect([...h.runner.executions.values()][0].status).toBe("SUCCEEDED");
+  });
+});
