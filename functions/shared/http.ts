@@ -12,6 +12,11 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Names the peer in error messages ("QA.tech", "Jira"). */
   peer: string;
+  /**
+   * A Retry-After up to this many seconds is waited out and the request sent once more, inside the call;
+   * a longer one is left to the state machine's Retry. Default 10.
+   */
+  maxInlineRetryAfterSeconds?: number;
 }
 
 export interface JsonResponse<T> {
@@ -46,10 +51,22 @@ function peerMessage(text: string): string {
 }
 
 /**
- * Sends one HTTP request and returns the parsed JSON body of a 2xx answer. Throws TransientError for
+ * Sends an HTTP request and returns the parsed JSON body of a 2xx answer. Throws TransientError for
  * network failures, timeouts, 408/425/429/5xx and unparseable 2xx bodies, PermanentError for other 4xx.
+ * Honours a short Retry-After once (see maxInlineRetryAfterSeconds).
  */
 export async function requestJson<T>(url: string, options: RequestOptions): Promise<JsonResponse<T>> {
+  try {
+    return await requestOnce<T>(url, options);
+  } catch (error) {
+    const wait = error instanceof TransientError ? error.retryAfterSeconds : undefined;
+    if (wait === undefined || wait > (options.maxInlineRetryAfterSeconds ?? 10)) throw error;
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    return requestOnce<T>(url, options);
+  }
+}
+
+async function requestOnce<T>(url: string, options: RequestOptions): Promise<JsonResponse<T>> {
   const { peer, timeoutMs = 10_000 } = options;
   const headers: Record<string, string> = { accept: "application/json", ...options.headers };
   let body: string | undefined;

@@ -12,9 +12,6 @@ export interface JiraAuth {
   timeoutMs?: number;
 }
 
-/** Longest Retry-After we sit out inside the call; longer waits belong to the state machine's Retry. */
-const MAX_INLINE_WAIT_SECONDS = 10;
-
 /** How many recent comments are searched for the marker before posting. */
 const RECENT_COMMENTS = 50;
 
@@ -73,21 +70,13 @@ async function jiraRequest<T>(
 ): Promise<T> {
   const url = `${auth.baseUrl.replace(/\/+$/, "")}${path}`;
   const credentials = Buffer.from(`${auth.email}:${auth.apiToken}`).toString("base64");
-  const request = () =>
-    requestJson<T>(url, {
-      ...options,
-      peer: "Jira",
-      headers: { authorization: `Basic ${credentials}` },
-      timeoutMs: auth.timeoutMs,
-    });
-  try {
-    return (await request()).body;
-  } catch (error) {
-    const wait = error instanceof TransientError ? error.retryAfterSeconds : undefined;
-    if (wait === undefined || wait > MAX_INLINE_WAIT_SECONDS) throw error;
-    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
-    return (await request()).body;
-  }
+  const response = await requestJson<T>(url, {
+    ...options,
+    peer: "Jira",
+    headers: { authorization: `Basic ${credentials}` },
+    timeoutMs: auth.timeoutMs,
+  });
+  return response.body;
 }
 
 function hasMarker(body: unknown, markerText: string): boolean {
