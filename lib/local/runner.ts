@@ -180,9 +180,23 @@ function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): v
  */
 export async function startLocalRunner(options: LocalRunnerOptions = {}): Promise<LocalRunner> {
   const env = options.env ?? process.env;
-  // The handlers read process.env, as in Lambda: make the runner's environment theirs.
+  // The handlers read process.env, as in Lambda: make the runner's environment theirs until it closes.
+  const previous = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const restoreEnv = () => {
+    for (const [k, v] of Object.entries(previous)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
   if (env !== process.env) Object.assign(process.env, env);
-  const { trackers, waitScale, replyTimeoutSeconds } = checkLocalEnv(process.env);
+  let settings: LocalSettings;
+  try {
+    settings = checkLocalEnv(process.env);
+  } catch (error) {
+    restoreEnv();
+    throw error;
+  }
+  const { trackers, waitScale, replyTimeoutSeconds } = settings;
   const log = options.log ?? createLogger({ service: "qa-ticket", fn: "local-runner" });
   const definition = renderWorkflowDefinition(replyTimeoutSeconds);
   const machine = new StateMachine(definition as never);
@@ -301,7 +315,10 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => {
+          if (env !== process.env) restoreEnv();
+          resolve();
+        });
       }),
   };
 }
