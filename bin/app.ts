@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // The CDK app: one stack per organisation, `npx cdk deploy -c org=<name>` with config/<name>.json.
-import { App } from "aws-cdk-lib";
+// cdk-nag's AwsSolutions checks run on every synth; an unacknowledged finding fails it (see SECURITY.md).
+import { App, Validations } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
 import { loadOrgConfig } from "../lib/config";
 import { QaTicketStack } from "../lib/qa-ticket-stack";
 
 const app = new App();
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 const org = app.node.tryGetContext("org");
 if (typeof org !== "string" || org === "") {
   throw new Error(
@@ -15,4 +18,23 @@ const config = loadOrgConfig(org);
 new QaTicketStack(app, `QaTicket-${config.org}`, {
   config,
   description: `qa-ticket for ${config.org}: labelled tickets become QA.tech conversations`,
+  webhookReservedConcurrency: webhookReservedConcurrency(
+    app.node.tryGetContext("webhookReservedConcurrency"),
+  ),
 });
+
+/**
+ * `-c webhookReservedConcurrency=<n>|unreserved`; default 10. Use "unreserved" in an account whose Lambda
+ * concurrency quota is too small to reserve any (new accounts start at 10).
+ */
+function webhookReservedConcurrency(value: unknown): number | "unreserved" | undefined {
+  if (value === undefined) return undefined;
+  if (value === "unreserved") return value;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(
+      `-c webhookReservedConcurrency must be a positive integer or "unreserved", got "${value}"`,
+    );
+  }
+  return n;
+}

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { Duration } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
@@ -16,21 +17,29 @@ export interface TicketFunctionProps {
   logRetention: logs.RetentionDays;
   /** Default 30 s: the peers' client timeout is 10 s, so a hung peer is a retry, not a dead Lambda. */
   timeout?: Duration;
-  /** Default: unreserved. */
+  /** Caps how many copies run at once (and reserves them). Default: unreserved. */
   reservedConcurrentExecutions?: number;
 }
 
 /**
  * Every function of the stack, with the defaults in one place: newest Node runtime, bundled locally with
  * esbuild (AWS SDK included, as AWS recommends for cold starts), minified with source maps, its own log
- * group with a retention.
+ * group with a retention, and its own role that may write only to that log group (instead of the managed
+ * AWSLambdaBasicExecutionRole, which may write to every log group of the account). Callers grant the rest.
  */
 export class TicketFunction extends Construct {
   readonly fn: NodejsFunction;
+  readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: TicketFunctionProps) {
     super(scope, id);
     const logGroup = new logs.LogGroup(this, "Logs", { retention: props.logRetention });
+    this.role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: `${props.description} (writes only its own log group)`,
+    });
+    // logs:CreateLogStream and logs:PutLogEvents on this log group's streams only.
+    logGroup.grantWrite(this.role);
     this.fn = new NodejsFunction(this, "Function", {
       entry: join(__dirname, "..", "functions", props.entry, "index.ts"),
       handler: "handler",
@@ -41,6 +50,7 @@ export class TicketFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(30),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       logGroup,
+      role: this.role,
       environment: { NODE_OPTIONS: "--enable-source-maps", ...props.environment },
       bundling: {
         minify: true,
