@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { elapsedBeforePoll } from "../functions/shared/poll-schedule";
 
 /**
  * One organisation's deployment settings: everything that is not secret. Lives in `config/<org>.json`,
@@ -132,13 +133,23 @@ class Reader {
   }
 }
 
-/** Validates a parsed config file; every error names the source and the field. */
-export function parseOrgConfig(org: string, raw: unknown, source: string): OrgConfig {
+function checkOrgName(org: string): void {
   if (!ORG_NAME.test(org)) {
     throw new ConfigFileError(
       `org "${org}" must be lowercase letters, digits and dashes (at most 31 characters)`,
     );
   }
+}
+
+/**
+ * Most polls one execution may make: each is about 9 history events (Wait, Task, Choice) and a Standard
+ * execution's history stops at 25,000; the rest is room for retries, the start and the comment.
+ */
+export const MAX_POLLS = 2_000;
+
+/** Validates a parsed config file; every error names the source and the field. */
+export function parseOrgConfig(org: string, raw: unknown, source: string): OrgConfig {
+  checkOrgName(org);
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new ConfigFileError(`${source}: must hold a JSON object`);
   }
@@ -213,13 +224,30 @@ export function parseOrgConfig(org: string, raw: unknown, source: string): OrgCo
     "must not be less than minWaitSeconds",
   );
   r.check(config.linear.enabled || config.jira.enabled, "linear.enabled", "or jira.enabled must be true");
-  if (config.jira.enabled)
+  if (config.jira.enabled) {
     j.check(config.jira.baseUrl !== undefined, "baseUrl", "is required when jira.enabled");
+  }
+  const scoped = config.jira.baseUrl?.startsWith("https://api.atlassian.com/") ?? false;
+  j.check(
+    !scoped || config.jira.siteUrl !== undefined,
+    "siteUrl",
+    "is required with an api.atlassian.com baseUrl",
+  );
+  const schedule = { ...config.pollSchedule, replyTimeoutSeconds: config.replyTimeoutMinutes * 60 };
+  let polls = 0;
+  while (elapsedBeforePoll(polls, schedule) < schedule.replyTimeoutSeconds && polls <= MAX_POLLS) polls++;
+  r.check(
+    polls <= MAX_POLLS,
+    "pollSchedule",
+    `with replyTimeoutMinutes ${config.replyTimeoutMinutes} needs more than ${MAX_POLLS} polls, more than a ` +
+      "Standard execution's history holds: raise pollSchedule.maxWaitSeconds or lower replyTimeoutMinutes",
+  );
   return config;
 }
 
 /** Reads and validates `config/<org>.json` (relative to `dir`). */
 export function loadOrgConfig(org: string, dir = join(__dirname, "..", "config")): OrgConfig {
+  checkOrgName(org);
   const source = join(dir, `${org}.json`);
   let text: string;
   try {

@@ -33,9 +33,17 @@ function describeFailure(state: WorkflowState): string {
     );
   }
   const detail = causeMessage(error);
-  if (error.Error === "PermanentError") return `QA.tech could not take this ticket: ${detail}`;
+  // The detail names the peer that failed ("QA.tech answered 401 ...", "Linear refused the comment ...").
+  const fromQaTech = detail.startsWith("QA.tech");
+  if (error.Error === "PermanentError") {
+    return fromQaTech
+      ? `QA.tech could not take this ticket: ${detail}`
+      : `qa-ticket could not finish: ${detail}`;
+  }
   if (error.Error === "ConfigError") return `qa-ticket is not configured correctly: ${detail}`;
-  if (error.Error === "TransientError") return `QA.tech kept failing, even after retries: ${detail}`;
+  if (error.Error === "TransientError") {
+    return `${fromQaTech ? "QA.tech" : "A service"} kept failing, even after retries: ${detail}`;
+  }
   return `qa-ticket hit an unexpected error (${error.Error}): ${detail}`;
 }
 

@@ -1,0 +1,306 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { elapsedBeforePoll } from "../../functions/shared/poll-schedule";
+import {
+  jiraSettings,
+  linearApiUrl,
+  linearTriggerLabel,
+  pollScheduleSettings,
+  qatechSettings,
+} from "../../functions/shared/settings";
+import {
+  ConfigFileError,
+  functionEnvironment,
+  loadOrgConfig,
+  MAX_POLLS,
+  type OrgConfig,
+  parseOrgConfig,
+} from "../../lib/config";
+
+const SOURCE = "config/acme.json";
+const example = (): Record<string, unknown> =>
+  JSON.parse(readFileSync(join(__dirname, "..", "..", "config", "example.json"), "utf8"));
+
+/** The example config with some fields replaced (one level deep merge per section). */
+function exampleWith(changes: Record<string, unknown>): Record<string, unknown> {
+  const raw = example();
+  for (const [key, value] of Object.entries(changes)) {
+    const current = raw[key];
+    raw[key] =
+      typeof value === "object" && value !== null && !Array.isArray(value) && typeof current === "object"
+        ? { ...(current as object), ...value }
+        : value;
+  }
+  return raw;
+}
+
+/** The message parseOrgConfig fails with. */
+function problem(raw: unknown, org = "acme"): string {
+  try {
+    parseOrgConfig(org, raw, SOURCE);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigFileError);
+    return (error as Error).message;
+  }
+  throw new Error("expected the config to be refused");
+}
+
+describe("organisation config", () => {
+  it("loads config/example.json with its settings and defaults", () => {
+    const config = loadOrgConfig("example");
+
+    expect(config).toMatchObject({
+      org: "example",
+      qatech: { apiUrl: "https://api.qa.tech", projectShortId: "proj_example" },
+      linear: { enabled: true, triggerLabel: "needs test", apiUrl: "https://api.linear.app/graphql" },
+      jira: { enabled: false },
+      replyTimeoutMinutes: 60,
+      pollSchedule: { minWaitSeconds: 3, fraction: 0.1, maxWaitSeconds: 120 },
+      webhook: { rateLimitPerSecond: 20, burst: 40 },
+      lambda: { architecture: "arm64", memorySizeMb: 256 },
+      logRetentionDays: 30,
+    });
+  });
+
+  it("fills defaults for everything left out", () => {
+    const config = parseOrgConfig("acme", {}, SOURCE);
+
+    expect(config.qatech.apiUrl).toBe("https://api.qa.tech");
+    expect(config.linear).toEqual({
+      enabled: true,
+      triggerLabel: "needs test",
+      apiUrl: "https://api.linear.app/graphql",
+    });
+    expect(config.replyTimeoutMinutes).toBe(60);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      "a projectShortId that is not proj_...",
+      { qatech: { projectShortId: "project-1" } },
+      "qatech.projectShortId",
+    ],
+    ["a misspelt top-level setting", { replyTimeoutMinute: 30 }, "replyTimeoutMinute"],
+    ["a misspelt setting in a section", { linear: { triggerLable: "qa" } }, "linear.triggerLable"],
+    ["a negative reply timeout", { replyTimeoutMinutes: -5 }, "replyTimeoutMinutes"],
+    ["a reply timeout given as text", { replyTimeoutMinutes: "60" }, "replyTimeoutMinutes"],
+    ["jira enabled without its baseUrl", { jira: { enabled: true } }, "jira.baseUrl"],
+    ["an http QA.tech url", { qatech: { apiUrl: "http://api.qa.tech" } }, "qatech.apiUrl"],
+    ["a yes/no written as text", { linear: { enabled: "yes" } }, "linear.enabled"],
+    [
+      "an application override without applicationShortId",
+      { qatech: { applicationOverrides: [{ environment: { url: "https://x.example" } }] } },
+      "qatech.applicationOverrides[0]",
+    ],
+    [
+      "a longest wait below the shortest",
+      { pollSchedule: { maxWaitSeconds: 2 } },
+      "pollSchedule.maxWaitSeconds",
+    ],
+    ["an unknown architecture", { lambda: { architecture: "arm" } }, "lambda.architecture"],
+    ["a Jira label with a space", { jira: { triggerLabel: "needs test" } }, "jira.triggerLabel"],
+  ])("refuses %s, naming the file and the field", (_what, changes, field) => {
+    const message = problem(exampleWith(changes));
+
+    expect(message).toContain(SOURCE);
+    expect(message).toContain(field);
+  });
+
+  it("refuses a config with neither tracker enabled", () => {
+    const message = problem(exampleWith({ linear: { enabled: false }, jira: { enabled: false } }));
+
+    expect(message).toContain(SOURCE);
+    expect(message).toMatch(/linear\.enabled.*jira\.enabled/);
+  });
+
+  it("refuses an organisation name that cannot name a stack and its secrets", () => {
+    for (const org of ["Acme", "acme corp", "acme/prod", "", "a".repeat(40)]) {
+      expect(problem(example(), org)).toContain(`"${org}"`);
+    }
+  });
+
+  it("refuses a bad organisation name before looking for its file", () => {
+    // Telling the operator to create config/Acme Corp.json would only lead to the next error.
+    expect(() => loadOrgConfig("Acme Corp")).toThrow(/lowercase/);
+  });
+
+  it("refuses a poll loop that would outgrow a Standard execution's 25,000-event history", () => {
+    // One poll is a Wait, a Task and a Choice (about 9 history events); 24 h of 1 s waits is 86,400 polls.
+    const message = problem(
+      exampleWith({
+        replyTimeoutMinutes: 24 * 60,
+        pollSchedule: { minWaitSeconds: 1, fraction: 0, maxWaitSeconds: 1 },
+      }),
+    );
+
+    expect(message).toContain(SOURCE);
+  });
+
+  describe("files", () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), "qa-ticket-config-"));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("says which file to create, and from what, when the organisation has none", () => {
+      expect(() => loadOrgConfig("globex", dir)).toThrow(ConfigFileError);
+      expect(() => loadOrgConfig("globex", dir)).toThrow(join(dir, "globex.json"));
+      expect(() => loadOrgConfig("globex", dir)).toThrow(/create .*example\.json/);
+    });
+
+    it("names the file that is not valid JSON", () => {
+      writeFileSync(join(dir, "globex.json"), '{ "qatech": { ');
+
+      expect(() => loadOrgConfig("globex", dir)).toThrow(`${join(dir, "globex.json")}: is not valid JSON`);
+    });
+
+    it("names the file in a field error", () => {
+      writeFileSync(join(dir, "globex.json"), JSON.stringify({ logRetentionDays: 0 }));
+
+      expect(() => loadOrgConfig("globex", dir)).toThrow(`${join(dir, "globex.json")}: logRetentionDays`);
+    });
+  });
+});
+
+describe("functionEnvironment", () => {
+  const custom = (): OrgConfig =>
+    parseOrgConfig(
+      "acme",
+      exampleWith({
+        qatech: {
+          apiUrl: "https://qa.example.com/",
+          projectShortId: "proj_shop",
+          applicationOverrides: [
+            {
+              applicationShortId: "app_shop",
+              environment: { url: "https://staging.shop.example", name: "staging" },
+            },
+          ],
+          instruction: "Test the checkout on staging and reply briefly.",
+        },
+        linear: { triggerLabel: "QA please", apiUrl: "https://linear.example.com/graphql" },
+        replyTimeoutMinutes: 90,
+        pollSchedule: { minWaitSeconds: 5, fraction: 0.2, maxWaitSeconds: 60 },
+      }),
+      SOURCE,
+    );
+
+  it("gives the functions settings their readers accept and read back unchanged", () => {
+    const config = custom();
+
+    const env = functionEnvironment(config);
+
+    expect(qatechSettings(env)).toEqual({
+      apiUrl: "https://qa.example.com",
+      projectShortId: "proj_shop",
+      applicationOverrides: config.qatech.applicationOverrides,
+      instruction: "Test the checkout on staging and reply briefly.",
+    });
+    expect(pollScheduleSettings(env)).toEqual({
+      minWaitSeconds: 5,
+      fraction: 0.2,
+      maxWaitSeconds: 60,
+      replyTimeoutSeconds: 90 * 60,
+    });
+    expect(linearTriggerLabel(env)).toBe("QA please");
+    expect(linearApiUrl(env)).toBe("https://linear.example.com/graphql");
+  });
+
+  it("round-trips the example config", () => {
+    const config = loadOrgConfig("example");
+
+    const env = functionEnvironment(config);
+
+    expect(qatechSettings(env)).toMatchObject({
+      apiUrl: config.qatech.apiUrl,
+      projectShortId: "proj_example",
+    });
+    expect(pollScheduleSettings(env)).toEqual({ ...config.pollSchedule, replyTimeoutSeconds: 3600 });
+    expect(linearTriggerLabel(env)).toBe("needs test");
+  });
+
+  it("round-trips every valid poll schedule and timeout", () => {
+    const valid = fc
+      .record({
+        minWaitSeconds: fc.integer({ min: 1, max: 300 }),
+        extra: fc.integer({ min: 0, max: 3300 }),
+        fraction: fc.double({ min: 0, max: 1, noNaN: true }),
+        replyTimeoutMinutes: fc.integer({ min: 1, max: 24 * 60 }),
+      })
+      .map(({ minWaitSeconds, extra, fraction, replyTimeoutMinutes }) => ({
+        pollSchedule: { minWaitSeconds, maxWaitSeconds: minWaitSeconds + extra, fraction },
+        replyTimeoutMinutes,
+      }))
+      // Valid also means the loop fits a Standard execution's history (MAX_POLLS polls at most).
+      .filter(({ pollSchedule, replyTimeoutMinutes }) => {
+        const schedule = { ...pollSchedule, replyTimeoutSeconds: replyTimeoutMinutes * 60 };
+        return elapsedBeforePoll(MAX_POLLS, schedule) >= schedule.replyTimeoutSeconds;
+      });
+
+    fc.assert(
+      fc.property(valid, (values) => {
+        const config = parseOrgConfig("acme", exampleWith(values), SOURCE);
+
+        expect(pollScheduleSettings(functionEnvironment(config))).toEqual({
+          ...values.pollSchedule,
+          replyTimeoutSeconds: values.replyTimeoutMinutes * 60,
+        });
+      }),
+    );
+  });
+
+  it("gives the Jira function settings it reads back unchanged", () => {
+    const config = parseOrgConfig(
+      "acme",
+      exampleWith({
+        jira: {
+          enabled: true,
+          triggerLabel: "qa-me",
+          baseUrl: "https://acme.atlassian.net/",
+          projectKeys: ["PROJ", "OPS"],
+        },
+      }),
+      SOURCE,
+    );
+
+    expect(jiraSettings(functionEnvironment(config))).toEqual({
+      baseUrl: "https://acme.atlassian.net",
+      siteUrl: "https://acme.atlassian.net",
+      triggerLabel: "qa-me",
+      projectKeys: ["PROJ", "OPS"],
+    });
+  });
+
+  it("refuses at synth a scoped-token Jira base URL without the site URL the Jira function requires", () => {
+    // jiraSettings refuses api.atlassian.com without JIRA_SITE_URL (ticket links need the site); the config
+    // must not paper over that by using the API base as the site.
+    const raw = exampleWith({
+      jira: { enabled: true, baseUrl: "https://api.atlassian.com/ex/jira/1a2b3c4d-cloud-id" },
+    });
+
+    expect(problem(raw)).toContain("jira.siteUrl");
+  });
+
+  it("holds no credential", () => {
+    const env = functionEnvironment(custom());
+
+    for (const name of Object.keys(env)) expect(name).not.toMatch(/API_KEY|SECRET|TOKEN|PASSWORD/);
+  });
+
+  it("leaves out optional settings that are not configured, so the functions use their defaults", () => {
+    const env = functionEnvironment(parseOrgConfig("acme", {}, SOURCE));
+
+    expect(env).not.toHaveProperty("QATECH_PROJECT_SHORT_ID");
+    expect(env).not.toHaveProperty("QATECH_APPLICATION_OVERRIDES");
+    expect(env).not.toHaveProperty("QATECH_INSTRUCTION");
+    expect(qatechSettings(env)).toEqual({
+      apiUrl: "https://api.qa.tech",
+      projectShortId: undefined,
+      applicationOverrides: undefined,
+      instruction: undefined,
+    });
+  });
+});

@@ -1,0 +1,364 @@
+import { PermanentError, TransientError } from "../../functions/shared/errors";
+import { parseRetryAfter } from "../../functions/shared/http";
+import {
+  type ChatMessage,
+  findReply,
+  messageDigest,
+  QaTechClient,
+  type QaTechClientOptions,
+} from "../../functions/shared/qatech";
+import { type FakeQaTech, startFakeQaTech } from "../fakes/qatech";
+
+const OUR_TEXT = "Create a test for ENG-42\n\nCheckout crashes on empty cart";
+const OURS = messageDigest(OUR_TEXT);
+
+let clock = Date.parse("2026-11-20T10:00:00.000Z");
+/** A message as QA.tech shows it; each one is created a second after the previous. */
+function msg(role: ChatMessage["role"], text: string, more: Partial<ChatMessage> = {}): ChatMessage {
+  clock += 1000;
+  return {
+    id: `msg_${clock}`,
+    role,
+    createdAt: new Date(clock).toISOString(),
+    text,
+    status: "COMPLETED",
+    isStreaming: false,
+    ...more,
+  };
+}
+
+/** Messages given oldest first, returned newest first like the API. */
+const conversation = (...oldestFirst: ChatMessage[]) => oldestFirst.slice().reverse();
+
+describe("findReply", () => {
+  it("is pending while no assistant message follows ours", () => {
+    const messages = conversation(msg("user", OUR_TEXT));
+
+    expect(findReply(messages, OURS)).toBeNull();
+  });
+
+  it("does not take an older assistant message, written before ours, for the reply", () => {
+    const messages = conversation(
+      msg("user", "an earlier question"),
+      msg("assistant", "an earlier answer"),
+      msg("user", OUR_TEXT),
+    );
+
+    expect(findReply(messages, OURS)).toBeNull();
+  });
+
+  it("is pending while the reply is PARTIAL", () => {
+    const messages = conversation(
+      msg("user", OUR_TEXT),
+      msg("assistant", "Working on", { status: "PARTIAL", isStreaming: true }),
+    );
+
+    expect(findReply(messages, OURS)).toBeNull();
+  });
+
+  it("is pending while the reply is still streaming, even when its status already says COMPLETED", () => {
+    const messages = conversation(
+      msg("user", OUR_TEXT),
+      msg("assistant", "Almost", { status: "COMPLETED", isStreaming: true }),
+    );
+
+    expect(findReply(messages, OURS)).toBeNull();
+  });
+
+  it.each(["COMPLETED", "FAILED", "CANCELLED"] as const)("is final when the reply is %s", (status) => {
+    const messages = conversation(msg("user", OUR_TEXT), msg("assistant", "## Result\n\nDone.", { status }));
+
+    expect(findReply(messages, OURS)).toEqual({ status, text: "## Result\n\nDone." });
+  });
+
+  it("joins several assistant messages oldest first, with the newest deciding the status", () => {
+    const messages = conversation(
+      msg("user", OUR_TEXT),
+      msg("assistant", "First I opened the shop."),
+      msg("assistant", "  "),
+      msg("assistant", "Then the test passed.", { status: "COMPLETED" }),
+    );
+
+    expect(findReply(messages, OURS)).toEqual({
+      status: "COMPLETED",
+      text: "First I opened the shop.\n\nThen the test passed.",
+    });
+  });
+
+  it("waits for the newest assistant message, not only the first one", () => {
+    const messages = conversation(
+      msg("user", OUR_TEXT),
+      msg("assistant", "First I opened the shop."),
+      msg("assistant", "Now running", { status: "PARTIAL", isStreaming: true }),
+    );
+
+    expect(findReply(messages, OURS)).toBeNull();
+  });
+
+  it("finds our message by its digest when someone has sent follow-ups after it", () => {
+    const messages = conversation(
+      msg("user", OUR_TEXT),
+      msg("assistant", "Reply to the ticket."),
+      msg("user", "A follow-up from the QA.tech app"),
+      msg("assistant", "Reply to the follow-up."),
+    );
+
+    const reply = findReply(messages, OURS);
+
+    expect(reply?.status).toBe("COMPLETED");
+    expect(reply?.text).toContain("Reply to the ticket.");
+  });
+
+  it("finds our message by its digest when it is itself a follow-up in the conversation", () => {
+    const messages = conversation(
+      msg("user", "an earlier question"),
+      msg("assistant", "an earlier answer"),
+      msg("user", OUR_TEXT),
+      msg("assistant", "The answer to ours."),
+    );
+
+    expect(findReply(messages, OURS)).toEqual({ status: "COMPLETED", text: "The answer to ours." });
+  });
+
+  it("still finds the reply when QA.tech stored our text altered (the newest user message is ours)", () => {
+    const messages = conversation(
+      msg("user", `${OUR_TEXT.toUpperCase()} (edited)`),
+      msg("assistant", "The answer."),
+    );
+
+    expect(findReply(messages, OURS)).toEqual({ status: "COMPLETED", text: "The answer." });
+  });
+
+  it("with our text altered, answers after the newest user message count, not older ones", () => {
+    const messages = conversation(
+      msg("user", "an earlier question"),
+      msg("assistant", "an earlier answer"),
+      msg("user", "altered beyond recognition"),
+    );
+
+    expect(findReply(messages, OURS)).toBeNull();
+  });
+});
+
+describe("QaTechClient against the fake QA.tech", () => {
+  let qa: FakeQaTech;
+  afterEach(() => qa?.close());
+
+  const client = (options: Partial<QaTechClientOptions> = {}) =>
+    new QaTechClient({ apiUrl: qa.url, apiKey: "qa-test-key", ...options });
+
+  /** Runs `work` and returns what it threw. */
+  async function failure(work: Promise<unknown>): Promise<unknown> {
+    try {
+      await work;
+    } catch (error) {
+      return error;
+    }
+    throw new Error("expected the call to fail");
+  }
+
+  it("opens a conversation with a bearer key, the project and the application overrides", async () => {
+    qa = await startFakeQaTech();
+    const overrides = [
+      { applicationShortId: "app_shop", environment: { url: "https://preview.shop.example", name: "PR-7" } },
+    ];
+
+    const ref = await client({
+      projectShortId: "proj_shop",
+      applicationOverrides: overrides,
+    }).startConversation(OUR_TEXT);
+
+    expect(ref).toEqual({
+      id: "chat_1",
+      url: "https://app.qa.tech/p/proj_shop/chat/chat_1",
+      sentDigest: OURS,
+    });
+    expect(qa.requests).toHaveLength(1);
+    expect(qa.requests[0]).toMatchObject({
+      method: "POST",
+      path: "/v1/chat",
+      headers: { authorization: "Bearer qa-test-key", "content-type": "application/json" },
+      body: { message: OUR_TEXT, projectShortId: "proj_shop", applicationOverrides: overrides },
+    });
+  });
+
+  it("leaves out the project and empty overrides when none are configured", async () => {
+    qa = await startFakeQaTech();
+
+    await client({ applicationOverrides: [] }).startConversation(OUR_TEXT);
+
+    expect(qa.requests[0].body).toEqual({ message: OUR_TEXT });
+  });
+
+  it("tolerates a trailing slash on the API url", async () => {
+    qa = await startFakeQaTech();
+
+    await client({ apiUrl: `${qa.url}/` }).startConversation(OUR_TEXT);
+
+    expect(qa.requests[0].path).toBe("/v1/chat");
+  });
+
+  it("reads the conversation until findReply sees the final reply to our message", async () => {
+    qa = await startFakeQaTech({ plan: () => ({ pollsUntilFinal: 2, text: "## Tested\n\nAll good." }) });
+    const qatech = client();
+    const ref = await qatech.startConversation(OUR_TEXT);
+
+    const seen = [];
+    for (let i = 0; i < 3; i++) {
+      const read = await qatech.getConversation(ref.id);
+      seen.push(findReply(read.messages, ref.sentDigest));
+    }
+
+    expect(seen).toEqual([null, null, { status: "COMPLETED", text: "## Tested\n\nAll good." }]);
+    expect(qa.requests.at(-1)).toMatchObject({
+      method: "GET",
+      path: "/v1/chat/chat_1",
+      headers: { authorization: "Bearer qa-test-key" },
+    });
+  });
+
+  it("turns a 401 into a PermanentError carrying the status and QA.tech's message", async () => {
+    qa = await startFakeQaTech({ apiKey: "the-right-key" });
+
+    const error = await failure(client({ apiKey: "a-wrong-key" }).startConversation(OUR_TEXT));
+
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error).toMatchObject({ name: "PermanentError", status: 401 });
+    expect((error as Error).message).toContain("Invalid API key");
+    expect((error as Error).message).not.toContain("a-wrong-key");
+  });
+
+  it("turns a 404 for an unknown conversation into a PermanentError", async () => {
+    qa = await startFakeQaTech();
+
+    const error = await failure(client().getConversation("chat_missing"));
+
+    expect(error).toMatchObject({ name: "PermanentError", status: 404 });
+  });
+
+  it("turns a 500 into a TransientError", async () => {
+    qa = await startFakeQaTech();
+    qa.failNext({ path: "/v1/chat", fault: { status: 500 } });
+
+    const error = await failure(client().startConversation(OUR_TEXT));
+
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error).toMatchObject({ name: "TransientError" });
+  });
+
+  it("turns a malformed 200 body into a TransientError", async () => {
+    qa = await startFakeQaTech();
+    const ref = await client().startConversation(OUR_TEXT);
+    qa.failNext({ method: "GET", fault: { malformed: true } });
+
+    const error = await failure(client().getConversation(ref.id));
+
+    expect(error).toBeInstanceOf(TransientError);
+  });
+
+  it("turns a dropped connection into a TransientError", async () => {
+    qa = await startFakeQaTech();
+    qa.failNext({ fault: { reset: true } });
+
+    expect(await failure(client().startConversation(OUR_TEXT))).toBeInstanceOf(TransientError);
+  });
+
+  it("gives up on a hung QA.tech with a TransientError once its timeout has passed", async () => {
+    qa = await startFakeQaTech();
+    qa.failNext({ fault: { hang: true } });
+    const started = Date.now();
+
+    const error = await failure(client({ timeoutMs: 300 }).startConversation(OUR_TEXT));
+
+    const took = Date.now() - started;
+    expect(error).toBeInstanceOf(TransientError);
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(3000);
+  });
+
+  it("passes on a long Retry-After with a 429 instead of waiting inside the call", async () => {
+    qa = await startFakeQaTech();
+    qa.failNext({ fault: { status: 429, headers: { "retry-after": "17" } } });
+
+    const error = await failure(client().startConversation(OUR_TEXT));
+
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as TransientError).retryAfterSeconds).toBe(17);
+    expect(qa.requests).toHaveLength(1);
+  });
+
+  it("waits out a short Retry-After inside the call and then succeeds", async () => {
+    qa = await startFakeQaTech();
+    qa.failNext({ fault: { status: 429, headers: { "retry-after": "1" } } });
+    const started = Date.now();
+
+    const ref = await client().startConversation(OUR_TEXT);
+
+    expect(ref.id).toBe("chat_1");
+    expect(qa.requests).toHaveLength(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
+  it("waits out a short Retry-After only once, then leaves the retry to the state machine", async () => {
+    qa = await startFakeQaTech();
+    qa.failNext({ fault: { status: 503, headers: { "retry-after": "0" } }, times: 3 });
+
+    const error = await failure(client().startConversation(OUR_TEXT));
+
+    expect(error).toBeInstanceOf(TransientError);
+    expect(qa.requests).toHaveLength(2);
+  });
+
+  it("passes on a Retry-After given as an HTTP date with a 503", async () => {
+    qa = await startFakeQaTech();
+    const inAMinute = new Date(Date.now() + 60_000).toUTCString();
+    qa.failNext({ fault: { status: 503, headers: { "retry-after": inAMinute } } });
+
+    const error = (await failure(client().startConversation(OUR_TEXT))) as TransientError;
+
+    expect(error).toBeInstanceOf(TransientError);
+    expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(58);
+    expect(error.retryAfterSeconds).toBeLessThanOrEqual(61);
+  });
+
+  it("does not retry a 402 (out of credits): it is permanent", async () => {
+    qa = await startFakeQaTech();
+    qa.failNext({ fault: { status: 402, body: { message: "Out of credits" } } });
+
+    const error = await failure(client().startConversation(OUR_TEXT));
+
+    expect(error).toMatchObject({ name: "PermanentError", status: 402 });
+    expect((error as Error).message).toContain("Out of credits");
+  });
+});
+
+describe("parseRetryAfter", () => {
+  const now = Date.parse("2026-11-20T10:00:00.000Z");
+
+  it("reads delay seconds", () => {
+    expect(parseRetryAfter("120", now)).toBe(120);
+    expect(parseRetryAfter(" 5 ", now)).toBe(5);
+    expect(parseRetryAfter("0", now)).toBe(0);
+  });
+
+  it("reads an HTTP date as the seconds until then, rounded up", () => {
+    expect(parseRetryAfter("Fri, 20 Nov 2026 10:01:30 GMT", now)).toBe(90);
+    expect(parseRetryAfter(new Date(now + 1500).toUTCString(), now)).toBe(1);
+  });
+
+  it("treats a date in the past as no wait", () => {
+    expect(parseRetryAfter("Fri, 20 Nov 2026 09:00:00 GMT", now)).toBe(0);
+  });
+
+  it("ignores an absent or unreadable header", () => {
+    expect(parseRetryAfter(null, now)).toBeUndefined();
+    expect(parseRetryAfter("", now)).toBeUndefined();
+    expect(parseRetryAfter("soon", now)).toBeUndefined();
+  });
+
+  it("ignores values that are neither delay seconds nor an HTTP date, instead of reading them as dates", () => {
+    // V8's Date.parse reads "-5" as the year -5 and "1.5" as 5 January 2001: both would mean "retry now".
+    expect(parseRetryAfter("-5", now)).toBeUndefined();
+    expect(parseRetryAfter("1.5", now)).toBeUndefined();
+  });
+});
