@@ -251,6 +251,10 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
       })
       .then(() => collect)
       .then(() => {
+        // Report the error as Step Functions does: the Fail state's Error and Cause, not the library's wrapper.
+        const failed = record.events.find((e) => e.type === "ExecutionFailed");
+        if (failed && "Error" in failed)
+          record.error = { name: failed.Error, message: String(failed.Cause ?? "") };
         record.stoppedAt = Date.now();
         runLog.info("execution finished", { status: record.status, error: record.error?.message });
       });

@@ -269,6 +269,9 @@ describe("faults of QA.tech, Linear and Jira, as the ticket sees them", () => {
     // An authentication error is permanent: neither comment task is retried.
     expect(h.linear.requests.filter((r) => r.operation === "createComment")).toHaveLength(2);
     expect(o.executions[0].status).toBe("FAILED");
-    expect(o.executions[0].error?.message).toContain("Could not comment on the ticket");
+    expect(o.executions[0].error).toMatchObject({
+      name: "CommentFailed",
+      message: expect.stringContaining("Could not comment"),
+    });
   });
 });
