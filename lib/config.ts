@@ -17,6 +17,12 @@ export interface OrgConfig {
     applicationOverrides?: unknown[];
     /** What QA.tech is asked to do with each ticket; default: create and run a test, reply in markdown. */
     instruction?: string;
+    /**
+     * Most conversations being started at once: the reserved concurrency of the start-conversation
+     * function, so a bulk relabel queues up (throttled starts are retried) instead of flooding QA.tech.
+     * Default 4; 0 reserves nothing (for accounts whose Lambda quota cannot spare it).
+     */
+    maxConcurrency: number;
   };
   linear: { enabled: boolean; triggerLabel: string; apiUrl: string };
   jira: {
@@ -164,7 +170,9 @@ export function parseOrgConfig(org: string, raw: unknown, source: string): OrgCo
     "lambda",
     "logRetentionDays",
   ]);
-  const q = r.section("qatech").only(["apiUrl", "projectShortId", "applicationOverrides", "instruction"]);
+  const q = r
+    .section("qatech")
+    .only(["apiUrl", "projectShortId", "applicationOverrides", "instruction", "maxConcurrency"]);
   const l = r.section("linear").only(["enabled", "triggerLabel", "apiUrl"]);
   const j = r.section("jira").only(["enabled", "triggerLabel", "baseUrl", "siteUrl", "projectKeys"]);
   const p = r.section("pollSchedule").only(["minWaitSeconds", "fraction", "maxWaitSeconds"]);
@@ -178,6 +186,7 @@ export function parseOrgConfig(org: string, raw: unknown, source: string): OrgCo
       projectShortId: q.string("projectShortId", undefined, /^proj(-.+_.+|_.+)$/, "look like proj_..."),
       applicationOverrides: q.array("applicationOverrides"),
       instruction: q.string("instruction"),
+      maxConcurrency: q.number("maxConcurrency", 4, 0, 1000),
     },
     linear: {
       enabled: l.boolean("enabled", true),

@@ -93,6 +93,7 @@ export class QaTicketStack extends Stack {
       ...common,
       entry: "start-conversation",
       description: "Opens a QA.tech conversation for a labelled ticket",
+      reservedConcurrentExecutions: config.qatech.maxConcurrency || undefined,
     });
     grantSecrets(startConversation, [QATECH]);
     const pollConversation = new TicketFunction(this, "PollConversation", {

@@ -20,6 +20,9 @@ export interface TicketWorkflowProps {
   tracingEnabled?: boolean;
 }
 
+/** The error a Lambda invocation fails with when the function is at its reserved concurrency. */
+export const THROTTLED = "Lambda.TooManyRequestsException";
+
 /** Margin after the reply deadline for the last poll's retries and the comment's. */
 const EXECUTION_MARGIN_SECONDS = 30 * 60;
 
@@ -46,6 +49,16 @@ export class TicketWorkflow extends Construct {
         interval: Duration.seconds(5),
         backoffRate: 2,
         maxAttempts: 5,
+        maxDelay: Duration.seconds(60),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      // A function at its reserved concurrency (the bound on conversations started) is throttled: that
+      // is a queue, not a failure, so keep trying for a long while (about 30 minutes), spread by jitter.
+      t.addRetry({
+        errors: [THROTTLED],
+        interval: Duration.seconds(2),
+        backoffRate: 1.5,
+        maxAttempts: 40,
         maxDelay: Duration.seconds(60),
         jitterStrategy: sfn.JitterType.FULL,
       });

@@ -15,6 +15,7 @@ import type { StartRun } from "../../functions/shared/webhook";
 import { MAX_BODY_BYTES, workflowInput } from "../../functions/shared/webhook";
 import type { WorkflowState } from "../../functions/shared/workflow-state";
 import { handler as startConversation } from "../../functions/start-conversation";
+import { THROTTLED } from "../workflow";
 import { renderWorkflowDefinition, type StateMachineDefinition } from "./definition";
 
 /** An entry of an execution's event log (the library does not export the type). */
@@ -55,12 +56,20 @@ export interface LocalRunner {
 type TaskHandler = (state: WorkflowState) => Promise<WorkflowState>;
 
 /** The Task states of the definition and the Lambda handler each one invokes. */
-const TASK_HANDLERS: Record<string, TaskHandler> = {
-  StartConversation: startConversation,
-  PollConversation: pollConversation,
-  PostReply: postComment,
-  PostFailure: postComment,
+const TASK_HANDLERS: Record<string, { fn: string; handler: TaskHandler }> = {
+  StartConversation: { fn: "start-conversation", handler: startConversation },
+  PollConversation: { fn: "poll-conversation", handler: pollConversation },
+  PostReply: { fn: "post-comment", handler: postComment },
+  PostFailure: { fn: "post-comment", handler: postComment },
 };
+
+/** The function whose reserved concurrency bounds the conversations started (config qatech.maxConcurrency). */
+const BOUNDED_FUNCTIONS = ["start-conversation"];
+
+/** What Lambda answers an invocation of a function already at its reserved concurrency. */
+class ThrottledError extends Error {
+  override name = THROTTLED;
+}
 
 /** The variables each tracker needs on the local runner; a tracker is on when any of its variables is set. */
 const TRACKER_VARIABLES: Record<TrackerName, string[]> = {
@@ -70,6 +79,8 @@ const TRACKER_VARIABLES: Record<TrackerName, string[]> = {
 
 export interface LocalSettings {
   trackers: TrackerName[];
+  /** QATECH_MAX_CONCURRENCY: conversations being started at once, as the stack reserves; 0 = no bound. */
+  maxConcurrency: number;
   waitScale: number;
   replyTimeoutSeconds: number;
 }
@@ -94,7 +105,18 @@ export function checkLocalEnv(env: NodeJS.ProcessEnv): LocalSettings {
   if (!Number.isFinite(waitScale) || waitScale <= 0 || waitScale > 1) {
     throw new ConfigError(`WAIT_SCALE must be a number above 0 and at most 1, got "${env.WAIT_SCALE}"`);
   }
-  return { trackers, waitScale, replyTimeoutSeconds: pollScheduleSettings(env).replyTimeoutSeconds };
+  const maxConcurrency = Number(env.QATECH_MAX_CONCURRENCY ?? "4");
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 0) {
+    throw new ConfigError(
+      `QATECH_MAX_CONCURRENCY must be a whole number (0 = no bound), got "${env.QATECH_MAX_CONCURRENCY}"`,
+    );
+  }
+  return {
+    trackers,
+    waitScale,
+    maxConcurrency,
+    replyTimeoutSeconds: pollScheduleSettings(env).replyTimeoutSeconds,
+  };
 }
 
 interface Retrier {
@@ -196,19 +218,30 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
     restoreEnv();
     throw error;
   }
-  const { trackers, waitScale, replyTimeoutSeconds } = settings;
+  const { trackers, waitScale, replyTimeoutSeconds, maxConcurrency } = settings;
   const log = options.log ?? createLogger({ service: "qa-ticket", fn: "local-runner" });
   const definition = renderWorkflowDefinition(replyTimeoutSeconds);
   const machine = new StateMachine(definition as never);
   const executions = new Map<string, LocalExecution>();
+  // Reserved concurrency, as Lambda enforces it: an invocation over the limit fails at once, throttled.
+  const inFlight = new Map<string, number>();
+  const concurrencyLimits: Record<string, number> = {};
+  if (maxConcurrency > 0) for (const fn of BOUNDED_FUNCTIONS) concurrencyLimits[fn] = maxConcurrency;
 
   const run = (name: string, input: WorkflowInput): LocalExecution => {
     const scaler = timeScaler(definition, waitScale);
     const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const [stateName, handler] of Object.entries(TASK_HANDLERS)) {
+    for (const [stateName, { fn, handler }] of Object.entries(TASK_HANDLERS)) {
       taskResourceLocalHandlers[stateName] = async (stateInput) => {
+        const running = inFlight.get(fn) ?? 0;
         try {
-          const output = await handler(stateInput as WorkflowState);
+          if (running >= (concurrencyLimits[fn] ?? Number.POSITIVE_INFINITY)) {
+            throw new ThrottledError("Rate Exceeded.");
+          }
+          inFlight.set(fn, running + 1);
+          const output = await handler(stateInput as WorkflowState).finally(() =>
+            inFlight.set(fn, (inFlight.get(fn) ?? 1) - 1),
+          );
           scaler.succeeded(stateName, output);
           return output;
         } catch (error) {

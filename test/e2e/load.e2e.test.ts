@@ -124,3 +124,32 @@ describe("load: 500 concurrent trigger webhooks on the local runner", () => {
     expect(settledMs).toBeLessThan(60_000);
   }, 90_000);
 });
+
+describe("load: a bulk relabel of 1,000 tickets", () => {
+  let h: Harness;
+  afterAll(async () => {
+    await h.runner.settled();
+    await h.close();
+  });
+
+  it("is processed to the last comment while QA.tech never sees more than the configured calls at once", async () => {
+    // QA.tech answers in 10 ms; at most 4 conversations are started at once (start-conversation's
+    // reserved concurrency); the rest are throttled and retried with backoff until they get through.
+    h = await startHarness({ qatech: { latencyMs: 10 }, env: { QATECH_MAX_CONCURRENCY: "4" } });
+    const payloads = Array.from({ length: 1000 }, (_, i) => issuePayload(10_000 + i));
+
+    const answers = await mapLimited(payloads, IN_FLIGHT, (payload) => h.sendLinear(payload));
+    await h.runner.settled();
+
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    const executions = [...h.runner.executions.values()];
+    expect(executions.filter((e) => e.status !== "SUCCEEDED").map((e) => [e.name, e.error])).toEqual([]);
+    expect(h.qatech.conversations()).toHaveLength(1000);
+    expect(new Set(h.linear.comments.map((c) => c.issueId)).size).toBe(1000);
+    expect(h.linear.comments).toHaveLength(1000);
+    expect(h.qatech.maxInFlight("POST")).toBeLessThanOrEqual(4);
+    expect(h.qatech.maxInFlight("POST")).toBeGreaterThan(1);
+    const throttled = executions.flatMap((e) => e.events).filter((e) => e.type === "StateRetried").length;
+    expect(throttled).toBeGreaterThan(0);
+  }, 120_000);
+});

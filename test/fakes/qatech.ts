@@ -22,6 +22,8 @@ export interface FakeQaTechOptions {
   projectShortId?: string;
   /** Decides how the assistant answers each user message; default () => ({}). */
   plan?: (message: string) => ReplyPlan;
+  /** Time each answer takes, as a real API's would; default 0. */
+  latencyMs?: number;
 }
 
 /** A message as the Chat API shows it. */
@@ -60,6 +62,8 @@ export interface FakeQaTech {
   url: string;
   /** Every request received, faulted ones included. */
   requests: RecordedRequest[];
+  /** Most requests (of one method, when given) that were in flight at the same moment. */
+  maxInFlight(method?: string): number;
   /** Snapshot of the conversations created so far. */
   conversations(): FakeConversation[];
   /** Queues a fault for the next `times` (default 1) matching requests. */
@@ -277,7 +281,20 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
     return () => error(404, `Not found: ${method} ${path}`);
   };
 
+  const inFlight = new Map<string, number>();
+  const maxInFlight = new Map<string, number>();
+  const count = (key: string, delta: number) => {
+    const n = (inFlight.get(key) ?? 0) + delta;
+    inFlight.set(key, n);
+    maxInFlight.set(key, Math.max(maxInFlight.get(key) ?? 0, n));
+  };
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const kinds = ["*", req.method ?? "GET"];
+    for (const k of kinds) count(k, 1);
+    res.once("close", () => {
+      for (const k of kinds) count(k, -1);
+    });
+    if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
     const method = req.method ?? "GET";
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const body = parseJson(await readBody(req));
@@ -300,6 +317,7 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
   return {
     url: server.url,
     requests,
+    maxInFlight: (method = "*") => maxInFlight.get(method) ?? 0,
     conversations: () =>
       [...conversations.values()].map((conversation) => ({
         shortId: conversation.shortId,

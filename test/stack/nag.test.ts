@@ -84,10 +84,11 @@ describe.each([
     }
   });
 
-  it("reserves 10 concurrent executions for each webhook function, and none for the others", () => {
+  it("reserves 10 concurrent executions for each webhook function, 4 for starting conversations, none else", () => {
     for (const [id, fn] of resources(template, "AWS::Lambda::Function")) {
       const reserved = (fn.Properties as Json).ReservedConcurrentExecutions;
-      expect([id, reserved]).toEqual([id, /Webhook/.test(id) ? 10 : undefined]);
+      const expected = /Webhook/.test(id) ? 10 : /StartConversation/.test(id) ? 4 : undefined;
+      expect([id, reserved]).toEqual([id, expected]);
     }
   });
 });
@@ -106,8 +107,8 @@ describe("AwsSolutions checks as a gate", () => {
     const template = Template.fromStack(
       checkedStack(example(), { webhookReservedConcurrency: "unreserved" }),
     );
-    for (const [, fn] of resources(template, "AWS::Lambda::Function")) {
-      expect((fn.Properties as Json).ReservedConcurrentExecutions).toBeUndefined();
+    for (const [id, fn] of resources(template, "AWS::Lambda::Function")) {
+      if (/Webhook/.test(id)) expect((fn.Properties as Json).ReservedConcurrentExecutions).toBeUndefined();
     }
   });
 });

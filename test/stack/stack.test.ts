@@ -187,6 +187,20 @@ describe("QaTicketStack (example config)", () => {
     }
   });
 
+  it("bounds the conversations started at once and queues the rest instead of failing them", () => {
+    const { definition } = definitionOf(template);
+    const start = Object.values(resources).find(
+      (r) =>
+        r.Type === "AWS::Lambda::Function" && String(r.Properties?.Description).startsWith("Opens a QA.tech"),
+    );
+
+    expect(start?.Properties?.ReservedConcurrentExecutions).toBe(4);
+    const throttled = (definition.States.StartConversation.Retry ?? []).find((r) =>
+      r.ErrorEquals.includes("Lambda.TooManyRequestsException"),
+    );
+    expect(throttled).toBeDefined();
+  });
+
   it("gives no function a secret value, only the ARN of the secret to read", () => {
     const functions = Object.values(resources).filter((r) => r.Type === "AWS::Lambda::Function");
     expect(functions.length).toBeGreaterThanOrEqual(4);

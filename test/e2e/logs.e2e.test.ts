@@ -1,0 +1,63 @@
+import { setLogSink } from "../../functions/shared/log";
+import {
+  type Harness,
+  JIRA_API_TOKEN,
+  JIRA_WEBHOOK_SECRET,
+  jiraFixture,
+  LINEAR_API_KEY,
+  LINEAR_WEBHOOK_SECRET,
+  QATECH_API_KEY,
+  signedJiraHeaders,
+  startHarness,
+} from "../support/harness";
+import { linearFixture, signedLinearDelivery } from "../support/linear-webhook";
+
+describe("what the logs of whole runs hold", () => {
+  let h: Harness;
+  const lines: string[] = [];
+  let restore: ReturnType<typeof setLogSink>;
+  beforeEach(() => {
+    lines.length = 0;
+    restore = setLogSink((line) => lines.push(line));
+  });
+  afterEach(async () => {
+    await h.runner.settled();
+    await h.close();
+    setLogSink(restore);
+  });
+
+  it("never a secret, a signature or a webhook body, through success, retries and failures", async () => {
+    h = await startHarness({ qatech: { plan: (m) => (m.includes("PROJ-123") ? { status: "FAILED" } : {}) } });
+    h.qatech.failNext({ method: "POST", path: "/v1/chat", fault: { status: 500 } });
+    h.linear.failNext({ operation: "createComment", fault: { status: 500 } });
+    const linear = signedLinearDelivery(linearFixture("Issue.update.label-added"), LINEAR_WEBHOOK_SECRET);
+    const jiraBody = JSON.stringify(jiraFixture("jira-issue_updated.label-added"));
+    const jiraHeaders = signedJiraHeaders(jiraBody, JIRA_WEBHOOK_SECRET);
+
+    await fetch(`${h.runner.url}/webhooks/linear`, {
+      method: "POST",
+      headers: linear.headers,
+      body: linear.body,
+    });
+    await fetch(`${h.runner.url}/webhooks/jira`, { method: "POST", headers: jiraHeaders, body: jiraBody });
+    await h.sendLinear("Issue.update.label-added", { secret: "forged" });
+    await h.runner.settled();
+
+    const log = lines.join("\n");
+    expect(lines.length).toBeGreaterThan(20);
+    expect(log).toContain('"msg":"webhook"');
+    for (const secret of [
+      QATECH_API_KEY,
+      LINEAR_API_KEY,
+      LINEAR_WEBHOOK_SECRET,
+      JIRA_API_TOKEN,
+      JIRA_WEBHOOK_SECRET,
+    ]) {
+      expect(log).not.toContain(secret);
+    }
+    expect(log).not.toContain(linear.headers["linear-signature"]);
+    expect(log).not.toContain(jiraHeaders["x-hub-signature"].slice("sha256=".length));
+    expect(log).not.toContain("Open the shop with an empty cart");
+    expect(log).not.toContain("The login button overlaps the password field");
+  });
+});
