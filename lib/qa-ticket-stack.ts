@@ -99,7 +99,9 @@ export class QaTicketStack extends Stack {
     const pollConversation = new TicketFunction(this, "PollConversation", {
       ...common,
       entry: "poll-conversation",
-      description: "Reads a QA.tech conversation once and reports whether the reply is final",
+      description: "Reads a QA.tech conversation until its reply is final or the next wait is long",
+      // It waits out short waits itself (INLINE_BUDGET_SECONDS, 60 s) plus a few 10 s-bounded reads.
+      timeout: Duration.seconds(120),
     });
     grantSecrets(pollConversation, [QATECH]);
     const postComment = new TicketFunction(this, "PostComment", {

@@ -161,15 +161,22 @@ function timeScaler(definition: StateMachineDefinition, scale: number) {
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** The request body, or null once it passes MAX_BODY_BYTES (the rest is not buffered). */
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners("data");
+        req.resume();
+        resolve(null);
+      } else chunks.push(chunk);
+    });
+    req.once("end", () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks, size)));
+    req.once("error", reject);
+  });
 }
 
 /** The API Gateway (HTTP API, payload 2.0) event for a request, as the deployed endpoint hands it over. */
@@ -250,10 +257,6 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
         }
       };
     }
-    const execution = machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers, ...scaler.overrides } as never,
-      context: { Execution: { Name: name, Id: `local:${name}` } },
-    });
     const record: LocalExecution = {
       name,
       input,
@@ -263,34 +266,37 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
       done: Promise.resolve(),
     };
     const runLog = log.child({ runId: name });
-    const collect = (async () => {
-      for await (const event of execution.eventLogs) {
-        record.events.push(event);
-        if ("state" in event && event.type !== "StateEntered") {
-          const fields: Record<string, unknown> = { state: event.state.name, event: event.type };
-          if ("Error" in event) fields.error = event.Error;
-          runLog.info("step", fields);
-        }
-      }
-    })();
-    record.done = execution.result
-      .then((output) => {
-        record.status = "SUCCEEDED";
-        record.output = output as unknown as WorkflowState;
-      })
-      .catch((error: Error) => {
-        record.status = "FAILED";
-        record.error = { name: error.name, message: error.message };
-      })
-      .then(() => collect)
-      .then(() => {
-        // Report the error as Step Functions does: the Fail state's Error and Cause, not the library's wrapper.
-        const failed = record.events.find((e) => e.type === "ExecutionFailed");
-        if (failed && "Error" in failed)
-          record.error = { name: failed.Error, message: String(failed.Cause ?? "") };
-        record.stoppedAt = Date.now();
-        runLog.info("execution finished", { status: record.status, error: record.error?.message });
+    // Like StartExecution, starting only schedules the run: the webhook answers before the first state.
+    record.done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      const execution = machine.run(input as never, {
+        overrides: { taskResourceLocalHandlers, ...scaler.overrides } as never,
+        context: { Execution: { Name: name, Id: `local:${name}` } },
       });
+      const collect = (async () => {
+        for await (const event of execution.eventLogs) {
+          record.events.push(event);
+          if ("state" in event && event.type !== "StateEntered") {
+            const fields: Record<string, unknown> = { state: event.state.name, event: event.type };
+            if ("Error" in event) fields.error = event.Error;
+            runLog.info("step", fields);
+          }
+        }
+      })();
+      try {
+        record.output = (await execution.result) as unknown as WorkflowState;
+        record.status = "SUCCEEDED";
+      } catch (error) {
+        record.status = "FAILED";
+        record.error = { name: (error as Error).name, message: (error as Error).message };
+      }
+      await collect;
+      // Report the error as Step Functions does: the Fail state's Error and Cause, not the library's wrapper.
+      const failed = record.events.find((e) => e.type === "ExecutionFailed");
+      if (failed && "Error" in failed)
+        record.error = { name: failed.Error, message: String(failed.Cause ?? "") };
+      record.stoppedAt = Date.now();
+      runLog.info("execution finished", { status: record.status, error: record.error?.message });
+    });
     return record;
   };
 
@@ -316,7 +322,7 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
 
   const server: Server = createServer(async (req, res) => {
     try {
-      const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      const path = (req.url ?? "/").split("?")[0];
       const route = routes[path];
       if (!route) return send(res, { statusCode: 404, body: '{"outcome":"no such route"}' });
       if (req.method !== "POST") return send(res, { statusCode: 405, body: '{"outcome":"use POST"}' });

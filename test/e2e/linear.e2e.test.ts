@@ -39,6 +39,20 @@ describe("Linear ticket labelled 'needs test', end to end through the local runn
     expect(comments[0].body).toContain(`[Open the conversation in QA.tech](${conversation.url})`);
   });
 
+  it("waits out short waits inside one poll invocation and leaves long ones to the state machine", async () => {
+    // Final on the 12th read: polls at 3, 6, ... 36 s, all waits of 3 s, so one invocation does them all.
+    h = await startHarness({ qatech: { plan: () => ({ pollsUntilFinal: 11 }) } });
+
+    await h.sendLinear("Issue.update.label-added");
+    await h.runner.settled();
+
+    const { comments, statesVisited } = outcome(h);
+    expect(comments).toHaveLength(1);
+    expect(h.qatech.requests.filter((r) => r.method === "GET")).toHaveLength(12);
+    expect(statesVisited("PollConversation")).toBe(1);
+    expect(statesVisited("WaitForReply")).toBe(1);
+  });
+
   it("ignores an issue that already had the label when another label is added", async () => {
     h = await startHarness();
 

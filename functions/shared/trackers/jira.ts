@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { adfToText } from "../adf";
+import { adfToText } from "../adf-text";
 import { PayloadError } from "../errors";
 import { capDescription, executionName, type Trigger } from "../ticket";
 
