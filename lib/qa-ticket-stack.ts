@@ -100,6 +100,8 @@ export class QaTicketStack extends Stack {
       ...common,
       entry: "poll-conversation",
       description: "Reads a QA.tech conversation until its reply is final or the next wait is long",
+      // It mostly waits (short waits are cheaper inside it than as a loop of the state machine).
+      memorySize: 128,
       // It waits out short waits itself (INLINE_BUDGET_SECONDS, 60 s) plus a few 10 s-bounded reads.
       timeout: Duration.seconds(120),
     });
@@ -107,22 +109,32 @@ export class QaTicketStack extends Stack {
     const postComment = new TicketFunction(this, "PostComment", {
       ...common,
       entry: "post-comment",
-      description: "Comments the QA.tech reply (or what went wrong) on the ticket",
+      description: "Comments on the ticket: the acknowledgement, then the reply or what went wrong",
     });
     if (config.linear.enabled) grantSecrets(postComment, [LINEAR_KEY]);
     if (config.jira.enabled) grantSecrets(postComment, [JIRA_EMAIL, JIRA_TOKEN]);
+    const resolveThread = new TicketFunction(this, "ResolveThread", {
+      ...common,
+      entry: "resolve-thread",
+      description: "Reads a follow-up's thread back from the tracker and decides what it asks",
+    });
+    // The tracker to read the thread, QA.tech for `status`.
+    grantSecrets(resolveThread, [QATECH]);
+    if (config.linear.enabled) grantSecrets(resolveThread, [LINEAR_KEY]);
+    if (config.jira.enabled) grantSecrets(resolveThread, [JIRA_EMAIL, JIRA_TOKEN]);
 
     const workflowLogs = new logs.LogGroup(this, "WorkflowLogs", { retention });
     const workflow = new TicketWorkflow(this, "Workflow", {
       startConversation: startConversation.fn,
       pollConversation: pollConversation.fn,
       postComment: postComment.fn,
+      resolveThread: resolveThread.fn,
       replyTimeoutSeconds: config.replyTimeoutMinutes * 60,
       // Every event (state transitions, errors) but never execution data: that holds ticket text and replies.
       logs: { destination: workflowLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
     });
-    acknowledgeWorkflowWildcards(workflow, [startConversation, pollConversation, postComment]);
+    acknowledgeWorkflowWildcards(workflow, [startConversation, pollConversation, postComment, resolveThread]);
 
     const accessLogs = new logs.LogGroup(this, "WebhookAccessLogs", { retention });
     const api = new apigw.HttpApi(this, "WebhookApi", {
@@ -199,7 +211,7 @@ export class QaTicketStack extends Stack {
 
 /**
  * The state machine role's wildcards, acknowledged on that role with what each one is:
- * - `<Function.Arn>:*` for each of the three task functions only: CDK's LambdaInvoke grant also allows
+ * - `<Function.Arn>:*` for each of the four task functions only: CDK's LambdaInvoke grant also allows
  *   their versions and aliases (`arn:...:function:X:*`); it names no other function.
  * - `Resource::*` for CloudWatch Logs vended-log delivery (logs:CreateLogDelivery and friends) and X-Ray
  *   (xray:PutTraceSegments and friends): neither API supports resource-level permissions.

@@ -10,8 +10,10 @@ export interface TicketWorkflowProps {
   startConversation: IFunction;
   /** Reads the conversation once (functions/poll-conversation). */
   pollConversation: IFunction;
-  /** Comments the outcome on the ticket (functions/post-comment). */
+  /** Comments on the ticket: acknowledgement, reply, failure (functions/post-comment). */
   postComment: IFunction;
+  /** Reads a follow-up's thread back from the tracker (functions/resolve-thread). */
+  resolveThread: IFunction;
   /** The poll loop's own deadline; the execution timeout is this plus a margin for retries and the comment. */
   replyTimeoutSeconds: number;
   /** Logging for the state machine. Default: none (the local runner logs itself). */
@@ -28,8 +30,10 @@ const EXECUTION_MARGIN_SECONDS = 30 * 60;
 
 /**
  * The workflow of one ticket, as one readable chain:
- * StartConversation -> WaitForReply -> PollConversation -> IsReplyFinal? -> PostReply,
+ * StartConversation -> PostAcknowledgement -> WaitForReply -> PollConversation -> IsReplyFinal? -> PostReply,
  * with every failure and the reply deadline ending in PostFailure, a comment saying what happened.
+ * A comment in the ticket's thread takes ResolveThread -> SendFollowUp into the same loop (or answers a
+ * command, or starts afresh on `retry`).
  * The stack deploys it and the local runner runs the very same definition.
  */
 export class TicketWorkflow extends Construct {
@@ -96,13 +100,40 @@ export class TicketWorkflow extends Construct {
       cause: "Could not comment on the ticket; see the PostReply/PostFailure task errors",
     });
 
+    const postAcknowledgement = task(
+      "PostAcknowledgement",
+      props.postComment,
+      "Say on the ticket that QA.tech is on it, with the link: the root of the ticket's thread",
+    );
+    const resolveThread = task(
+      "ResolveThread",
+      props.resolveThread,
+      "Is this comment in our thread, and what does it ask: a question, retry, status or help?",
+    );
+    const sendFollowUp = task(
+      "SendFollowUp",
+      props.startConversation,
+      "Send the question to the same conversation",
+    );
+    const followUpFailed = new sfn.Fail(this, "FollowUpFailed", {
+      stateName: "FollowUpFailed",
+      errorPath: "$.error.Error",
+      causePath: "$.error.Cause",
+    });
+
     const toFailure = { resultPath: "$.error" };
     startConversation.addCatch(postFailure, toFailure);
+    postAcknowledgement.addCatch(postFailure, toFailure);
+    sendFollowUp.addCatch(postFailure, toFailure);
     pollConversation.addCatch(postFailure, toFailure);
     postReply.addCatch(postFailure, toFailure);
     postFailure.addCatch(commentFailed, toFailure);
+    // Until the thread is known to be ours, a failure must not comment on somebody else's thread.
+    resolveThread.addCatch(followUpFailed, toFailure);
 
-    const definition = startConversation
+    // A labelled ticket: start, acknowledge, then the poll loop.
+    startConversation
+      .next(postAcknowledgement)
       .next(waitForReply)
       .next(pollConversation)
       .next(
@@ -115,6 +146,24 @@ export class TicketWorkflow extends Construct {
           .otherwise(waitForReply),
       );
     postFailure.next(failed);
+    // A comment in a thread: find out what it asks, then join the same loop.
+    sendFollowUp.next(waitForReply);
+    resolveThread.next(
+      new sfn.Choice(this, "WhatWasAsked", { stateName: "WhatWasAsked" })
+        .when(sfn.Condition.stringEquals("$.thread.action", "ask"), sendFollowUp)
+        .when(sfn.Condition.stringEquals("$.thread.action", "retry"), startConversation)
+        .when(
+          sfn.Condition.or(
+            sfn.Condition.stringEquals("$.thread.action", "status"),
+            sfn.Condition.stringEquals("$.thread.action", "help"),
+          ),
+          postReply,
+        )
+        .otherwise(new sfn.Succeed(this, "Ignored", { comment: "Our own comment, or not our thread" })),
+    );
+    const definition = new sfn.Choice(this, "IsFollowUp", { stateName: "IsFollowUp" })
+      .when(sfn.Condition.isPresent("$.followUp"), resolveThread)
+      .otherwise(startConversation);
 
     this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
       stateMachineType: sfn.StateMachineType.STANDARD,

@@ -1,9 +1,25 @@
-import { ConfigError } from "../shared/errors";
+import { ConfigError, PayloadError } from "../shared/errors";
 import { getSecret } from "../shared/secrets";
-import { jiraSettings } from "../shared/settings";
-import { detectJiraTrigger, verifyJiraSignature } from "../shared/trackers/jira";
+import { followUpPrefix, jiraSettings } from "../shared/settings";
+import type { Trigger } from "../shared/ticket";
+import {
+  detectJiraFollowUp,
+  detectJiraTrigger,
+  type JiraTriggerConfig,
+  verifyJiraSignature,
+} from "../shared/trackers/jira";
 import { header, type StartRun, stepFunctionsStarter } from "../shared/webhook";
 import { createWebhookHandler } from "../shared/webhook-handler";
+
+/** Jira's events we act on, keyed by `webhookEvent`: labels on issues, comments addressed to us. */
+const JIRA_EVENTS: Record<
+  string,
+  (payload: unknown, config: JiraTriggerConfig & { prefix: string }) => Trigger | null
+> = {
+  "jira:issue_created": detectJiraTrigger,
+  "jira:issue_updated": detectJiraTrigger,
+  comment_created: detectJiraFollowUp,
+};
 
 /**
  * The Jira Cloud webhook: verifies `X-Hub-Signature: sha256=<hex>` over the raw body (failing closed when
@@ -27,8 +43,12 @@ export function createJiraWebhookHandler(startRun: StartRun, env: NodeJS.Process
         return verifyJiraSignature(body, signature, secret) ? null : "signature does not match";
       },
       detect(payload) {
+        if (typeof payload !== "object" || payload === null)
+          throw new PayloadError("The body is not a JSON object");
+        const route = JIRA_EVENTS[String((payload as { webhookEvent?: unknown }).webhookEvent)];
+        if (!route) return null;
         const { triggerLabel, projectKeys, siteUrl } = jiraSettings(env);
-        return detectJiraTrigger(payload, { triggerLabel, projectKeys, siteUrl });
+        return route(payload, { triggerLabel, projectKeys, siteUrl, prefix: followUpPrefix(env) });
       },
     },
     startRun,

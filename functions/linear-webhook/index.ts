@@ -1,9 +1,17 @@
 import { LinearWebhookClient } from "@linear/sdk/webhooks";
+import { PayloadError } from "../shared/errors";
 import { getSecret } from "../shared/secrets";
-import { linearTriggerLabel } from "../shared/settings";
-import { detectLinearTrigger } from "../shared/trackers/linear";
+import { followUpPrefix, linearTriggerLabel } from "../shared/settings";
+import type { Trigger } from "../shared/ticket";
+import { detectLinearFollowUp, detectLinearTrigger } from "../shared/trackers/linear";
 import { header, type StartRun, stepFunctionsStarter } from "../shared/webhook";
 import { createWebhookHandler } from "../shared/webhook-handler";
+
+/** Linear's events we act on, keyed by the webhook's `type`: labels on issues, replies in our threads. */
+const LINEAR_EVENTS: Record<string, (payload: unknown, env: NodeJS.ProcessEnv) => Trigger | null> = {
+  Issue: (payload, env) => detectLinearTrigger(payload, linearTriggerLabel(env)),
+  Comment: (payload, env) => detectLinearFollowUp(payload, followUpPrefix(env)),
+};
 
 /**
  * The Linear webhook: verifies `Linear-Signature` and the 60 s `webhookTimestamp` window with the SDK's
@@ -30,7 +38,12 @@ export function createLinearWebhookHandler(startRun: StartRun, env: NodeJS.Proce
             : "signature does not match";
         }
       },
-      detect: (payload) => detectLinearTrigger(payload, linearTriggerLabel(env)),
+      detect(payload) {
+        if (typeof payload !== "object" || payload === null)
+          throw new PayloadError("The body is not a JSON object");
+        const route = LINEAR_EVENTS[String((payload as { type?: unknown }).type)];
+        return route ? route(payload, env) : null;
+      },
     },
     startRun,
   );

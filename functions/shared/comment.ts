@@ -2,8 +2,11 @@ import type { CaughtError, WorkflowState } from "./workflow-state";
 
 /** What a run says on the ticket, before a tracker renders it (markdown for Linear, ADF for Jira). */
 export interface TicketComment {
-  /** "reply" for the assistant's answer, "failure" when the run could not get one. Part of the idempotency key. */
-  kind: "reply" | "failure";
+  /**
+   * "ack" for the acknowledgement, "reply" for the assistant's answer (or a command's), "failure" when the
+   * run could not get one. Part of the idempotency key.
+   */
+  kind: "ack" | "reply" | "failure";
   markdown: string;
   /** The conversation in QA.tech, when one was opened. */
   link?: { url: string; label: string };
@@ -47,9 +50,36 @@ function describeFailure(state: WorkflowState): string {
   return `qa-ticket hit an unexpected error (${error.Error}): ${detail}`;
 }
 
-/** Composes the comment that ends a run: the reply when there is one, otherwise what went wrong. */
-export function composeComment(state: WorkflowState): TicketComment {
-  const link = state.conversation ? { url: state.conversation.url, label: LINK_LABEL } : undefined;
+/** What the `help` command and the acknowledgement say about the configuration in force. */
+export interface CommentContext {
+  help: string;
+  replyMode: "thread" | "replace";
+}
+
+/**
+ * Composes a run's comment: the acknowledgement, a command's answer, the reply when there is one,
+ * otherwise what went wrong.
+ */
+export function composeComment(state: WorkflowState, context?: CommentContext): TicketComment {
+  const conversationUrl = state.conversation?.url ?? state.thread?.conversation?.url;
+  const link = conversationUrl ? { url: conversationUrl, label: LINK_LABEL } : undefined;
+  if (state.step === "ack") {
+    const what = state.review ? `is reviewing ${state.review.prUrl} for this ticket` : "is on it";
+    const where = context?.replyMode === "replace" ? "will update this comment" : "will reply in this thread";
+    return { kind: "ack", link, markdown: `QA.tech ${what} and ${where}.` };
+  }
+  const action = state.thread?.action;
+  if (action === "help") return { kind: "reply", link, markdown: context?.help ?? "" };
+  if (action === "status") {
+    const latest = state.thread?.latest ?? "none";
+    const said =
+      latest === "none"
+        ? "QA.tech has not replied in this conversation yet."
+        : latest === "PARTIAL" || latest === "INITIATED"
+          ? "QA.tech is still working on its latest reply."
+          : `QA.tech's latest reply is ${latest.toLowerCase()}.`;
+    return { kind: "reply", link, markdown: said };
+  }
   const reply = state.reply;
   if (!state.error && reply) {
     if (reply.status === "COMPLETED") {

@@ -34,6 +34,30 @@ export interface QaTechClientOptions {
   timeoutMs?: number;
 }
 
+/** A pull request a ticket links to, as QA.tech's change review takes it. */
+export interface PullRequest {
+  url: string;
+  provider: "github" | "gitlab";
+}
+
+const PR_URL =
+  /https:\/\/github\.com\/[\w.-]+\/[\w.-]+\/pull\/\d+|https:\/\/[\w.-]+(?:\/[\w.-]+)+\/-\/merge_requests\/\d+/;
+
+/** The first GitHub pull request or GitLab merge request URL in a text, if any. */
+export function findPullRequest(text: string): PullRequest | null {
+  const url = PR_URL.exec(text)?.[0];
+  if (!url) return null;
+  return { url, provider: url.startsWith("https://github.com/") ? "github" : "gitlab" };
+}
+
+const CONVERSATION_LINK = /https?:\/\/[^\s)\]>"]+\/chat\/(chat(?:-[^\s)\]>"/_]+_[^\s)\]>"/]+|_[^\s)\]>"/]+))/;
+
+/** The QA.tech conversation a text links to (our acknowledgement does): how a thread finds its conversation. */
+export function findConversationLink(text: string): { id: string; url: string } | null {
+  const match = CONVERSATION_LINK.exec(text);
+  return match ? { url: match[0], id: match[1] } : null;
+}
+
 /** What we remember of a conversation we started: enough to find our message and link to it. */
 export interface ConversationRef {
   id: string;
@@ -84,6 +108,31 @@ export class QaTechClient {
     const res = await this.request<unknown>("/v1/chat", body);
     const conversation = checkConversation(res.body, "POST /v1/chat");
     return { id: conversation.shortId, url: conversation.url, sentDigest: messageDigest(message) };
+  }
+
+  /** Sends a follow-up message to a conversation (POST /v1/chat/{id}). */
+  async sendMessage(id: string, message: string): Promise<ConversationRef> {
+    const res = await this.request<unknown>(`/v1/chat/${encodeURIComponent(id)}`, { message });
+    const conversation = checkConversation(res.body, `POST /v1/chat/${id}`);
+    return { id: conversation.shortId, url: conversation.url, sentDigest: messageDigest(message) };
+  }
+
+  /**
+   * Starts a change review of a pull request (POST /v1/chat/change-review, PR mode) with the ticket as
+   * context. QA.tech writes the first message itself, so the reply is matched to the newest user message.
+   */
+  async startChangeReview(pr: PullRequest, context: string): Promise<ConversationRef> {
+    const body: Record<string, unknown> = {
+      mode: "pr",
+      prUrl: pr.url,
+      vcsProviderId: pr.provider,
+      applicationOverrides: this.options.applicationOverrides ?? [],
+      context,
+    };
+    if (this.options.projectShortId) body.projectShortId = this.options.projectShortId;
+    const res = await this.request<unknown>("/v1/chat/change-review", body);
+    const conversation = checkConversation(res.body, "POST /v1/chat/change-review");
+    return { id: conversation.shortId, url: conversation.url, sentDigest: messageDigest(context) };
   }
 
   /** Reads a conversation with its newest messages (GET /v1/chat/{id}). */

@@ -139,3 +139,33 @@ export function jiraSettings(env: Env = process.env): JiraSettings {
       .filter(Boolean),
   };
 }
+
+/** The prefix that addresses a comment to the integration: FOLLOW_UP_PREFIX, default "@qa". */
+export function followUpPrefix(env: Env = process.env): string {
+  return optional(env, "FOLLOW_UP_PREFIX") ?? "@qa";
+}
+
+export type ReplyMode = "thread" | "replace";
+
+/** Where the final reply goes: REPLY_MODE "thread" (under the acknowledgement, default) or "replace" (its text). */
+export function replyMode(env: Env = process.env): ReplyMode {
+  const mode = optional(env, "REPLY_MODE") ?? "thread";
+  if (mode !== "thread" && mode !== "replace")
+    throw new ConfigError(`REPLY_MODE must be thread or replace, got "${mode}"`);
+  return mode;
+}
+
+export type ChangeReviewMode = "auto" | "always" | "never";
+
+/**
+ * When a ticket links a pull request, start a QA.tech change review instead of a chat: CHANGE_REVIEW
+ * "auto" (default: when the ticket links a PR and application overrides are configured), "always" (whenever
+ * it links a PR; missing overrides are an error) or "never".
+ */
+export function changeReviewMode(env: Env = process.env): ChangeReviewMode {
+  const mode = optional(env, "CHANGE_REVIEW") ?? "auto";
+  if (mode !== "auto" && mode !== "always" && mode !== "never") {
+    throw new ConfigError(`CHANGE_REVIEW must be auto, always or never, got "${mode}"`);
+  }
+  return mode;
+}

@@ -15,11 +15,25 @@ export interface Ticket {
   description: string;
 }
 
+/** A comment someone wrote on a ticket that may be addressed to the integration (a follow-up or a command). */
+export interface FollowUp {
+  /** The tracker's id of that comment. */
+  commentId: string;
+  /** Who wrote it (Linear user id, Jira account id), to ignore the integration's own comments. */
+  authorId?: string;
+  /** Linear: the thread's root comment. Jira has no threads. */
+  parentId?: string;
+  /** The text, without the `@qa` prefix. */
+  text: string;
+}
+
 /** The input of one workflow execution. Deterministic for a given change, so a redelivery maps to it exactly. */
 export interface WorkflowInput {
   /** The execution name; also the idempotency key of the comments the run posts. */
   runId: string;
   ticket: Ticket;
+  /** Set when the run answers a comment in the thread instead of a label. */
+  followUp?: FollowUp;
 }
 
 /** A change a webhook asked us to act on. */
@@ -27,6 +41,7 @@ export interface Trigger {
   /** Deterministic execution name, derived from the change itself. */
   runId: string;
   ticket: Ticket;
+  followUp?: FollowUp;
 }
 
 /** Longest description sent on to QA.tech; keeps the execution input far below Step Functions' 256 KB. */

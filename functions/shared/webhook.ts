@@ -11,7 +11,9 @@ export type StartRun = (trigger: Trigger) => Promise<"started" | "duplicate">;
 
 /** The execution input for a trigger: nothing time-dependent, so a redelivery maps to the same input. */
 export function workflowInput(trigger: Trigger): WorkflowInput {
-  return { runId: trigger.runId, ticket: trigger.ticket };
+  const input: WorkflowInput = { runId: trigger.runId, ticket: trigger.ticket };
+  if (trigger.followUp) input.followUp = trigger.followUp;
+  return input;
 }
 
 /**

@@ -15,7 +15,26 @@ export interface CaughtError {
  * The state that travels through the workflow. Each Task handler takes it whole and returns it with its
  * own part added, so the definition needs no path juggling and the handlers are typed end to end.
  */
+/** What a comment in the thread asked for, once the thread is known to be ours. */
+export type ThreadAction = "ask" | "retry" | "status" | "help" | "ignore";
+
+/** A follow-up's thread: our acknowledgement at its root and the conversation it links to. */
+export interface ThreadState {
+  action: ThreadAction;
+  rootId?: string;
+  conversation?: { id: string; url: string };
+  /** For `status`: the state of the conversation's newest assistant message, or "none". */
+  latest?: string;
+}
+
 export interface WorkflowState extends WorkflowInput {
+  /** "ack" while the acknowledgement is being posted. */
+  step?: "ack";
+  /** Our acknowledgement comment: the root of the ticket's thread. */
+  ack?: { id: string };
+  thread?: ThreadState;
+  /** Set when the conversation is a change review of a linked pull request. */
+  review?: { prUrl: string };
   conversation?: ConversationRef;
   poll?: PollState & { status: PollStatus };
   reply?: Reply;

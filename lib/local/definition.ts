@@ -40,6 +40,7 @@ export function renderWorkflowDefinition(replyTimeoutSeconds: number): StateMach
     startConversation: fn("start-conversation"),
     pollConversation: fn("poll-conversation"),
     postComment: fn("post-comment"),
+    resolveThread: fn("resolve-thread"),
     replyTimeoutSeconds,
   });
   const cfn = workflow.stateMachine.node.defaultChild as CfnStateMachine;

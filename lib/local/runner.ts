@@ -7,6 +7,7 @@ import { createJiraWebhookHandler } from "../../functions/jira-webhook";
 import { createLinearWebhookHandler } from "../../functions/linear-webhook";
 import { handler as pollConversation } from "../../functions/poll-conversation";
 import { handler as postComment } from "../../functions/post-comment";
+import { handler as resolveThread } from "../../functions/resolve-thread";
 import { ConfigError } from "../../functions/shared/errors";
 import { createLogger, type Logger } from "../../functions/shared/log";
 import { jiraSettings, pollScheduleSettings, qatechSettings } from "../../functions/shared/settings";
@@ -26,7 +27,7 @@ export type EventLog =
 export interface LocalExecution {
   name: string;
   input: WorkflowInput;
-  status: "RUNNING" | "SUCCEEDED" | "FAILED";
+  status: "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED";
   output?: WorkflowState;
   error?: { name: string; message: string };
   /** The execution's event log (state entered/exited/retried/caught...), as Step Functions keeps it. */
@@ -59,6 +60,9 @@ type TaskHandler = (state: WorkflowState) => Promise<WorkflowState>;
 const TASK_HANDLERS: Record<string, { fn: string; handler: TaskHandler }> = {
   StartConversation: { fn: "start-conversation", handler: startConversation },
   PollConversation: { fn: "poll-conversation", handler: pollConversation },
+  PostAcknowledgement: { fn: "post-comment", handler: postComment },
+  ResolveThread: { fn: "resolve-thread", handler: resolveThread },
+  SendFollowUp: { fn: "start-conversation", handler: startConversation },
   PostReply: { fn: "post-comment", handler: postComment },
   PostFailure: { fn: "post-comment", handler: postComment },
 };
@@ -230,6 +234,9 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
   const definition = renderWorkflowDefinition(replyTimeoutSeconds);
   const machine = new StateMachine(definition as never);
   const executions = new Map<string, LocalExecution>();
+  // Closing the runner stops what still runs, as StopExecution would, so nothing outlives it.
+  const aborts = new Set<() => void>();
+  let closing = false;
   // Reserved concurrency, as Lambda enforces it: an invocation over the limit fails at once, throttled.
   const inFlight = new Map<string, number>();
   const concurrencyLimits: Record<string, number> = {};
@@ -268,10 +275,16 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
     const runLog = log.child({ runId: name });
     // Like StartExecution, starting only schedules the run: the webhook answers before the first state.
     record.done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      if (closing) {
+        record.status = "ABORTED";
+        return;
+      }
       const execution = machine.run(input as never, {
         overrides: { taskResourceLocalHandlers, ...scaler.overrides } as never,
         context: { Execution: { Name: name, Id: `local:${name}` } },
+        noThrowOnAbort: true,
       });
+      aborts.add(execution.abort);
       const collect = (async () => {
         for await (const event of execution.eventLogs) {
           record.events.push(event);
@@ -283,12 +296,14 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
         }
       })();
       try {
-        record.output = (await execution.result) as unknown as WorkflowState;
-        record.status = "SUCCEEDED";
+        const output = await execution.result;
+        record.output = output as unknown as WorkflowState;
+        record.status = output === null && closing ? "ABORTED" : "SUCCEEDED";
       } catch (error) {
         record.status = "FAILED";
         record.error = { name: (error as Error).name, message: (error as Error).message };
       }
+      aborts.delete(execution.abort);
       await collect;
       // Report the error as Step Functions does: the Fail state's Error and Cause, not the library's wrapper.
       const failed = record.events.find((e) => e.type === "ExecutionFailed");
@@ -357,6 +372,8 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
     },
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
+        for (const abort of aborts) abort();
         server.closeAllConnections();
         server.close(() => {
           if (env !== process.env) restoreEnv();

@@ -50,8 +50,8 @@ async function runJira(h: Harness) {
 function expectOneReplyOnLinear(h: Harness) {
   const o = outcome(h);
   expect(o.conversations).toHaveLength(1);
-  expect(h.linear.comments).toHaveLength(1);
-  const [comment] = h.linear.comments;
+  expect(h.linearReplies()).toHaveLength(1);
+  const [comment] = h.linearReplies();
   expect(comment.issueId).toBe(ISSUE_ID);
   expect(comment.body).toContain("Test created");
   expect(comment.body).toContain(`[Open the conversation in QA.tech](${o.conversations[0].url})`);
@@ -136,9 +136,9 @@ describe("faults of QA.tech, Linear and Jira, as the ticket sees them", () => {
       // One attempt plus the 5 retries of the definition.
       expect(o.chatPosts).toBe(6);
       expect(o.conversations).toHaveLength(0);
-      expect(h.linear.comments).toHaveLength(1);
-      expect(h.linear.comments[0].body).toContain("QA.tech kept failing, even after retries");
-      expect(h.linear.comments[0].body).toContain("Remove and re-add the label");
+      expect(h.linearReplies()).toHaveLength(1);
+      expect(h.linearReplies()[0].body).toContain("QA.tech kept failing, even after retries");
+      expect(h.linearReplies()[0].body).toContain("Remove and re-add the label");
       expect(o.executions[0].status).toBe("FAILED");
     });
   });
@@ -154,8 +154,8 @@ describe("faults of QA.tech, Linear and Jira, as the ticket sees them", () => {
       expect(h.qatech.requests).toHaveLength(1);
       expect(o.retries).toBe(0);
       expect(o.conversations).toHaveLength(0);
-      expect(h.linear.comments).toHaveLength(1);
-      const [comment] = h.linear.comments;
+      expect(h.linearReplies()).toHaveLength(1);
+      const [comment] = h.linearReplies();
       expect(comment.body).toContain(`QA.tech could not take this ticket: QA.tech answered ${status}`);
       expect(comment.body).toContain("Remove and re-add the label");
       expect(o.executions[0].status).toBe("FAILED");
@@ -171,9 +171,9 @@ describe("faults of QA.tech, Linear and Jira, as the ticket sees them", () => {
       const o = outcome(h);
       expect(o.chatGets).toBe(1);
       expect(o.retries).toBe(0);
-      expect(h.linear.comments).toHaveLength(1);
-      expect(h.linear.comments[0].body).toContain("QA.tech could not take this ticket: QA.tech answered 404");
-      expect(h.linear.comments[0].body).toContain(o.conversations[0].url);
+      expect(h.linearReplies()).toHaveLength(1);
+      expect(h.linearReplies()[0].body).toContain("QA.tech could not take this ticket: QA.tech answered 404");
+      expect(h.linearReplies()[0].body).toContain(o.conversations[0].url);
       expect(o.executions[0].status).toBe("FAILED");
     });
   });
@@ -230,9 +230,9 @@ describe("faults of QA.tech, Linear and Jira, as the ticket sees them", () => {
 
       const o = outcome(h);
       expect(o.conversations).toHaveLength(1);
-      expect(h.jira.comments).toHaveLength(1);
-      expect(h.jira.comments[0].issueKey).toBe("PROJ-123");
-      expect(adfText(h.jira.comments[0].body)).toContain(`<${o.conversations[0].url}>`);
+      expect(h.jiraReplies()).toHaveLength(1);
+      expect(h.jiraReplies()[0].issueKey).toBe("PROJ-123");
+      expect(adfText(h.jiraReplies()[0].body)).toContain(`<${o.conversations[0].url}>`);
       expect(o.executions[0].status).toBe("SUCCEEDED");
       expect(o.statesVisited("PostFailure")).toBe(0);
     });
@@ -248,8 +248,8 @@ describe("faults of QA.tech, Linear and Jira, as the ticket sees them", () => {
 
     const o = outcome(h);
     expect(o.conversations).toHaveLength(1);
-    expect(h.jira.comments).toHaveLength(1);
-    const text = adfText(h.jira.comments[0].body);
+    expect(h.jiraReplies()).toHaveLength(1);
+    const text = adfText(h.jiraReplies()[0].body);
     expect(text).toContain("has not finished its reply after 1 minute");
     expect(text).toContain(`<${o.conversations[0].url}>`);
     expect(o.executions[0].status).toBe("FAILED");
@@ -263,8 +263,10 @@ describe("faults of QA.tech, Linear and Jira, as the ticket sees them", () => {
 
     const o = outcome(h);
     expect(o.conversations).toHaveLength(1);
-    expect(h.linear.comments).toHaveLength(0);
-    expect(o.statesVisited("PostReply")).toBe(1);
+    expect(h.linearReplies()).toHaveLength(0);
+    // The acknowledgement is the first comment to fail; the failure comment is tried all the same.
+    expect(o.statesVisited("PostAcknowledgement")).toBe(1);
+    expect(o.statesVisited("PostReply")).toBe(0);
     expect(o.statesVisited("PostFailure")).toBe(1);
     // An authentication error is permanent: neither comment task is retried.
     expect(h.linear.requests.filter((r) => r.operation === "createComment")).toHaveLength(2);

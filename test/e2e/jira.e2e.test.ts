@@ -21,7 +21,7 @@ describe("Jira ticket labelled 'needs-test', end to end through the local runner
     await h.close();
   });
 
-  it("posts exactly one schema-valid ADF comment with the reply and the conversation link", async () => {
+  it("acknowledges, then posts one schema-valid ADF reply linking the acknowledgement and the conversation", async () => {
     h = await startHarness({
       qatech: {
         plan: () => ({ text: "## Tested\n\n- login works\n- **button** overlaps\n\n```ts\nexpect(x)\n```" }),
@@ -38,11 +38,15 @@ describe("Jira ticket labelled 'needs-test', end to end through the local runner
     expect(userMessage).toContain("PROJ-123: Login button is misaligned");
     expect(userMessage).toContain("/browse/PROJ-123");
     expect(userMessage).not.toContain("attacker.example");
-    expect(h.jira.comments).toHaveLength(1);
-    const [comment] = h.jira.comments;
+    const [ack] = h.jiraAcks();
+    expect(h.jira.comments.map((c) => c.id)).toEqual([ack.id, h.jiraReplies()[0].id]);
+    expect(adfText(ack.body)).toContain(`<${conversation.url}>`);
+    expect(h.jiraReplies()).toHaveLength(1);
+    const [comment] = h.jiraReplies();
     expect(comment.issueKey).toBe("PROJ-123");
-    expect(validateAdf(comment.body)).toEqual([]);
+    for (const posted of h.jira.comments) expect(validateAdf(posted.body)).toEqual([]);
     const text = adfText(comment.body);
+    expect(text).toContain(`focusedCommentId=${ack.id}`);
     expect(text).toContain("login works");
     expect(text).toContain("expect(x)");
     expect(text).toContain(`<${conversation.url}>`);
@@ -59,7 +63,7 @@ describe("Jira ticket labelled 'needs-test', end to end through the local runner
     expect(first.body.outcome).toBe("started");
     expect(retry).toMatchObject({ status: 200, body: { outcome: "duplicate" } });
     expect(h.qatech.conversations()).toHaveLength(1);
-    expect(h.jira.comments).toHaveLength(1);
+    expect(h.jiraReplies()).toHaveLength(1);
   });
 
   it("starts nothing for unsigned, wrongly signed or unrelated events", async () => {
@@ -91,7 +95,7 @@ describe("Jira ticket labelled 'needs-test', end to end through the local runner
     await h.sendJira("jira-issue_updated.label-added");
     await h.runner.settled();
 
-    expect(h.jira.comments).toHaveLength(1);
+    expect(h.jiraReplies()).toHaveLength(1);
     expect([...h.runner.executions.values()][0].status).toBe("SUCCEEDED");
   });
 });

@@ -5,7 +5,8 @@ function outcome(h: Harness) {
   const executions = [...h.runner.executions.values()];
   return {
     conversations: h.qatech.conversations(),
-    comments: h.linear.comments,
+    acks: h.linearAcks(),
+    comments: h.linearReplies(),
     executions,
     statesVisited: (name: string) =>
       executions.flatMap((e) => e.events).filter((e) => e.type === "StateEntered" && e.state.name === name)
@@ -20,14 +21,20 @@ describe("Linear ticket labelled 'needs test', end to end through the local runn
     await h.close();
   });
 
-  it("comments the assistant's reply and the conversation link on the issue", async () => {
+  it("acknowledges with the link, then comments the assistant's reply in that comment's thread", async () => {
     h = await startHarness();
 
     const res = await h.sendLinear("Issue.update.label-added");
     await h.runner.settled();
 
     expect(res).toMatchObject({ status: 200, body: { outcome: "started" } });
-    const { conversations, comments } = outcome(h);
+    const { conversations, comments, acks } = outcome(h);
+    expect(acks).toHaveLength(1);
+    expect(acks[0].parentId).toBeUndefined();
+    expect(acks[0].body).toContain("QA.tech is on it");
+    expect(acks[0].body).toContain(`(${conversations[0].url})`);
+    expect(h.linear.comments[0]).toBe(acks[0]);
+    expect(comments[0].parentId).toBe(acks[0].id);
     expect(conversations).toHaveLength(1);
     const [conversation] = conversations;
     expect(conversation.messages[conversation.messages.length - 1].text).toContain(

@@ -10,6 +10,17 @@ export interface FakeJiraComment {
   body: unknown;
   authorAccountId: string;
   created: string;
+  /** Bodies set by PUT .../comment/{id}, in order (the last one is `body`). */
+  edits?: unknown[];
+  /** When it was last edited; `created` when never. */
+  updated?: string;
+}
+
+/** One label edit received through PUT /rest/api/3/issue/{key}. */
+export interface FakeJiraLabelChange {
+  issueKey: string;
+  added: string[];
+  removed: string[];
 }
 
 /** One request as the fake received it. */
@@ -27,14 +38,22 @@ export interface FakeJiraOptions {
   email?: string;
   /** Default "jira-api-token". */
   apiToken?: string;
+  /** Labels issues start with, by issue key; any other issue starts with none. */
+  labels?: Record<string, string[]>;
 }
 
 /** A running fake Jira Cloud REST API (v3 comments and myself). */
 export interface FakeJira {
   /** "http://127.0.0.1:PORT": use as the site; append `/ex/jira/{cloudId}` for the api.atlassian.com style. */
   url: string;
-  /** Every comment created, in order. */
+  /** Every comment created, in order (edits change them in place). */
   comments: FakeJiraComment[];
+  /** Every label edit, in order (no-op edits included). */
+  labelChanges: FakeJiraLabelChange[];
+  /** The issue's current labels, in the order they were added. */
+  labels(issueKey: string): string[];
+  /** Stores a comment as written by someone else (a human reply), without a request; returns it. */
+  addComment(issueKey: string, comment: { body: unknown; authorAccountId: string }): FakeJiraComment;
   /** Every request received, faulted ones included. */
   requests: RecordedJiraRequest[];
   /** Queues a fault for the next `times` (default 1) matching requests; `path` is matched without the prefix. */
@@ -47,6 +66,8 @@ export interface FakeJira {
 export const FAKE_JIRA_ACCOUNT = { accountId: "jira-bot-account", displayName: "QA.tech" };
 
 const COMMENT_PATH = /^\/rest\/api\/3\/issue\/([^/]+)\/comment$/;
+const ONE_COMMENT_PATH = /^\/rest\/api\/3\/issue\/([^/]+)\/comment\/([^/]+)$/;
+const ISSUE_PATH = /^\/rest\/api\/3\/issue\/([^/]+)$/;
 const CLOUD_PREFIX = /^\/ex\/jira\/[^/]+/;
 const COMMENT_MAX_CHARS = 32_767;
 
@@ -62,6 +83,10 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
   const comments: FakeJiraComment[] = [];
   const requests: RecordedJiraRequest[] = [];
   const faults = new FaultQueue();
+  const labelChanges: FakeJiraLabelChange[] = [];
+  const labels = new Map<string, string[]>(
+    Object.entries(options.labels ?? {}).map(([key, value]) => [key, [...value]]),
+  );
   let nextId = 10_000;
 
   const route = (
@@ -75,12 +100,85 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     if (method === "GET" && path === "/rest/api/3/myself") {
       return { status: 200, body: { ...FAKE_JIRA_ACCOUNT, emailAddress: email, active: true } };
     }
+    const one = ONE_COMMENT_PATH.exec(path);
+    if (one) {
+      if (method !== "PUT") return errors(405, `Method ${method} is not allowed`);
+      return editComment(decodeURIComponent(one[1]), decodeURIComponent(one[2]), body);
+    }
+    const issue = ISSUE_PATH.exec(path)?.[1];
+    if (issue !== undefined) {
+      if (method !== "PUT") return errors(405, `Method ${method} is not allowed`);
+      return editIssue(decodeURIComponent(issue), body);
+    }
     const issueKey = COMMENT_PATH.exec(path)?.[1];
     if (issueKey === undefined) return errors(404, "Not found");
     const key = decodeURIComponent(issueKey);
     if (method === "GET") return listComments(key, query);
-    if (method === "POST") return addComment(key, body);
+    if (method === "POST") return createComment(key, body);
     return errors(405, `Method ${method} is not allowed`);
+  };
+
+  /** What v3 checks on a comment body: an ADF document, schema-valid, within the size limit. */
+  const invalidBody = (doc: unknown): Reply | undefined => {
+    if (typeof doc !== "object" || doc === null || (doc as { type?: unknown }).type !== "doc") {
+      // What v3 answers to a plain string body.
+      const comment = "Operation value must be an Atlassian Document (see the Atlassian Document Format)";
+      return { status: 400, body: { errorMessages: [], errors: { comment } } };
+    }
+    if (validateAdf(doc).length > 0) return errors(400, "INVALID_INPUT");
+    if (JSON.stringify(doc).length > COMMENT_MAX_CHARS) {
+      const comment = "The entered text is too long. It exceeds the allowed limit of 32,767 characters.";
+      return { status: 400, body: { errorMessages: [], errors: { comment } } };
+    }
+    return undefined;
+  };
+
+  const editComment = (issueKey: string, id: string, body: unknown): Reply => {
+    const stored = comments.find((c) => c.issueKey === issueKey && c.id === id);
+    if (!stored) return errors(404, "Can not find a comment for the id");
+    // The bot's token may edit its own comments; editing others' needs "Edit all comments", which it lacks.
+    if (stored.authorAccountId !== FAKE_JIRA_ACCOUNT.accountId) {
+      return errors(403, "You do not have the permission to edit this comment.");
+    }
+    const doc = (body as { body?: unknown } | undefined)?.body;
+    const invalid = invalidBody(doc);
+    if (invalid) return invalid;
+    stored.body = doc;
+    stored.edits = [...(stored.edits ?? []), doc];
+    stored.updated = new Date().toISOString();
+    return { status: 200, body: toWire(stored) };
+  };
+
+  const editIssue = (issueKey: string, body: unknown): Reply => {
+    const update = (body as { update?: { labels?: unknown } } | undefined)?.update;
+    const ops = update?.labels;
+    if (!Array.isArray(ops) || (body as { fields?: unknown }).fields !== undefined) {
+      // Only label edits are faked; anything else is a test asking for more than the fake knows.
+      return errors(400, 'Fake Jira only supports {"update":{"labels":[...]}}');
+    }
+    const added: string[] = [];
+    const removed: string[] = [];
+    for (const op of ops as Array<Record<string, unknown>>) {
+      const [verb, value] = Object.entries(op ?? {})[0] ?? [];
+      if ((verb !== "add" && verb !== "remove") || typeof value !== "string" || value === "") {
+        return { status: 400, body: { errorMessages: [], errors: { labels: "Invalid label operation" } } };
+      }
+      if (/\s/.test(value)) {
+        const labels = `The label '${value}' contains spaces which is invalid.`;
+        return { status: 400, body: { errorMessages: [], errors: { labels } } };
+      }
+      (verb === "add" ? added : removed).push(value);
+    }
+    const current = labels.get(issueKey) ?? [];
+    // Labels are case-sensitive: "Needs-Test" is not "needs-test".
+    for (const op of ops as Array<Record<string, string>>) {
+      if (op.add !== undefined && !current.includes(op.add)) current.push(op.add);
+      if (op.remove !== undefined && current.includes(op.remove))
+        current.splice(current.indexOf(op.remove), 1);
+    }
+    labels.set(issueKey, current);
+    labelChanges.push({ issueKey, added, removed });
+    return { status: 204, body: null };
   };
 
   const listComments = (issueKey: string, query: URLSearchParams): Reply => {
@@ -92,18 +190,10 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     return { status: 200, body: { startAt, maxResults, total: all.length, comments: page } };
   };
 
-  const addComment = (issueKey: string, body: unknown): Reply => {
+  const createComment = (issueKey: string, body: unknown): Reply => {
     const doc = (body as { body?: unknown } | undefined)?.body;
-    if (typeof doc !== "object" || doc === null || (doc as { type?: unknown }).type !== "doc") {
-      // What v3 answers to a plain string body.
-      const comment = "Operation value must be an Atlassian Document (see the Atlassian Document Format)";
-      return { status: 400, body: { errorMessages: [], errors: { comment } } };
-    }
-    if (validateAdf(doc).length > 0) return errors(400, "INVALID_INPUT");
-    if (JSON.stringify(doc).length > COMMENT_MAX_CHARS) {
-      const comment = "The entered text is too long. It exceeds the allowed limit of 32,767 characters.";
-      return { status: 400, body: { errorMessages: [], errors: { comment } } };
-    }
+    const invalid = invalidBody(doc);
+    if (invalid) return invalid;
     const stored: FakeJiraComment = {
       id: String(nextId++),
       issueKey,
@@ -134,17 +224,34 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     url: server.url,
     comments,
     requests,
+    labelChanges,
+    labels: (issueKey) => [...(labels.get(issueKey) ?? [])],
+    addComment: (issueKey, comment) => {
+      const stored: FakeJiraComment = {
+        id: String(nextId++),
+        issueKey,
+        body: comment.body,
+        authorAccountId: comment.authorAccountId,
+        created: new Date().toISOString(),
+      };
+      comments.push(stored);
+      return stored;
+    },
     failNext: (rule) => faults.add(rule),
     close: server.close,
   };
 }
 
 function toWire(comment: FakeJiraComment) {
+  const author =
+    comment.authorAccountId === FAKE_JIRA_ACCOUNT.accountId
+      ? FAKE_JIRA_ACCOUNT
+      : { accountId: comment.authorAccountId, displayName: `User ${comment.authorAccountId}` };
   return {
     id: comment.id,
     body: comment.body,
-    author: FAKE_JIRA_ACCOUNT,
+    author,
     created: comment.created,
-    updated: comment.created,
+    updated: comment.updated ?? comment.created,
   };
 }

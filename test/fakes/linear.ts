@@ -19,7 +19,33 @@ export interface FakeLinearComment {
   parentId?: string;
   createdAt: string;
   userId: string;
+  /** Bodies set by updateComment, in order (the last one is `body`). */
+  edits?: string[];
 }
+
+/** A workspace label (no teamId) or a team label. */
+export interface FakeLinearLabel {
+  id: string;
+  name: string;
+  teamId?: string;
+  /** A label group: it cannot be applied to an issue. */
+  isGroup?: boolean;
+}
+
+/** One label edit (issueAddLabel, issueRemoveLabel or updateIssue), with label ids. */
+export interface FakeLinearLabelChange {
+  issueId: string;
+  added: string[];
+  removed: string[];
+}
+
+/** The labels every fake workspace has unless `labels` says otherwise. */
+export const DEFAULT_FAKE_LINEAR_LABELS: FakeLinearLabel[] = [
+  { id: "lbl-needs-test", name: "needs test" },
+  { id: "lbl-testing", name: "testing" },
+  { id: "lbl-tested", name: "tested" },
+  { id: "lbl-test-failed", name: "test failed" },
+];
 
 /** Options of startFakeLinear. */
 export interface FakeLinearOptions {
@@ -27,6 +53,10 @@ export interface FakeLinearOptions {
   apiKey?: string;
   /** The API key's user; it writes every comment. Default "user-qa-bot". */
   viewerId?: string;
+  /** The workspace's labels; default DEFAULT_FAKE_LINEAR_LABELS. */
+  labels?: FakeLinearLabel[];
+  /** Label ids issues start with, by issue id; any other issue starts with none. */
+  issueLabelIds?: Record<string, string[]>;
   /** Extra GraphQL operations by name: return the `data` object, or throw to answer a GraphQL error. */
   operations?: Record<string, (variables: Record<string, unknown>) => unknown>;
 }
@@ -48,6 +78,17 @@ export interface FakeLinear {
   comments: FakeLinearComment[];
   /** Every request received, faulted ones included. */
   requests: RecordedLinearRequest[];
+  /** Every label edit, in order (no-op edits included). */
+  labelChanges: FakeLinearLabelChange[];
+  /** The issue's current label ids, in the order they were added. */
+  issueLabelIds(issueId: string): string[];
+  /** Stores a comment as written by someone else (a human reply), without a request; returns it. */
+  addComment(comment: {
+    issueId: string;
+    body: string;
+    userId: string;
+    parentId?: string;
+  }): FakeLinearComment;
   /** Queues a fault for the next `times` (default 1) matching requests; `operation` is the GraphQL name. */
   failNext(rule: FaultRule): void;
   /** Stops the server, ending hung requests. */
@@ -105,6 +146,62 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
   const updatedAt = new Map<string, string>();
   const startedAt = new Date().toISOString();
   let lastSyncId = 0;
+  const labels = options.labels ?? DEFAULT_FAKE_LINEAR_LABELS;
+  const labelChanges: FakeLinearLabelChange[] = [];
+  const issueLabels = new Map<string, string[]>(
+    Object.entries(options.issueLabelIds ?? {}).map(([id, ids]) => [id, [...ids]]),
+  );
+
+  const notFound = (entity: string) =>
+    new GraphQLError(`Entity not found: ${entity}`, "invalid input", `Could not find referenced ${entity}.`);
+
+  /** Applies a label edit to an issue, as Linear does: unknown ids fail the whole edit, group labels too. */
+  const changeLabels = (issueId: unknown, added: string[], removed: string[]) => {
+    if (typeof issueId !== "string" || issueId === "") {
+      throw new GraphQLError("Argument Validation Error", "invalid input", "id is required.");
+    }
+    for (const id of [...added, ...removed]) {
+      const label = labels.find((candidate) => candidate.id === id);
+      if (!label) throw notFound("IssueLabel");
+      if (label.isGroup && added.includes(id)) {
+        throw new GraphQLError(
+          "Argument Validation Error",
+          "invalid input",
+          "A label group cannot be applied.",
+        );
+      }
+    }
+    const current = issueLabels.get(issueId) ?? [];
+    for (const id of added) if (!current.includes(id)) current.push(id);
+    for (const id of removed) if (current.includes(id)) current.splice(current.indexOf(id), 1);
+    issueLabels.set(issueId, current);
+    labelChanges.push({ issueId, added, removed });
+    return {
+      __typename: "IssuePayload",
+      success: true,
+      lastSyncId: ++lastSyncId,
+      issue: { id: issueId },
+    };
+  };
+
+  const labelNode = (label: FakeLinearLabel) => ({
+    __typename: "IssueLabel",
+    id: label.id,
+    name: label.name,
+    color: "#bec2c8",
+    description: null,
+    isGroup: label.isGroup ?? false,
+    groupType: null,
+    lastAppliedAt: null,
+    createdAt: startedAt,
+    updatedAt: startedAt,
+    archivedAt: null,
+    inheritedFrom: null,
+    parent: null,
+    team: label.teamId ? { id: label.teamId } : null,
+    creator: null,
+    retiredBy: null,
+  });
 
   const find = (id: unknown): FakeLinearComment => {
     const comment = comments.find((candidate) => candidate.id === id);
@@ -181,7 +278,14 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
     updateComment: (variables) => {
       const comment = find(variables.id);
       const input = (variables.input ?? {}) as { body?: unknown };
-      if (typeof input.body === "string") comment.body = input.body;
+      // Linear lets only the author edit a comment (assumed error shape).
+      if (comment.userId !== viewerId) {
+        throw new GraphQLError("Forbidden", "forbidden", "You can only edit your own comments.");
+      }
+      if (typeof input.body === "string") {
+        comment.body = input.body;
+        comment.edits = [...(comment.edits ?? []), input.body];
+      }
       updatedAt.set(comment.id, new Date().toISOString());
       return { commentUpdate: payload(comment) };
     },
@@ -201,6 +305,45 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
         url: `https://linear.app/fake/profiles/${viewerId}`,
       },
     }),
+    issueLabels: (variables) => {
+      const filter = variables.filter as LabelFilter | undefined;
+      const first = typeof variables.first === "number" ? variables.first : 50;
+      const nodes = labels.filter((label) => matchesLabel(label, filter)).slice(0, first);
+      const pageInfo = {
+        __typename: "PageInfo",
+        startCursor: nodes[0]?.id ?? null,
+        endCursor: nodes.at(-1)?.id ?? null,
+        hasPreviousPage: false,
+        hasNextPage: false,
+      };
+      return { issueLabels: { __typename: "IssueLabelConnection", nodes: nodes.map(labelNode), pageInfo } };
+    },
+    issueAddLabel: (variables) => ({
+      issueAddLabel: changeLabels(variables.id, [String(variables.labelId)], []),
+    }),
+    issueRemoveLabel: (variables) => ({
+      issueRemoveLabel: changeLabels(variables.id, [], [String(variables.labelId)]),
+    }),
+    updateIssue: (variables) => {
+      const input = (variables.input ?? {}) as Record<string, unknown>;
+      const known = new Set(["addedLabelIds", "removedLabelIds", "labelIds"]);
+      const unknown = Object.keys(input).filter((key) => !known.has(key));
+      if (unknown.length) {
+        const message = `Fake Linear updateIssue supports only label ids, not ${unknown.join(", ")}`;
+        throw new GraphQLError(message, "graphql error", message);
+      }
+      const ids = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
+      let added = ids(input.addedLabelIds);
+      let removed = ids(input.removedLabelIds);
+      if (Array.isArray(input.labelIds)) {
+        // labelIds replaces the whole set.
+        const current = issueLabels.get(String(variables.id)) ?? [];
+        const wanted = ids(input.labelIds);
+        added = [...added, ...wanted.filter((id) => !current.includes(id))];
+        removed = [...removed, ...current.filter((id) => !wanted.includes(id))];
+      }
+      return { issueUpdate: changeLabels(variables.id, added, removed) };
+    },
     ...options.operations,
   };
 
@@ -247,7 +390,58 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
     url: `${server.url}/graphql`,
     comments,
     requests,
+    labelChanges,
+    issueLabelIds: (issueId) => [...(issueLabels.get(issueId) ?? [])],
+    addComment: (input) => {
+      const comment: FakeLinearComment = {
+        id: randomUUID(),
+        issueId: input.issueId,
+        body: input.body,
+        createdAt: new Date().toISOString(),
+        userId: input.userId,
+      };
+      if (input.parentId) comment.parentId = input.parentId;
+      comments.push(comment);
+      return comment;
+    },
     failNext: (rule) => faults.add(rule),
     close: server.close,
   };
+}
+
+/** The subset of Linear's IssueLabelFilter the fake understands (what setLinearLabels sends, and a bit more). */
+interface LabelFilter {
+  and?: LabelFilter[];
+  or?: LabelFilter[];
+  id?: { eq?: string; in?: string[] };
+  name?: { eq?: string; eqIgnoreCase?: string; in?: string[] };
+  team?: { null?: boolean; id?: { eq?: string; in?: string[] } };
+  isGroup?: { eq?: boolean };
+}
+
+function matchesLabel(label: FakeLinearLabel, filter: LabelFilter | undefined): boolean {
+  if (!filter) return true;
+  const known = new Set(["and", "or", "id", "name", "team", "isGroup"]);
+  const unknown = Object.keys(filter).filter((key) => !known.has(key));
+  if (unknown.length) {
+    const message = `Fake Linear cannot filter labels by ${unknown.join(", ")}`;
+    throw new GraphQLError(message, "graphql error", message);
+  }
+  if (filter.and && !filter.and.every((f) => matchesLabel(label, f))) return false;
+  if (filter.or && !filter.or.some((f) => matchesLabel(label, f))) return false;
+  if (filter.id?.eq !== undefined && label.id !== filter.id.eq) return false;
+  if (filter.id?.in && !filter.id.in.includes(label.id)) return false;
+  if (filter.name?.eq !== undefined && label.name !== filter.name.eq) return false;
+  if (filter.name?.in && !filter.name.in.includes(label.name)) return false;
+  if (
+    filter.name?.eqIgnoreCase !== undefined &&
+    label.name.toLowerCase() !== filter.name.eqIgnoreCase.toLowerCase()
+  ) {
+    return false;
+  }
+  if (filter.team?.null !== undefined && (label.teamId === undefined) !== filter.team.null) return false;
+  if (filter.team?.id?.eq !== undefined && label.teamId !== filter.team.id.eq) return false;
+  if (filter.team?.id?.in && !(label.teamId && filter.team.id.in.includes(label.teamId))) return false;
+  if (filter.isGroup?.eq !== undefined && (label.isGroup ?? false) !== filter.isGroup.eq) return false;
+  return true;
 }

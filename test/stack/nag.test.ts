@@ -54,7 +54,7 @@ describe.each([
     }
   });
 
-  it("lets the state machine invoke only its three functions", () => {
+  it("lets the state machine invoke only its four functions", () => {
     const [[, policy]] = resources(template, "AWS::IAM::Policy").filter(([id]) =>
       id.startsWith("WorkflowStateMachineRole"),
     );
@@ -67,9 +67,10 @@ describe.each([
         expect.stringMatching(/^StartConversationFunction/),
         expect.stringMatching(/^PollConversationFunction/),
         expect.stringMatching(/^PostCommentFunction/),
+        expect.stringMatching(/^ResolveThreadFunction/),
       ]),
     );
-    expect(new Set(invoked).size).toBe(3);
+    expect(new Set(invoked).size).toBe(4);
   });
 
   it("lets each webhook function start executions of this state machine only", () => {

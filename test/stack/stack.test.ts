@@ -346,7 +346,7 @@ describe("QaTicketStack with real bundling", () => {
     const functions = Object.entries(artifact.template.Resources as Resources).filter(
       ([, r]) => r.Type === "AWS::Lambda::Function",
     );
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(5);
     for (const [id, fn] of functions) {
       const key = String((fn.Properties?.Code as { S3Key?: string } | undefined)?.S3Key);
       const bundle = join(assembly.directory, `asset.${key.replace(/\.zip$/, "")}`, "index.js");

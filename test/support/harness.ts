@@ -1,9 +1,15 @@
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { adfToText } from "../../functions/shared/adf-text";
 import { type LocalRunner, startLocalRunner } from "../../lib/local/runner";
-import { type FakeJira, type FakeJiraOptions, startFakeJira } from "../fakes/jira";
-import { type FakeLinear, type FakeLinearOptions, startFakeLinear } from "../fakes/linear";
+import { type FakeJira, type FakeJiraComment, type FakeJiraOptions, startFakeJira } from "../fakes/jira";
+import {
+  type FakeLinear,
+  type FakeLinearComment,
+  type FakeLinearOptions,
+  startFakeLinear,
+} from "../fakes/linear";
 import { type FakeQaTech, type FakeQaTechOptions, startFakeQaTech } from "../fakes/qatech";
 import { linearFixture, signedLinearDelivery } from "./linear-webhook";
 
@@ -35,6 +41,12 @@ export interface Harness {
   qatech: FakeQaTech;
   linear: FakeLinear;
   jira: FakeJira;
+  /** Linear comments that open a thread: the acknowledgements. */
+  linearAcks(): FakeLinearComment[];
+  /** Linear comments that end a run (reply, command answer or failure), without the acknowledgements. */
+  linearReplies(): FakeLinearComment[];
+  jiraAcks(): FakeJiraComment[];
+  jiraReplies(): FakeJiraComment[];
   /** Sends a Linear fixture (or payload) as a signed delivery to the runner; returns status and JSON body. */
   sendLinear(
     fixture: string | Record<string, unknown>,
@@ -85,11 +97,16 @@ export async function startHarness(
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : {} };
   };
+  const isAck = (text: string) => /^QA\.tech is (on it|reviewing)/.test(text);
   return {
     runner,
     qatech,
     linear,
     jira,
+    linearAcks: () => linear.comments.filter((c) => isAck(c.body)),
+    linearReplies: () => linear.comments.filter((c) => !isAck(c.body)),
+    jiraAcks: () => jira.comments.filter((c) => isAck(adfToText(c.body))),
+    jiraReplies: () => jira.comments.filter((c) => !isAck(adfToText(c.body))),
     async sendLinear(fixture, opts = {}) {
       const payload = typeof fixture === "string" ? linearFixture(fixture) : fixture;
       const delivery = signedLinearDelivery(payload, opts.secret ?? LINEAR_WEBHOOK_SECRET, opts);

@@ -1,11 +1,13 @@
 import type { TicketComment } from "../comment";
 import type { Ticket, TrackerName } from "../ticket";
+import type { Placement } from "./placement";
 
-/** Posts a run's comment on its ticket, at most once per run and kind. */
+/** Posts a run's comment on its ticket, where `placement` says, at most once per run and kind. */
 export type PostComment = (
   ticket: Ticket,
   comment: TicketComment,
   runId: string,
+  placement?: Placement,
 ) => Promise<{ id: string; duplicate: boolean }>;
 
 /**

@@ -3,20 +3,44 @@ import type { TicketComment } from "../comment";
 import { getSecret } from "../secrets";
 import { jiraSettings } from "../settings";
 import type { Ticket } from "../ticket";
-import { postJiraComment } from "./jira-client";
+import { jiraCommentUrl, updateJiraComment } from "./jira-api";
+import { type JiraAuth, postJiraComment } from "./jira-client";
+import type { Placement } from "./placement";
 
-/** Posts a run's comment on a Jira issue as ADF; a marker naming the run keeps a retried post from duplicating. */
-export async function postToJira(ticket: Ticket, comment: TicketComment, runId: string) {
+/** How to reach Jira as the integration's account: JIRA_BASE_URL and the JIRA_EMAIL / JIRA_API_TOKEN secrets. */
+export async function jiraAuthFromEnv(): Promise<JiraAuth> {
   const [email, apiToken] = await Promise.all([getSecret("JIRA_EMAIL"), getSecret("JIRA_API_TOKEN")]);
-  const body = comment.link
-    ? buildJiraComment(comment.markdown, comment.link)
-    : buildJiraComment(comment.markdown, { url: "https://app.qa.tech", label: "QA.tech" });
+  return { baseUrl: jiraSettings().baseUrl, email, apiToken };
+}
+
+/**
+ * Posts a run's comment on a Jira issue as ADF; a marker naming the run keeps a retried post from
+ * duplicating. Jira has no threads: a reply in the thread is a new comment that links to the thread's root.
+ */
+export async function postToJira(
+  ticket: Ticket,
+  comment: TicketComment,
+  runId: string,
+  placement: Placement = {},
+) {
+  const auth = await jiraAuthFromEnv();
+  const link = comment.link ?? { url: "https://app.qa.tech", label: "QA.tech" };
+  if (placement.replaceId) {
+    await updateJiraComment({
+      ...auth,
+      issueKey: ticket.key,
+      id: placement.replaceId,
+      body: buildJiraComment(comment.markdown, link),
+    });
+    return { id: placement.replaceId, duplicate: false };
+  }
+  const inReplyTo = placement.parentId
+    ? `In reply to [QA.tech's comment](${jiraCommentUrl(jiraSettings().siteUrl, ticket.key, placement.parentId)}):\n\n`
+    : "";
   return postJiraComment({
-    baseUrl: jiraSettings().baseUrl,
-    email,
-    apiToken,
+    ...auth,
     issueKey: ticket.key,
-    body,
+    body: buildJiraComment(`${inReplyTo}${comment.markdown}`, link),
     marker: `${runId}/${comment.kind}`,
   });
 }

@@ -1,7 +1,8 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { adfToText } from "../adf-text";
 import { PayloadError } from "../errors";
-import { capDescription, executionName, type Trigger } from "../ticket";
+import { isOwnComment, stripPrefix } from "../follow-up";
+import { capDescription, executionName, type Ticket, type Trigger } from "../ticket";
 
 /** The webhook body is not the shape of a Jira issue event; the webhook answers 400. */
 export class JiraPayloadError extends PayloadError {
@@ -77,16 +78,48 @@ export function detectJiraTrigger(payload: unknown, config: JiraTriggerConfig): 
   }
 
   const digest = createHash("sha256").update(`${issue.id}:${change}`).digest("hex").slice(0, 16);
+  return { runId: executionName("jira", issue.key, digest), ticket: jiraTicket(issue, config.siteUrl) };
+}
+
+function jiraTicket(issue: IssueFacts, siteUrl: string): Ticket {
+  return {
+    tracker: "jira",
+    id: issue.id,
+    key: issue.key,
+    title: issue.summary,
+    url: `${normaliseSiteUrl(siteUrl)}/browse/${issue.key}`,
+    description: capDescription(issue.description),
+  };
+}
+
+/**
+ * A `comment_created` addressed to the integration (its text starts with the prefix, `@qa` by default)
+ * on a project we serve: a follow-up question or a command for the ticket's conversation. Comments that
+ * carry our own marker are ours and never trigger anything.
+ */
+export function detectJiraFollowUp(
+  payload: unknown,
+  config: JiraTriggerConfig & { prefix: string },
+): Trigger | null {
+  if (!isObject(payload) || payload.webhookEvent !== "comment_created") return null;
+  const comment = payload.comment;
+  if (!isObject(comment) || !isId(comment.id))
+    throw new JiraPayloadError("comment_created without comment.id");
+  const text = (typeof comment.body === "string" ? comment.body : adfToText(comment.body)).trim();
+  const addressed = stripPrefix(text, config.prefix);
+  if (addressed === null || isOwnComment(text)) return null;
+  const issue = readIssue(payload.issue);
+  const projectKeys = config.projectKeys ?? [];
+  if (projectKeys.length > 0 && !projectKeys.includes(issue.projectKey ?? "")) return null;
+  const author =
+    isObject(comment.author) && typeof comment.author.accountId === "string"
+      ? comment.author.accountId
+      : undefined;
+  const digest = createHash("sha256").update(`${issue.id}:comment:${comment.id}`).digest("hex").slice(0, 16);
   return {
     runId: executionName("jira", issue.key, digest),
-    ticket: {
-      tracker: "jira",
-      id: issue.id,
-      key: issue.key,
-      title: issue.summary,
-      url: `${normaliseSiteUrl(config.siteUrl)}/browse/${issue.key}`,
-      description: capDescription(issue.description),
-    },
+    ticket: jiraTicket(issue, config.siteUrl),
+    followUp: { commentId: String(comment.id), authorId: author, text: addressed },
   };
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { PayloadError } from "../errors";
+import { isOwnComment, stripPrefix } from "../follow-up";
 import { capDescription, executionName, type Trigger } from "../ticket";
 
 /** The fields of a Linear webhook that detection reads. */
@@ -93,6 +94,43 @@ export function detectLinearTrigger(payload: unknown, triggerLabel: string): Tri
       title: typeof data.title === "string" ? data.title : "",
       url: data.url ?? (typeof payload.url === "string" ? payload.url : ""),
       description: capDescription(typeof data.description === "string" ? data.description : ""),
+    },
+  };
+}
+
+/**
+ * A reply in a comment thread (`Comment` create with `parentId`): possibly a follow-up for the
+ * conversation whose acknowledgement is the thread's root; the workflow checks that the root is ours.
+ * An optional `@qa` prefix is dropped. Comments that carry our own marker never trigger anything.
+ */
+export function detectLinearFollowUp(payload: unknown, prefix = "@qa"): Trigger | null {
+  if (!isObject(payload) || payload.type !== "Comment" || payload.action !== "create") return null;
+  const data = payload.data;
+  if (!isObject(data) || typeof data.id !== "string" || typeof data.issueId !== "string") {
+    throw new PayloadError("Comment event without data.id and data.issueId");
+  }
+  if (typeof data.parentId !== "string" || typeof data.body !== "string" || isOwnComment(data.body))
+    return null;
+  const text = stripPrefix(data.body, prefix) ?? data.body.trim();
+  if (!text) return null;
+  const issue = isObject(data.issue) ? data.issue : {};
+  const key = typeof issue.identifier === "string" ? issue.identifier : "comment";
+  const digest = createHash("sha256").update(`${data.issueId}:comment:${data.id}`).digest("hex").slice(0, 16);
+  return {
+    runId: executionName("linear", key, digest),
+    ticket: {
+      tracker: "linear",
+      id: data.issueId,
+      key,
+      title: typeof issue.title === "string" ? issue.title : "",
+      url: typeof payload.url === "string" ? payload.url : "",
+      description: "",
+    },
+    followUp: {
+      commentId: data.id,
+      parentId: data.parentId,
+      authorId: typeof data.userId === "string" ? data.userId : undefined,
+      text,
     },
   };
 }

@@ -1,0 +1,37 @@
+import { ConfigError } from "../shared/errors";
+import { parseFollowUp } from "../shared/follow-up";
+import { createLogger } from "../shared/log";
+import { qatechClientFromEnv } from "../shared/qatech-from-env";
+import { threadFinders } from "../shared/trackers/threads";
+import type { ThreadAction, WorkflowState } from "../shared/workflow-state";
+
+const log = createLogger({ service: "qa-ticket", fn: "resolve-thread" });
+
+/**
+ * Decides what a comment in a thread asks for: ignore it (ours, or not our thread), answer a command
+ * (`retry`, `status`, `help`), or send it to the thread's conversation. The thread and its conversation
+ * are read back from the tracker, never from memory.
+ */
+export async function handler(state: WorkflowState): Promise<WorkflowState> {
+  const followUp = state.followUp;
+  if (!followUp) throw new ConfigError("resolve-thread ran without a follow-up");
+  const { own, root } = await threadFinders[state.ticket.tracker](state.ticket, followUp);
+  const asked = parseFollowUp(followUp.text);
+  let action: ThreadAction;
+  if (own) action = "ignore";
+  else if (
+    "command" in asked &&
+    (asked.command === "help" || (asked.command === "retry" && state.ticket.tracker === "jira"))
+  )
+    action = asked.command; // addressed with the prefix: answer even where no conversation exists yet
+  else if (!root) action = "ignore";
+  else action = "command" in asked ? asked.command : "ask";
+  let latest: string | undefined;
+  if (action === "status" && root) {
+    const conversation = await (await qatechClientFromEnv()).getConversation(root.conversation.id);
+    const newest = conversation.messages.find((m) => m.role === "assistant");
+    latest = newest ? (newest.isStreaming ? "PARTIAL" : newest.status) : "none";
+  }
+  log.info("thread resolved", { runId: state.runId, action, own, conversation: root?.conversation.id });
+  return { ...state, thread: { action, rootId: root?.rootId, conversation: root?.conversation, latest } };
+}

@@ -1,0 +1,80 @@
+import type { AdfDocument } from "../adf";
+import { TransientError } from "../errors";
+import { type RequestOptions, requestJson } from "../http";
+import type { JiraAuth } from "./jira-client";
+
+/** A comment as this module reads it back. */
+export interface JiraCommentInfo {
+  id: string;
+  authorAccountId?: string;
+  /** The ADF document (v3); use adfToText to read it. */
+  body: unknown;
+  created?: string;
+}
+
+/** How many comments listJiraComments returns at most (newest first). */
+const MAX_COMMENTS = 100;
+
+const issuePath = (issueKey: string) => `/rest/api/3/issue/${encodeURIComponent(issueKey)}`;
+
+/** The newest comments of an issue (up to 100), newest first. */
+export async function listJiraComments(opts: JiraAuth & { issueKey: string }): Promise<JiraCommentInfo[]> {
+  const path = `${issuePath(opts.issueKey)}/comment?orderBy=-created&maxResults=${MAX_COMMENTS}`;
+  const page = await jiraRequest<{ comments?: unknown }>(opts, path, {});
+  if (!Array.isArray(page?.comments)) {
+    throw new TransientError(`Jira answered GET ${issuePath(opts.issueKey)}/comment without comments`);
+  }
+  const result: JiraCommentInfo[] = [];
+  for (const raw of page.comments as Array<Record<string, unknown> | null>) {
+    if (typeof raw?.id !== "string" && typeof raw?.id !== "number") continue;
+    const comment: JiraCommentInfo = { id: String(raw.id), body: raw.body };
+    const author = raw.author as { accountId?: unknown } | undefined;
+    if (typeof author?.accountId === "string") comment.authorAccountId = author.accountId;
+    if (typeof raw.created === "string") comment.created = raw.created;
+    result.push(comment);
+  }
+  return result;
+}
+
+/** Replaces a comment's body (PUT .../comment/{id}); the account needs to own it or may edit all comments. */
+export async function updateJiraComment(
+  opts: JiraAuth & { issueKey: string; id: string; body: AdfDocument },
+): Promise<void> {
+  const path = `${issuePath(opts.issueKey)}/comment/${encodeURIComponent(opts.id)}`;
+  await jiraRequest(opts, path, { method: "PUT", json: { body: opts.body } });
+}
+
+/**
+ * Adds and removes labels in one edit (PUT /rest/api/3/issue/{key}, 204). Jira labels are case-sensitive
+ * and cannot contain spaces (Jira answers 400, a PermanentError). Nothing is sent when both lists are empty.
+ */
+export async function setJiraLabels(
+  opts: JiraAuth & { issueKey: string; add: string[]; remove: string[] },
+): Promise<void> {
+  const labels = [...opts.add.map((add) => ({ add })), ...opts.remove.map((remove) => ({ remove }))];
+  if (labels.length === 0) return;
+  await jiraRequest(opts, issuePath(opts.issueKey), { method: "PUT", json: { update: { labels } } });
+}
+
+/** A link that opens the issue scrolled to the comment. `siteUrl` must be the site, not api.atlassian.com. */
+export function jiraCommentUrl(siteUrl: string, issueKey: string, commentId: string): string {
+  const site = siteUrl.replace(/\/+$/, "");
+  return `${site}/browse/${encodeURIComponent(issueKey)}?focusedCommentId=${encodeURIComponent(commentId)}`;
+}
+
+/** One Jira call with Basic auth; requestJson maps errors and waits out a short Retry-After once. */
+async function jiraRequest<T>(
+  auth: JiraAuth,
+  path: string,
+  options: Omit<RequestOptions, "peer" | "headers" | "timeoutMs">,
+): Promise<T> {
+  const url = `${auth.baseUrl.replace(/\/+$/, "")}${path}`;
+  const credentials = Buffer.from(`${auth.email}:${auth.apiToken}`).toString("base64");
+  const response = await requestJson<T>(url, {
+    ...options,
+    peer: "Jira",
+    headers: { authorization: `Basic ${credentials}` },
+    timeoutMs: auth.timeoutMs,
+  });
+  return response.body;
+}

@@ -1,0 +1,200 @@
+import type { LinearClient } from "@linear/sdk";
+import { PermanentError, TransientError } from "../errors";
+
+/** How to reach Linear as the integration's API key. */
+export interface LinearAuth {
+  apiKey: string;
+  apiUrl: string;
+  /** Per SDK call; default 10 s. */
+  timeoutMs?: number;
+}
+
+/** A comment as this module reads it back. */
+export interface LinearCommentInfo {
+  id: string;
+  body: string;
+  /** The author; undefined for comments written by an integration bot actor without a user. */
+  userId?: string;
+  /** The thread's root comment, when this is a reply. */
+  parentId?: string;
+  issueId?: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+
+/** LinearErrorType values (the SDK's enum, as strings) that are worth another try. */
+const TRANSIENT_LINEAR_ERRORS = new Set([
+  "Ratelimited",
+  "NetworkError",
+  "InternalError",
+  "LockTimeout",
+  "Unknown",
+]);
+
+/** Maps an SDK error to TransientError / PermanentError, like linear-comment.ts does for posting. */
+function classifyLinearError(error: unknown, what: string): Error {
+  if (error instanceof TransientError || error instanceof PermanentError) return error;
+  const type = isObject(error) && typeof error.type === "string" ? error.type : "Unknown";
+  const message = `Linear refused ${what} (${type}): ${error instanceof Error ? error.message : String(error)}`;
+  if (TRANSIENT_LINEAR_ERRORS.has(type)) {
+    const retryAfter = isObject(error) && typeof error.retryAfter === "number" ? error.retryAfter : undefined;
+    return new TransientError(message, { cause: error, retryAfterSeconds: retryAfter });
+  }
+  const status = isObject(error) && typeof error.status === "number" ? error.status : undefined;
+  return new PermanentError(message, { cause: error, status });
+}
+
+/** Linear answers a lookup of a missing entity with an "invalid input" error saying "Entity not found". */
+function isNotFound(error: unknown): boolean {
+  if (!isObject(error) || error.type !== "InvalidInput") return false;
+  const messages = [error instanceof Error ? error.message : ""];
+  if (Array.isArray(error.errors)) {
+    for (const e of error.errors) if (isObject(e) && typeof e.message === "string") messages.push(e.message);
+  }
+  return messages.some((m) => /not found|could not find/i.test(m));
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TransientError(`Linear did not answer ${what} within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The SDK is loaded on first use so functions that never talk to Linear never load it. */
+async function linearClient(auth: LinearAuth): Promise<LinearClient> {
+  const { LinearClient } = await import("@linear/sdk");
+  return new LinearClient({ apiKey: auth.apiKey, apiUrl: auth.apiUrl });
+}
+
+/** One SDK call with a timeout and error mapping. */
+async function call<T>(
+  auth: LinearAuth,
+  what: string,
+  work: (client: LinearClient) => Promise<T>,
+): Promise<T> {
+  const client = await linearClient(auth);
+  try {
+    return await withTimeout(work(client), auth.timeoutMs ?? 10_000, what);
+  } catch (error) {
+    throw classifyLinearError(error, what);
+  }
+}
+
+/** Viewer ids by apiUrl + apiKey; a failed lookup is not cached. */
+const viewerIds = new Map<string, Promise<string>>();
+
+/** Forgets cached viewer ids (tests that restart a fake with another viewer). */
+export function clearLinearViewerCache(): void {
+  viewerIds.clear();
+}
+
+/**
+ * The id of the user the API key belongs to (to ignore the integration's own comments). Cached in module
+ * scope per API key (and API URL), so a warm Lambda asks once.
+ */
+export function linearViewerId(opts: LinearAuth): Promise<string> {
+  const key = `${opts.apiUrl}\n${opts.apiKey}`;
+  const cached = viewerIds.get(key);
+  if (cached) return cached;
+  const lookup = call(opts, "viewer", async (client) => {
+    const viewer = await client.viewer;
+    if (typeof viewer?.id !== "string" || viewer.id === "") {
+      throw new PermanentError("Linear answered viewer without an id; check the Linear API URL");
+    }
+    return viewer.id;
+  });
+  viewerIds.set(key, lookup);
+  lookup.catch(() => viewerIds.delete(key));
+  return lookup;
+}
+
+/** Reads one comment; null when Linear says it does not exist (deleted, or another workspace's id). */
+export async function getLinearComment(opts: LinearAuth & { id: string }): Promise<LinearCommentInfo | null> {
+  const client = await linearClient(opts);
+  try {
+    const comment = await withTimeout(client.comment({ id: opts.id }), opts.timeoutMs ?? 10_000, "comment");
+    if (!comment) return null;
+    const info: LinearCommentInfo = { id: comment.id, body: comment.body };
+    if (comment.userId) info.userId = comment.userId;
+    if (comment.parentId) info.parentId = comment.parentId;
+    if (comment.issueId) info.issueId = comment.issueId;
+    return info;
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw classifyLinearError(error, "comment");
+  }
+}
+
+/** Replaces a comment's markdown body (the integration can only edit its own comments). */
+export async function updateLinearComment(opts: LinearAuth & { id: string; body: string }): Promise<void> {
+  const payload = await call(opts, "updateComment", (client) =>
+    client.updateComment(opts.id, { body: opts.body }),
+  );
+  if (!payload.success) throw new PermanentError(`Linear did not update comment ${opts.id} (success: false)`);
+}
+
+interface LabelNode {
+  id: string;
+  name: string;
+  teamId?: string;
+  isGroup?: boolean;
+}
+
+/**
+ * Adds and removes labels on an issue by NAME, matched case-insensitively against the workspace labels
+ * and (with teamId) that team's labels; a team label wins over a workspace label of the same name.
+ * Names that match no label are not created: they are skipped and returned so the caller can log them.
+ * One `updateIssue` with addedLabelIds/removedLabelIds does the change; nothing is sent when nothing matches.
+ */
+export async function setLinearLabels(
+  opts: LinearAuth & { issueId: string; teamId?: string; add: string[]; remove: string[] },
+): Promise<{ skipped: string[] }> {
+  const names = [...new Set([...opts.add, ...opts.remove].map((n) => n.trim()).filter((n) => n !== ""))];
+  if (names.length === 0) return { skipped: [] };
+
+  const labels = await call(opts, "issueLabels", async (client) => {
+    const nameFilter = { or: names.map((name) => ({ name: { eqIgnoreCase: name } })) };
+    const filter = opts.teamId
+      ? { and: [nameFilter, { or: [{ team: { null: true } }, { team: { id: { eq: opts.teamId } } }] }] }
+      : nameFilter;
+    const connection = await client.issueLabels({ filter, first: 250 });
+    return connection.nodes.map(
+      (node): LabelNode => ({ id: node.id, name: node.name, teamId: node.teamId, isGroup: node.isGroup }),
+    );
+  });
+
+  // A group label cannot be applied to an issue; it is only a container.
+  const candidates = labels.filter((label) => !label.isGroup);
+  const matching = (name: string) => candidates.filter((l) => l.name.toLowerCase() === name.toLowerCase());
+  const skipped: string[] = [];
+  const added = new Set<string>();
+  const removed = new Set<string>();
+  for (const name of opts.add) {
+    const found = matching(name.trim());
+    const best = found.find((l) => opts.teamId !== undefined && l.teamId === opts.teamId) ?? found[0];
+    if (best) added.add(best.id);
+    else skipped.push(name);
+  }
+  for (const name of opts.remove) {
+    // Every label by that name: the issue may carry the workspace one or the team one.
+    const found = matching(name.trim());
+    for (const label of found) if (!added.has(label.id)) removed.add(label.id);
+    if (found.length === 0) skipped.push(name);
+  }
+  if (added.size === 0 && removed.size === 0) return { skipped };
+
+  const payload = await call(opts, "updateIssue", (client) =>
+    client.updateIssue(opts.issueId, {
+      ...(added.size ? { addedLabelIds: [...added] } : {}),
+      ...(removed.size ? { removedLabelIds: [...removed] } : {}),
+    }),
+  );
+  if (!payload.success) throw new PermanentError(`Linear did not update the labels of ${opts.issueId}`);
+  return { skipped };
+}

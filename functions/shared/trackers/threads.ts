@@ -1,0 +1,54 @@
+import { adfToText } from "../adf-text";
+import { findConversationLink } from "../qatech";
+import { getSecret } from "../secrets";
+import { linearApiUrl } from "../settings";
+import type { FollowUp, Ticket, TrackerName } from "../ticket";
+
+/** A follow-up's thread, as read back from the tracker. */
+export interface FoundThread {
+  /** The comment was written by the integration itself: never act on it. */
+  own: boolean;
+  /** Our comment that links the conversation, or null when this is not (or not yet) our thread. */
+  root: { rootId: string; conversation: { id: string; url: string } } | null;
+}
+
+export type FindThread = (ticket: Ticket, followUp: FollowUp) => Promise<FoundThread>;
+
+/**
+ * Linear: the reply's root comment must be ours (written by the API key's user) and link a conversation.
+ * Nothing is remembered: the conversation is read back from the root comment each time.
+ */
+async function findLinearThread(_ticket: Ticket, followUp: FollowUp): Promise<FoundThread> {
+  const { getLinearComment, linearViewerId } = await import("./linear-api");
+  const auth = { apiKey: await getSecret("LINEAR_API_KEY"), apiUrl: linearApiUrl() };
+  const viewer = await linearViewerId(auth);
+  if (followUp.authorId === viewer) return { own: true, root: null };
+  if (!followUp.parentId) return { own: false, root: null };
+  const root = await getLinearComment({ ...auth, id: followUp.parentId });
+  const conversation = root && root.userId === viewer ? findConversationLink(root.body) : null;
+  return { own: false, root: root && conversation ? { rootId: root.id, conversation } : null };
+}
+
+/** Jira has no threads: the ticket's newest comment of ours that links a conversation is the thread. */
+async function findJiraThread(ticket: Ticket, followUp: FollowUp): Promise<FoundThread> {
+  const [{ listJiraComments }, { getJiraMyself }, { jiraAuthFromEnv }] = await Promise.all([
+    import("./jira-api"),
+    import("./jira-client"),
+    import("./jira-post"),
+  ]);
+  const auth = await jiraAuthFromEnv();
+  const me = await getJiraMyself(auth);
+  if (followUp.authorId === me) return { own: true, root: null };
+  for (const comment of await listJiraComments({ ...auth, issueKey: ticket.key })) {
+    if (comment.authorAccountId !== me) continue;
+    const conversation = findConversationLink(adfToText(comment.body));
+    if (conversation) return { own: false, root: { rootId: comment.id, conversation } };
+  }
+  return { own: false, root: null };
+}
+
+/** Each tracker's way to find a follow-up's thread. */
+export const threadFinders: Record<TrackerName, FindThread> = {
+  linear: findLinearThread,
+  jira: findJiraThread,
+};

@@ -1,0 +1,260 @@
+import { type Harness, jiraFixture, startHarness } from "../support/harness";
+import { linearFixture } from "../support/linear-webhook";
+
+/** All text of an ADF document, to assert on what a reader of a Jira comment sees. */
+function adfText(node: unknown): string {
+  if (!node || typeof node !== "object") return "";
+  const n = node as { text?: string; content?: unknown[] };
+  return [n.text ?? "", ...(n.content ?? []).map(adfText)].filter(Boolean).join("\n");
+}
+
+const LINEAR_ISSUE = "539068e2-ae88-4d09-bd75-22eb4a59612f";
+const JANE = "user-jane";
+const OVERRIDES = JSON.stringify([
+  { applicationShortId: "app_shop", environment: { url: "https://preview.example" } },
+]);
+
+/** A Linear Comment webhook for a comment someone wrote (the comment must exist in the fake too). */
+function linearCommentEvent(comment: { id: string; body: string; parentId?: string; userId: string }) {
+  const base = linearFixture("Comment.create");
+  return {
+    ...base,
+    data: {
+      ...comment,
+      issueId: LINEAR_ISSUE,
+      issue: { id: LINEAR_ISSUE, identifier: "ENG-42", title: "Checkout" },
+    },
+  };
+}
+
+/** A Jira comment_created webhook for `body` written by `accountId`. */
+function jiraCommentEvent(id: string, body: string, accountId: string) {
+  const base = jiraFixture("comment_created");
+  return { ...base, comment: { ...(base.comment as object), id, body, author: { accountId } } };
+}
+
+/** Runs a labelled Linear ticket to its reply and returns the acknowledgement (the thread's root). */
+async function labelledLinearTicket(h: Harness) {
+  await h.sendLinear("Issue.update.label-added");
+  await h.runner.settled();
+  const [ack] = h.linearAcks();
+  return ack;
+}
+
+/** A person replies in the thread under `parentId`; the comment lands in the fake, then its webhook. */
+async function replyOnLinear(h: Harness, body: string, parentId: string, userId = JANE) {
+  const comment = h.linear.addComment({ issueId: LINEAR_ISSUE, body, userId, parentId });
+  const res = await h.sendLinear(linearCommentEvent({ id: comment.id, body, parentId, userId }));
+  await h.runner.settled();
+  return res;
+}
+
+describe("the ticket as a conversation", () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.runner.settled();
+    await h.close();
+  });
+
+  describe("acknowledgement", () => {
+    it("comes within seconds of the label, with the link, long before the reply", async () => {
+      h = await startHarness({ qatech: { plan: () => ({ pollsUntilFinal: 40 }) }, env: { WAIT_SCALE: "1" } });
+      const started = Date.now();
+
+      await h.sendLinear("Issue.update.label-added");
+      while (h.linearAcks().length === 0 && Date.now() - started < 5000)
+        await new Promise((r) => setTimeout(r, 20));
+
+      const [ack] = h.linearAcks();
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(ack.body).toContain(h.qatech.conversations()[0].url);
+      expect(h.linearReplies()).toHaveLength(0);
+      // The reply would take minutes at WAIT_SCALE 1: stop here.
+      await h.close();
+      h = await startHarness();
+    });
+
+    it("replaces its own text with the reply when REPLY_MODE is replace", async () => {
+      h = await startHarness({ env: { REPLY_MODE: "replace" } });
+
+      await h.sendLinear("Issue.update.label-added");
+      await h.runner.settled();
+
+      expect(h.linear.comments).toHaveLength(1);
+      const [comment] = h.linear.comments;
+      expect(comment.edits?.length).toBe(1);
+      expect(comment.body).toContain(h.qatech.conversations()[0].messages[0].text);
+    });
+  });
+
+  describe("follow-ups in the thread", () => {
+    it("Linear: a reply in our thread is sent to the same conversation and answered in the thread", async () => {
+      h = await startHarness({
+        qatech: { plan: (m) => (m.includes("mobile") ? { text: "On mobile it works." } : {}) },
+      });
+      const ack = await labelledLinearTicket(h);
+
+      const res = await replyOnLinear(h, "And on mobile?", ack.id);
+
+      expect(res.body.outcome).toBe("started");
+      const [conversation] = h.qatech.conversations();
+      expect(h.qatech.conversations()).toHaveLength(1);
+      expect(conversation.messages.filter((m) => m.role === "user").map((m) => m.text)).toContain(
+        "And on mobile?",
+      );
+      const answers = h.linearReplies().filter((c) => c.body.includes("On mobile it works."));
+      expect(answers).toHaveLength(1);
+      expect(answers[0].parentId).toBe(ack.id);
+    });
+
+    it("Linear: our own comments and replies in threads that are not ours trigger nothing", async () => {
+      h = await startHarness();
+      const ack = await labelledLinearTicket(h);
+      const othersRoot = h.linear.addComment({ issueId: LINEAR_ISSUE, body: "Deploy notes", userId: JANE });
+      const before = { requests: h.qatech.requests.length, comments: h.linear.comments.length };
+
+      await replyOnLinear(h, "A note from the bot itself", ack.id, "user-qa-bot");
+      await replyOnLinear(h, "What about staging?", othersRoot.id);
+
+      expect(h.qatech.requests.slice(before.requests).filter((r) => r.method === "POST")).toHaveLength(0);
+      // Only the two comments the people (and the bot, by hand) wrote: the integration said nothing.
+      expect(h.linear.comments).toHaveLength(before.comments + 2);
+      const statuses = [...h.runner.executions.values()].map((e) => e.output?.thread?.action).filter(Boolean);
+      expect(statuses).toEqual(["ignore", "ignore"]);
+    });
+
+    it("Jira: a comment starting with @qa is sent to the same conversation and answered", async () => {
+      h = await startHarness({
+        qatech: { plan: (m) => (m.includes("Safari") ? { text: "Safari passes too." } : {}) },
+      });
+      await h.sendJira("jira-issue_updated.label-added");
+      await h.runner.settled();
+      const human = h.jira.addComment("PROJ-123", {
+        body: "@qa does it pass on Safari?",
+        authorAccountId: "jane",
+      });
+
+      const res = await h.sendJira(jiraCommentEvent(human.id, "@qa does it pass on Safari?", "jane"));
+      await h.runner.settled();
+
+      expect(res.body.outcome).toBe("started");
+      expect(h.qatech.conversations()).toHaveLength(1);
+      const userTexts = h.qatech
+        .conversations()[0]
+        .messages.filter((m) => m.role === "user")
+        .map((m) => m.text);
+      expect(userTexts).toContain("does it pass on Safari?");
+      const answers = h.jiraReplies().filter((c) => adfText(c.body).includes("Safari passes too."));
+      expect(answers).toHaveLength(1);
+    });
+
+    it("Jira: comments without the prefix, and the integration's own, trigger nothing", async () => {
+      h = await startHarness();
+      await h.sendJira("jira-issue_updated.label-added");
+      await h.runner.settled();
+      const before = h.qatech.requests.length;
+
+      const plain = await h.sendJira(jiraCommentEvent("20001", "Looks good to me", "jane"));
+      const own = await h.sendJira(jiraCommentEvent("20002", "@qa status", "jira-bot-account"));
+      await h.runner.settled();
+
+      expect(plain.body.outcome).toBe("ignored");
+      expect(h.qatech.requests.slice(before)).toHaveLength(0);
+      expect(own.body.outcome).toBe("started");
+      expect([...h.runner.executions.values()].at(-1)?.output?.thread?.action).toBe("ignore");
+    });
+  });
+
+  describe("commands", () => {
+    it("@qa help answers in the thread with what it can do and the configuration in force", async () => {
+      h = await startHarness();
+      const ack = await labelledLinearTicket(h);
+
+      await replyOnLinear(h, "@qa help", ack.id);
+
+      const help = h.linearReplies().find((c) => c.body.includes("retry"));
+      expect(help?.parentId).toBe(ack.id);
+      expect(help?.body).toContain("`needs test`");
+      expect(help?.body).toContain("change reviews of linked pull requests: auto");
+    });
+
+    it("@qa status tells where the conversation stands", async () => {
+      h = await startHarness();
+      const ack = await labelledLinearTicket(h);
+
+      await replyOnLinear(h, "@qa status", ack.id);
+
+      const status = h.linearReplies().find((c) => c.body.includes("latest reply"));
+      expect(status?.body).toContain("QA.tech's latest reply is completed.");
+      expect(status?.parentId).toBe(ack.id);
+    });
+
+    it("@qa retry starts a new conversation with its own acknowledgement and reply", async () => {
+      h = await startHarness();
+      const ack = await labelledLinearTicket(h);
+
+      await replyOnLinear(h, "@qa retry", ack.id);
+
+      expect(h.qatech.conversations()).toHaveLength(2);
+      expect(h.linearAcks()).toHaveLength(2);
+      expect(h.linearAcks()[1].body).toContain(h.qatech.conversations()[1].url);
+    });
+  });
+
+  describe("change reviews of linked pull requests", () => {
+    it("Linear: a ticket linking a GitHub PR starts a change review with the ticket as context", async () => {
+      h = await startHarness({ env: { QATECH_APPLICATION_OVERRIDES: OVERRIDES } });
+      const payload = linearFixture("Issue.update.label-added");
+      const data = payload.data as Record<string, unknown>;
+      payload.data = {
+        ...data,
+        description: `${data.description}\n\nFix: https://github.com/acme/shop/pull/42`,
+      };
+
+      await h.sendLinear(payload);
+      await h.runner.settled();
+
+      const review = h.qatech.requests.find((r) => r.path === "/v1/chat/change-review");
+      expect(review?.body).toMatchObject({
+        mode: "pr",
+        prUrl: "https://github.com/acme/shop/pull/42",
+        vcsProviderId: "github",
+        applicationOverrides: JSON.parse(OVERRIDES),
+      });
+      expect((review?.body as { context?: string } | undefined)?.context).toContain(
+        "ENG-42: Checkout crashes",
+      );
+      expect(h.linearAcks()[0].body).toContain("is reviewing https://github.com/acme/shop/pull/42");
+      expect(h.linearReplies()).toHaveLength(1);
+    });
+
+    it("Jira: a ticket linking a GitHub PR starts a change review", async () => {
+      h = await startHarness({ env: { QATECH_APPLICATION_OVERRIDES: OVERRIDES } });
+      const payload = jiraFixture("jira-issue_updated.label-added");
+      const issue = payload.issue as { fields: Record<string, unknown> };
+      issue.fields.description = "See https://github.com/acme/shop/pull/7 for the fix.";
+
+      await h.sendJira(payload);
+      await h.runner.settled();
+
+      const review = h.qatech.requests.find((r) => r.path === "/v1/chat/change-review");
+      expect(review?.body).toMatchObject({
+        prUrl: "https://github.com/acme/shop/pull/7",
+        vcsProviderId: "github",
+      });
+      expect(h.jiraReplies()).toHaveLength(1);
+    });
+
+    it("opens a plain chat when CHANGE_REVIEW is never", async () => {
+      h = await startHarness({ env: { QATECH_APPLICATION_OVERRIDES: OVERRIDES, CHANGE_REVIEW: "never" } });
+      const payload = linearFixture("Issue.update.label-added");
+      payload.data = { ...(payload.data as object), description: "https://github.com/acme/shop/pull/42" };
+
+      await h.sendLinear(payload);
+      await h.runner.settled();
+
+      expect(h.qatech.requests.some((r) => r.path === "/v1/chat/change-review")).toBe(false);
+      expect(h.qatech.requests.filter((r) => r.method === "POST" && r.path === "/v1/chat")).toHaveLength(1);
+    });
+  });
+});

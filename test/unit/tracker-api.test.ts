@@ -1,0 +1,413 @@
+import { buildJiraComment, markdownToAdf } from "../../functions/shared/adf";
+import { PermanentError, TransientError } from "../../functions/shared/errors";
+import {
+  jiraCommentUrl,
+  listJiraComments,
+  setJiraLabels,
+  updateJiraComment,
+} from "../../functions/shared/trackers/jira-api";
+import { postJiraComment } from "../../functions/shared/trackers/jira-client";
+import {
+  clearLinearViewerCache,
+  getLinearComment,
+  linearViewerId,
+  setLinearLabels,
+  updateLinearComment,
+} from "../../functions/shared/trackers/linear-api";
+import { postLinearComment } from "../../functions/shared/trackers/linear-comment";
+import { FAKE_JIRA_ACCOUNT, type FakeJira, startFakeJira } from "../fakes/jira";
+import { type FakeLinear, ratelimitedFault, startFakeLinear } from "../fakes/linear";
+
+const ISSUE_ID = "539068e2-ae88-4d09-bd75-22eb4a59612f";
+const COMMENT_ID = "0b6c4d8e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
+
+describe("Linear tracker API", () => {
+  let linear: FakeLinear;
+  const auth = () => ({ apiKey: "lin_api_test", apiUrl: linear.url });
+
+  beforeEach(async () => {
+    clearLinearViewerCache();
+    linear = await startFakeLinear({
+      viewerId: "user-qa-bot",
+      labels: [
+        { id: "lbl-needs-test", name: "needs test" },
+        { id: "lbl-testing", name: "Testing" },
+        { id: "lbl-tested-ws", name: "tested" },
+        { id: "lbl-tested-eng", name: "Tested", teamId: "team-eng" },
+        { id: "lbl-tested-ops", name: "tested", teamId: "team-ops" },
+        { id: "lbl-group", name: "QA", isGroup: true },
+      ],
+      issueLabelIds: { [ISSUE_ID]: ["lbl-needs-test"] },
+    });
+  });
+  afterEach(() => linear.close());
+
+  async function botComment(body = "Testing...") {
+    await postLinearComment({ ...auth(), issueId: ISSUE_ID, body, commentId: COMMENT_ID });
+  }
+
+  describe("linearViewerId", () => {
+    it("returns the API key's user id and asks Linear once per key", async () => {
+      const first = await linearViewerId(auth());
+      const second = await linearViewerId(auth());
+
+      expect([first, second]).toEqual(["user-qa-bot", "user-qa-bot"]);
+      expect(linear.requests.filter((r) => r.operation === "viewer")).toHaveLength(1);
+    });
+
+    it("does not cache a failure, and maps a rejected key to PermanentError", async () => {
+      const wrong = { apiKey: "lin_api_wrong", apiUrl: linear.url };
+      await expect(linearViewerId(wrong)).rejects.toBeInstanceOf(PermanentError);
+      linear.failNext({ operation: "viewer", fault: { status: 503 } });
+      await expect(linearViewerId(auth())).rejects.toBeInstanceOf(TransientError);
+
+      await expect(linearViewerId(auth())).resolves.toBe("user-qa-bot");
+    });
+  });
+
+  describe("getLinearComment", () => {
+    it("reads the bot's comment with its author and issue", async () => {
+      await botComment("Hello");
+
+      const comment = await getLinearComment({ ...auth(), id: COMMENT_ID });
+
+      expect(comment).toEqual({ id: COMMENT_ID, body: "Hello", userId: "user-qa-bot", issueId: ISSUE_ID });
+    });
+
+    it("reads a human reply in a thread with its parent", async () => {
+      await botComment();
+      const reply = linear.addComment({
+        issueId: ISSUE_ID,
+        body: "Also try an empty cart",
+        userId: "user-jane",
+        parentId: COMMENT_ID,
+      });
+
+      const comment = await getLinearComment({ ...auth(), id: reply.id });
+
+      expect(comment).toEqual({
+        id: reply.id,
+        body: "Also try an empty cart",
+        userId: "user-jane",
+        parentId: COMMENT_ID,
+        issueId: ISSUE_ID,
+      });
+    });
+
+    it("returns null for a comment that does not exist", async () => {
+      await expect(getLinearComment({ ...auth(), id: COMMENT_ID })).resolves.toBeNull();
+    });
+
+    it("maps rate limiting to TransientError with the retry delay, auth failure to PermanentError", async () => {
+      linear.failNext({ operation: "comment", fault: ratelimitedFault({ retryAfterSeconds: 7 }) });
+      const limited = await getLinearComment({ ...auth(), id: COMMENT_ID }).catch((e: unknown) => e);
+      const denied = await getLinearComment({
+        apiKey: "lin_api_wrong",
+        apiUrl: linear.url,
+        id: COMMENT_ID,
+      }).catch((e: unknown) => e);
+
+      expect(limited).toBeInstanceOf(TransientError);
+      expect((limited as TransientError).retryAfterSeconds).toBe(7);
+      expect(denied).toBeInstanceOf(PermanentError);
+    });
+  });
+
+  describe("updateLinearComment", () => {
+    it("replaces the body and keeps the edit history", async () => {
+      await botComment("Testing...");
+
+      await updateLinearComment({ ...auth(), id: COMMENT_ID, body: "Step 1 passed" });
+      await updateLinearComment({ ...auth(), id: COMMENT_ID, body: "All passed" });
+
+      expect(linear.comments[0]).toMatchObject({
+        body: "All passed",
+        edits: ["Step 1 passed", "All passed"],
+      });
+    });
+
+    it("fails permanently for a missing comment and transiently on a 500", async () => {
+      await expect(updateLinearComment({ ...auth(), id: COMMENT_ID, body: "x" })).rejects.toBeInstanceOf(
+        PermanentError,
+      );
+      await botComment();
+      linear.failNext({ operation: "updateComment", fault: { status: 500 } });
+
+      await expect(updateLinearComment({ ...auth(), id: COMMENT_ID, body: "x" })).rejects.toBeInstanceOf(
+        TransientError,
+      );
+      expect(linear.comments[0].edits).toBeUndefined();
+    });
+
+    it("cannot edit someone else's comment", async () => {
+      const human = linear.addComment({ issueId: ISSUE_ID, body: "mine", userId: "user-jane" });
+
+      await expect(updateLinearComment({ ...auth(), id: human.id, body: "x" })).rejects.toBeInstanceOf(
+        PermanentError,
+      );
+      expect(human.body).toBe("mine");
+    });
+  });
+
+  describe("setLinearLabels", () => {
+    it("swaps labels by name, case-insensitively, in one updateIssue", async () => {
+      const result = await setLinearLabels({
+        ...auth(),
+        issueId: ISSUE_ID,
+        add: ["TESTING"],
+        remove: ["Needs Test"],
+      });
+
+      expect(result).toEqual({ skipped: [] });
+      expect(linear.labelChanges).toEqual([
+        { issueId: ISSUE_ID, added: ["lbl-testing"], removed: ["lbl-needs-test"] },
+      ]);
+      expect(linear.issueLabelIds(ISSUE_ID)).toEqual(["lbl-testing"]);
+      expect(linear.requests.filter((r) => r.operation === "updateIssue")).toHaveLength(1);
+    });
+
+    it("skips names that match no label (or only a group) and does not create them", async () => {
+      const result = await setLinearLabels({
+        ...auth(),
+        issueId: ISSUE_ID,
+        add: ["testing", "qa passed", "QA"],
+        remove: ["no such label"],
+      });
+
+      expect(result).toEqual({ skipped: ["qa passed", "QA", "no such label"] });
+      expect(linear.issueLabelIds(ISSUE_ID)).toEqual(["lbl-needs-test", "lbl-testing"]);
+      expect(linear.requests.map((r) => r.operation)).not.toContain("createIssueLabel");
+    });
+
+    it("sends no update when no name matches", async () => {
+      const result = await setLinearLabels({ ...auth(), issueId: ISSUE_ID, add: ["nope"], remove: [] });
+
+      expect(result).toEqual({ skipped: ["nope"] });
+      expect(linear.labelChanges).toEqual([]);
+    });
+
+    it("prefers the team's label over the workspace one and ignores other teams' labels", async () => {
+      await setLinearLabels({
+        ...auth(),
+        issueId: ISSUE_ID,
+        teamId: "team-eng",
+        add: ["tested"],
+        remove: [],
+      });
+      await setLinearLabels({
+        ...auth(),
+        issueId: ISSUE_ID,
+        teamId: "team-eng",
+        add: [],
+        remove: ["tested"],
+      });
+
+      expect(linear.labelChanges).toEqual([
+        { issueId: ISSUE_ID, added: ["lbl-tested-eng"], removed: [] },
+        { issueId: ISSUE_ID, added: [], removed: ["lbl-tested-ws", "lbl-tested-eng"] },
+      ]);
+    });
+
+    it("maps errors: ratelimited is transient, an unknown issue is permanent", async () => {
+      linear.failNext({ operation: "issueLabels", fault: ratelimitedFault() });
+      await expect(
+        setLinearLabels({ ...auth(), issueId: ISSUE_ID, add: ["testing"], remove: [] }),
+      ).rejects.toBeInstanceOf(TransientError);
+
+      linear.failNext({ operation: "updateIssue", fault: { status: 502 } });
+      await expect(
+        setLinearLabels({ ...auth(), issueId: ISSUE_ID, add: ["testing"], remove: [] }),
+      ).rejects.toBeInstanceOf(TransientError);
+
+      await expect(
+        setLinearLabels({
+          apiKey: "lin_api_wrong",
+          apiUrl: linear.url,
+          issueId: ISSUE_ID,
+          add: ["x"],
+          remove: [],
+        }),
+      ).rejects.toBeInstanceOf(PermanentError);
+      expect(linear.issueLabelIds(ISSUE_ID)).toEqual(["lbl-needs-test"]);
+    });
+  });
+});
+
+describe("fake Linear labels", () => {
+  it("has the default lifecycle labels and supports issueAddLabel / issueRemoveLabel", async () => {
+    const linear = await startFakeLinear();
+    try {
+      const { LinearClient } = await import("@linear/sdk");
+      const client = new LinearClient({ apiKey: "lin_api_test", apiUrl: linear.url });
+
+      const all = await client.issueLabels();
+      await client.issueAddLabel(ISSUE_ID, "lbl-testing");
+      await client.issueAddLabel(ISSUE_ID, "lbl-tested");
+      await client.issueRemoveLabel(ISSUE_ID, "lbl-testing");
+
+      expect(all.nodes.map((l) => l.name)).toEqual(["needs test", "testing", "tested", "test failed"]);
+      expect(linear.issueLabelIds(ISSUE_ID)).toEqual(["lbl-tested"]);
+      expect(linear.labelChanges).toHaveLength(3);
+      await expect(client.issueAddLabel(ISSUE_ID, "lbl-missing")).rejects.toThrow(/not found/i);
+    } finally {
+      await linear.close();
+    }
+  });
+});
+
+describe("Jira tracker API", () => {
+  const email = "qa-bot@acme.example";
+  const apiToken = "token-123";
+  let jira: FakeJira;
+  const auth = () => ({ baseUrl: jira.url, email, apiToken });
+  const doc = (text: string) => markdownToAdf(text);
+
+  beforeEach(async () => {
+    jira = await startFakeJira({ email, apiToken, labels: { "PROJ-1": ["bug", "needs-test"] } });
+  });
+  afterEach(() => jira.close());
+
+  describe("listJiraComments", () => {
+    it("lists comments newest first with their authors", async () => {
+      const posted = await postJiraComment({
+        ...auth(),
+        issueKey: "PROJ-1",
+        body: buildJiraComment("Testing...", { url: "https://app.qa.tech/c/1", label: "Open" }),
+        marker: "run-1/ack",
+      });
+      const human = jira.addComment("PROJ-1", {
+        body: doc("Also check Safari"),
+        authorAccountId: "acct-jane",
+      });
+      jira.addComment("PROJ-2", { body: doc("elsewhere"), authorAccountId: "acct-jane" });
+
+      const comments = await listJiraComments({ ...auth(), issueKey: "PROJ-1" });
+
+      expect(comments.map((c) => [c.id, c.authorAccountId])).toEqual([
+        [human.id, "acct-jane"],
+        [posted.id, FAKE_JIRA_ACCOUNT.accountId],
+      ]);
+      expect(comments[0]).toEqual({
+        id: human.id,
+        authorAccountId: "acct-jane",
+        body: human.body,
+        created: human.created,
+      });
+      expect(jira.requests.at(-1)?.path).toBe(
+        "/rest/api/3/issue/PROJ-1/comment?orderBy=-created&maxResults=100",
+      );
+    });
+
+    it("returns an empty list for an issue without comments", async () => {
+      await expect(listJiraComments({ ...auth(), issueKey: "PROJ-9" })).resolves.toEqual([]);
+    });
+
+    it("maps 401 to PermanentError and 503 to TransientError", async () => {
+      await expect(
+        listJiraComments({ ...auth(), apiToken: "wrong", issueKey: "PROJ-1" }),
+      ).rejects.toBeInstanceOf(PermanentError);
+      jira.failNext({ method: "GET", fault: { status: 503 } });
+      await expect(listJiraComments({ ...auth(), issueKey: "PROJ-1" })).rejects.toBeInstanceOf(
+        TransientError,
+      );
+    });
+  });
+
+  describe("updateJiraComment", () => {
+    it("replaces the bot's comment body and records the edit", async () => {
+      const { id } = await postJiraComment({
+        ...auth(),
+        issueKey: "PROJ-1",
+        body: doc("Testing..."),
+        marker: "r/a",
+      });
+
+      await updateJiraComment({ ...auth(), issueKey: "PROJ-1", id, body: doc("All **3** passed") });
+
+      const put = jira.requests.at(-1);
+      expect(put).toMatchObject({ method: "PUT", path: `/rest/api/3/issue/PROJ-1/comment/${id}` });
+      expect(put?.body).toEqual({ body: doc("All **3** passed") });
+      expect(jira.comments[0].body).toEqual(doc("All **3** passed"));
+      expect(jira.comments[0].edits).toEqual([doc("All **3** passed")]);
+    });
+
+    it("fails permanently for a missing comment, someone else's comment, or invalid ADF", async () => {
+      const human = jira.addComment("PROJ-1", { body: doc("hi"), authorAccountId: "acct-jane" });
+      const { id } = await postJiraComment({ ...auth(), issueKey: "PROJ-1", body: doc("x"), marker: "r/a" });
+      const invalid = {
+        type: "doc",
+        version: 1,
+        content: [{ type: "paragraph", content: [{ type: "text", text: "" }] }],
+      };
+
+      await expect(
+        updateJiraComment({ ...auth(), issueKey: "PROJ-1", id: "99999", body: doc("x") }),
+      ).rejects.toMatchObject({ name: "PermanentError", status: 404 });
+      await expect(
+        updateJiraComment({ ...auth(), issueKey: "PROJ-1", id: human.id, body: doc("x") }),
+      ).rejects.toMatchObject({ name: "PermanentError", status: 403 });
+      await expect(
+        updateJiraComment({ ...auth(), issueKey: "PROJ-1", id, body: invalid as never }),
+      ).rejects.toMatchObject({ name: "PermanentError", status: 400 });
+      expect(human.edits).toBeUndefined();
+    });
+
+    it("maps 429 with a long Retry-After to TransientError", async () => {
+      const { id } = await postJiraComment({ ...auth(), issueKey: "PROJ-1", body: doc("x"), marker: "r/a" });
+      jira.failNext({ method: "PUT", fault: { status: 429, headers: { "retry-after": "120" } } });
+
+      const error = await updateJiraComment({ ...auth(), issueKey: "PROJ-1", id, body: doc("y") }).catch(
+        (e: unknown) => e,
+      );
+
+      expect(error).toBeInstanceOf(TransientError);
+      expect((error as TransientError).retryAfterSeconds).toBe(120);
+    });
+  });
+
+  describe("setJiraLabels", () => {
+    it("adds and removes labels in one PUT", async () => {
+      await setJiraLabels({ ...auth(), issueKey: "PROJ-1", add: ["testing"], remove: ["needs-test"] });
+
+      const put = jira.requests.at(-1);
+      expect(put).toMatchObject({ method: "PUT", path: "/rest/api/3/issue/PROJ-1" });
+      expect(put?.body).toEqual({ update: { labels: [{ add: "testing" }, { remove: "needs-test" }] } });
+      expect(jira.labels("PROJ-1")).toEqual(["bug", "testing"]);
+      expect(jira.labelChanges).toEqual([
+        { issueKey: "PROJ-1", added: ["testing"], removed: ["needs-test"] },
+      ]);
+    });
+
+    it("sends nothing when there is nothing to change", async () => {
+      await setJiraLabels({ ...auth(), issueKey: "PROJ-1", add: [], remove: [] });
+
+      expect(jira.requests).toHaveLength(0);
+    });
+
+    it("treats labels case-sensitively and rejects a label with a space", async () => {
+      await setJiraLabels({ ...auth(), issueKey: "PROJ-1", add: [], remove: ["Needs-Test"] });
+      expect(jira.labels("PROJ-1")).toEqual(["bug", "needs-test"]);
+
+      await expect(
+        setJiraLabels({ ...auth(), issueKey: "PROJ-1", add: ["test failed"], remove: [] }),
+      ).rejects.toBeInstanceOf(PermanentError);
+    });
+
+    it("maps a 500 to TransientError and a wrong token to PermanentError", async () => {
+      jira.failNext({ method: "PUT", fault: { status: 500 } });
+      await expect(
+        setJiraLabels({ ...auth(), issueKey: "PROJ-1", add: ["testing"], remove: [] }),
+      ).rejects.toBeInstanceOf(TransientError);
+      await expect(
+        setJiraLabels({ ...auth(), apiToken: "wrong", issueKey: "PROJ-1", add: ["testing"], remove: [] }),
+      ).rejects.toBeInstanceOf(PermanentError);
+      expect(jira.labels("PROJ-1")).toEqual(["bug", "needs-test"]);
+    });
+  });
+
+  it("jiraCommentUrl links to the focused comment", () => {
+    expect(jiraCommentUrl("https://acme.atlassian.net/", "PROJ-1", "10001")).toBe(
+      "https://acme.atlassian.net/browse/PROJ-1?focusedCommentId=10001",
+    );
+  });
+});
