@@ -22,6 +22,7 @@ export const FUNCTIONS = [
   "start-conversation",
   "poll-conversation",
   "post-comment",
+  "resolve-thread",
 ] as const;
 
 export interface BundleResult {

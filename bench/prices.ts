@@ -11,17 +11,16 @@ export const PRICES = {
 export interface TicketUsage {
   transitions: number;
   invocations: number;
-  /** Billed Lambda time, all invocations together. */
-  lambdaSeconds: number;
+  /** Billed Lambda time times memory, all invocations together. */
+  gbSeconds: number;
   secretReads: number;
 }
 
 /** Cost of one ticket in USD, by service. */
-export function ticketCost(usage: TicketUsage, memoryMb: number, architecture: "arm64" | "x86_64") {
+export function ticketCost(usage: TicketUsage, architecture: "arm64" | "x86_64") {
   const stepFunctions = usage.transitions * PRICES.stepFunctionsPerTransition;
   const lambda =
-    usage.invocations * PRICES.lambdaPerRequest +
-    usage.lambdaSeconds * (memoryMb / 1024) * PRICES.lambdaPerGbSecond[architecture];
+    usage.invocations * PRICES.lambdaPerRequest + usage.gbSeconds * PRICES.lambdaPerGbSecond[architecture];
   const httpApi = PRICES.httpApiPerRequest;
   const secretsManager = usage.secretReads * PRICES.secretsManagerPerCall;
   return {

@@ -3,6 +3,7 @@
 import { adfToText } from "../functions/shared/adf";
 import { setLogSink } from "../functions/shared/log";
 import { startHarness } from "../test/support/harness";
+import { linearFixture } from "../test/support/linear-webhook";
 
 const tty = process.stdout.isTTY;
 const dim = (s: string) => (tty ? `\x1b[2m${s}\x1b[0m` : s);
@@ -19,19 +20,21 @@ async function main() {
   });
   const h = await startHarness({
     qatech: {
-      plan: () => ({
+      plan: (message) => ({
         pollsUntilFinal: 3,
-        text: [
-          "## Test created: Checkout with an empty cart",
-          "",
-          "I added **Checkout - empty cart** to the project and ran it against the preview.",
-          "",
-          "- Open the shop with an empty cart",
-          "- Press **Checkout**",
-          "- Expect the message *Your cart is empty*",
-          "",
-          "Result: **failed** - the page stays blank after pressing Checkout (see the recording).",
-        ].join("\n"),
+        text: message.includes("Safari")
+          ? "Yes: I ran **Checkout - empty cart** on mobile Safari (iPhone 15 preset) and it fails the same way."
+          : [
+              "## Test created: Checkout with an empty cart",
+              "",
+              "I added **Checkout - empty cart** to the project and ran it against the preview.",
+              "",
+              "- Open the shop with an empty cart",
+              "- Press **Checkout**",
+              "- Expect the message *Your cart is empty*",
+              "",
+              "Result: **failed** - the page stays blank after pressing Checkout (see the recording).",
+            ].join("\n"),
       }),
     },
   });
@@ -49,19 +52,47 @@ async function main() {
   const linear = await h.sendLinear("Issue.update.label-added");
   console.log(`${at()} Webhook answered ${linear.status} ${JSON.stringify(linear.body)}`);
   await h.runner.settled();
-  const [comment] = h.linear.comments;
-  if (!comment) throw new Error("The Linear issue received no comment");
-  console.log(bold(`\n${at()} Comment posted on Linear issue ENG-42 (markdown):\n`));
-  console.log(quote(comment.body));
+  const [ack] = h.linearAcks();
+  const [reply] = h.linearReplies();
+  if (!ack || !reply) throw new Error("The Linear issue did not get its acknowledgement and reply");
+  console.log(bold(`\n${at()} On Linear issue ENG-42, the acknowledgement:\n`));
+  console.log(quote(ack.body));
+  console.log(bold(`\n${at()} ...and in its thread, QA.tech's reply (markdown):\n`));
+  console.log(quote(reply.body));
+
+  const question = "Does it also work on mobile Safari?";
+  console.log(bold(`\n${at()} Jane replies in the thread: "${question}"`));
+  const asked = h.linear.addComment({
+    issueId: ack.issueId,
+    body: question,
+    userId: "user-jane",
+    parentId: ack.id,
+  });
+  const base = linearFixture("Comment.create");
+  const data = {
+    ...asked,
+    issue: { id: ack.issueId, identifier: "ENG-42", title: "Checkout crashes on empty cart" },
+  };
+  const followUp = await h.sendLinear({ ...base, data });
+  console.log(`${at()} Webhook answered ${followUp.status} ${JSON.stringify(followUp.body)}`);
+  await h.runner.settled();
+  const answer = h.linearReplies().at(-1);
+  console.log(bold(`\n${at()} The answer, from the same conversation, in the same thread:\n`));
+  console.log(quote(answer?.body ?? "(none)"));
 
   console.log(bold(`\n${at()} Jira: PROJ-123 gets the label needs-test; sending the signed webhook`));
   const jira = await h.sendJira("jira-issue_updated.label-added");
   console.log(`${at()} Webhook answered ${jira.status} ${JSON.stringify(jira.body)}`);
   await h.runner.settled();
-  const [jiraComment] = h.jira.comments;
-  if (!jiraComment) throw new Error("The Jira issue received no comment");
-  console.log(bold(`\n${at()} Comment posted on Jira issue ${jiraComment.issueKey} (ADF, shown as text):\n`));
-  console.log(quote(adfToText(jiraComment.body)));
+  const [jiraAck] = h.jiraAcks();
+  const [jiraReply] = h.jiraReplies();
+  if (!jiraAck || !jiraReply) throw new Error("The Jira issue did not get its acknowledgement and reply");
+  console.log(
+    bold(`\n${at()} On Jira issue ${jiraReply.issueKey} (ADF, shown as text), the acknowledgement:\n`),
+  );
+  console.log(quote(adfToText(jiraAck.body)));
+  console.log(bold(`\n${at()} ...and the reply, linking it:\n`));
+  console.log(quote(adfToText(jiraReply.body)));
 
   const counts = `conversations opened: ${h.qatech.conversations().length}; comments posted: Linear ${h.linear.comments.length}, Jira ${h.jira.comments.length}`;
   console.log(`\n${counts}`);

@@ -23,7 +23,17 @@ export interface OrgConfig {
      * Default 4; 0 reserves nothing (for accounts whose Lambda quota cannot spare it).
      */
     maxConcurrency: number;
+    /** Tickets linking a pull request get a change review: "auto" (default), "always" or "never". */
+    changeReview: "auto" | "always" | "never";
   };
+  comments: {
+    /** The reply goes in the acknowledgement's "thread" (default) or "replace"s its text. */
+    replyMode: "thread" | "replace";
+    /** What addresses a comment to the integration (Jira; optional in Linear threads). Default "@qa". */
+    followUpPrefix: string;
+  };
+  /** Labels that show a run's state on a board; each optional. */
+  labels: { testing?: string; tested?: string; testFailed?: string; removeTrigger: boolean };
   linear: { enabled: boolean; triggerLabel: string; apiUrl: string };
   jira: {
     enabled: boolean;
@@ -169,10 +179,21 @@ export function parseOrgConfig(org: string, raw: unknown, source: string): OrgCo
     "webhook",
     "lambda",
     "logRetentionDays",
+    "comments",
+    "labels",
   ]);
   const q = r
     .section("qatech")
-    .only(["apiUrl", "projectShortId", "applicationOverrides", "instruction", "maxConcurrency"]);
+    .only([
+      "apiUrl",
+      "projectShortId",
+      "applicationOverrides",
+      "instruction",
+      "maxConcurrency",
+      "changeReview",
+    ]);
+  const c = r.section("comments").only(["replyMode", "followUpPrefix"]);
+  const lb = r.section("labels").only(["testing", "tested", "testFailed", "removeTrigger"]);
   const l = r.section("linear").only(["enabled", "triggerLabel", "apiUrl"]);
   const j = r.section("jira").only(["enabled", "triggerLabel", "baseUrl", "siteUrl", "projectKeys"]);
   const p = r.section("pollSchedule").only(["minWaitSeconds", "fraction", "maxWaitSeconds"]);
@@ -187,6 +208,22 @@ export function parseOrgConfig(org: string, raw: unknown, source: string): OrgCo
       applicationOverrides: q.array("applicationOverrides"),
       instruction: q.string("instruction"),
       maxConcurrency: q.number("maxConcurrency", 4, 0, 1000),
+      changeReview: q.string("changeReview", "auto", /^(auto|always|never)$/, "be auto, always or never") as
+        | "auto"
+        | "always"
+        | "never",
+    },
+    comments: {
+      replyMode: c.string("replyMode", "thread", /^(thread|replace)$/, "be thread or replace") as
+        | "thread"
+        | "replace",
+      followUpPrefix: c.string("followUpPrefix", "@qa", /^\S+$/, "be one word such as @qa") as string,
+    },
+    labels: {
+      testing: lb.string("testing"),
+      tested: lb.string("tested"),
+      testFailed: lb.string("testFailed"),
+      removeTrigger: lb.boolean("removeTrigger", false),
     },
     linear: {
       enabled: l.boolean("enabled", true),
@@ -235,6 +272,12 @@ export function parseOrgConfig(org: string, raw: unknown, source: string): OrgCo
   r.check(config.linear.enabled || config.jira.enabled, "linear.enabled", "or jira.enabled must be true");
   if (config.jira.enabled) {
     j.check(config.jira.baseUrl !== undefined, "baseUrl", "is required when jira.enabled");
+  }
+  if (config.jira.enabled) {
+    for (const key of ["testing", "tested", "testFailed"] as const) {
+      const label = config.labels[key];
+      lb.check(!label || !/\s/.test(label), key, `"${label}" has a space, which Jira labels cannot have`);
+    }
   }
   const scoped = config.jira.baseUrl?.startsWith("https://api.atlassian.com/") ?? false;
   j.check(
@@ -290,6 +333,13 @@ export function functionEnvironment(config: OrgConfig): Record<string, string> {
     env.QATECH_APPLICATION_OVERRIDES = JSON.stringify(config.qatech.applicationOverrides);
   }
   if (config.qatech.instruction) env.QATECH_INSTRUCTION = config.qatech.instruction;
+  env.CHANGE_REVIEW = config.qatech.changeReview;
+  env.REPLY_MODE = config.comments.replyMode;
+  env.FOLLOW_UP_PREFIX = config.comments.followUpPrefix;
+  if (config.labels.testing) env.LABEL_TESTING = config.labels.testing;
+  if (config.labels.tested) env.LABEL_TESTED = config.labels.tested;
+  if (config.labels.testFailed) env.LABEL_TEST_FAILED = config.labels.testFailed;
+  env.LABEL_REMOVE_TRIGGER = String(config.labels.removeTrigger);
   if (config.jira.baseUrl) env.JIRA_BASE_URL = config.jira.baseUrl;
   if (config.jira.siteUrl ?? config.jira.baseUrl)
     env.JIRA_SITE_URL = (config.jira.siteUrl ?? config.jira.baseUrl) as string;

@@ -45,7 +45,9 @@ export function createJiraWebhookHandler(startRun: StartRun, env: NodeJS.Process
       detect(payload) {
         if (typeof payload !== "object" || payload === null)
           throw new PayloadError("The body is not a JSON object");
-        const route = JIRA_EVENTS[String((payload as { webhookEvent?: unknown }).webhookEvent)];
+        const event = String((payload as { webhookEvent?: unknown }).webhookEvent);
+        // Own keys only: an event named "constructor" or "__proto__" must not reach Object's members.
+        const route = Object.hasOwn(JIRA_EVENTS, event) ? JIRA_EVENTS[event] : undefined;
         if (!route) return null;
         const { triggerLabel, projectKeys, siteUrl } = jiraSettings(env);
         return route(payload, { triggerLabel, projectKeys, siteUrl, prefix: followUpPrefix(env) });

@@ -41,7 +41,9 @@ export function createLinearWebhookHandler(startRun: StartRun, env: NodeJS.Proce
       detect(payload) {
         if (typeof payload !== "object" || payload === null)
           throw new PayloadError("The body is not a JSON object");
-        const route = LINEAR_EVENTS[String((payload as { type?: unknown }).type)];
+        const event = String((payload as { type?: unknown }).type);
+        // Own keys only: an event named "constructor" or "__proto__" must not reach Object's members.
+        const route = Object.hasOwn(LINEAR_EVENTS, event) ? LINEAR_EVENTS[event] : undefined;
         return route ? route(payload, env) : null;
       },
     },

@@ -65,7 +65,12 @@ export function composeComment(state: WorkflowState, context?: CommentContext): 
   const link = conversationUrl ? { url: conversationUrl, label: LINK_LABEL } : undefined;
   if (state.step === "ack") {
     const what = state.review ? `is reviewing ${state.review.prUrl} for this ticket` : "is on it";
-    const where = context?.replyMode === "replace" ? "will update this comment" : "will reply in this thread";
+    const where =
+      context?.replyMode === "replace"
+        ? "will update this comment"
+        : state.ticket.tracker === "jira"
+          ? "will reply in a comment below"
+          : "will reply in this thread";
     return { kind: "ack", link, markdown: `QA.tech ${what} and ${where}.` };
   }
   const action = state.thread?.action;

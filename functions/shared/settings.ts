@@ -169,3 +169,28 @@ export function changeReviewMode(env: Env = process.env): ChangeReviewMode {
   }
   return mode;
 }
+
+/** The labels the integration sets to show a ticket's state on a board; all optional. */
+export interface LabelSettings {
+  /** Set while QA.tech works on the ticket: LABEL_TESTING. */
+  testing?: string;
+  /** Set when the reply is complete: LABEL_TESTED. */
+  tested?: string;
+  /** Set when the reply failed or the run could not get one: LABEL_TEST_FAILED. */
+  failed?: string;
+  /** Take the trigger label off once the run starts (LABEL_REMOVE_TRIGGER=true), so re-adding it re-runs. */
+  removeTrigger: boolean;
+}
+
+/** The label lifecycle: LABEL_TESTING, LABEL_TESTED, LABEL_TEST_FAILED, LABEL_REMOVE_TRIGGER. */
+export function labelSettings(env: Env = process.env): LabelSettings {
+  const flag = optional(env, "LABEL_REMOVE_TRIGGER") ?? "false";
+  if (flag !== "true" && flag !== "false")
+    throw new ConfigError(`LABEL_REMOVE_TRIGGER must be true or false, got "${flag}"`);
+  return {
+    testing: optional(env, "LABEL_TESTING"),
+    tested: optional(env, "LABEL_TESTED"),
+    failed: optional(env, "LABEL_TEST_FAILED"),
+    removeTrigger: flag === "true",
+  };
+}

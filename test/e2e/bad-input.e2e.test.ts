@@ -261,6 +261,23 @@ describe("bad webhook deliveries are refused and start nothing", () => {
     );
   });
 
+  it("ignores events named after Object's own members (constructor, __proto__, toString)", async () => {
+    for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+      const linear = await postSigned(
+        h,
+        "linear",
+        bodyOf("linear", { ...triggerPayload("linear"), type: name }),
+      );
+      const jira = await postSigned(
+        h,
+        "jira",
+        bodyOf("jira", { ...triggerPayload("jira"), webhookEvent: name }),
+      );
+      expect([name, linear.status, jira.status]).toEqual([name, 200, 200]);
+    }
+    expectNothingStarted(h);
+  });
+
   it("ignores signed, well-formed events of other types", async () => {
     // Comment is routed too (follow-ups): an issue payload under that type is malformed, not ignored.
     const linearType = fc.oneof(

@@ -257,4 +257,56 @@ describe("the ticket as a conversation", () => {
       expect(h.qatech.requests.filter((r) => r.method === "POST" && r.path === "/v1/chat")).toHaveLength(1);
     });
   });
+
+  describe("label lifecycle", () => {
+    const LABELS = {
+      LABEL_TESTING: "testing",
+      LABEL_TESTED: "tested",
+      LABEL_TEST_FAILED: "test failed",
+      LABEL_REMOVE_TRIGGER: "true",
+    };
+
+    it("Linear: swaps the trigger for 'testing' while it runs, then sets 'tested'", async () => {
+      h = await startHarness({ env: LABELS });
+
+      await h.sendLinear("Issue.update.label-added");
+      await h.runner.settled();
+
+      expect(h.linear.labelChanges).toEqual([
+        { issueId: LINEAR_ISSUE, added: ["lbl-testing"], removed: ["lbl-needs-test"] },
+        // The other outcome's label goes too: a re-run that passes clears an earlier "test failed".
+        { issueId: LINEAR_ISSUE, added: ["lbl-tested"], removed: ["lbl-testing", "lbl-test-failed"] },
+      ]);
+    });
+
+    it("Linear: sets 'test failed' when the reply fails", async () => {
+      h = await startHarness({ env: LABELS, qatech: { plan: () => ({ status: "FAILED" }) } });
+
+      await h.sendLinear("Issue.update.label-added");
+      await h.runner.settled();
+
+      expect(h.linear.labelChanges.at(-1)).toEqual({
+        issueId: LINEAR_ISSUE,
+        added: ["lbl-test-failed"],
+        removed: ["lbl-testing", "lbl-tested"],
+      });
+    });
+
+    it("Jira: ends with 'tested' and without the trigger label; re-adding the label starts a fresh run", async () => {
+      h = await startHarness({ env: { ...LABELS, LABEL_TEST_FAILED: "test-failed" } });
+
+      await h.sendJira("jira-issue_updated.label-added");
+      await h.runner.settled();
+      const readded = jiraFixture("jira-issue_updated.label-added");
+      readded.changelog = { ...(readded.changelog as object), id: "10036" };
+      const again = await h.sendJira(readded);
+      await h.runner.settled();
+
+      expect(h.jira.labels("PROJ-123")).toContain("tested");
+      expect(h.jira.labels("PROJ-123")).not.toContain("needs-test");
+      expect(h.jira.labels("PROJ-123")).not.toContain("testing");
+      expect(again.body.outcome).toBe("started");
+      expect(h.qatech.conversations()).toHaveLength(2);
+    });
+  });
 });

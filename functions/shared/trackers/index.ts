@@ -18,3 +18,35 @@ export const commenters: Record<TrackerName, () => Promise<PostComment>> = {
   linear: async () => (await import("./linear-post")).postToLinear,
   jira: async () => (await import("./jira-post")).postToJira,
 };
+
+/** Adds and removes labels (by name) on a ticket; returns the names that do not exist there. */
+export type SetLabels = (ticket: Ticket, add: string[], remove: string[]) => Promise<{ skipped: string[] }>;
+
+/** The label side of each tracker, loaded on first use like the comment side. */
+export const labelers: Record<TrackerName, () => Promise<SetLabels>> = {
+  linear: async () => {
+    const [{ setLinearLabels }, { getSecret }, { linearApiUrl }] = await Promise.all([
+      import("./linear-api"),
+      import("../secrets"),
+      import("../settings"),
+    ]);
+    return async (ticket, add, remove) =>
+      setLinearLabels({
+        apiKey: await getSecret("LINEAR_API_KEY"),
+        apiUrl: linearApiUrl(),
+        issueId: ticket.id,
+        add,
+        remove,
+      });
+  },
+  jira: async () => {
+    const [{ setJiraLabels }, { jiraAuthFromEnv }] = await Promise.all([
+      import("./jira-api"),
+      import("./jira-post"),
+    ]);
+    return async (ticket, add, remove) => {
+      await setJiraLabels({ ...(await jiraAuthFromEnv()), issueKey: ticket.key, add, remove });
+      return { skipped: [] };
+    };
+  },
+};
