@@ -66,8 +66,7 @@ async function measureRuns(outcomes: ScheduleOutcome[]) {
       const execution = [...h.runner.executions.values()].find(
         (e) => e.input.ticket.key === `BENCH-${o.replySeconds}`,
       );
-      if (!execution || execution.status !== "SUCCEEDED")
-        throw new Error(`run for ${o.replySeconds} s failed`);
+      if (execution?.status !== "SUCCEEDED") throw new Error(`run for ${o.replySeconds} s failed`);
       const entered = execution.events.filter((e) => e.type === "StateEntered");
       const retried = execution.events.filter((e) => e.type === "StateRetried");
       const tasks = entered.filter((e) => e.state.type === "Task");
