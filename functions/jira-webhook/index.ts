@@ -1,31 +1,19 @@
-import { ConfigError, PayloadError } from "../shared/errors";
+import { ConfigError } from "../shared/errors";
 import { getSecret } from "../shared/secrets";
 import { followUpPrefix, jiraSettings } from "../shared/settings";
-import type { Trigger } from "../shared/ticket";
-import {
-  detectJiraFollowUp,
-  detectJiraTrigger,
-  type JiraTriggerConfig,
-  verifyJiraSignature,
-} from "../shared/trackers/jira";
+import { detectJiraFollowUp, detectJiraTrigger, verifyJiraSignature } from "../shared/trackers/jira";
 import { header, type StartRun, stepFunctionsStarter } from "../shared/webhook";
 import { createWebhookHandler } from "../shared/webhook-handler";
-
-/** Jira's events we act on, keyed by `webhookEvent`: labels on issues, comments addressed to us. */
-const JIRA_EVENTS: Record<
-  string,
-  (payload: unknown, config: JiraTriggerConfig & { prefix: string }) => Trigger | null
-> = {
-  "jira:issue_created": detectJiraTrigger,
-  "jira:issue_updated": detectJiraTrigger,
-  comment_created: detectJiraFollowUp,
-};
 
 /**
  * The Jira Cloud webhook: verifies `X-Hub-Signature: sha256=<hex>` over the raw body (failing closed when
  * no secret is configured), then starts one run per change that added the trigger label.
  */
 export function createJiraWebhookHandler(startRun: StartRun, env: NodeJS.ProcessEnv = process.env) {
+  const config = () => {
+    const { triggerLabel, projectKeys, siteUrl } = jiraSettings(env);
+    return { triggerLabel, projectKeys, siteUrl, prefix: followUpPrefix(env) };
+  };
   return createWebhookHandler(
     {
       tracker: "jira",
@@ -42,15 +30,12 @@ export function createJiraWebhookHandler(startRun: StartRun, env: NodeJS.Process
         }
         return verifyJiraSignature(body, signature, secret) ? null : "signature does not match";
       },
-      detect(payload) {
-        if (typeof payload !== "object" || payload === null)
-          throw new PayloadError("The body is not a JSON object");
-        const event = String((payload as { webhookEvent?: unknown }).webhookEvent);
-        // Own keys only: an event named "constructor" or "__proto__" must not reach Object's members.
-        const route = Object.hasOwn(JIRA_EVENTS, event) ? JIRA_EVENTS[event] : undefined;
-        if (!route) return null;
-        const { triggerLabel, projectKeys, siteUrl } = jiraSettings(env);
-        return route(payload, { triggerLabel, projectKeys, siteUrl, prefix: followUpPrefix(env) });
+      eventField: "webhookEvent",
+      // Labels on issues; comments addressed to us.
+      events: {
+        "jira:issue_created": (payload) => detectJiraTrigger(payload, config()),
+        "jira:issue_updated": (payload) => detectJiraTrigger(payload, config()),
+        comment_created: (payload) => detectJiraFollowUp(payload, config()),
       },
     },
     startRun,

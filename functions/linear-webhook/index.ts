@@ -1,17 +1,9 @@
 import { LinearWebhookClient } from "@linear/sdk/webhooks";
-import { PayloadError } from "../shared/errors";
 import { getSecret } from "../shared/secrets";
 import { followUpPrefix, linearTriggerLabel } from "../shared/settings";
-import type { Trigger } from "../shared/ticket";
 import { detectLinearFollowUp, detectLinearTrigger } from "../shared/trackers/linear";
 import { header, type StartRun, stepFunctionsStarter } from "../shared/webhook";
 import { createWebhookHandler } from "../shared/webhook-handler";
-
-/** Linear's events we act on, keyed by the webhook's `type`: labels on issues, replies in our threads. */
-const LINEAR_EVENTS: Record<string, (payload: unknown, env: NodeJS.ProcessEnv) => Trigger | null> = {
-  Issue: (payload, env) => detectLinearTrigger(payload, linearTriggerLabel(env)),
-  Comment: (payload, env) => detectLinearFollowUp(payload, followUpPrefix(env)),
-};
 
 /**
  * The Linear webhook: verifies `Linear-Signature` and the 60 s `webhookTimestamp` window with the SDK's
@@ -38,13 +30,11 @@ export function createLinearWebhookHandler(startRun: StartRun, env: NodeJS.Proce
             : "signature does not match";
         }
       },
-      detect(payload) {
-        if (typeof payload !== "object" || payload === null)
-          throw new PayloadError("The body is not a JSON object");
-        const event = String((payload as { type?: unknown }).type);
-        // Own keys only: an event named "constructor" or "__proto__" must not reach Object's members.
-        const route = Object.hasOwn(LINEAR_EVENTS, event) ? LINEAR_EVENTS[event] : undefined;
-        return route ? route(payload, env) : null;
+      eventField: "type",
+      // Labels on issues; replies in threads (the workflow checks the thread is ours).
+      events: {
+        Issue: (payload) => detectLinearTrigger(payload, linearTriggerLabel(env)),
+        Comment: (payload) => detectLinearFollowUp(payload, followUpPrefix(env)),
       },
     },
     startRun,

@@ -11,8 +11,19 @@ export interface WebhookSpec {
   deliveryHeader: string;
   /** Checks the signature over the raw body; returns why it is refused, or null when it is genuine. */
   verify(body: Buffer, event: APIGatewayProxyEventV2): Promise<string | null>;
-  /** Turns a verified, parsed body into the run it asks for, or null when it is not a trigger. */
-  detect(payload: unknown): Trigger | null;
+  /** The body field that names the tracker's event (`type` for Linear, `webhookEvent` for Jira). */
+  eventField: string;
+  /** The events acted on, keyed by the tracker's own names: each turns a body into a run, or null. */
+  events: Record<string, (payload: unknown) => Trigger | null>;
+}
+
+/** Routes a parsed body to its event's detector: null for events not in the table. */
+function detect(spec: WebhookSpec, payload: unknown): Trigger | null {
+  if (typeof payload !== "object" || payload === null)
+    throw new PayloadError("The body is not a JSON object");
+  const event = String((payload as Record<string, unknown>)[spec.eventField]);
+  // Own keys only: an event named "constructor" or "__proto__" must not reach Object's members.
+  return Object.hasOwn(spec.events, event) ? spec.events[event](payload) : null;
 }
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -49,7 +60,7 @@ export function createWebhookHandler(spec: WebhookSpec, startRun: StartRun): Han
       } catch {
         return answer(400, "bad request", { reason: "the body is not JSON" });
       }
-      const trigger = spec.detect(payload);
+      const trigger = detect(spec, payload);
       if (!trigger) return answer(200, "ignored");
       const result = await startRun(trigger);
       return answer(200, result, { runId: trigger.runId });

@@ -135,7 +135,12 @@ describe("load: a bulk relabel of 1,000 tickets", () => {
   it("is processed to the last comment while QA.tech never sees more than the configured calls at once", async () => {
     // QA.tech answers in 10 ms; at most 4 conversations are started at once (start-conversation's
     // reserved concurrency); the rest are throttled and retried with backoff until they get through.
-    h = await startHarness({ qatech: { latencyMs: 10 }, env: { QATECH_MAX_CONCURRENCY: "4" } });
+    // WAIT_SCALE 0.1, not the usual 0.01: it scales the throttle retries' budget, not QA.tech's latency, and at
+    // 0.01 the budget (about 30 minutes in AWS) would shrink to less than the queue really needs.
+    h = await startHarness({
+      qatech: { latencyMs: 10 },
+      env: { QATECH_MAX_CONCURRENCY: "4", WAIT_SCALE: "0.1" },
+    });
     const payloads = Array.from({ length: 1000 }, (_, i) => issuePayload(10_000 + i));
 
     const answers = await mapLimited(payloads, IN_FLIGHT, (payload) => h.sendLinear(payload));

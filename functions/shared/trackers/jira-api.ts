@@ -1,7 +1,6 @@
 import type { AdfDocument } from "../adf";
 import { TransientError } from "../errors";
-import { type RequestOptions, requestJson } from "../http";
-import type { JiraAuth } from "./jira-client";
+import { type JiraAuth, jiraRequest } from "./jira-client";
 
 /** A comment as this module reads it back. */
 export interface JiraCommentInfo {
@@ -60,21 +59,4 @@ export async function setJiraLabels(
 export function jiraCommentUrl(siteUrl: string, issueKey: string, commentId: string): string {
   const site = siteUrl.replace(/\/+$/, "");
   return `${site}/browse/${encodeURIComponent(issueKey)}?focusedCommentId=${encodeURIComponent(commentId)}`;
-}
-
-/** One Jira call with Basic auth; requestJson maps errors and waits out a short Retry-After once. */
-async function jiraRequest<T>(
-  auth: JiraAuth,
-  path: string,
-  options: Omit<RequestOptions, "peer" | "headers" | "timeoutMs">,
-): Promise<T> {
-  const url = `${auth.baseUrl.replace(/\/+$/, "")}${path}`;
-  const credentials = Buffer.from(`${auth.email}:${auth.apiToken}`).toString("base64");
-  const response = await requestJson<T>(url, {
-    ...options,
-    peer: "Jira",
-    headers: { authorization: `Basic ${credentials}` },
-    timeoutMs: auth.timeoutMs,
-  });
-  return response.body;
 }

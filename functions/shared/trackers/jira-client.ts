@@ -62,8 +62,8 @@ interface CommentPage {
   comments?: Array<{ id: string | number; body?: unknown }>;
 }
 
-/** One Jira call; a short Retry-After (429, or 503 saying when) is waited out once before giving up. */
-async function jiraRequest<T>(
+/** One Jira call with Basic auth; requestJson maps errors and waits out a short Retry-After once. */
+export async function jiraRequest<T>(
   auth: JiraAuth,
   path: string,
   options: Omit<RequestOptions, "peer" | "headers" | "timeoutMs">,

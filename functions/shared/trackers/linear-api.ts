@@ -31,8 +31,8 @@ const TRANSIENT_LINEAR_ERRORS = new Set([
   "Unknown",
 ]);
 
-/** Maps an SDK error to TransientError / PermanentError, like linear-comment.ts does for posting. */
-function classifyLinearError(error: unknown, what: string): Error {
+/** Maps an SDK error to TransientError (rate limits, network, Linear's own faults) or PermanentError. */
+export function classifyLinearError(error: unknown, what: string): Error {
   if (error instanceof TransientError || error instanceof PermanentError) return error;
   const type = isObject(error) && typeof error.type === "string" ? error.type : "Unknown";
   const message = `Linear refused ${what} (${type}): ${error instanceof Error ? error.message : String(error)}`;
@@ -54,7 +54,8 @@ function isNotFound(error: unknown): boolean {
   return messages.some((m) => /not found|could not find/i.test(m));
 }
 
-async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+/** Bounds an SDK call, which has no timeout of its own: a hung Linear becomes a retry, not a dead Lambda. */
+export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new TransientError(`Linear did not answer ${what} within ${ms} ms`)), ms);

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
-import { PermanentError, TransientError } from "../errors";
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+import { TransientError } from "../errors";
+import { classifyLinearError, withTimeout } from "./linear-api";
 
 /** A UUID (v4 layout) derived from `seed`: the same seed always gives the same comment id. */
 export function deterministicUuid(seed: string): string {
@@ -19,36 +18,6 @@ export interface LinearCommentRequest {
   commentId: string;
   parentId?: string;
   timeoutMs?: number;
-}
-
-const TRANSIENT_LINEAR_ERRORS = new Set([
-  "Ratelimited",
-  "NetworkError",
-  "InternalError",
-  "LockTimeout",
-  "Unknown",
-]);
-
-function classifyLinearError(error: unknown): Error {
-  const type = isObject(error) && typeof error.type === "string" ? error.type : "Unknown";
-  const message = `Linear refused the comment (${type}): ${error instanceof Error ? error.message : String(error)}`;
-  if (TRANSIENT_LINEAR_ERRORS.has(type)) {
-    const retryAfter = isObject(error) && typeof error.retryAfter === "number" ? error.retryAfter : undefined;
-    return new TransientError(message, { cause: error, retryAfterSeconds: retryAfter });
-  }
-  return new PermanentError(message, { cause: error });
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TransientError(`Linear did not answer ${what} within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -79,6 +48,6 @@ export async function postLinearComment(
       () => null,
     );
     if (existing?.id === req.commentId) return { id: existing.id, duplicate: true };
-    throw error instanceof TransientError ? error : classifyLinearError(error);
+    throw error instanceof TransientError ? error : classifyLinearError(error, "the comment");
   }
 }
