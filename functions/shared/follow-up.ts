@@ -42,6 +42,12 @@ export function helpText(s: {
     s.tracker === "linear"
       ? "Reply in this thread to ask QA.tech a follow-up question in the same conversation."
       : `Start a comment with ${s.prefix} to ask QA.tech a follow-up question in the same conversation.`;
+  const where =
+    s.replyMode === "replace"
+      ? "replace the acknowledgement"
+      : s.tracker === "linear"
+        ? "in this thread"
+        : "in comments below the acknowledgement";
   return [
     "**qa-ticket** sends tickets to QA.tech's assistant and posts its reply here.",
     "",
@@ -49,6 +55,6 @@ export function helpText(s: {
     `- ${ask}`,
     `- \`${s.prefix} retry\` starts a new conversation, \`${s.prefix} status\` tells where the conversation stands, \`${s.prefix} help\` shows this.`,
     "",
-    `In force: replies ${s.replyMode === "thread" ? "in this thread" : "replace the acknowledgement"}; change reviews of linked pull requests: ${s.changeReview}; QA.tech's reply is awaited for ${s.replyTimeoutMinutes} minutes.`,
+    `In force: replies ${where}; change reviews of linked pull requests: ${s.changeReview}; QA.tech's reply is awaited for ${s.replyTimeoutMinutes} minutes.`,
   ].join("\n");
 }

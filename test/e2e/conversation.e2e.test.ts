@@ -51,28 +51,36 @@ async function replyOnLinear(h: Harness, body: string, parentId: string, userId 
 
 describe("the ticket as a conversation", () => {
   let h: Harness;
-  afterEach(async () => {
-    await h.runner.settled();
-    await h.close();
-  });
+  // Closing stops whatever still runs (a failed assertion may leave a long run behind).
+  afterEach(() => h.close());
 
   describe("acknowledgement", () => {
-    it("comes within seconds of the label, with the link, long before the reply", async () => {
-      h = await startHarness({ qatech: { plan: () => ({ pollsUntilFinal: 40 }) }, env: { WAIT_SCALE: "1" } });
-      const started = Date.now();
+    it.each(["linear", "jira"] as const)(
+      "comes within seconds of the label, with the link, long before the reply (%s)",
+      async (tracker) => {
+        h = await startHarness({
+          qatech: { plan: () => ({ pollsUntilFinal: 40 }) },
+          env: { WAIT_SCALE: "1" },
+        });
+        // The raw comment (markdown, or ADF as JSON) holds the link's URL either way.
+        const acks = () =>
+          tracker === "linear"
+            ? h.linearAcks().map((c) => c.body)
+            : h.jiraAcks().map((c) => JSON.stringify(c.body));
+        const started = Date.now();
 
-      await h.sendLinear("Issue.update.label-added");
-      while (h.linearAcks().length === 0 && Date.now() - started < 5000)
-        await new Promise((r) => setTimeout(r, 20));
+        if (tracker === "linear") await h.sendLinear("Issue.update.label-added");
+        else await h.sendJira("jira-issue_updated.label-added");
+        while (acks().length === 0 && Date.now() - started < 5000)
+          await new Promise((r) => setTimeout(r, 20));
 
-      const [ack] = h.linearAcks();
-      expect(Date.now() - started).toBeLessThan(3000);
-      expect(ack.body).toContain(h.qatech.conversations()[0].url);
-      expect(h.linearReplies()).toHaveLength(0);
-      // The reply would take minutes at WAIT_SCALE 1: stop here.
-      await h.close();
-      h = await startHarness();
-    });
+        expect(Date.now() - started).toBeLessThan(3000);
+        expect(acks()).toHaveLength(1);
+        expect(acks()[0]).toContain(h.qatech.conversations()[0].url);
+        expect(tracker === "linear" ? h.linearReplies() : h.jiraReplies()).toHaveLength(0);
+        // The reply would take minutes at WAIT_SCALE 1: stop here; closing (afterEach) stops the run.
+      },
+    );
 
     it("replaces its own text with the reply when REPLY_MODE is replace", async () => {
       h = await startHarness({ env: { REPLY_MODE: "replace" } });
@@ -176,6 +184,21 @@ describe("the ticket as a conversation", () => {
       expect(help?.parentId).toBe(ack.id);
       expect(help?.body).toContain("`needs test`");
       expect(help?.body).toContain("change reviews of linked pull requests: auto");
+    });
+
+    it("Jira: @qa help is answered in a comment that links the acknowledgement", async () => {
+      h = await startHarness();
+      await h.sendJira("jira-issue_updated.label-added");
+      await h.runner.settled();
+      const human = h.jira.addComment("PROJ-123", { body: "@qa help", authorAccountId: "jane" });
+
+      await h.sendJira(jiraCommentEvent(human.id, "@qa help", "jane"));
+      await h.runner.settled();
+
+      const help = h.jiraReplies().find((c) => adfText(c.body).includes("retry"));
+      expect(adfText(help?.body)).toContain("needs-test");
+      expect(adfText(help?.body)).toContain("Start a comment with @qa");
+      expect(JSON.stringify(help?.body)).toContain(`focusedCommentId=${h.jiraAcks()[0].id}`);
     });
 
     it("@qa status tells where the conversation stands", async () => {

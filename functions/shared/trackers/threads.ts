@@ -29,7 +29,10 @@ async function findLinearThread(_ticket: Ticket, followUp: FollowUp): Promise<Fo
   return { own: false, root: root && conversation ? { rootId: root.id, conversation } : null };
 }
 
-/** Jira has no threads: the ticket's newest comment of ours that links a conversation is the thread. */
+/**
+ * Jira has no threads: the conversation is the one our newest comment links, and the thread's root is our
+ * first comment linking it (the acknowledgement).
+ */
 async function findJiraThread(ticket: Ticket, followUp: FollowUp): Promise<FoundThread> {
   const [{ listJiraComments }, { getJiraMyself }, { jiraAuthFromEnv }] = await Promise.all([
     import("./jira-api"),
@@ -39,12 +42,14 @@ async function findJiraThread(ticket: Ticket, followUp: FollowUp): Promise<Found
   const auth = await jiraAuthFromEnv();
   const me = await getJiraMyself(auth);
   if (followUp.authorId === me) return { own: true, root: null };
-  for (const comment of await listJiraComments({ ...auth, issueKey: ticket.key })) {
-    if (comment.authorAccountId !== me) continue;
-    const conversation = findConversationLink(adfToText(comment.body));
-    if (conversation) return { own: false, root: { rootId: comment.id, conversation } };
-  }
-  return { own: false, root: null };
+  // Newest first: the newest of our comments names the conversation; the oldest naming it is the root.
+  const ours = (await listJiraComments({ ...auth, issueKey: ticket.key }))
+    .filter((comment) => comment.authorAccountId === me)
+    .map((comment) => ({ id: comment.id, conversation: findConversationLink(adfToText(comment.body)) }));
+  const conversation = ours.find((c) => c.conversation)?.conversation;
+  if (!conversation) return { own: false, root: null };
+  const root = ours.filter((c) => c.conversation?.id === conversation.id).at(-1);
+  return { own: false, root: root ? { rootId: root.id, conversation } : null };
 }
 
 /** Each tracker's way to find a follow-up's thread. */
