@@ -2,7 +2,7 @@ import { ConfigError } from "../shared/errors";
 import { parseFollowUp } from "../shared/follow-up";
 import { createLogger } from "../shared/log";
 import { qatechClientFromEnv } from "../shared/qatech-from-env";
-import { threadFinders } from "../shared/trackers/threads";
+import { threadFinders, ticketRefreshers } from "../shared/trackers/threads";
 import type { ThreadAction, WorkflowState } from "../shared/workflow-state";
 
 const log = createLogger({ service: "qa-ticket", fn: "resolve-thread" });
@@ -32,6 +32,12 @@ export async function handler(state: WorkflowState): Promise<WorkflowState> {
     const newest = conversation.messages.find((m) => m.role === "assistant");
     latest = newest ? (newest.isStreaming ? "PARTIAL" : newest.status) : "none";
   }
+  const ticket =
+    action === "retry" ? await ticketRefreshers[state.ticket.tracker](state.ticket) : state.ticket;
   log.info("thread resolved", { runId: state.runId, action, own, conversation: root?.conversation.id });
-  return { ...state, thread: { action, rootId: root?.rootId, conversation: root?.conversation, latest } };
+  return {
+    ...state,
+    ticket,
+    thread: { action, rootId: root?.rootId, conversation: root?.conversation, latest },
+  };
 }

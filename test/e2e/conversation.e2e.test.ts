@@ -212,13 +212,17 @@ describe("the ticket as a conversation", () => {
       expect(status?.parentId).toBe(ack.id);
     });
 
-    it("@qa retry starts a new conversation with its own acknowledgement and reply", async () => {
-      h = await startHarness();
+    it("@qa retry starts a new conversation, with the issue's text read back, its own acknowledgement and reply", async () => {
+      const issue = linearFixture("Issue.update.label-added").data as Record<string, string>;
+      h = await startHarness({ linear: { issues: { [LINEAR_ISSUE]: issue as never } } });
       const ack = await labelledLinearTicket(h);
 
       await replyOnLinear(h, "@qa retry", ack.id);
 
       expect(h.qatech.conversations()).toHaveLength(2);
+      const retried = String((h.qatech.conversations()[1].body as { message: string }).message);
+      expect(retried).toContain("ENG-42: Checkout crashes on empty cart");
+      expect(retried).toContain("Open the shop with an empty cart");
       expect(h.linearAcks()).toHaveLength(2);
       expect(h.linearAcks()[1].body).toContain(h.qatech.conversations()[1].url);
     });

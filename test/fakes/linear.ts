@@ -57,6 +57,8 @@ export interface FakeLinearOptions {
   labels?: FakeLinearLabel[];
   /** Label ids issues start with, by issue id; any other issue starts with none. */
   issueLabelIds?: Record<string, string[]>;
+  /** Issues the `issue` query knows, by id. */
+  issues?: Record<string, { identifier: string; title: string; description?: string; url: string }>;
   /** Extra GraphQL operations by name: return the `data` object, or throw to answer a GraphQL error. */
   operations?: Record<string, (variables: Record<string, unknown>) => unknown>;
 }
@@ -244,6 +246,29 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
   });
 
   const operations: Record<string, (variables: Record<string, unknown>) => unknown> = {
+    issue: (variables) => {
+      const id = String(variables.id);
+      const issue = options.issues?.[id];
+      if (!issue)
+        throw new GraphQLError("Entity not found: Issue", "invalid input", "Could not find the issue.");
+      const now = new Date().toISOString();
+      // The SDK's Issue model maps these lists; everything else it reads may be null.
+      return {
+        issue: {
+          id,
+          ...issue,
+          description: issue.description ?? null,
+          number: Number(issue.identifier.split("-")[1] ?? 0),
+          createdAt: now,
+          updatedAt: now,
+          labelIds: [],
+          reactions: [],
+          reactionData: [],
+          previousIdentifiers: [],
+          sharedAccess: { sharedWithUsers: [], isShared: false, viewerHasOnlySharedAccess: false },
+        },
+      };
+    },
     createComment: (variables) => {
       const input = (variables.input ?? {}) as Partial<FakeLinearComment>;
       if (typeof input.issueId !== "string" || typeof input.body !== "string") {

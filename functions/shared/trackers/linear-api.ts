@@ -199,3 +199,18 @@ export async function setLinearLabels(
   if (!payload.success) throw new PermanentError(`Linear did not update the labels of ${opts.issueId}`);
   return { skipped };
 }
+
+/** An issue's text, read back: what a new conversation needs when a run starts from a comment. */
+export async function getLinearIssue(
+  opts: LinearAuth & { id: string },
+): Promise<{ identifier: string; title: string; description: string; url: string }> {
+  return call(opts, "issue", async (client) => {
+    const issue = await client.issue(opts.id);
+    return {
+      identifier: issue.identifier,
+      title: issue.title,
+      description: issue.description ?? "",
+      url: issue.url,
+    };
+  });
+}

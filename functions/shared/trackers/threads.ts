@@ -2,7 +2,7 @@ import { adfToText } from "../adf-text";
 import { findConversationLink } from "../qatech";
 import { getSecret } from "../secrets";
 import { linearApiUrl } from "../settings";
-import type { FollowUp, Ticket, TrackerName } from "../ticket";
+import { capDescription, type FollowUp, type Ticket, type TrackerName } from "../ticket";
 
 /** A follow-up's thread, as read back from the tracker. */
 export interface FoundThread {
@@ -51,6 +51,29 @@ async function findJiraThread(ticket: Ticket, followUp: FollowUp): Promise<Found
   const root = ours.filter((c) => c.conversation?.id === conversation.id).at(-1);
   return { own: false, root: root ? { rootId: root.id, conversation } : null };
 }
+
+/**
+ * The ticket's text for a new conversation started from a comment (`retry`): Linear's Comment webhook
+ * carries no description, so it is read back; Jira's comment webhook carries the issue's fields already.
+ */
+export const ticketRefreshers: Record<TrackerName, (ticket: Ticket) => Promise<Ticket>> = {
+  linear: async (ticket) => {
+    const { getLinearIssue } = await import("./linear-api");
+    const issue = await getLinearIssue({
+      apiKey: await getSecret("LINEAR_API_KEY"),
+      apiUrl: linearApiUrl(),
+      id: ticket.id,
+    });
+    return {
+      ...ticket,
+      key: issue.identifier,
+      title: issue.title,
+      url: issue.url,
+      description: capDescription(issue.description),
+    };
+  },
+  jira: async (ticket) => ticket,
+};
 
 /** Each tracker's way to find a follow-up's thread. */
 export const threadFinders: Record<TrackerName, FindThread> = {
