@@ -201,6 +201,6 @@ describe("fake Linear GraphQL API", () => {
   it("answers a wrong key and an unknown operation with GraphQL errors", async () => {
     const stranger = new LinearClient({ apiKey: "lin_api_wrong", apiUrl: linear.url });
     await expect(stranger.viewer).rejects.toThrow("authenticate");
-    await expect(client.issue("ENG-1")).rejects.toThrow('operation "issue"');
+    await expect(client.project("p-1")).rejects.toThrow('operation "project"');
   });
 });
