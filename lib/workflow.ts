@@ -8,7 +8,7 @@ import { RETRYABLE_ERRORS } from "../functions/shared/errors";
 export interface TicketWorkflowProps {
   /** Opens the QA.tech conversation (functions/start-conversation). */
   startConversation: IFunction;
-  /** Reads the conversation once (functions/poll-conversation). */
+  /** Reads the conversation until the reply is final or the next wait is long (functions/poll-conversation). */
   pollConversation: IFunction;
   /** Comments on the ticket: acknowledgement, reply, failure (functions/post-comment). */
   postComment: IFunction;
@@ -25,8 +25,11 @@ export interface TicketWorkflowProps {
 /** The error a Lambda invocation fails with when the function is at its reserved concurrency. */
 export const THROTTLED = "Lambda.TooManyRequestsException";
 
-/** Margin after the reply deadline for the last poll's retries and the comment's. */
-const EXECUTION_MARGIN_SECONDS = 30 * 60;
+/**
+ * Margin on top of the reply deadline (which counts from the first wait): up to about 30 minutes queued
+ * for a start when many tickets arrive at once, and the last poll's and the comment's retries.
+ */
+const EXECUTION_MARGIN_SECONDS = 60 * 60;
 
 /**
  * The workflow of one ticket, as one readable chain:
@@ -78,7 +81,11 @@ export class TicketWorkflow extends Construct {
       stateName: "WaitForReply",
       time: sfn.WaitTime.secondsPath("$.poll.waitSeconds"),
     });
-    const pollConversation = task("PollConversation", props.pollConversation, "Read the conversation once");
+    const pollConversation = task(
+      "PollConversation",
+      props.pollConversation,
+      "Read the conversation; short waits happen inside",
+    );
     const postReply = task("PostReply", props.postComment, "Comment the reply on the ticket");
     const postFailure = task("PostFailure", props.postComment, "Comment what went wrong on the ticket");
     const replyDeadline = new sfn.Pass(this, "ReplyDeadline", {
