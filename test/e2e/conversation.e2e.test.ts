@@ -1,12 +1,6 @@
+import { adfText } from "../support/adf-text";
 import { type Harness, jiraFixture, startHarness } from "../support/harness";
 import { linearFixture } from "../support/linear-webhook";
-
-/** All text of an ADF document, to assert on what a reader of a Jira comment sees. */
-function adfText(node: unknown): string {
-  if (!node || typeof node !== "object") return "";
-  const n = node as { text?: string; content?: unknown[] };
-  return [n.text ?? "", ...(n.content ?? []).map(adfText)].filter(Boolean).join("\n");
-}
 
 const LINEAR_ISSUE = "539068e2-ae88-4d09-bd75-22eb4a59612f";
 const JANE = "user-jane";

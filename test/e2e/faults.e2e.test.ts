@@ -1,5 +1,6 @@
 import { ratelimitedFault } from "../fakes/linear";
 import type { Fault } from "../fakes/server";
+import { adfText } from "../support/adf-text";
 import { type Harness, startHarness } from "../support/harness";
 
 /**
@@ -23,15 +24,6 @@ function outcome(h: Harness) {
     statesVisited: (name: string) =>
       events.filter((e) => e.type === "StateEntered" && e.state.name === name).length,
   };
-}
-
-/** All text of a Jira ADF comment, link targets included. */
-function adfText(node: unknown): string {
-  if (!node || typeof node !== "object") return "";
-  const n = node as { text?: string; marks?: Array<{ attrs?: { href?: string } }>; content?: unknown[] };
-  const href = n.marks?.find((m) => m.attrs?.href)?.attrs?.href;
-  const own = `${n.text ?? ""}${href ? ` <${href}>` : ""}`;
-  return [own, ...(n.content ?? []).map(adfText)].filter(Boolean).join("\n");
 }
 
 async function runLinear(h: Harness) {

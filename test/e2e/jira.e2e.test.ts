@@ -1,18 +1,6 @@
 import { validateAdf } from "../support/adf-schema";
+import { adfText } from "../support/adf-text";
 import { type Harness, startHarness } from "../support/harness";
-
-/** All text of an ADF document, with link targets, to assert on what a reader of the comment sees. */
-function adfText(node: unknown): string {
-  if (!node || typeof node !== "object") return "";
-  const n = node as {
-    text?: string;
-    marks?: Array<{ type: string; attrs?: { href?: string } }>;
-    content?: unknown[];
-  };
-  const href = n.marks?.find((m) => m.type === "link")?.attrs?.href;
-  const own = `${n.text ?? ""}${href ? ` <${href}>` : ""}`;
-  return [own, ...(n.content ?? []).map(adfText)].filter(Boolean).join("\n");
-}
 
 describe("Jira ticket labelled 'needs-test', end to end through the local runner", () => {
   let h: Harness;

@@ -1,4 +1,6 @@
 import type { TicketComment } from "../comment";
+import { getSecret } from "../secrets";
+import { linearApiUrl } from "../settings";
 import type { Ticket, TrackerName } from "../ticket";
 import type { Placement } from "./placement";
 
@@ -25,11 +27,7 @@ export type SetLabels = (ticket: Ticket, add: string[], remove: string[]) => Pro
 /** The label side of each tracker, loaded on first use like the comment side. */
 export const labelers: Record<TrackerName, () => Promise<SetLabels>> = {
   linear: async () => {
-    const [{ setLinearLabels }, { getSecret }, { linearApiUrl }] = await Promise.all([
-      import("./linear-api"),
-      import("../secrets"),
-      import("../settings"),
-    ]);
+    const { setLinearLabels } = await import("./linear-api");
     return async (ticket, add, remove) =>
       setLinearLabels({
         apiKey: await getSecret("LINEAR_API_KEY"),

@@ -42,13 +42,6 @@ export function normaliseSiteUrl(siteUrl: string): string {
   return siteUrl.replace(/\/+$/, "");
 }
 
-/** The REST API base: the site itself, or `https://api.atlassian.com/ex/jira/{cloudId}` for scoped tokens. */
-export function jiraApiBase(siteUrl: string, cloudId?: string): string {
-  return cloudId
-    ? `https://api.atlassian.com/ex/jira/${encodeURIComponent(cloudId)}`
-    : normaliseSiteUrl(siteUrl);
-}
-
 /** Returns the trigger when this Jira event just added the trigger label to an issue, otherwise null. */
 export function detectJiraTrigger(payload: unknown, config: JiraTriggerConfig): Trigger | null {
   if (!isObject(payload) || typeof payload.webhookEvent !== "string") {
