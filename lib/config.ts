@@ -18,9 +18,9 @@ export interface OrgConfig {
     /** What QA.tech is asked to do with each ticket; default: create and run a test, reply in markdown. */
     instruction?: string;
     /**
-     * Most conversations being started at once: the reserved concurrency of the start-conversation
-     * function, so a bulk relabel queues up (throttled starts are retried) instead of flooding QA.tech.
-     * Default 4; 0 reserves nothing (for accounts whose Lambda quota cannot spare it).
+     * Most conversations being started at once: the maximum concurrency of the start queue's consumer, so
+     * a bulk relabel waits its turn in the queue instead of flooding QA.tech. Default 4; 0 means no bound;
+     * otherwise 2 to 1,000 (what an SQS event source allows).
      */
     maxConcurrency: number;
     /** Tickets linking a pull request get a change review: "auto" (default), "always" or "never". */
@@ -264,6 +264,11 @@ export function parseOrgConfig(org: string, raw: unknown, source: string): OrgCo
     const ok = typeof o === "object" && o !== null && typeof (o as Json).applicationShortId === "string";
     q.check(ok, `applicationOverrides[${i}]`, "must be an object with applicationShortId and environment");
   });
+  q.check(
+    config.qatech.maxConcurrency !== 1,
+    "maxConcurrency",
+    "must be 0 (no bound) or 2 to 1000: an SQS event source runs at least 2 consumers at once",
+  );
   p.check(
     config.pollSchedule.maxWaitSeconds >= config.pollSchedule.minWaitSeconds,
     "maxWaitSeconds",

@@ -3,14 +3,16 @@ import * as apigw from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as lambda from "aws-cdk-lib/aws-lambda";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as sqs from "aws-cdk-lib/aws-sqs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import type { SecretName } from "../functions/shared/secrets";
 import { functionEnvironment, type OrgConfig } from "./config";
 import { TicketFunction } from "./ticket-function";
-import { TicketWorkflow } from "./workflow";
+import { START_QUEUE_TIMEOUT, TicketWorkflow } from "./workflow";
 
 /**
  * Default reserved concurrency of each webhook function. It caps what a flood of requests can cost (at most
@@ -18,6 +20,12 @@ import { TicketWorkflow } from "./workflow";
  * webhook answers in well under a second, so 10 copies handle far more than the stage's default 20 req/s.
  */
 export const DEFAULT_WEBHOOK_RESERVED_CONCURRENCY = 10;
+
+/** Secrets the stack generates itself; the others are the organisation's credentials, filled by hand. */
+const GENERATED_SECRETS = new Set<SecretName>(["MARKER_KEY"]);
+
+/** The start queue's consumer: one QA.tech call with a 10 s client timeout, and the answer to Step Functions. */
+const START_FUNCTION_TIMEOUT = Duration.seconds(30);
 
 export interface QaTicketStackProps extends StackProps {
   config: OrgConfig;
@@ -54,9 +62,13 @@ export class QaTicketStack extends Stack {
     const secret = (name: SecretName, description: string) => {
       const existing = secrets.get(name);
       if (existing) return existing;
+      const generated = GENERATED_SECRETS.has(name);
       const created = new secretsmanager.Secret(this, name, {
         secretName: `qa-ticket/${config.org}/${name.toLowerCase().replaceAll("_", "-")}`,
-        description: `${description} Fill with: aws secretsmanager put-secret-value --secret-id <this name> --secret-string '<value>'`,
+        description: generated
+          ? description
+          : `${description} Fill with: aws secretsmanager put-secret-value --secret-id <this name> --secret-string '<value>'`,
+        generateSecretString: generated ? { passwordLength: 64, excludePunctuation: true } : undefined,
       });
       Validations.of(created).acknowledge({
         id: "AwsSolutions-SMG4",
@@ -88,14 +100,50 @@ export class QaTicketStack extends Stack {
       "JIRA_WEBHOOK_SECRET",
       "Secret of the Jira webhook (X-Hub-Signature).",
     ];
+    const MARKER: [SecretName, string] = [
+      "MARKER_KEY",
+      "Generated at deploy: signs the markers that tie qa-ticket's comments to their ticket and conversation. " +
+        "Changing it makes earlier threads unrecognised (follow-ups there are ignored).",
+    ];
 
+    // The start queue: a labelled ticket's execution waits here for its turn to open a conversation, so
+    // a bulk relabel queues instead of failing. The consumer's maximum concurrency is the bound on
+    // conversations started at once; a message whose consumer keeps failing is dead-lettered, and the
+    // consumer answers it with a failure so that its ticket still gets a comment.
+    const startDeadLetters = new sqs.Queue(this, "StartDeadLetterQueue", {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const startQueue = new sqs.Queue(this, "StartQueue", {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Never drop a message before its task stops waiting for it.
+      retentionPeriod: START_QUEUE_TIMEOUT,
+      // AWS's guidance for a Lambda event source: six times the function timeout.
+      visibilityTimeout: Duration.seconds(START_FUNCTION_TIMEOUT.toSeconds() * 6),
+      deadLetterQueue: { queue: startDeadLetters, maxReceiveCount: 5 },
+    });
     const startConversation = new TicketFunction(this, "StartConversation", {
       ...common,
       entry: "start-conversation",
-      description: "Opens a QA.tech conversation for a labelled ticket",
-      reservedConcurrentExecutions: config.qatech.maxConcurrency || undefined,
+      description: "Consumes the start queue: opens QA.tech conversations and sends follow-ups",
+      timeout: START_FUNCTION_TIMEOUT,
     });
     grantSecrets(startConversation, [QATECH]);
+    startConversation.fn.addEventSource(
+      new SqsEventSource(startQueue, {
+        batchSize: 1,
+        maxConcurrency: config.qatech.maxConcurrency || undefined,
+      }),
+    );
+    startConversation.fn.addEventSource(
+      new SqsEventSource(startDeadLetters, { batchSize: 1, maxConcurrency: 2 }),
+    );
+    startConversation.fn.addEnvironment("START_DEAD_LETTER_QUEUE_ARN", startDeadLetters.queueArn);
+    // QA.tech's Retry-After puts a request back in the queue for that long (no slot held meanwhile).
+    startConversation.fn.addEnvironment("START_QUEUE_URL", startQueue.queueUrl);
+    startQueue.grantSendMessages(startConversation.fn);
     const pollConversation = new TicketFunction(this, "PollConversation", {
       ...common,
       entry: "poll-conversation",
@@ -111,6 +159,7 @@ export class QaTicketStack extends Stack {
       entry: "post-comment",
       description: "Comments on the ticket: the acknowledgement, then the reply or what went wrong",
     });
+    grantSecrets(postComment, [MARKER]);
     if (config.linear.enabled) grantSecrets(postComment, [LINEAR_KEY]);
     if (config.jira.enabled) grantSecrets(postComment, [JIRA_EMAIL, JIRA_TOKEN]);
     const resolveThread = new TicketFunction(this, "ResolveThread", {
@@ -119,13 +168,13 @@ export class QaTicketStack extends Stack {
       description: "Reads a follow-up's thread back from the tracker and decides what it asks",
     });
     // The tracker to read the thread, QA.tech for `status`.
-    grantSecrets(resolveThread, [QATECH]);
+    grantSecrets(resolveThread, [QATECH, MARKER]);
     if (config.linear.enabled) grantSecrets(resolveThread, [LINEAR_KEY]);
     if (config.jira.enabled) grantSecrets(resolveThread, [JIRA_EMAIL, JIRA_TOKEN]);
 
     const workflowLogs = new logs.LogGroup(this, "WorkflowLogs", { retention });
     const workflow = new TicketWorkflow(this, "Workflow", {
-      startConversation: startConversation.fn,
+      startQueue,
       pollConversation: pollConversation.fn,
       postComment: postComment.fn,
       resolveThread: resolveThread.fn,
@@ -134,7 +183,9 @@ export class QaTicketStack extends Stack {
       logs: { destination: workflowLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
     });
-    acknowledgeWorkflowWildcards(workflow, [startConversation, pollConversation, postComment, resolveThread]);
+    // Only the two answers the consumer gives (grantTaskResponse would add SendTaskHeartbeat).
+    workflow.stateMachine.grant(startConversation.fn, "states:SendTaskSuccess", "states:SendTaskFailure");
+    acknowledgeWorkflowWildcards(workflow, [pollConversation, postComment, resolveThread]);
 
     const accessLogs = new logs.LogGroup(this, "WebhookAccessLogs", { retention });
     const api = new apigw.HttpApi(this, "WebhookApi", {
@@ -201,6 +252,7 @@ export class QaTicketStack extends Stack {
     });
 
     for (const [name, s] of secrets) {
+      if (GENERATED_SECRETS.has(name)) continue;
       new CfnOutput(this, `${name.replaceAll("_", "")}Secret`, {
         description: `Fill ${name}`,
         value: `aws secretsmanager put-secret-value --secret-id ${s.secretName} --secret-string '<${name}>'`,
@@ -211,7 +263,7 @@ export class QaTicketStack extends Stack {
 
 /**
  * The state machine role's wildcards, acknowledged on that role with what each one is:
- * - `<Function.Arn>:*` for each of the four task functions only: CDK's LambdaInvoke grant also allows
+ * - `<Function.Arn>:*` for each of the three Lambda task functions only: CDK's LambdaInvoke grant also allows
  *   their versions and aliases (`arn:...:function:X:*`); it names no other function.
  * - `Resource::*` for CloudWatch Logs vended-log delivery (logs:CreateLogDelivery and friends) and X-Ray
  *   (xray:PutTraceSegments and friends): neither API supports resource-level permissions.

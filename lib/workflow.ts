@@ -1,20 +1,26 @@
 import { Duration } from "aws-cdk-lib";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { RETRYABLE_ERRORS } from "../functions/shared/errors";
+import type { CommentKind } from "../functions/shared/marker";
+import type { StartKind } from "../functions/start-conversation";
 
 export interface TicketWorkflowProps {
-  /** Opens the QA.tech conversation (functions/start-conversation). */
-  startConversation: IFunction;
+  /**
+   * The start queue: opening a conversation (or sending a follow-up) waits here for its turn, and the
+   * queue's consumer (functions/start-conversation) reports back with SendTaskSuccess/SendTaskFailure.
+   */
+  startQueue: IQueue;
   /** Reads the conversation until the reply is final or the next wait is long (functions/poll-conversation). */
   pollConversation: IFunction;
-  /** Comments on the ticket: acknowledgement, reply, failure (functions/post-comment). */
+  /** Comments on the ticket: acknowledgement, reply, answer, failure (functions/post-comment). */
   postComment: IFunction;
   /** Reads a follow-up's thread back from the tracker (functions/resolve-thread). */
   resolveThread: IFunction;
-  /** The poll loop's own deadline; the execution timeout is this plus a margin for retries and the comment. */
+  /** The poll loop's own deadline; the execution timeout adds the queue and the comments' retries. */
   replyTimeoutSeconds: number;
   /** Logging for the state machine. Default: none (the local runner logs itself). */
   logs?: sfn.LogOptions;
@@ -22,21 +28,61 @@ export interface TicketWorkflowProps {
   tracingEnabled?: boolean;
 }
 
-/** The error a Lambda invocation fails with when the function is at its reserved concurrency. */
-export const THROTTLED = "Lambda.TooManyRequestsException";
+/**
+ * How long a start may wait in the queue for its turn. Nothing else bounds the queue: a bulk relabel of
+ * any size drains at the configured concurrency (1,000 tickets at 4 at once and 8 s each: 33 minutes).
+ * Four days is SQS's default retention, so a message is never dropped before its task gives up.
+ */
+export const START_QUEUE_TIMEOUT = Duration.days(4);
 
 /**
- * Margin on top of the reply deadline (which counts from the first wait): up to about 30 minutes queued
- * for a start when many tickets arrive at once, and the last poll's and the comment's retries.
+ * Transient tracker errors (Linear, Jira) on the comment steps: capped exponential backoff with full
+ * jitter, 5 s doubling to 5 minutes, 100 attempts. Each wait is uniform in [0, min(5 s * 2^k, 300 s)], so
+ * the retries last about 4 hours on average and at most 8; they give up within the first hour with a
+ * probability below 1e-11 (Hoeffding's bound over the 94 capped waits). An outage of the tracker of up to
+ * an hour therefore still ends in the comments (test/unit/workflow.test.ts computes these numbers).
  */
-const EXECUTION_MARGIN_SECONDS = 60 * 60;
+export const TRACKER_RETRY = { intervalSeconds: 5, backoffRate: 2, maxDelaySeconds: 300, maxAttempts: 100 };
+
+/** Transient QA.tech errors: a QA.tech outage ends, after a few minutes, in a comment saying so. */
+export const QATECH_RETRY = { intervalSeconds: 5, backoffRate: 2, maxDelaySeconds: 60, maxAttempts: 5 };
+
+/**
+ * Errors of the Lambda service itself (throttling when the account's concurrency is exhausted, a
+ * function that ran out of its time), which AWS recommends retrying on every Lambda task.
+ */
+const LAMBDA_SERVICE_ERRORS = [
+  "Lambda.ServiceException",
+  "Lambda.AWSLambdaException",
+  "Lambda.SdkClientException",
+  "Lambda.TooManyRequestsException",
+  "Sandbox.Timedout",
+  "States.Timeout",
+];
+
+/** Margin on top of the queue wait and the reply deadline: the comments' retries (at most 8 hours each). */
+const EXECUTION_MARGIN = Duration.days(1);
+
+type RetryPolicy = typeof TRACKER_RETRY;
+
+function retry(task: sfn.TaskStateBase, errors: string[], policy: RetryPolicy): void {
+  task.addRetry({
+    errors,
+    interval: Duration.seconds(policy.intervalSeconds),
+    backoffRate: policy.backoffRate,
+    maxDelay: Duration.seconds(policy.maxDelaySeconds),
+    maxAttempts: policy.maxAttempts,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+}
 
 /**
  * The workflow of one ticket, as one readable chain:
  * StartConversation -> PostAcknowledgement -> WaitForReply -> PollConversation -> IsReplyFinal? -> PostReply,
  * with every failure and the reply deadline ending in PostFailure, a comment saying what happened.
  * A comment in the ticket's thread takes ResolveThread -> SendFollowUp into the same loop (or answers a
- * command, or starts afresh on `retry`).
+ * command with PostAnswer, or starts afresh on `retry`).
+ * Each comment task names the kind of comment it posts; each queued task names what it asks for.
  * The stack deploys it and the local runner runs the very same definition.
  */
 export class TicketWorkflow extends Construct {
@@ -44,50 +90,72 @@ export class TicketWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: TicketWorkflowProps) {
     super(scope, id);
-    const task = (name: string, fn: IFunction, comment: string) => {
+    const lambdaTask = (name: string, fn: IFunction, comment: string, payload?: sfn.TaskInput) => {
       const t = new tasks.LambdaInvoke(this, name, {
         stateName: name,
         comment,
         lambdaFunction: fn,
+        payload,
         payloadResponseOnly: true,
       });
-      t.addRetry({
-        errors: [...RETRYABLE_ERRORS],
-        interval: Duration.seconds(5),
+      retry(t, LAMBDA_SERVICE_ERRORS, {
+        intervalSeconds: 2,
         backoffRate: 2,
-        maxAttempts: 5,
-        maxDelay: Duration.seconds(60),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
-      // A function at its reserved concurrency (the bound on conversations started) is throttled: that
-      // is a queue, not a failure, so keep trying for a long while (about 30 minutes), spread by jitter.
-      t.addRetry({
-        errors: [THROTTLED],
-        interval: Duration.seconds(2),
-        backoffRate: 1.5,
-        maxAttempts: 40,
-        maxDelay: Duration.seconds(60),
-        jitterStrategy: sfn.JitterType.FULL,
+        maxDelaySeconds: 60,
+        maxAttempts: 10,
       });
       return t;
     };
+    const postComment = (name: string, kind: CommentKind, comment: string) => {
+      const t = lambdaTask(
+        name,
+        props.postComment,
+        comment,
+        sfn.TaskInput.fromObject({ kind, state: sfn.JsonPath.entirePayload }),
+      );
+      retry(t, [...RETRYABLE_ERRORS], TRACKER_RETRY);
+      return t;
+    };
+    const queued = (name: string, kind: StartKind, comment: string) => {
+      const t = new tasks.SqsSendMessage(this, name, {
+        stateName: name,
+        comment,
+        queue: props.startQueue,
+        integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        messageBody: sfn.TaskInput.fromObject({
+          taskToken: sfn.JsonPath.taskToken,
+          kind,
+          state: sfn.JsonPath.entirePayload,
+        }),
+        taskTimeout: sfn.Timeout.duration(START_QUEUE_TIMEOUT),
+      });
+      retry(t, [...RETRYABLE_ERRORS], QATECH_RETRY);
+      return t;
+    };
 
-    const startConversation = task(
+    const isFollowUp = new sfn.Choice(this, "IsFollowUp", { stateName: "IsFollowUp" });
+    const startConversation = queued(
       "StartConversation",
-      props.startConversation,
-      "Open the QA.tech conversation",
+      "start",
+      "Open the QA.tech conversation, when the start queue gives this ticket its turn",
+    );
+    const postAcknowledgement = postComment(
+      "PostAcknowledgement",
+      "ack",
+      "Say on the ticket that QA.tech is on it, with the link: the root of the ticket's thread",
     );
     const waitForReply = new sfn.Wait(this, "WaitForReply", {
       stateName: "WaitForReply",
       time: sfn.WaitTime.secondsPath("$.poll.waitSeconds"),
     });
-    const pollConversation = task(
+    const pollConversation = lambdaTask(
       "PollConversation",
       props.pollConversation,
       "Read the conversation; short waits happen inside",
     );
-    const postReply = task("PostReply", props.postComment, "Comment the reply on the ticket");
-    const postFailure = task("PostFailure", props.postComment, "Comment what went wrong on the ticket");
+    retry(pollConversation, [...RETRYABLE_ERRORS], QATECH_RETRY);
+    const isReplyFinal = new sfn.Choice(this, "IsReplyFinal", { stateName: "IsReplyFinal" });
+    const postReply = postComment("PostReply", "reply", "Comment the reply on the ticket");
     const replyDeadline = new sfn.Pass(this, "ReplyDeadline", {
       stateName: "ReplyDeadline",
       result: sfn.Result.fromObject({
@@ -96,6 +164,7 @@ export class TicketWorkflow extends Construct {
       }),
       resultPath: "$.error",
     });
+    const postFailure = postComment("PostFailure", "failure", "Comment what went wrong on the ticket");
     const failed = new sfn.Fail(this, "Failed", {
       stateName: "Failed",
       errorPath: "$.error.Error",
@@ -107,21 +176,15 @@ export class TicketWorkflow extends Construct {
       cause: "Could not comment on the ticket; see the PostReply/PostFailure task errors",
     });
 
-    const postAcknowledgement = task(
-      "PostAcknowledgement",
-      props.postComment,
-      "Say on the ticket that QA.tech is on it, with the link: the root of the ticket's thread",
-    );
-    const resolveThread = task(
+    const resolveThread = lambdaTask(
       "ResolveThread",
       props.resolveThread,
       "Is this comment in our thread, and what does it ask: a question, retry, status or help?",
     );
-    const sendFollowUp = task(
-      "SendFollowUp",
-      props.startConversation,
-      "Send the question to the same conversation",
-    );
+    retry(resolveThread, [...RETRYABLE_ERRORS], TRACKER_RETRY);
+    const whatWasAsked = new sfn.Choice(this, "WhatWasAsked", { stateName: "WhatWasAsked" });
+    const sendFollowUp = queued("SendFollowUp", "follow-up", "Send the question to the same conversation");
+    const postAnswer = postComment("PostAnswer", "answer", "Answer a command (help, status) in the thread");
     const followUpFailed = new sfn.Fail(this, "FollowUpFailed", {
       stateName: "FollowUpFailed",
       errorPath: "$.error.Error",
@@ -129,22 +192,23 @@ export class TicketWorkflow extends Construct {
     });
 
     const toFailure = { resultPath: "$.error" };
-    startConversation.addCatch(postFailure, toFailure);
-    postAcknowledgement.addCatch(postFailure, toFailure);
-    sendFollowUp.addCatch(postFailure, toFailure);
-    pollConversation.addCatch(postFailure, toFailure);
-    postReply.addCatch(postFailure, toFailure);
+    for (const step of [startConversation, postAcknowledgement, sendFollowUp, pollConversation, postReply])
+      step.addCatch(postFailure, toFailure);
     postFailure.addCatch(commentFailed, toFailure);
     // Until the thread is known to be ours, a failure must not comment on somebody else's thread.
     resolveThread.addCatch(followUpFailed, toFailure);
+    postAnswer.addCatch(followUpFailed, toFailure);
 
+    const definition = isFollowUp
+      .when(sfn.Condition.isPresent("$.followUp"), resolveThread)
+      .otherwise(startConversation);
     // A labelled ticket: start, acknowledge, then the poll loop.
     startConversation
       .next(postAcknowledgement)
       .next(waitForReply)
       .next(pollConversation)
       .next(
-        new sfn.Choice(this, "IsReplyFinal", { stateName: "IsReplyFinal" })
+        isReplyFinal
           .when(
             sfn.Condition.stringEquals("$.poll.status", "final"),
             postReply.next(new sfn.Succeed(this, "Done")),
@@ -156,7 +220,7 @@ export class TicketWorkflow extends Construct {
     // A comment in a thread: find out what it asks, then join the same loop.
     sendFollowUp.next(waitForReply);
     resolveThread.next(
-      new sfn.Choice(this, "WhatWasAsked", { stateName: "WhatWasAsked" })
+      whatWasAsked
         .when(sfn.Condition.stringEquals("$.thread.action", "ask"), sendFollowUp)
         .when(sfn.Condition.stringEquals("$.thread.action", "retry"), startConversation)
         .when(
@@ -164,18 +228,15 @@ export class TicketWorkflow extends Construct {
             sfn.Condition.stringEquals("$.thread.action", "status"),
             sfn.Condition.stringEquals("$.thread.action", "help"),
           ),
-          postReply,
+          postAnswer.next(new sfn.Succeed(this, "Answered")),
         )
         .otherwise(new sfn.Succeed(this, "Ignored", { comment: "Our own comment, or not our thread" })),
     );
-    const definition = new sfn.Choice(this, "IsFollowUp", { stateName: "IsFollowUp" })
-      .when(sfn.Condition.isPresent("$.followUp"), resolveThread)
-      .otherwise(startConversation);
 
     this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      timeout: Duration.seconds(props.replyTimeoutSeconds + EXECUTION_MARGIN_SECONDS),
+      timeout: START_QUEUE_TIMEOUT.plus(Duration.seconds(props.replyTimeoutSeconds)).plus(EXECUTION_MARGIN),
       logs: props.logs,
       tracingEnabled: props.tracingEnabled,
     });

@@ -1,4 +1,5 @@
 import { ConfigError } from "../shared/errors";
+import { capText, REPLY_MAX_BYTES } from "../shared/limits";
 import { createLogger } from "../shared/log";
 import { afterPoll } from "../shared/poll-schedule";
 import { findReply, type Reply } from "../shared/qatech";
@@ -8,17 +9,11 @@ import type { WorkflowState } from "../shared/workflow-state";
 
 const log = createLogger({ service: "qa-ticket", fn: "poll-conversation" });
 
-/** Largest reply carried in the workflow state (Step Functions allows 256 KB per state). */
-export const MAX_REPLY_BYTES = 120_000;
+const CUT_NOTICE = "\n\n[The reply was cut; read it in full in QA.tech.]";
 
-function capReply(reply: Reply): Reply {
-  const bytes = Buffer.from(reply.text, "utf8");
-  if (bytes.length <= MAX_REPLY_BYTES) return reply;
-  const text = bytes
-    .subarray(0, MAX_REPLY_BYTES)
-    .toString("utf8")
-    .replace(/\uFFFD$/, "");
-  return { ...reply, text: `${text}\n\n[The reply was cut; read it in full in QA.tech.]` };
+/** The reply as the state carries it: sanitized and within its budget of JSON bytes (see limits.ts). */
+function boundedReply(reply: Reply): Reply {
+  return { ...reply, text: capText(reply.text, REPLY_MAX_BYTES, CUT_NOTICE) };
 }
 
 /**
@@ -52,7 +47,7 @@ export async function handler(state: WorkflowState): Promise<WorkflowState> {
     const n = poll.n + 1;
     if (reply) {
       log.info("reply final", { runId: state.runId, n, status: reply.status });
-      return { ...state, poll: { ...poll, n, status: "final" }, reply: capReply(reply) };
+      return { ...state, poll: { ...poll, n, status: "final" }, reply: boundedReply(reply) };
     }
     const next = afterPoll(poll, schedule);
     if (!next) {

@@ -3,6 +3,7 @@ import { TransientError } from "../shared/errors";
 import { helpText } from "../shared/follow-up";
 import { labelChanges, type RunStage } from "../shared/labels";
 import { createLogger } from "../shared/log";
+import { type CommentKind, markerKey, markerText } from "../shared/marker";
 import {
   changeReviewMode,
   followUpPrefix,
@@ -33,8 +34,8 @@ function context(tracker: TrackerName): CommentContext {
 }
 
 /** The stage a labelled run's comment marks, or null for comments that change no label (follow-ups, commands). */
-function stageOf(state: WorkflowState, kind: "ack" | "reply" | "failure"): RunStage | null {
-  if (state.followUp && state.thread?.action !== "retry") return null;
+function stageOf(state: WorkflowState, kind: CommentKind): RunStage | null {
+  if (kind === "answer" || (state.followUp && state.thread?.action !== "retry")) return null;
   if (kind === "ack") return "started";
   return kind === "reply" && state.reply?.status === "COMPLETED" ? "passed" : "failed";
 }
@@ -44,7 +45,7 @@ function stageOf(state: WorkflowState, kind: "ack" | "reply" | "failure"): RunSt
  * is the state machine's to retry (labels and comments are idempotent); any other is logged and the run
  * goes on: the comment, already posted, is what the ticket must have.
  */
-async function updateLabels(state: WorkflowState, kind: "ack" | "reply" | "failure"): Promise<void> {
+async function updateLabels(state: WorkflowState, kind: CommentKind): Promise<void> {
   const stage = stageOf(state, kind);
   if (!stage) return;
   const trigger = state.ticket.tracker === "linear" ? linearTriggerLabel() : jiraSettings().triggerLabel;
@@ -60,21 +61,43 @@ async function updateLabels(state: WorkflowState, kind: "ack" | "reply" | "failu
   }
 }
 
+const KIND_NAMES: Record<CommentKind, string> = {
+  ack: "the acknowledgement",
+  reply: "QA.tech's reply",
+  answer: "the answer to the command",
+  failure: "the failure comment",
+};
+
+/** What the state machine passes: the kind of comment (named by the task) and the run's state. */
+export interface PostCommentEvent {
+  kind: CommentKind;
+  state: WorkflowState;
+}
+
 /**
  * Comments on the ticket: the acknowledgement (the thread's root), then the reply, a command's answer or
- * what went wrong, in that thread. Each is posted once per run and kind, however often the step is retried.
+ * what went wrong, in that thread. Each is posted once per run and kind, however often the step is retried,
+ * and ends with the integration's signed marker. An error keeps its name (for the state machine's Retry)
+ * and says which comment could not be posted.
  */
-export async function handler(state: WorkflowState): Promise<WorkflowState> {
+export async function handler({ kind, state }: PostCommentEvent): Promise<WorkflowState> {
   const ctx = context(state.ticket.tracker);
-  const comment = composeComment(state, ctx);
-  const placement = placementOf(state, comment.kind, ctx.replyMode);
-  const post = await commenters[state.ticket.tracker]();
-  const result = await post(state.ticket, comment, state.runId, placement);
-  log.info("comment posted", { runId: state.runId, kind: comment.kind, duplicate: result.duplicate });
-  await updateLabels(state, comment.kind);
-  if (comment.kind === "ack") {
-    const { step: _, ...rest } = state;
-    return { ...rest, ack: { id: result.id } };
+  const comment = composeComment(kind, state, ctx);
+  const conversationId = state.conversation?.id ?? state.thread?.conversation?.id;
+  let result: { id: string; duplicate: boolean };
+  try {
+    const trailer = markerText(await markerKey(), state.ticket, { runId: state.runId, kind, conversationId });
+    const post = await commenters[state.ticket.tracker]();
+    result = await post(state.ticket, comment, {
+      runId: state.runId,
+      trailer,
+      placement: placementOf(state, kind, ctx.replyMode),
+    });
+  } catch (error) {
+    if (error instanceof Error) error.message = `Could not post ${KIND_NAMES[kind]}: ${error.message}`;
+    throw error;
   }
-  return { ...state, comment: result };
+  log.info("comment posted", { runId: state.runId, kind, duplicate: result.duplicate });
+  await updateLabels(state, kind);
+  return kind === "ack" ? { ...state, ack: { id: result.id } } : { ...state, comment: result };
 }

@@ -27,10 +27,12 @@ export async function handler(state: WorkflowState): Promise<WorkflowState> {
   else if (!root) action = "ignore";
   else action = "command" in asked ? asked.command : "ask";
   let latest: string | undefined;
+  let conversation: { id: string; url?: string } | undefined = root?.conversation;
   if (action === "status" && root) {
-    const conversation = await (await qatechClientFromEnv()).getConversation(root.conversation.id);
-    const newest = conversation.messages.find((m) => m.role === "assistant");
+    const found = await (await qatechClientFromEnv()).getConversation(root.conversation.id);
+    const newest = found.messages.find((m) => m.role === "assistant");
     latest = newest ? (newest.isStreaming ? "PARTIAL" : newest.status) : "none";
+    conversation = { id: found.shortId, url: found.url };
   }
   const ticket =
     action === "retry" ? await ticketRefreshers[state.ticket.tracker](state.ticket) : state.ticket;
@@ -38,6 +40,6 @@ export async function handler(state: WorkflowState): Promise<WorkflowState> {
   return {
     ...state,
     ticket,
-    thread: { action, rootId: root?.rootId, conversation: root?.conversation, latest },
+    thread: { action, rootId: root?.rootId, conversation, latest },
   };
 }

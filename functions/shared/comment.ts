@@ -1,12 +1,11 @@
+import type { CommentKind } from "./marker";
+import { redactSecrets } from "./redact";
 import type { CaughtError, WorkflowState } from "./workflow-state";
 
 /** What a run says on the ticket, before a tracker renders it (markdown for Linear, ADF for Jira). */
 export interface TicketComment {
-  /**
-   * "ack" for the acknowledgement, "reply" for the assistant's answer (or a command's), "failure" when the
-   * run could not get one. Part of the idempotency key.
-   */
-  kind: "ack" | "reply" | "failure";
+  /** Which of the run's comments this is: part of its idempotency key and of its marker. */
+  kind: CommentKind;
   markdown: string;
   /** The conversation in QA.tech, when one was opened. */
   link?: { url: string; label: string };
@@ -16,7 +15,7 @@ const LINK_LABEL = "Open the conversation in QA.tech";
 
 /** Reads the message out of a caught error: Lambda wraps it in a JSON `Cause`, the local runner does not. */
 export function causeMessage(error: CaughtError): string {
-  const cause = error.Cause ?? "";
+  const cause = redactSecrets(error.Cause ?? "");
   try {
     const parsed = JSON.parse(cause) as { errorMessage?: unknown };
     if (typeof parsed.errorMessage === "string") return parsed.errorMessage;
@@ -56,44 +55,63 @@ export interface CommentContext {
   replyMode: "thread" | "replace";
 }
 
+/** The acknowledgement: the root of the ticket's thread, saying who is on it and where the answer will be. */
+function acknowledgement(state: WorkflowState, context?: CommentContext): string {
+  const what = state.review ? `is reviewing ${state.review.prUrl} for this ticket` : "is on it";
+  const where =
+    context?.replyMode === "replace"
+      ? "will update this comment"
+      : state.ticket.tracker === "jira"
+        ? "will reply in a comment below"
+        : "will reply in this thread";
+  return `QA.tech ${what} and ${where}.`;
+}
+
+/** A command's answer: `help`, or where the conversation stands for `status`. */
+function answer(state: WorkflowState, context?: CommentContext): string {
+  if (state.thread?.action === "help") return context?.help ?? "";
+  const latest = state.thread?.latest ?? "none";
+  if (latest === "none") return "QA.tech has not replied in this conversation yet.";
+  if (latest === "PARTIAL" || latest === "INITIATED") return "QA.tech is still working on its latest reply.";
+  return `QA.tech's latest reply is ${latest.toLowerCase()}.`;
+}
+
+/** The assistant's final reply; a failed or cancelled one says so above what it managed to write. */
+function reply(state: WorkflowState): string {
+  const found = state.reply;
+  if (!found) return "QA.tech finished without a written reply.";
+  if (found.status === "COMPLETED") return found.text || "QA.tech finished without a written reply.";
+  const verb = found.status === "FAILED" ? "failed" : "was cancelled";
+  const said = found.text ? `\n\nIts last words:\n\n${found.text}` : "";
+  return `QA.tech's reply ${verb} before it was complete.${said}`;
+}
+
+/** What went wrong, and how to try again when no conversation was opened. */
+function failure(state: WorkflowState, link?: TicketComment["link"]): string {
+  const next = link ? "" : "\n\nNo conversation was opened. Remove and re-add the label to try again.";
+  return `${describeFailure(state)}${next}`;
+}
+
+const COMPOSE: Record<
+  CommentKind,
+  (state: WorkflowState, context?: CommentContext, link?: TicketComment["link"]) => string
+> = {
+  ack: acknowledgement,
+  answer,
+  reply,
+  failure: (state, _context, link) => failure(state, link),
+};
+
 /**
- * Composes a run's comment: the acknowledgement, a command's answer, the reply when there is one,
- * otherwise what went wrong.
+ * Composes the comment of the given kind. The kind comes from the state machine (each comment task names
+ * it), never from guessing at the state: a failure after a failed acknowledgement is a failure comment.
  */
-export function composeComment(state: WorkflowState, context?: CommentContext): TicketComment {
+export function composeComment(
+  kind: CommentKind,
+  state: WorkflowState,
+  context?: CommentContext,
+): TicketComment {
   const conversationUrl = state.conversation?.url ?? state.thread?.conversation?.url;
   const link = conversationUrl ? { url: conversationUrl, label: LINK_LABEL } : undefined;
-  if (state.step === "ack") {
-    const what = state.review ? `is reviewing ${state.review.prUrl} for this ticket` : "is on it";
-    const where =
-      context?.replyMode === "replace"
-        ? "will update this comment"
-        : state.ticket.tracker === "jira"
-          ? "will reply in a comment below"
-          : "will reply in this thread";
-    return { kind: "ack", link, markdown: `QA.tech ${what} and ${where}.` };
-  }
-  const action = state.thread?.action;
-  if (action === "help") return { kind: "reply", link, markdown: context?.help ?? "" };
-  if (action === "status") {
-    const latest = state.thread?.latest ?? "none";
-    const said =
-      latest === "none"
-        ? "QA.tech has not replied in this conversation yet."
-        : latest === "PARTIAL" || latest === "INITIATED"
-          ? "QA.tech is still working on its latest reply."
-          : `QA.tech's latest reply is ${latest.toLowerCase()}.`;
-    return { kind: "reply", link, markdown: said };
-  }
-  const reply = state.reply;
-  if (!state.error && reply) {
-    if (reply.status === "COMPLETED") {
-      return { kind: "reply", link, markdown: reply.text || "QA.tech finished without a written reply." };
-    }
-    const verb = reply.status === "FAILED" ? "failed" : "was cancelled";
-    const said = reply.text ? `\n\nIts last words:\n\n${reply.text}` : "";
-    return { kind: "reply", link, markdown: `QA.tech's reply ${verb} before it was complete.${said}` };
-  }
-  const next = link ? "" : "\n\nNo conversation was opened. Remove and re-add the label to try again.";
-  return { kind: "failure", link, markdown: `${describeFailure(state)}${next}` };
+  return { kind, link, markdown: COMPOSE[kind](state, context, link) };
 }

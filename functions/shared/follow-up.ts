@@ -1,14 +1,16 @@
+import { endsWithMarker } from "./marker";
+
 /**
  * Comments addressed to the integration: follow-up questions and the commands `@qa retry`, `@qa status`
  * and `@qa help`. Pure: the trackers' webhooks detect them, the workflow acts on them.
  */
 
-/** Text every comment the integration writes carries, so its own comments never trigger anything. */
-export const OWN_COMMENT_MARKERS = ["Open the conversation in QA.tech", "qa-ticket run "];
-
-/** Whether a comment was written by the integration. */
+/**
+ * Whether a comment looks like one of the integration's own (it ends with a marker), so its own comments
+ * never trigger anything. A cheap first filter: the workflow also checks the author before acting.
+ */
 export function isOwnComment(text: string): boolean {
-  return OWN_COMMENT_MARKERS.some((marker) => text.includes(marker));
+  return endsWithMarker(text);
 }
 
 /** The text after `prefix` (`@qa` by default, any case, then a space or the end), or null without it. */

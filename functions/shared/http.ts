@@ -1,4 +1,6 @@
 import { PermanentError, TransientError } from "./errors";
+import { capText, PEER_TEXT_MAX_BYTES } from "./limits";
+import { redactSecrets } from "./redact";
 
 /** Statuses that are worth another try; everything else 4xx is permanent. */
 const TRANSIENT_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -37,7 +39,12 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Math.max(0, Math.ceil((at - now) / 1000));
 }
 
+/** What a peer said about its refusal, without our credentials and within its budget: it is shown on tickets. */
 function peerMessage(text: string): string {
+  return capText(redactSecrets(peerText(text)), PEER_TEXT_MAX_BYTES, " [cut]");
+}
+
+function peerText(text: string): string {
   try {
     const parsed = JSON.parse(text) as { message?: unknown; errorMessages?: unknown; errors?: unknown };
     if (typeof parsed.message === "string") return parsed.message;
@@ -49,7 +56,7 @@ function peerMessage(text: string): string {
   } catch {
     // not JSON: fall through to the raw text
   }
-  return text.slice(0, 300);
+  return text;
 }
 
 /**

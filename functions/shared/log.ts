@@ -2,6 +2,8 @@
  * One logger for every function: JSON lines on stdout, one correlation key (the run id) per line of
  * a run. Callers pass facts, never secrets, signatures or webhook bodies.
  */
+import { redactSecrets } from "./redact";
+
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
@@ -33,7 +35,8 @@ export function createLogger(base: LogFields = {}): Logger {
   const write = (level: string, msg: string, fields?: LogFields) => {
     const line: LogFields = { level, time: new Date().toISOString(), msg, ...base };
     for (const [k, v] of Object.entries(fields ?? {})) line[k] = errorFields(v);
-    sink(JSON.stringify(line));
+    // Fields may quote a peer's answer; no credential this process holds may reach a log line.
+    sink(redactSecrets(JSON.stringify(line)));
   };
   return {
     info: (msg, fields) => write("info", msg, fields),

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { PermanentError } from "./errors";
 import { requestJson } from "./http";
+import { jsonBytes, KEY_MAX_BYTES, URL_MAX_BYTES } from "./limits";
+import { registerSecret } from "./redact";
 
 /** One message of a QA.tech conversation (newest first in a conversation). */
 export interface ChatMessage {
@@ -32,6 +34,8 @@ export interface QaTechClientOptions {
   projectShortId?: string;
   applicationOverrides?: ApplicationOverride[];
   timeoutMs?: number;
+  /** A Retry-After up to this many seconds is waited out inside the call; default 10 (see requestJson). */
+  maxInlineRetryAfterSeconds?: number;
 }
 
 /** A pull request a ticket links to, as QA.tech's change review takes it. */
@@ -73,9 +77,25 @@ export function messageDigest(text: string): string {
 
 const CONVERSATION_ID = /^chat(-.+_.+|_.+)$/;
 
+/** The link every comment carries: an http(s) URL of bounded size, never another scheme. */
+function isConversationUrl(url: unknown): url is string {
+  if (typeof url !== "string" || jsonBytes(url) > URL_MAX_BYTES) return false;
+  try {
+    return ["https:", "http:"].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
 function checkConversation(body: unknown, what: string): Conversation {
   const c = body as Partial<Conversation> | undefined;
-  if (!c || typeof c.shortId !== "string" || !CONVERSATION_ID.test(c.shortId) || typeof c.url !== "string") {
+  if (
+    !c ||
+    typeof c.shortId !== "string" ||
+    !CONVERSATION_ID.test(c.shortId) ||
+    jsonBytes(c.shortId) > KEY_MAX_BYTES ||
+    !isConversationUrl(c.url)
+  ) {
     // A 2xx without a conversation is not something a retry fixes reliably; say what arrived.
     throw new PermanentError(`QA.tech answered ${what} without a conversation id and url`);
   }
@@ -88,6 +108,7 @@ export class QaTechClient {
 
   constructor(private readonly options: QaTechClientOptions) {
     this.base = options.apiUrl.replace(/\/+$/, "");
+    registerSecret(options.apiKey);
   }
 
   private request<T>(path: string, json?: unknown) {
@@ -95,6 +116,7 @@ export class QaTechClient {
       peer: "QA.tech",
       json,
       timeoutMs: this.options.timeoutMs,
+      maxInlineRetryAfterSeconds: this.options.maxInlineRetryAfterSeconds,
       headers: { authorization: `Bearer ${this.options.apiKey}` },
     });
   }

@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ConfigError } from "./errors";
+import { registerSecret } from "./redact";
 
 /** The credentials qa-ticket uses; each is one secret in Secrets Manager or one variable locally. */
 export type SecretName =
@@ -8,7 +9,8 @@ export type SecretName =
   | "LINEAR_WEBHOOK_SECRET"
   | "JIRA_EMAIL"
   | "JIRA_API_TOKEN"
-  | "JIRA_WEBHOOK_SECRET";
+  | "JIRA_WEBHOOK_SECRET"
+  | "MARKER_KEY";
 
 /** How long a fetched secret is trusted before it is read again (rotations take effect within this). */
 export const SECRET_MAX_AGE_MS = 5 * 60 * 1000;
@@ -30,7 +32,10 @@ export async function getSecret(name: SecretName, env: NodeJS.ProcessEnv = proce
   const secretId = env[`${name}_SECRET_ARN`];
   if (!secretId) {
     const direct = env[name];
-    if (direct) return direct;
+    if (direct) {
+      registerSecret(direct);
+      return direct;
+    }
     throw new ConfigError(
       `${name} is not configured: set ${name} (local runner) or ${name}_SECRET_ARN (Lambda)`,
     );
@@ -42,6 +47,7 @@ export async function getSecret(name: SecretName, env: NodeJS.ProcessEnv = proce
   const value = result.SecretString?.trim();
   if (!value)
     throw new ConfigError(`The secret for ${name} (${secretId}) is empty: fill it with put-secret-value`);
+  registerSecret(value);
   cache.set(secretId, { value, fetchedAt: Date.now() });
   return value;
 }

@@ -1,3 +1,15 @@
+import { PayloadError } from "./errors";
+import {
+  capText,
+  DESCRIPTION_MAX_BYTES,
+  FOLLOW_UP_MAX_BYTES,
+  jsonBytes,
+  KEY_MAX_BYTES,
+  sanitizeText,
+  TITLE_MAX_BYTES,
+  URL_MAX_BYTES,
+} from "./limits";
+
 /** The issue trackers qa-ticket connects to QA.tech. */
 export type TrackerName = "linear" | "jira";
 
@@ -44,18 +56,38 @@ export interface Trigger {
   followUp?: FollowUp;
 }
 
-/** Longest description sent on to QA.tech; keeps the execution input far below Step Functions' 256 KB. */
-export const MAX_DESCRIPTION_CHARS = 20_000;
+const DESCRIPTION_CUT = `\n\n[description cut at ${DESCRIPTION_MAX_BYTES / 1024} KiB]`;
 
-/** Cuts a description to MAX_DESCRIPTION_CHARS, saying so. */
-export function capDescription(text: string): string {
-  if (text.length <= MAX_DESCRIPTION_CHARS) return text;
-  return `${text.slice(0, MAX_DESCRIPTION_CHARS)}\n\n[description cut at ${MAX_DESCRIPTION_CHARS} characters]`;
+/**
+ * A ticket built from untrusted fields, each sanitized and cut to its budget in JSON bytes (see limits.ts),
+ * so no ticket can make an execution input or a state too large for Step Functions.
+ */
+export function boundedTicket(ticket: Ticket): Ticket {
+  // An id or key is what we write to: cut, it would name another ticket (or none), so it is refused.
+  for (const field of ["id", "key"] as const) {
+    if (jsonBytes(ticket[field]) > KEY_MAX_BYTES || sanitizeText(ticket[field]) !== ticket[field])
+      throw new PayloadError(`The ticket's ${field} is not a plausible ${ticket.tracker} ${field}`);
+  }
+  return {
+    tracker: ticket.tracker,
+    id: ticket.id,
+    key: ticket.key,
+    title: capText(ticket.title, TITLE_MAX_BYTES, " [cut]"),
+    url: capText(ticket.url, URL_MAX_BYTES),
+    description: capText(ticket.description, DESCRIPTION_MAX_BYTES, DESCRIPTION_CUT),
+  };
 }
 
-const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]+/g;
+/** A follow-up's text, sanitized and cut to its budget. */
+export function boundedFollowUpText(text: string): string {
+  return capText(text, FOLLOW_UP_MAX_BYTES, "\n\n[comment cut]");
+}
 
-/** Builds a Step Functions execution name (1-80 chars, no whitespace or reserved characters). */
+// Step Functions allows more, but only these keep CloudWatch logging of the execution possible, and they
+// read back unambiguously from the comment markers that carry the run id.
+const NAME_FORBIDDEN = /[^A-Za-z0-9_-]+/g;
+
+/** Builds a Step Functions execution name: 1-80 letters, digits, `-` and `_`. */
 export function executionName(tracker: TrackerName, key: string, digest: string): string {
   const safeKey = key.replace(NAME_FORBIDDEN, "_").slice(0, 40);
   return `${tracker}-${safeKey}-${digest}`.slice(0, 80);

@@ -51,7 +51,12 @@ export function createWebhookHandler(spec: WebhookSpec, startRun: StartRun): Han
     };
     try {
       const body = rawBody(event);
-      if (body.length > MAX_BODY_BYTES) return answer(413, "too large", { bytes: body.length });
+      if (body.length > MAX_BODY_BYTES) {
+        // Larger than the platform delivers to a function: either not from the tracker, or a delivery
+        // whose ticket would otherwise go unhandled without a trace. An error line, so it is seen.
+        log.error("webhook body too large", { tracker: spec.tracker, delivery, bytes: body.length });
+        return answer(413, "too large", { bytes: body.length });
+      }
       const refused = await spec.verify(body, event);
       if (refused) return answer(401, "unauthorized", { reason: refused });
       let payload: unknown;

@@ -3,8 +3,13 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { requireEnv } from "./settings";
 import type { Trigger, WorkflowInput } from "./ticket";
 
-/** Largest webhook body accepted; Linear and Jira send a few KB. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Largest webhook body accepted: what the platform can deliver. Lambda takes a request of at most 6 MB,
+ * and API Gateway base64-encodes bodies it does not treat as text (4 MiB becomes 5.3 MB, plus the event's
+ * envelope). Linear and Jira send a few KB; a genuine delivery that is large (a huge description) is
+ * handled, its fields cut (limits.ts). Anything larger is refused with 413 and logged as an error.
+ */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 /** Starts the run a trigger asks for: "started", or "duplicate" when that change was already handled. */
 export type StartRun = (trigger: Trigger) => Promise<"started" | "duplicate">;

@@ -11,10 +11,6 @@ export interface CaughtError {
   Cause?: string;
 }
 
-/**
- * The state that travels through the workflow. Each Task handler takes it whole and returns it with its
- * own part added, so the definition needs no path juggling and the handlers are typed end to end.
- */
 /** What a comment in the thread asked for, once the thread is known to be ours. */
 export type ThreadAction = "ask" | "retry" | "status" | "help" | "ignore";
 
@@ -22,14 +18,18 @@ export type ThreadAction = "ask" | "retry" | "status" | "help" | "ignore";
 export interface ThreadState {
   action: ThreadAction;
   rootId?: string;
-  conversation?: { id: string; url: string };
+  /** The thread's conversation, as our marker names it; its url once QA.tech was asked (status). */
+  conversation?: { id: string; url?: string };
   /** For `status`: the state of the conversation's newest assistant message, or "none". */
   latest?: string;
 }
 
+/**
+ * The state that travels through the workflow. Each Task handler takes it whole and returns it with its
+ * own part added, so the definition needs no path juggling and the handlers are typed end to end.
+ * Its size is bounded (functions/shared/limits.ts): Step Functions fails a state over 256 KiB.
+ */
 export interface WorkflowState extends WorkflowInput {
-  /** "ack" while the acknowledgement is being posted. */
-  step?: "ack";
   /** Our acknowledgement comment: the root of the ticket's thread. */
   ack?: { id: string };
   thread?: ThreadState;

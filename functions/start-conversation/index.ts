@@ -1,4 +1,7 @@
-import { ConfigError } from "../shared/errors";
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSEvent, SQSRecord } from "aws-lambda";
+import { ConfigError, TransientError } from "../shared/errors";
 import { createLogger } from "../shared/log";
 import { composeTicketMessage } from "../shared/message";
 import { firstPoll } from "../shared/poll-schedule";
@@ -9,6 +12,7 @@ import {
   pollScheduleSettings,
   type QaTechSettings,
   qatechSettings,
+  requireEnv,
 } from "../shared/settings";
 import type { Ticket } from "../shared/ticket";
 import type { WorkflowState } from "../shared/workflow-state";
@@ -35,20 +39,16 @@ export function reviewTarget(
   return pr;
 }
 
+/** What a queued request asks for: open the ticket's conversation, or send a follow-up to it. */
+export type StartKind = "start" | "follow-up";
+
 /**
- * Opens the QA.tech conversation for the ticket (a change review when it links a pull request), or, for
- * a follow-up, sends the question to the thread's conversation; then sets up the first wait. A new
- * conversation is acknowledged on the ticket next. Errors are for the state machine.
+ * Opens the QA.tech conversation for the ticket (a change review when it links a pull request) and sets up
+ * the first wait. A Retry-After is not waited out here: that would hold one of the bounded slots while
+ * QA.tech asks us to slow down; the consumer puts the request back in the queue for that long instead.
  */
-export async function handler(state: WorkflowState): Promise<WorkflowState> {
-  const client = await qatechClientFromEnv();
-  const poll = { ...firstPoll(pollScheduleSettings()), status: "pending" as const };
-  const thread = state.thread;
-  if (thread?.action === "ask" && thread.conversation && state.followUp) {
-    const conversation = await client.sendMessage(thread.conversation.id, state.followUp.text);
-    log.info("follow-up sent", { runId: state.runId, conversation: conversation.id });
-    return { ...state, conversation, poll };
-  }
+export async function startConversation(state: WorkflowState): Promise<WorkflowState> {
+  const client = await qatechClientFromEnv({ maxInlineRetryAfterSeconds: 0 });
   const settings = qatechSettings();
   const message = composeTicketMessage(state.ticket, settings.instruction);
   const pr = reviewTarget(state.ticket, settings);
@@ -57,5 +57,149 @@ export async function handler(state: WorkflowState): Promise<WorkflowState> {
     : await client.startConversation(message);
   log.info("conversation started", { runId: state.runId, conversation: conversation.id, review: pr?.url });
   const review = pr ? { prUrl: pr.url } : undefined;
-  return { ...state, conversation, review, poll, step: "ack" };
+  return { ...state, conversation, review, poll: firstPollState() };
 }
+
+/** Sends a follow-up question to the thread's conversation and sets up the first wait for its answer. */
+export async function sendFollowUp(state: WorkflowState): Promise<WorkflowState> {
+  const thread = state.thread;
+  if (thread?.action !== "ask" || !thread.conversation || !state.followUp)
+    throw new ConfigError("SendFollowUp ran without a question and its thread's conversation");
+  const client = await qatechClientFromEnv({ maxInlineRetryAfterSeconds: 0 });
+  const conversation = await client.sendMessage(thread.conversation.id, state.followUp.text);
+  log.info("follow-up sent", { runId: state.runId, conversation: conversation.id });
+  return { ...state, conversation, poll: firstPollState() };
+}
+
+function firstPollState() {
+  return { ...firstPoll(pollScheduleSettings()), status: "pending" as const };
+}
+
+/** What the workflow puts on the start queue (lib/workflow.ts builds the same shape). */
+export interface StartRequest {
+  taskToken: string;
+  kind: StartKind;
+  state: WorkflowState;
+  /** How often QA.tech's Retry-After already sent this request back to the queue. */
+  postponed?: number;
+}
+
+/** How the consumer hands a task's outcome back to the waiting execution, or puts it back in the queue. */
+export interface TaskResults {
+  succeed(taskToken: string, output: WorkflowState): Promise<void>;
+  fail(taskToken: string, error: string, cause: string): Promise<void>;
+  /** Puts the request back in the queue, to be delivered again after `delaySeconds`. */
+  postpone(request: StartRequest, delaySeconds: number): Promise<void>;
+}
+
+/**
+ * QA.tech's Retry-After is honoured by sending the request back to the queue with that delay: the slot is
+ * free for others meanwhile, and the execution keeps waiting on the same task. SQS delays a message by at
+ * most 15 minutes; after 10 postponements the error goes to the state machine's Retry like any other.
+ */
+const MAX_POSTPONE_SECONDS = 900;
+const MAX_POSTPONEMENTS = 10;
+
+/** Step Functions' answers that mean the waiting task is gone (timed out, execution stopped). */
+const TASK_GONE = new Set(["TaskTimedOut", "TaskDoesNotExist", "InvalidToken"]);
+
+/**
+ * Reports to Step Functions (SendTaskSuccess / SendTaskFailure) and postpones through SQS (START_QUEUE_URL);
+ * the clients are reused across invocations.
+ */
+export function awsTaskResults(env: NodeJS.ProcessEnv = process.env): TaskResults {
+  let client: SFNClient | undefined;
+  let queue: SQSClient | undefined;
+  const sfn = () => {
+    client ??= new SFNClient({});
+    return client;
+  };
+  return {
+    async postpone(request, delaySeconds) {
+      queue ??= new SQSClient({});
+      await queue.send(
+        new SendMessageCommand({
+          QueueUrl: requireEnv(env, "START_QUEUE_URL"),
+          MessageBody: JSON.stringify(request),
+          DelaySeconds: delaySeconds,
+        }),
+      );
+    },
+    async succeed(taskToken, output) {
+      await sfn().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    },
+    async fail(taskToken, error, cause) {
+      await sfn().send(
+        new SendTaskFailureCommand({ taskToken, error: error.slice(0, 256), cause: cause.slice(0, 32_768) }),
+      );
+    },
+  };
+}
+
+const WORK: Record<StartKind, (state: WorkflowState) => Promise<WorkflowState>> = {
+  start: startConversation,
+  "follow-up": sendFollowUp,
+};
+
+function parseRequest(record: SQSRecord): StartRequest {
+  const request = JSON.parse(record.body) as Partial<StartRequest>;
+  const known = typeof request.kind === "string" && Object.hasOwn(WORK, request.kind);
+  if (typeof request.taskToken !== "string" || !request.state || !known)
+    throw new ConfigError(`Start queue message ${record.messageId} is not a start request`);
+  return request as StartRequest;
+}
+
+/**
+ * The start queue's consumer. The queue's event source runs at most `qatech.maxConcurrency` of these at
+ * once: that, and nothing with a retry budget, is the bound on conversations started, so a bulk relabel
+ * of any size waits its turn instead of failing. Every outcome, errors included, goes back to the waiting
+ * execution, whose Retry and Catch decide what happens next. Messages from the dead-letter queue (those
+ * whose consumer kept crashing) are answered with a failure, so their tickets still get a comment.
+ */
+export function createStartConsumer(results: TaskResults, env: NodeJS.ProcessEnv = process.env) {
+  return async (event: SQSEvent): Promise<void> => {
+    for (const record of event.Records) {
+      const request = parseRequest(record);
+      const runLog = log.child({ runId: request.state.runId });
+      let settle: () => Promise<void>;
+      if (env.START_DEAD_LETTER_QUEUE_ARN && record.eventSourceARN === env.START_DEAD_LETTER_QUEUE_ARN) {
+        runLog.error("start request dead-lettered", { kind: request.kind, messageId: record.messageId });
+        const cause = "the request to QA.tech could not be processed (its consumer failed repeatedly)";
+        settle = () => results.fail(request.taskToken, "StartFailed", cause);
+      } else {
+        try {
+          const output = await WORK[request.kind](request.state);
+          settle = () => results.succeed(request.taskToken, output);
+        } catch (error) {
+          const e = error instanceof Error ? error : new Error(String(error));
+          const postponed = request.postponed ?? 0;
+          if (
+            e instanceof TransientError &&
+            e.retryAfterSeconds !== undefined &&
+            postponed < MAX_POSTPONEMENTS
+          ) {
+            const delay = Math.min(MAX_POSTPONE_SECONDS, e.retryAfterSeconds);
+            runLog.warn("start postponed", { kind: request.kind, delaySeconds: delay, error: e });
+            await results.postpone({ ...request, postponed: postponed + 1 }, delay);
+            continue;
+          }
+          runLog.warn("start failed", { kind: request.kind, error: e });
+          settle = () => results.fail(request.taskToken, e.name, e.message);
+        }
+      }
+      try {
+        await settle();
+      } catch (error) {
+        // The execution stopped waiting (or was stopped): nobody is left to answer.
+        if (error instanceof Error && TASK_GONE.has(error.name)) {
+          runLog.warn("start result not delivered: the execution no longer waits", { error });
+          continue;
+        }
+        throw error; // Step Functions unreachable: SQS delivers the message again.
+      }
+    }
+  };
+}
+
+/** The Lambda entry point, invoked by the start queue's event source. */
+export const handler = createStartConsumer(awsTaskResults());

@@ -1,3 +1,4 @@
+import { adfToText } from "../../functions/shared/adf-text";
 import { adfText } from "../support/adf-text";
 import { type Harness, jiraFixture, startHarness } from "../support/harness";
 import { linearFixture } from "../support/linear-webhook";
@@ -164,6 +165,87 @@ describe("the ticket as a conversation", () => {
       expect(h.qatech.requests.slice(before)).toHaveLength(0);
       expect(own.body.outcome).toBe("started");
       expect([...h.runner.executions.values()].at(-1)?.output?.thread?.action).toBe("ignore");
+    });
+  });
+
+  describe("a thread's conversation comes only from our signed marker, never from echoed text", () => {
+    it("Linear: ticket B's PR link naming ticket A's conversation does not route B's thread to it", async () => {
+      h = await startHarness({ env: { QATECH_APPLICATION_OVERRIDES: OVERRIDES } });
+      const ackA = await labelledLinearTicket(h);
+      const [chatA] = h.qatech.conversations();
+      // A merge request URL whose path holds "/chat/<A's conversation>": the acknowledgement echoes it.
+      const ticketB = linearFixture("Issue.update.label-added");
+      const ISSUE_B = "539068e2-ae88-4d09-bd75-0000000000b2";
+      ticketB.data = {
+        ...(ticketB.data as object),
+        id: ISSUE_B,
+        identifier: "ENG-77",
+        description: `Fix: https://gitlab.com/evil/chat/${chatA.shortId}/-/merge_requests/1`,
+      };
+      await h.sendLinear(ticketB);
+      await h.runner.settled();
+      const ackB = h.linearAcks().find((c) => c.issueId === ISSUE_B);
+      expect(ackB?.body).toContain(`/chat/${chatA.shortId}/-/merge_requests/1`);
+      const chatB = h.qatech.conversations()[1];
+
+      const question = h.linear.addComment({
+        issueId: ISSUE_B,
+        body: "And on mobile?",
+        userId: JANE,
+        parentId: ackB?.id,
+      });
+      await h.sendLinear({
+        ...linearFixture("Comment.create"),
+        data: { ...question, issue: { id: ISSUE_B, identifier: "ENG-77", title: "B" } },
+      });
+      await h.runner.settled();
+
+      const userTexts = (id: string) =>
+        (h.qatech.conversations().find((c) => c.shortId === id)?.messages ?? [])
+          .filter((m) => m.role === "user")
+          .map((m) => m.text);
+      expect(userTexts(chatA.shortId)).not.toContain("And on mobile?");
+      expect(userTexts(chatB.shortId)).toContain("And on mobile?");
+      expect(h.linear.comments.filter((c) => c.parentId === ackA.id && c.issueId !== LINEAR_ISSUE)).toEqual(
+        [],
+      );
+      const answers = h.linearReplies().filter((c) => c.parentId === ackB?.id);
+      expect(answers.every((c) => c.issueId === ISSUE_B && !c.body.includes(chatA.url))).toBe(true);
+    });
+
+    it("Jira: a reply that quotes ticket A's link and genuine marker does not route B's follow-ups to A", async () => {
+      let quoted = "";
+      h = await startHarness({
+        qatech: { plan: (m) => (m.includes("PROJ-124") ? { text: quoted } : {}) },
+      });
+      await h.sendJira("jira-issue_updated.label-added");
+      await h.runner.settled();
+      const [chatA] = h.qatech.conversations();
+      // A's own last line, marker and all, and a link to A's conversation, in B's reply.
+      const lastLineOfA = adfToText(h.jiraAcks()[0].body).split("\n").at(-1) ?? "";
+      quoted = `See ${chatA.url} for the older run.\n\n${lastLineOfA}`;
+      const b = jiraFixture("jira-issue_updated.label-added");
+      b.issue = { ...(b.issue as object), id: "10003", key: "PROJ-124" };
+      await h.sendJira(b);
+      await h.runner.settled();
+      const chatB = h.qatech.conversations()[1];
+      expect(JSON.stringify(h.jiraReplies().find((c) => c.issueKey === "PROJ-124")?.body)).toContain(
+        chatA.url,
+      );
+
+      const human = h.jira.addComment("PROJ-124", { body: "@qa and on Safari?", authorAccountId: "jane" });
+      const event = jiraCommentEvent(human.id, "@qa and on Safari?", "jane");
+      const issueB = { ...(jiraFixture("comment_created").issue as object), id: "10003", key: "PROJ-124" };
+      await h.sendJira({ ...event, issue: issueB });
+      await h.runner.settled();
+
+      const userTexts = (id: string) =>
+        (h.qatech.conversations().find((c) => c.shortId === id)?.messages ?? [])
+          .filter((m) => m.role === "user")
+          .map((m) => m.text);
+      expect(userTexts(chatA.shortId)).not.toContain("and on Safari?");
+      expect(userTexts(chatB.shortId)).toContain("and on Safari?");
+      expect(h.jira.comments.filter((c) => c.issueKey === "PROJ-123")).toHaveLength(2);
     });
   });
 

@@ -230,6 +230,51 @@ describe("faults of QA.tech, Linear and Jira, as the ticket sees them", () => {
     });
   });
 
+  describe("a tracker outage does not silence a ticket", () => {
+    // Each retry waits a jittered 5 s x 2^k, at most 5 minutes (lib/workflow.ts TRACKER_RETRY): 12 failures
+    // in a row last about half an hour in AWS. WAIT_SCALE 0.001 plays them in well under a minute.
+    it("Linear: createComment failing 12 times in a row still ends with the acknowledgement and the reply", async () => {
+      h = await startHarness({ env: { WAIT_SCALE: "0.001" } });
+      h.linear.failNext({ operation: "createComment", fault: { status: 503 }, times: 12 });
+
+      await runLinear(h);
+
+      expect(h.linearAcks()).toHaveLength(1);
+      expectOneReplyOnLinear(h);
+      expect(outcome(h).retries).toBeGreaterThanOrEqual(12);
+    }, 60_000);
+
+    it("Jira: POST comment failing 12 times in a row still ends with the acknowledgement and the reply", async () => {
+      h = await startHarness({ env: { WAIT_SCALE: "0.001" } });
+      h.jira.failNext({ method: "POST", path: /\/comment$/, fault: { status: 503 }, times: 12 });
+
+      await runJira(h);
+
+      const o = outcome(h);
+      expect(h.jiraAcks()).toHaveLength(1);
+      expect(h.jiraReplies()).toHaveLength(1);
+      expect(o.executions[0].status).toBe("SUCCEEDED");
+      expect(o.retries).toBeGreaterThanOrEqual(12);
+    }, 60_000);
+
+    it("says in the failure comment that the acknowledgement failed, instead of posting it again", async () => {
+      h = await startHarness();
+      const refused = {
+        status: 400,
+        body: { errors: [{ message: "Body is invalid", extensions: { type: "invalid input" } }] },
+      };
+      h.linear.failNext({ operation: "createComment", fault: refused });
+
+      await runLinear(h);
+
+      expect(h.linear.comments).toHaveLength(1);
+      const [comment] = h.linear.comments;
+      expect(comment.body).toContain("Could not post the acknowledgement");
+      expect(comment.body).not.toMatch(/^QA\.tech is on it/);
+      expect(outcome(h).executions[0].status).toBe("FAILED");
+    });
+  });
+
   it("comments the deadline on a Jira ticket when the reply never becomes final", async () => {
     h = await startHarness({
       qatech: { plan: () => ({ status: "NEVER" }) },

@@ -121,8 +121,7 @@ describe("load: 500 concurrent trigger webhooks on the local runner", () => {
     }
 
     expect(heapPeak - heapBefore).toBeLessThan(HEAP_GROWTH_LIMIT);
-    expect(settledMs).toBeLessThan(60_000);
-  }, 90_000);
+  }, 180_000);
 });
 
 describe("load: a bulk relabel of 1,000 tickets", () => {
@@ -133,14 +132,9 @@ describe("load: a bulk relabel of 1,000 tickets", () => {
   });
 
   it("is processed to the last comment while QA.tech never sees more than the configured calls at once", async () => {
-    // QA.tech answers in 10 ms; at most 4 conversations are started at once (start-conversation's
-    // reserved concurrency); the rest are throttled and retried with backoff until they get through.
-    // WAIT_SCALE 0.1, not the usual 0.01: it scales the throttle retries' budget, not QA.tech's latency, and at
-    // 0.01 the budget (about 30 minutes in AWS) would shrink to less than the queue really needs.
-    h = await startHarness({
-      qatech: { latencyMs: 10 },
-      env: { QATECH_MAX_CONCURRENCY: "4", WAIT_SCALE: "0.1" },
-    });
+    // At most 4 conversations are started at once (the start queue's consumer concurrency); the rest wait
+    // in the queue, however long that takes on this machine: nothing is retried, nothing can run out.
+    h = await startHarness({ qatech: { latencyMs: 10 }, env: { QATECH_MAX_CONCURRENCY: "4" } });
     const payloads = Array.from({ length: 1000 }, (_, i) => issuePayload(10_000 + i));
 
     const answers = await mapLimited(payloads, IN_FLIGHT, (payload) => h.sendLinear(payload));
@@ -154,7 +148,37 @@ describe("load: a bulk relabel of 1,000 tickets", () => {
     expect(h.linearReplies()).toHaveLength(1000);
     expect(h.qatech.maxInFlight("POST")).toBeLessThanOrEqual(4);
     expect(h.qatech.maxInFlight("POST")).toBeGreaterThan(1);
-    const throttled = executions.flatMap((e) => e.events).filter((e) => e.type === "StateRetried").length;
-    expect(throttled).toBeGreaterThan(0);
+    const retried = executions.flatMap((e) => e.events).filter((e) => e.type === "StateRetried");
+    expect(retried).toHaveLength(0);
+  }, 180_000);
+});
+
+describe("load: a backlog of slow starts", () => {
+  let h: Harness;
+  afterAll(async () => {
+    await h.runner.settled();
+    await h.close();
+  });
+
+  it("drains at the bound, each ticket waiting its turn, none lost however long the queue takes", async () => {
+    // Each start takes 250 ms at QA.tech and only 2 run at once: 40 tickets need at least 5 s of queue.
+    h = await startHarness({
+      qatech: { latencyMs: 250 },
+      env: { QATECH_MAX_CONCURRENCY: "2", WAIT_SCALE: "0.001" },
+    });
+    const payloads = Array.from({ length: 40 }, (_, i) => issuePayload(20_000 + i));
+    const started = Date.now();
+
+    const answers = await mapLimited(payloads, IN_FLIGHT, (payload) => h.sendLinear(payload));
+    await h.runner.settled();
+
+    expect(answers.map((a) => a.body.outcome)).toEqual(payloads.map(() => "started"));
+    expect(Date.now() - started).toBeGreaterThanOrEqual((40 / 2) * 250);
+    expect(h.qatech.maxInFlight("POST")).toBe(2);
+    expect(h.qatech.conversations()).toHaveLength(40);
+    expect(new Set(h.linearAcks().map((c) => c.issueId)).size).toBe(40);
+    expect(new Set(h.linearReplies().map((c) => c.issueId)).size).toBe(40);
+    const executions = [...h.runner.executions.values()];
+    expect(executions.filter((e) => e.status !== "SUCCEEDED")).toEqual([]);
   }, 120_000);
 });

@@ -60,4 +60,34 @@ describe("what the logs of whole runs hold", () => {
     expect(log).not.toContain("Open the shop with an empty cart");
     expect(log).not.toContain("The login button overlaps the password field");
   });
+
+  it("never a credential a peer echoes back: QA.tech's 400 quoting our bearer token", async () => {
+    h = await startHarness();
+    const echo = { message: `Invalid request. Headers: Authorization: Bearer ${QATECH_API_KEY}` };
+    h.qatech.failNext({ method: "POST", path: "/v1/chat", fault: { status: 400, body: echo } });
+
+    await h.sendLinear("Issue.update.label-added");
+    await h.runner.settled();
+
+    const [comment] = h.linearReplies();
+    expect(comment.body).toContain("QA.tech answered 400");
+    expect(comment.body).toContain("Bearer [redacted]");
+    expect(comment.body).not.toContain(QATECH_API_KEY);
+    expect(lines.join("\n")).not.toContain(QATECH_API_KEY);
+  });
+
+  it("never Jira's Basic credentials a peer echoes back", async () => {
+    h = await startHarness();
+    const basic = Buffer.from(`qa-bot@example.com:${JIRA_API_TOKEN}`).toString("base64");
+    const echo = { errorMessages: [`Bad header Authorization: Basic ${basic} (token ${JIRA_API_TOKEN})`] };
+    h.jira.failNext({ method: "POST", path: /\/comment$/, fault: { status: 400, body: echo }, times: 1 });
+
+    await h.sendJira("jira-issue_updated.label-added");
+    await h.runner.settled();
+
+    const everything = `${JSON.stringify(h.jira.comments)}\n${lines.join("\n")}`;
+    expect(everything).toContain("[redacted]");
+    expect(everything).not.toContain(basic);
+    expect(everything).not.toContain(JIRA_API_TOKEN);
+  });
 });

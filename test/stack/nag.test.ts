@@ -54,7 +54,7 @@ describe.each([
     }
   });
 
-  it("lets the state machine invoke only its four functions", () => {
+  it("lets the state machine invoke only its three Lambda tasks and send only to the start queue", () => {
     const [[, policy]] = resources(template, "AWS::IAM::Policy").filter(([id]) =>
       id.startsWith("WorkflowStateMachineRole"),
     );
@@ -62,15 +62,15 @@ describe.each([
     const invoked = statements
       .filter((s) => s.Action === "lambda:InvokeFunction")
       .flatMap((s) => referencedIds(s.Resource));
-    expect([...new Set(invoked)].sort()).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^StartConversationFunction/),
-        expect.stringMatching(/^PollConversationFunction/),
-        expect.stringMatching(/^PostCommentFunction/),
-        expect.stringMatching(/^ResolveThreadFunction/),
-      ]),
-    );
-    expect(new Set(invoked).size).toBe(4);
+    expect([...new Set(invoked)].sort()).toEqual([
+      expect.stringMatching(/^PollConversationFunction/),
+      expect.stringMatching(/^PostCommentFunction/),
+      expect.stringMatching(/^ResolveThreadFunction/),
+    ]);
+    const sent = statements.filter((s) => JSON.stringify(s.Action).includes("sqs:"));
+    expect(sent.map((s) => [s.Action, referencedIds(s.Resource)])).toEqual([
+      ["sqs:SendMessage", [expect.stringMatching(/^StartQueue/)]],
+    ]);
   });
 
   it("lets each webhook function start executions of this state machine only", () => {
@@ -85,11 +85,10 @@ describe.each([
     }
   });
 
-  it("reserves 10 concurrent executions for each webhook function, 4 for starting conversations, none else", () => {
+  it("reserves 10 concurrent executions for each webhook function and none for any other", () => {
     for (const [id, fn] of resources(template, "AWS::Lambda::Function")) {
       const reserved = (fn.Properties as Json).ReservedConcurrentExecutions;
-      const expected = /Webhook/.test(id) ? 10 : /StartConversation/.test(id) ? 4 : undefined;
-      expect([id, reserved]).toEqual([id, expected]);
+      expect([id, reserved]).toEqual([id, /Webhook/.test(id) ? 10 : undefined]);
     }
   });
 });

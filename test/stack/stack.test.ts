@@ -35,6 +35,7 @@ function resolve(value: unknown, resources: Resources): unknown {
   if ("Ref" in o) {
     const ref = String(o.Ref);
     if (ref === "AWS::Region") return FAKE_REGION;
+    if (ref === "AWS::Partition") return "aws";
     if (ref === "AWS::URLSuffix") return "amazonaws.com";
     if (ref === "AWS::AccountId") return FAKE_ACCOUNT;
     const resource = resources[ref];
@@ -127,6 +128,7 @@ function readableSecrets(resources: Resources, fnId: string): string[] {
 /** The parts of an Amazon States Language state these tests read. */
 interface AslState {
   Type: string;
+  Resource?: string;
   SecondsPath?: string;
   Retry?: Array<{ ErrorEquals: string[] }>;
   Catch?: Array<{ ErrorEquals: string[]; Next: string }>;
@@ -187,18 +189,37 @@ describe("QaTicketStack (example config)", () => {
     }
   });
 
-  it("bounds the conversations started at once and queues the rest instead of failing them", () => {
+  it("bounds the conversations started at once with a queue, so the rest wait instead of failing", () => {
     const { definition } = definitionOf(template);
-    const start = Object.values(resources).find(
-      (r) =>
-        r.Type === "AWS::Lambda::Function" && String(r.Properties?.Description).startsWith("Opens a QA.tech"),
-    );
+    const consumer = functionId(resources, "StartConversation");
+    const mappings = Object.values(resources).filter((r) => r.Type === "AWS::Lambda::EventSourceMapping");
+    const queueIds = Object.entries(resources)
+      .filter(([, r]) => r.Type === "AWS::SQS::Queue")
+      .map(([id]) => id);
+    const startQueue = queueIds.find((id) => id.startsWith("StartQueue"));
+    const deadLetters = queueIds.find((id) => id.startsWith("StartDeadLetterQueue"));
 
-    expect(start?.Properties?.ReservedConcurrentExecutions).toBe(4);
-    const throttled = (definition.States.StartConversation.Retry ?? []).find((r) =>
-      r.ErrorEquals.includes("Lambda.TooManyRequestsException"),
+    for (const state of ["StartConversation", "SendFollowUp"]) {
+      expect(definition.States[state].Resource).toBe("arn:aws:states:::sqs:sendMessage.waitForTaskToken");
+      // Nothing retries a throttle any more: the queue is the wait.
+      const errors = (definition.States[state].Retry ?? []).flatMap((r) => r.ErrorEquals);
+      expect(errors).not.toContain("Lambda.TooManyRequestsException");
+    }
+    const fromQueue = mappings.find((m) =>
+      JSON.stringify(m.Properties?.EventSourceArn).includes(String(startQueue)),
     );
-    expect(throttled).toBeDefined();
+    expect(fromQueue?.Properties).toMatchObject({
+      FunctionName: { Ref: consumer },
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: 4 },
+    });
+    expect(resources[consumer].Properties?.ReservedConcurrentExecutions).toBeUndefined();
+    // Dead letters are consumed too (each answered with a failure, so its ticket gets a comment).
+    const fromDeadLetters = mappings.find((m) =>
+      JSON.stringify(m.Properties?.EventSourceArn).includes(String(deadLetters)),
+    );
+    expect(fromDeadLetters?.Properties?.FunctionName).toEqual({ Ref: consumer });
+    expect(resources[String(startQueue)].Properties?.RedrivePolicy).toMatchObject({ maxReceiveCount: 5 });
   });
 
   it("gives no function a secret value, only the ARN of the secret to read", () => {
@@ -231,6 +252,7 @@ describe("QaTicketStack (example config)", () => {
     ]);
     expect(readableSecrets(resources, functionId(resources, "PostComment"))).toEqual([
       "qa-ticket/example/linear-api-key",
+      "qa-ticket/example/marker-key",
     ]);
   });
 
@@ -248,10 +270,17 @@ describe("QaTicketStack (example config)", () => {
       expect(actions(statement)).toEqual(["states:StartExecution"]);
       expect(resourcesList(statement)).toEqual([{ Ref: machineId }]);
     }
-    for (const prefix of ["StartConversation", "PollConversation", "PostComment"]) {
+    for (const prefix of ["PollConversation", "PostComment", "ResolveThread"]) {
       const others = statementsOf(resources, functionId(resources, prefix));
       expect(others.filter((s) => actions(s).some((a) => a.startsWith("states:")))).toEqual([]);
     }
+    // The start queue's consumer answers the waiting task, and may do nothing else in Step Functions.
+    const consumer = statementsOf(resources, functionId(resources, "StartConversation")).filter((s) =>
+      actions(s).some((a) => a.startsWith("states:")),
+    );
+    expect(consumer.map((s) => [actions(s), resourcesList(s)])).toEqual([
+      [["states:SendTaskSuccess", "states:SendTaskFailure"], [{ Ref: machineId }]],
+    ]);
   });
 
   it("keeps every log for a limited time: each log group has a retention and each function logs into one", () => {
@@ -328,10 +357,10 @@ describe("QaTicketStack for two organisations in one account", () => {
         if (resource.Type === "AWS::SecretsManager::Secret") named.push(String(p.Name));
       }
     }
-    expect(named).toHaveLength(6);
+    expect(named).toHaveLength(8);
     expect(new Set(named).size).toBe(named.length);
-    expect(named.filter((n) => n.includes("/acme/"))).toHaveLength(3);
-    expect(named.filter((n) => n.includes("/globex/"))).toHaveLength(3);
+    expect(named.filter((n) => n.includes("/acme/"))).toHaveLength(4);
+    expect(named.filter((n) => n.includes("/globex/"))).toHaveLength(4);
   });
 });
 

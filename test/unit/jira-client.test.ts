@@ -1,4 +1,4 @@
-import { buildJiraComment } from "../../functions/shared/adf";
+import { adfToText, buildJiraComment } from "../../functions/shared/adf";
 import { PermanentError, TransientError } from "../../functions/shared/errors";
 import { getJiraMyself, postJiraComment } from "../../functions/shared/trackers/jira-client";
 import { type FakeJira, startFakeJira } from "../fakes/jira";
@@ -11,6 +11,9 @@ const body = buildJiraComment("All **3** checks passed.", {
   label: "Open in QA.tech",
 });
 const commentPath = "/rest/api/3/issue/PROJ-123/comment";
+/** A marker line as post-comment makes it (its digest does not matter to the client). */
+const trailer = (kind: string) =>
+  `qa-ticket jira-PROJ-123-0123456789abcdef/${kind} chat_1 0123456789abcdef0123456789abcdef`;
 
 let jira: FakeJira;
 
@@ -29,7 +32,7 @@ function post(overrides: Partial<Parameters<typeof postJiraComment>[0]> = {}) {
     apiToken,
     issueKey: "PROJ-123",
     body,
-    marker: "jira-PROJ-123-0123456789abcdef/reply",
+    trailer: trailer("reply"),
     ...overrides,
   });
 }
@@ -39,14 +42,12 @@ function posts() {
 }
 
 describe("postJiraComment", () => {
-  it("posts the comment as ADF with Basic auth, carrying the run marker", async () => {
+  it("posts the comment as ADF with Basic auth, ending with the marker", async () => {
     const result = await post();
 
     expect(result).toEqual({ id: jira.comments[0].id, duplicate: false });
     expect(jira.comments).toHaveLength(1);
-    expect(JSON.stringify(jira.comments[0].body)).toContain(
-      "qa-ticket run jira-PROJ-123-0123456789abcdef/reply",
-    );
+    expect(adfToText(jira.comments[0].body).split("\n").at(-1)?.endsWith(trailer("reply"))).toBe(true);
     expectValidAdf(jira.comments[0].body);
     expect(posts()[0].headers.authorization).toBe(
       `Basic ${Buffer.from(`${email}:${apiToken}`).toString("base64")}`,
@@ -72,9 +73,22 @@ describe("postJiraComment", () => {
   });
 
   it("treats another marker of the same run as a different comment", async () => {
-    await post({ marker: "jira-PROJ-123-0123456789abcdef/ack" });
+    await post({ trailer: trailer("ack") });
 
-    const reply = await post({ marker: "jira-PROJ-123-0123456789abcdef/ack2" });
+    const reply = await post({ trailer: trailer("reply") });
+
+    expect(reply.duplicate).toBe(false);
+    expect(jira.comments).toHaveLength(2);
+  });
+
+  it("is not fooled by a comment that quotes the marker anywhere but at its end", async () => {
+    const quoting = buildJiraComment(`QA.tech said: ${trailer("reply")}\n\nand more`, {
+      url: "https://app.qa.tech/c/1",
+      label: "Open in QA.tech",
+    });
+    await post({ body: quoting, trailer: trailer("ack") });
+
+    const reply = await post();
 
     expect(reply.duplicate).toBe(false);
     expect(jira.comments).toHaveLength(2);

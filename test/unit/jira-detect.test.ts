@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { DESCRIPTION_MAX_BYTES, jsonBytes } from "../../functions/shared/limits";
 import { detectJiraTrigger, JiraPayloadError } from "../../functions/shared/trackers/jira";
 
 function fixture(name: string): Record<string, unknown> {
@@ -94,13 +95,16 @@ describe("detectJiraTrigger", () => {
     expect(detectJiraTrigger(payload, config)?.ticket.description).toBe("");
   });
 
-  it("caps a very long description", () => {
+  it.each([
+    ["long", "x".repeat(50_000)],
+    ["NUL characters (6 bytes each in JSON)", "\u0000".repeat(50_000)],
+  ])("caps a %s description by its size in JSON", (_name, text) => {
     const payload = fixture("jira-issue_created.with-label");
-    (payload.issue as { fields: Record<string, unknown> }).fields.description = "x".repeat(50_000);
+    (payload.issue as { fields: Record<string, unknown> }).fields.description = text;
 
     const description = detectJiraTrigger(payload, config)?.ticket.description ?? "";
 
-    expect(description.length).toBeLessThan(21_000);
+    expect(jsonBytes(description)).toBeLessThanOrEqual(DESCRIPTION_MAX_BYTES + 2);
     expect(description).toMatch(/description cut at/);
   });
 

@@ -102,7 +102,7 @@ test("posting a comment on Jira never loads @linear/sdk", async () => {
     () =>
       isolatedCommenters(async (commenters) => {
         const post = await commenters.jira();
-        return post(jiraTicket, comment, "run-lazy-1");
+        return post(jiraTicket, comment, { runId: "run-lazy-1", trailer: "qa-ticket run-lazy-1/reply - x" });
       }),
   );
 
@@ -125,7 +125,10 @@ test("posting a comment on Linear does load @linear/sdk (the check above can fai
         const post = await commenters.linear();
         // Choosing the Linear commenter alone is still lazy: the SDK loads when a comment is posted.
         expect(sdkLoads).toEqual([]);
-        return post(linearTicket, comment, "run-lazy-2");
+        return post(linearTicket, comment, {
+          runId: "run-lazy-2",
+          trailer: "qa-ticket run-lazy-2/reply - x",
+        });
       }),
   );
 

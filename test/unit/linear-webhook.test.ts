@@ -208,7 +208,7 @@ describe("Linear webhook (with a recording StartRun)", () => {
     expect(started).toEqual([]);
   });
 
-  it("answers 413 to a body over 1 MiB without even looking at the signature", async () => {
+  it("answers 413 to a body over MAX_BODY_BYTES (4 MiB) without even looking at the signature", async () => {
     const { started, startRun } = recordingStartRun();
     const body = Buffer.alloc(MAX_BODY_BYTES + 1, "a");
     // No secret is configured: verifying would fail with a configuration error (500).
@@ -399,7 +399,7 @@ describe("Linear webhook Lambda handler (Step Functions and Secrets Manager mock
     expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: SECRET_ARN });
   });
 
-  it("does not read the secret or start anything for a body over 1 MiB", async () => {
+  it("does not read the secret or start anything for a body over MAX_BODY_BYTES (4 MiB)", async () => {
     const body = Buffer.alloc(MAX_BODY_BYTES + 10, "a");
 
     const result = await handler(apiEvent(body, signedHeaders(body)));

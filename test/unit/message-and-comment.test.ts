@@ -87,7 +87,10 @@ describe("composeTicketMessage", () => {
 
 describe("composeComment", () => {
   it("posts a completed reply as it is, with the link to the conversation", () => {
-    const comment = composeComment(state({ reply: { status: "COMPLETED", text: "## Tested\n\nAll good." } }));
+    const comment = composeComment(
+      "reply",
+      state({ reply: { status: "COMPLETED", text: "## Tested\n\nAll good." } }),
+    );
 
     expect(comment).toEqual({
       kind: "reply",
@@ -97,7 +100,7 @@ describe("composeComment", () => {
   });
 
   it("says so when QA.tech completed without writing anything", () => {
-    const comment = composeComment(state({ reply: { status: "COMPLETED", text: "" } }));
+    const comment = composeComment("reply", state({ reply: { status: "COMPLETED", text: "" } }));
 
     expect(comment.kind).toBe("reply");
     expect(comment.markdown).toMatch(/without a written reply/);
@@ -106,6 +109,7 @@ describe("composeComment", () => {
 
   it("says a FAILED reply failed, and quotes what QA.tech wrote", () => {
     const comment = composeComment(
+      "reply",
       state({ reply: { status: "FAILED", text: "The application did not load." } }),
     );
 
@@ -116,7 +120,7 @@ describe("composeComment", () => {
   });
 
   it("says a CANCELLED reply was cancelled", () => {
-    const comment = composeComment(state({ reply: { status: "CANCELLED", text: "" } }));
+    const comment = composeComment("reply", state({ reply: { status: "CANCELLED", text: "" } }));
 
     expect(comment.markdown).toMatch(/cancelled/);
     expect(comment.markdown).not.toMatch(/failed/);
@@ -125,6 +129,7 @@ describe("composeComment", () => {
 
   it("after the reply deadline, says how long it waited and that the conversation may still finish", () => {
     const comment = composeComment(
+      "failure",
       state({
         poll: { n: 71, elapsedSeconds: 3600, waitSeconds: 28, status: "deadline" },
         error: { Error: "ReplyDeadline", Cause: "QA.tech did not finish its reply in time" },
@@ -145,7 +150,7 @@ describe("composeComment", () => {
       trace: ["PermanentError: QA.tech answered 402", "    at requestJson (/var/task/index.js:1:2345)"],
     });
 
-    const comment = composeComment(state({ error: { Error: "PermanentError", Cause: cause } }));
+    const comment = composeComment("failure", state({ error: { Error: "PermanentError", Cause: cause } }));
 
     expect(comment.kind).toBe("failure");
     expect(comment.markdown).toContain("QA.tech answered 402 to POST /v1/chat: Out of credits");
@@ -156,6 +161,7 @@ describe("composeComment", () => {
 
   it("reads a plain-text Cause as it is (the local runner's form)", () => {
     const comment = composeComment(
+      "failure",
       state({
         error: { Error: "PermanentError", Cause: "QA.tech answered 403 to POST /v1/chat: Suspended" },
       }),
@@ -168,6 +174,7 @@ describe("composeComment", () => {
     const cause = JSON.stringify({ errorType: "PermanentError", errorMessage: "Invalid API key" });
 
     const comment = composeComment(
+      "failure",
       state({ conversation: undefined, poll: undefined, error: { Error: "PermanentError", Cause: cause } }),
     );
 
@@ -178,14 +185,32 @@ describe("composeComment", () => {
   });
 
   it("reports an unexpected error by its name when it has no cause", () => {
-    const comment = composeComment(state({ error: { Error: "States.Timeout" } }));
+    const comment = composeComment("failure", state({ error: { Error: "States.Timeout" } }));
 
     expect(comment.kind).toBe("failure");
     expect(comment.markdown).toContain("States.Timeout");
   });
 
+  it("says what failed, not the acknowledgement, when the acknowledgement itself could not be posted", () => {
+    const comment = composeComment(
+      "failure",
+      state({
+        error: {
+          Error: "TransientError",
+          Cause: "Could not post the acknowledgement: Linear refused the comment (InternalError): down",
+        },
+      }),
+    );
+
+    expect(comment.kind).toBe("failure");
+    expect(comment.markdown).toContain("Could not post the acknowledgement");
+    expect(comment.markdown).not.toMatch(/is on it/);
+    expect(comment.link?.url).toBe(CONVERSATION_URL);
+  });
+
   it("reports a failure rather than a reply when an error came after the reply was read", () => {
     const comment = composeComment(
+      "failure",
       state({
         reply: { status: "COMPLETED", text: "All good." },
         error: { Error: "PermanentError", Cause: "Linear refused the comment (InvalidInput): too long" },
@@ -204,6 +229,7 @@ describe("composeComment", () => {
     });
 
     const comment = composeComment(
+      "failure",
       state({
         reply: { status: "COMPLETED", text: "All good." },
         error: { Error: "PermanentError", Cause: cause },
@@ -216,27 +242,40 @@ describe("composeComment", () => {
 });
 
 describe("renderLinearComment", () => {
-  it("puts the conversation link under a rule after the text", () => {
-    const markdown = renderLinearComment({
-      kind: "reply",
-      markdown: "## Tested\n\nAll good.",
-      link: { url: CONVERSATION_URL, label: "Open the conversation in QA.tech" },
-    });
+  const TRAILER = "qa-ticket linear-ENG-42-0123456789abcdef/reply chat_7 0123456789abcdef0123456789abcdef";
+
+  it("ends with one line of its own under a rule: the conversation link and the marker", () => {
+    const markdown = renderLinearComment(
+      {
+        kind: "reply",
+        markdown: "## Tested\n\nAll good.",
+        link: { url: CONVERSATION_URL, label: "Open the conversation in QA.tech" },
+      },
+      TRAILER,
+    );
 
     expect(markdown).toBe(
-      `## Tested\n\nAll good.\n\n---\n[Open the conversation in QA.tech](${CONVERSATION_URL})`,
+      `## Tested\n\nAll good.\n\n---\n[Open the conversation in QA.tech](${CONVERSATION_URL}) · \`${TRAILER}\``,
     );
   });
 
-  it("is the text alone when there is no conversation to link", () => {
-    expect(renderLinearComment({ kind: "failure", markdown: "No conversation was opened." })).toBe(
-      "No conversation was opened.",
+  it("ends with the marker alone when there is no conversation to link", () => {
+    expect(renderLinearComment({ kind: "failure", markdown: "No conversation was opened." }, TRAILER)).toBe(
+      `No conversation was opened.\n\n---\n\`${TRAILER}\``,
     );
+  });
+
+  it("closes a code fence the reply left open, so the link line is not swallowed by it", () => {
+    const markdown = renderLinearComment({ kind: "reply", markdown: "Look:\n```ts\nconst a = 1;" }, TRAILER);
+
+    expect(markdown.split("\n").filter((line) => line.startsWith("```"))).toHaveLength(2);
+    expect(markdown.endsWith(`\`${TRAILER}\``)).toBe(true);
   });
 
   it("renders what composeComment produces with a clickable link", () => {
     const markdown = renderLinearComment(
-      composeComment(state({ reply: { status: "COMPLETED", text: "All good." } })),
+      composeComment("reply", state({ reply: { status: "COMPLETED", text: "All good." } })),
+      TRAILER,
     );
 
     expect(markdown).toMatch(/^All good\.\n/);

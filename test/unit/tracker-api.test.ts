@@ -273,7 +273,7 @@ describe("Jira tracker API", () => {
         ...auth(),
         issueKey: "PROJ-1",
         body: buildJiraComment("Testing...", { url: "https://app.qa.tech/c/1", label: "Open" }),
-        marker: "run-1/ack",
+        trailer: "qa-ticket run-1/ack - 0123456789abcdef0123456789abcdef",
       });
       const human = jira.addComment("PROJ-1", {
         body: doc("Also check Safari"),
@@ -319,7 +319,7 @@ describe("Jira tracker API", () => {
         ...auth(),
         issueKey: "PROJ-1",
         body: doc("Testing..."),
-        marker: "r/a",
+        trailer: "qa-ticket r/ack - 0123456789abcdef0123456789abcdef",
       });
 
       await updateJiraComment({ ...auth(), issueKey: "PROJ-1", id, body: doc("All **3** passed") });
@@ -333,7 +333,12 @@ describe("Jira tracker API", () => {
 
     it("fails permanently for a missing comment, someone else's comment, or invalid ADF", async () => {
       const human = jira.addComment("PROJ-1", { body: doc("hi"), authorAccountId: "acct-jane" });
-      const { id } = await postJiraComment({ ...auth(), issueKey: "PROJ-1", body: doc("x"), marker: "r/a" });
+      const { id } = await postJiraComment({
+        ...auth(),
+        issueKey: "PROJ-1",
+        body: doc("x"),
+        trailer: "qa-ticket r/ack - 0123456789abcdef0123456789abcdef",
+      });
       const invalid = {
         type: "doc",
         version: 1,
@@ -353,7 +358,12 @@ describe("Jira tracker API", () => {
     });
 
     it("maps 429 with a long Retry-After to TransientError", async () => {
-      const { id } = await postJiraComment({ ...auth(), issueKey: "PROJ-1", body: doc("x"), marker: "r/a" });
+      const { id } = await postJiraComment({
+        ...auth(),
+        issueKey: "PROJ-1",
+        body: doc("x"),
+        trailer: "qa-ticket r/ack - 0123456789abcdef0123456789abcdef",
+      });
       jira.failNext({ method: "PUT", fault: { status: 429, headers: { "retry-after": "120" } } });
 
       const error = await updateJiraComment({ ...auth(), issueKey: "PROJ-1", id, body: doc("y") }).catch(

@@ -4,12 +4,19 @@ import { linearApiUrl } from "../settings";
 import type { Ticket, TrackerName } from "../ticket";
 import type { Placement } from "./placement";
 
-/** Posts a run's comment on its ticket, where `placement` says, at most once per run and kind. */
+/** How a comment is posted: once per run and kind, ending with its marker, where `placement` says. */
+export interface PostOptions {
+  runId: string;
+  /** The comment's marker line (marker.ts): written last, the only part of it that is read back. */
+  trailer: string;
+  placement?: Placement;
+}
+
+/** Posts a run's comment on its ticket, at most once per run and kind. */
 export type PostComment = (
   ticket: Ticket,
   comment: TicketComment,
-  runId: string,
-  placement?: Placement,
+  options: PostOptions,
 ) => Promise<{ id: string; duplicate: boolean }>;
 
 /**

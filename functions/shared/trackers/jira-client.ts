@@ -1,6 +1,8 @@
 import { type AdfDocument, type AdfNode, adfToText } from "../adf";
 import { PermanentError, TransientError } from "../errors";
 import { type RequestOptions, requestJson } from "../http";
+import { endsWithTrailer } from "../marker";
+import { registerSecret } from "../redact";
 
 /** How to reach one Jira Cloud site as the integration's account. */
 export interface JiraAuth {
@@ -15,17 +17,13 @@ export interface JiraAuth {
 /** How many recent comments are searched for the marker before posting. */
 const RECENT_COMMENTS = 50;
 
-/** The text that identifies a comment posted by a given run step; it is looked for before posting again. */
-export function jiraCommentMarker(marker: string): string {
-  return `qa-ticket run ${marker}`;
-}
-
 /**
- * Posts `body` as a comment on the issue, carrying `marker` (unique per comment, e.g. `${runId}/reply`).
- * When a comment with that marker already exists (an earlier attempt landed), returns it instead.
+ * Posts `body` as a comment on the issue, ending with `trailer` (the comment's marker, unique per run and
+ * kind). When a comment ending with that trailer already exists (an earlier attempt landed), returns it
+ * instead. Only the last line counts: our comments quote text that could imitate a marker elsewhere.
  */
 export async function postJiraComment(
-  opts: JiraAuth & { issueKey: string; body: AdfDocument; marker: string },
+  opts: JiraAuth & { issueKey: string; body: AdfDocument; trailer: string },
 ): Promise<{ id: string; duplicate: boolean }> {
   const path = `/rest/api/3/issue/${encodeURIComponent(opts.issueKey)}/comment`;
   const existing = await jiraRequest<CommentPage>(
@@ -33,13 +31,14 @@ export async function postJiraComment(
     `${path}?orderBy=-created&maxResults=${RECENT_COMMENTS}`,
     {},
   );
-  const markerText = jiraCommentMarker(opts.marker);
-  const earlier = existing?.comments?.find((comment) => hasMarker(comment.body, markerText));
+  const earlier = existing?.comments?.find((comment) =>
+    endsWithTrailer(adfToText(comment.body), opts.trailer),
+  );
   if (earlier) return { id: String(earlier.id), duplicate: true };
 
   const created = await jiraRequest<{ id?: unknown }>(opts, path, {
     method: "POST",
-    json: { body: withMarker(opts.body, markerText) },
+    json: { body: withTrailer(opts.body, opts.trailer) },
   });
   if (typeof created?.id !== "string" && typeof created?.id !== "number") {
     throw new TransientError(`Jira answered POST ${path} without a comment id`);
@@ -70,6 +69,8 @@ export async function jiraRequest<T>(
 ): Promise<T> {
   const url = `${auth.baseUrl.replace(/\/+$/, "")}${path}`;
   const credentials = Buffer.from(`${auth.email}:${auth.apiToken}`).toString("base64");
+  registerSecret(auth.apiToken);
+  registerSecret(credentials);
   const response = await requestJson<T>(url, {
     ...options,
     peer: "Jira",
@@ -79,21 +80,14 @@ export async function jiraRequest<T>(
   return response.body;
 }
 
-function hasMarker(body: unknown, markerText: string): boolean {
-  // The marker ends its paragraph, so it must be followed by whitespace or the end: `…/ack` is not `…/ack2`.
-  return adfToText(body)
-    .split("\n")
-    .some((line) => line.endsWith(markerText) || line.includes(`${markerText} `));
-}
-
-/** Appends the marker as small plain text to the last paragraph (the link line), or as its own paragraph. */
-function withMarker(body: AdfDocument, markerText: string): AdfDocument {
+/** Appends the trailer to the last paragraph (the link line), or as its own paragraph: the comment's last line. */
+export function withTrailer(body: AdfDocument, trailer: string): AdfDocument {
   const content = [...body.content];
   const last = content.at(-1);
   if (last?.type === "paragraph" && last.content?.length) {
-    content[content.length - 1] = { ...last, content: [...last.content, text(` · ${markerText}`)] };
+    content[content.length - 1] = { ...last, content: [...last.content, text(` · ${trailer}`)] };
   } else {
-    content.push({ type: "paragraph", content: [text(markerText)] });
+    content.push({ type: "paragraph", content: [text(trailer)] });
   }
   return { ...body, content };
 }

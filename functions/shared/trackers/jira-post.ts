@@ -1,11 +1,9 @@
 import { buildJiraComment } from "../adf";
-import type { TicketComment } from "../comment";
 import { getSecret } from "../secrets";
 import { jiraSettings } from "../settings";
-import type { Ticket } from "../ticket";
+import type { PostComment } from "./index";
 import { jiraCommentUrl, updateJiraComment } from "./jira-api";
-import { type JiraAuth, postJiraComment } from "./jira-client";
-import type { Placement } from "./placement";
+import { type JiraAuth, postJiraComment, withTrailer } from "./jira-client";
 
 /** How to reach Jira as the integration's account: JIRA_BASE_URL and the JIRA_EMAIL / JIRA_API_TOKEN secrets. */
 export async function jiraAuthFromEnv(): Promise<JiraAuth> {
@@ -17,12 +15,7 @@ export async function jiraAuthFromEnv(): Promise<JiraAuth> {
  * Posts a run's comment on a Jira issue as ADF; a marker naming the run keeps a retried post from
  * duplicating. Jira has no threads: a reply in the thread is a new comment that links to the thread's root.
  */
-export async function postToJira(
-  ticket: Ticket,
-  comment: TicketComment,
-  runId: string,
-  placement: Placement = {},
-) {
+export const postToJira: PostComment = async (ticket, comment, { trailer, placement = {} }) => {
   const auth = await jiraAuthFromEnv();
   const link = comment.link ?? { url: "https://app.qa.tech", label: "QA.tech" };
   if (placement.replaceId) {
@@ -30,7 +23,7 @@ export async function postToJira(
       ...auth,
       issueKey: ticket.key,
       id: placement.replaceId,
-      body: buildJiraComment(comment.markdown, link),
+      body: withTrailer(buildJiraComment(comment.markdown, link), trailer),
     });
     return { id: placement.replaceId, duplicate: false };
   }
@@ -41,6 +34,6 @@ export async function postToJira(
     ...auth,
     issueKey: ticket.key,
     body: buildJiraComment(`${inReplyTo}${comment.markdown}`, link),
-    marker: `${runId}/${comment.kind}`,
+    trailer,
   });
-}
+};

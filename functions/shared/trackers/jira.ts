@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { adfToText } from "../adf-text";
 import { PayloadError } from "../errors";
 import { isOwnComment, stripPrefix } from "../follow-up";
-import { capDescription, executionName, type Ticket, type Trigger } from "../ticket";
+import { boundedFollowUpText, boundedTicket, executionName, type Ticket, type Trigger } from "../ticket";
 
 /** The webhook body is not the shape of a Jira issue event; the webhook answers 400. */
 export class JiraPayloadError extends PayloadError {
@@ -75,14 +75,14 @@ export function detectJiraTrigger(payload: unknown, config: JiraTriggerConfig): 
 }
 
 function jiraTicket(issue: IssueFacts, siteUrl: string): Ticket {
-  return {
+  return boundedTicket({
     tracker: "jira",
     id: issue.id,
     key: issue.key,
     title: issue.summary,
-    url: `${normaliseSiteUrl(siteUrl)}/browse/${issue.key}`,
-    description: capDescription(issue.description),
-  };
+    url: `${normaliseSiteUrl(siteUrl)}/browse/${encodeURIComponent(issue.key)}`,
+    description: issue.description,
+  });
 }
 
 /**
@@ -112,7 +112,7 @@ export function detectJiraFollowUp(
   return {
     runId: executionName("jira", issue.key, digest),
     ticket: jiraTicket(issue, config.siteUrl),
-    followUp: { commentId: String(comment.id), authorId: author, text: addressed },
+    followUp: { commentId: String(comment.id), authorId: author, text: boundedFollowUpText(addressed) },
   };
 }
 

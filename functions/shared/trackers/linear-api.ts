@@ -1,5 +1,7 @@
 import type { LinearClient } from "@linear/sdk";
 import { PermanentError, TransientError } from "../errors";
+import { capText, PEER_TEXT_MAX_BYTES } from "../limits";
+import { redactSecrets } from "../redact";
 
 /** How to reach Linear as the integration's API key. */
 export interface LinearAuth {
@@ -35,7 +37,11 @@ const TRANSIENT_LINEAR_ERRORS = new Set([
 export function classifyLinearError(error: unknown, what: string): Error {
   if (error instanceof TransientError || error instanceof PermanentError) return error;
   const type = isObject(error) && typeof error.type === "string" ? error.type : "Unknown";
-  const message = `Linear refused ${what} (${type}): ${error instanceof Error ? error.message : String(error)}`;
+  const said = capText(
+    redactSecrets(error instanceof Error ? error.message : String(error)),
+    PEER_TEXT_MAX_BYTES,
+  );
+  const message = `Linear refused ${what} (${type}): ${said}`;
   if (TRANSIENT_LINEAR_ERRORS.has(type)) {
     const retryAfter = isObject(error) && typeof error.retryAfter === "number" ? error.retryAfter : undefined;
     return new TransientError(message, { cause: error, retryAfterSeconds: retryAfter });

@@ -1,29 +1,29 @@
 import type { TicketComment } from "../comment";
 import { getSecret } from "../secrets";
 import { linearApiUrl } from "../settings";
-import type { Ticket } from "../ticket";
+import type { PostComment } from "./index";
 import { updateLinearComment } from "./linear-api";
 import { deterministicUuid, postLinearComment } from "./linear-comment";
-import type { Placement } from "./placement";
 
-/** Renders a comment as Linear markdown: the text, then the conversation link under a rule. */
-export function renderLinearComment(comment: TicketComment): string {
-  if (!comment.link) return comment.markdown;
-  return `${comment.markdown}\n\n---\n[${comment.link.label}](${comment.link.url})`;
+/**
+ * Renders a comment as Linear markdown: the text, then under a rule one line of our own, the conversation
+ * link and the marker (as code, so a markdown round trip leaves it as it is). A code fence the text left
+ * open is closed first, so that line renders as a line and stays the last one.
+ */
+export function renderLinearComment(comment: TicketComment, trailer: string): string {
+  const fences = comment.markdown.split("\n").filter((line) => /^\s*(```|~~~)/.test(line)).length;
+  const text = fences % 2 === 1 ? `${comment.markdown}\n\`\`\`` : comment.markdown;
+  const link = comment.link ? `[${comment.link.label}](${comment.link.url}) · ` : "";
+  return `${text}\n\n---\n${link}\`${trailer}\``;
 }
 
 /**
  * Posts a run's comment on a Linear issue, as a new comment, a reply in the thread (`parentId`) or the new
  * text of the acknowledgement; the comment id is derived from the run, so retries never duplicate.
  */
-export async function postToLinear(
-  ticket: Ticket,
-  comment: TicketComment,
-  runId: string,
-  placement: Placement = {},
-) {
+export const postToLinear: PostComment = async (ticket, comment, { runId, trailer, placement = {} }) => {
   const auth = { apiKey: await getSecret("LINEAR_API_KEY"), apiUrl: linearApiUrl() };
-  const body = renderLinearComment(comment);
+  const body = renderLinearComment(comment, trailer);
   if (placement.replaceId) {
     await updateLinearComment({ ...auth, id: placement.replaceId, body });
     return { id: placement.replaceId, duplicate: false };
@@ -35,4 +35,4 @@ export async function postToLinear(
     parentId: placement.parentId,
     commentId: deterministicUuid(`${runId}:${comment.kind}`),
   });
-}
+};

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { PayloadError } from "../errors";
 import { isOwnComment, stripPrefix } from "../follow-up";
-import { capDescription, executionName, type Trigger } from "../ticket";
+import { boundedFollowUpText, boundedTicket, executionName, type Trigger } from "../ticket";
 
 /** The fields of a Linear webhook that detection reads. */
 interface LinearIssueData {
@@ -87,14 +87,14 @@ export function detectLinearTrigger(payload: unknown, triggerLabel: string): Tri
     .slice(0, 16);
   return {
     runId: executionName("linear", data.identifier, digest),
-    ticket: {
+    ticket: boundedTicket({
       tracker: "linear",
       id: data.id,
       key: data.identifier,
       title: typeof data.title === "string" ? data.title : "",
-      url: data.url ?? (typeof payload.url === "string" ? payload.url : ""),
-      description: capDescription(typeof data.description === "string" ? data.description : ""),
-    },
+      url: typeof data.url === "string" ? data.url : typeof payload.url === "string" ? payload.url : "",
+      description: typeof data.description === "string" ? data.description : "",
+    }),
   };
 }
 
@@ -118,19 +118,19 @@ export function detectLinearFollowUp(payload: unknown, prefix = "@qa"): Trigger 
   const digest = createHash("sha256").update(`${data.issueId}:comment:${data.id}`).digest("hex").slice(0, 16);
   return {
     runId: executionName("linear", key, digest),
-    ticket: {
+    ticket: boundedTicket({
       tracker: "linear",
       id: data.issueId,
       key,
       title: typeof issue.title === "string" ? issue.title : "",
       url: typeof payload.url === "string" ? payload.url : "",
       description: "",
-    },
+    }),
     followUp: {
       commentId: data.id,
       parentId: data.parentId,
       authorId: typeof data.userId === "string" ? data.userId : undefined,
-      text,
+      text: boundedFollowUpText(text),
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { CommentKind } from "../marker";
 import type { ReplyMode } from "../settings";
 import type { WorkflowState } from "../workflow-state";
 
@@ -11,11 +12,7 @@ export interface Placement {
  * The acknowledgement starts the thread; everything after it goes under it (or, in "replace" mode, the
  * final comment of a label run replaces its text). Follow-ups answer in their own thread.
  */
-export function placementOf(
-  state: WorkflowState,
-  kind: "ack" | "reply" | "failure",
-  mode: ReplyMode,
-): Placement {
+export function placementOf(state: WorkflowState, kind: CommentKind, mode: ReplyMode): Placement {
   if (kind === "ack") return {};
   const root = state.thread?.rootId ?? state.ack?.id;
   if (!root) return {};

@@ -1,37 +1,40 @@
 import { adfToText } from "../adf-text";
-import { findConversationLink } from "../qatech";
+import { markerKey, readMarker } from "../marker";
 import { getSecret } from "../secrets";
 import { linearApiUrl } from "../settings";
-import { capDescription, type FollowUp, type Ticket, type TrackerName } from "../ticket";
+import { boundedTicket, type FollowUp, type Ticket, type TrackerName } from "../ticket";
 
 /** A follow-up's thread, as read back from the tracker. */
 export interface FoundThread {
   /** The comment was written by the integration itself: never act on it. */
   own: boolean;
-  /** Our comment that links the conversation, or null when this is not (or not yet) our thread. */
-  root: { rootId: string; conversation: { id: string; url: string } } | null;
+  /** Our comment whose marker names the conversation, or null when this is not (or not yet) our thread. */
+  root: { rootId: string; conversation: { id: string } } | null;
 }
 
 export type FindThread = (ticket: Ticket, followUp: FollowUp) => Promise<FoundThread>;
 
 /**
- * Linear: the reply's root comment must be ours (written by the API key's user) and link a conversation.
- * Nothing is remembered: the conversation is read back from the root comment each time.
+ * Linear: the reply's root comment must be ours (written by the API key's user) and end with a marker
+ * signed for this ticket that names a conversation. Nothing is remembered: it is read back each time.
  */
-async function findLinearThread(_ticket: Ticket, followUp: FollowUp): Promise<FoundThread> {
+async function findLinearThread(ticket: Ticket, followUp: FollowUp): Promise<FoundThread> {
   const { getLinearComment, linearViewerId } = await import("./linear-api");
   const auth = { apiKey: await getSecret("LINEAR_API_KEY"), apiUrl: linearApiUrl() };
   const viewer = await linearViewerId(auth);
   if (followUp.authorId === viewer) return { own: true, root: null };
   if (!followUp.parentId) return { own: false, root: null };
   const root = await getLinearComment({ ...auth, id: followUp.parentId });
-  const conversation = root && root.userId === viewer ? findConversationLink(root.body) : null;
-  return { own: false, root: root && conversation ? { rootId: root.id, conversation } : null };
+  if (!root || root.userId !== viewer) return { own: false, root: null };
+  const marker = readMarker(await markerKey(), ticket, root.body);
+  const id = marker?.conversationId;
+  return { own: false, root: id ? { rootId: root.id, conversation: { id } } : null };
 }
 
 /**
- * Jira has no threads: the conversation is the one our newest comment links, and the thread's root is our
- * first comment linking it (the acknowledgement).
+ * Jira has no threads: the conversation is the one named by the newest of our comments whose marker is
+ * signed for this ticket, and the thread's root is the acknowledgement of that conversation (else the
+ * oldest of our comments naming it).
  */
 async function findJiraThread(ticket: Ticket, followUp: FollowUp): Promise<FoundThread> {
   const [{ listJiraComments }, { getJiraMyself }, { jiraAuthFromEnv }] = await Promise.all([
@@ -42,14 +45,17 @@ async function findJiraThread(ticket: Ticket, followUp: FollowUp): Promise<Found
   const auth = await jiraAuthFromEnv();
   const me = await getJiraMyself(auth);
   if (followUp.authorId === me) return { own: true, root: null };
-  // Newest first: the newest of our comments names the conversation; the oldest naming it is the root.
+  const key = await markerKey();
+  // Newest first.
   const ours = (await listJiraComments({ ...auth, issueKey: ticket.key }))
     .filter((comment) => comment.authorAccountId === me)
-    .map((comment) => ({ id: comment.id, conversation: findConversationLink(adfToText(comment.body)) }));
-  const conversation = ours.find((c) => c.conversation)?.conversation;
-  if (!conversation) return { own: false, root: null };
-  const root = ours.filter((c) => c.conversation?.id === conversation.id).at(-1);
-  return { own: false, root: root ? { rootId: root.id, conversation } : null };
+    .map((comment) => ({ id: comment.id, marker: readMarker(key, ticket, adfToText(comment.body)) }))
+    .filter((comment) => comment.marker?.conversationId);
+  const id = ours[0]?.marker?.conversationId;
+  if (!id) return { own: false, root: null };
+  const naming = ours.filter((c) => c.marker?.conversationId === id);
+  const root = naming.find((c) => c.marker?.kind === "ack") ?? naming.at(-1);
+  return { own: false, root: root ? { rootId: root.id, conversation: { id } } : null };
 }
 
 /**
@@ -64,13 +70,13 @@ export const ticketRefreshers: Record<TrackerName, (ticket: Ticket) => Promise<T
       apiUrl: linearApiUrl(),
       id: ticket.id,
     });
-    return {
+    return boundedTicket({
       ...ticket,
       key: issue.identifier,
       title: issue.title,
       url: issue.url,
-      description: capDescription(issue.description),
-    };
+      description: issue.description,
+    });
   },
   jira: async (ticket) => ticket,
 };

@@ -1,0 +1,99 @@
+import fc from "fast-check";
+import {
+  capText,
+  DESCRIPTION_MAX_BYTES,
+  FOLLOW_UP_MAX_BYTES,
+  jsonBytes,
+  REPLY_MAX_BYTES,
+  STATE_MAX_BYTES,
+  sanitizeText,
+  TITLE_MAX_BYTES,
+  URL_MAX_BYTES,
+} from "../../functions/shared/limits";
+import { boundedFollowUpText, boundedTicket } from "../../functions/shared/ticket";
+
+/** Bytes a string takes inside a JSON document, as Step Functions counts them. */
+const inJson = (text: string) => jsonBytes(text) - 2;
+
+describe("capText", () => {
+  it.each([
+    ["100,000 NULs", "\u0000".repeat(100_000)],
+    ["300 KB of text", "lorem ipsum dolor sit amet\n".repeat(12_000)],
+    ["100,000 characters on one line", "a".repeat(100_000)],
+    ["quotes and backslashes (2 bytes each)", '"\\'.repeat(60_000)],
+    ["emoji (4 bytes each)", "😀".repeat(40_000)],
+  ])("keeps %s within the budget in JSON bytes, saying it was cut", (_name, text) => {
+    const capped = capText(text, REPLY_MAX_BYTES, " [cut]");
+
+    expect(inJson(capped)).toBeLessThanOrEqual(REPLY_MAX_BYTES);
+    expect(inJson(capped)).toBeGreaterThan(REPLY_MAX_BYTES - 8);
+    expect(capped.endsWith(" [cut]")).toBe(true);
+  });
+
+  it("leaves text within its budget as it is, without a notice", () => {
+    expect(capText("All **3** checks passed.", 1000, " [cut]")).toBe("All **3** checks passed.");
+  });
+
+  it("holds any string to its budget and never leaves half a surrogate pair", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: "binary", maxLength: 3000 }),
+        fc.integer({ min: 0, max: 2000 }),
+        (s, max) => {
+          const capped = capText(s, max);
+          expect(inJson(capped)).toBeLessThanOrEqual(max);
+          expect(capped).toBe(sanitizeText(capped));
+        },
+      ),
+    );
+  });
+});
+
+describe("sanitizeText", () => {
+  it("shows control characters as their symbols and keeps tabs and line breaks", () => {
+    expect(sanitizeText("a\u0000b\u0007c\u007Fd\te\nf\r\n")).toBe("a␀b␇c␡d\te\nf\r\n");
+  });
+
+  it("replaces unpaired surrogates, which have no UTF-8 form, and keeps pairs", () => {
+    expect(sanitizeText("x\uD800y\uDC00z😀")).toBe("x\uFFFDy\uFFFDz😀");
+  });
+});
+
+describe("boundedTicket", () => {
+  it("holds every text field to its budget, so an execution input stays far under Step Functions' 256 KiB", () => {
+    const huge = "\u0000".repeat(300_000);
+
+    const ticket = boundedTicket({
+      tracker: "linear",
+      id: "539068e2-ae88-4d09-bd75-22eb4a59612f",
+      key: "ENG-42",
+      title: huge,
+      url: `https://linear.app/${huge}`,
+      description: huge,
+    });
+
+    expect(inJson(ticket.title)).toBeLessThanOrEqual(TITLE_MAX_BYTES);
+    expect(inJson(ticket.url)).toBeLessThanOrEqual(URL_MAX_BYTES);
+    expect(inJson(ticket.description)).toBeLessThanOrEqual(DESCRIPTION_MAX_BYTES);
+    expect(
+      jsonBytes({ runId: "x".repeat(80), ticket, followUp: { text: boundedFollowUpText(huge) } }),
+    ).toBeLessThan(STATE_MAX_BYTES / 4);
+    expect(inJson(boundedFollowUpText(huge))).toBeLessThanOrEqual(FOLLOW_UP_MAX_BYTES);
+  });
+
+  it.each([
+    ["an id", { id: "x".repeat(1000) }],
+    ["a key with a control character", { key: "ENG-\u000042" }],
+  ])("refuses %s it could only cut, since cut it would name another ticket", (_name, field) => {
+    const ticket = {
+      tracker: "jira" as const,
+      id: "10002",
+      key: "PROJ-1",
+      title: "",
+      url: "",
+      description: "",
+    };
+
+    expect(() => boundedTicket({ ...ticket, ...field })).toThrow(/not a plausible/);
+  });
+});

@@ -1,0 +1,59 @@
+import { endsWithMarker, markerText, readMarker } from "../../functions/shared/marker";
+
+const KEY = "a-deployment's-own-marker-key";
+const ticketA = { tracker: "linear" as const, id: "issue-a" };
+const ticketB = { tracker: "linear" as const, id: "issue-b" };
+const ofA = { runId: "linear-ENG-1-0123456789abcdef", kind: "ack" as const, conversationId: "chat_1" };
+
+describe("comment markers", () => {
+  it("read back what they say, on the ticket they were written for", () => {
+    const comment = `QA.tech is on it.\n\n---\n[Open](https://app.qa.tech/c/chat_1) · \`${markerText(KEY, ticketA, ofA)}\``;
+
+    expect(readMarker(KEY, ticketA, comment)).toEqual(ofA);
+    expect(endsWithMarker(comment)).toBe(true);
+  });
+
+  it("say nothing when copied onto another ticket", () => {
+    const copied = `Nice try\n${markerText(KEY, ticketA, ofA)}`;
+
+    expect(readMarker(KEY, ticketB, copied)).toBeNull();
+  });
+
+  it("say nothing when made up without the key, or edited to name another conversation", () => {
+    const forged = markerText("someone else's key", ticketB, { ...ofA, conversationId: "chat_1" });
+    const edited = markerText(KEY, ticketB, { ...ofA, conversationId: "chat_2" }).replace("chat_2", "chat_1");
+
+    expect(readMarker(KEY, ticketB, forged)).toBeNull();
+    expect(readMarker(KEY, ticketB, edited)).toBeNull();
+  });
+
+  it("count only on the comment's last line: a genuine marker quoted above our own is ignored", () => {
+    const genuineForB = markerText(KEY, ticketB, { ...ofA, conversationId: "chat_1" });
+    const ours = markerText(KEY, ticketB, {
+      ...ofA,
+      runId: "linear-ENG-2-0123456789abcdef",
+      conversationId: "chat_2",
+    });
+    const comment = `QA.tech said:\n${genuineForB}\nand more\n\n---\n\`${ours}\``;
+
+    expect(readMarker(KEY, ticketB, comment)?.conversationId).toBe("chat_2");
+  });
+
+  it("survive the escapes a markdown round trip may add", () => {
+    const text = markerText(KEY, ticketA, ofA).replaceAll("_", "\\_");
+
+    expect(readMarker(KEY, ticketA, text)).toEqual(ofA);
+  });
+
+  it("bind the tracker too: the same id on the other tracker is another ticket", () => {
+    const text = markerText(KEY, ticketA, ofA);
+
+    expect(readMarker(KEY, { tracker: "jira", id: ticketA.id }, text)).toBeNull();
+  });
+
+  it("may name no conversation (a failure before one was opened)", () => {
+    const marker = { runId: ofA.runId, kind: "failure" as const };
+
+    expect(readMarker(KEY, ticketA, markerText(KEY, ticketA, marker))).toEqual(marker);
+  });
+});
