@@ -1,6 +1,7 @@
 // `npm run bench`: what users feel (how soon the comment lands, how often QA.tech is polled), what a ticket
-// costs, how fast the webhook answers, and how big and quick to load each function is. Schedules run on a
-// simulated clock; the rest is measured on the real local runner against the simulators in test/fakes.
+// costs, how fast the webhook answers, and how big and quick to load each function is. Schedules and a burst
+// of conversation starts run on a simulated clock; the rest is measured on the real local runner against the
+// simulators in test/fakes.
 import { execFile, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -16,6 +17,7 @@ import { linearFixture } from "../test/support/linear-webhook";
 import { measureBundles } from "./bundles";
 import { delayVersusPollsSvg } from "./chart";
 import { ticketCost } from "./prices";
+import { queueModelTable, runQueueModel } from "./queue-model";
 import { delayTarget, REPLY_TIMES, SCHEDULES, type ScheduleOutcome, simulate } from "./schedules";
 
 /** Memory as the stack deploys it (lib/qa-ticket-stack.ts): the config's 256 MB, the poll function 128 MB. */
@@ -189,6 +191,9 @@ async function main() {
       outcomes.filter((o) => o.schedule === s.name).reduce((n, o) => n + o.polls, 0),
     ]),
   );
+  // A burst of tickets against the bound on starts: why a start waits in a queue rather than retrying a
+  // throttled Lambda, whose retrier runs out and loses tickets.
+  const starts = runQueueModel();
   const runs = await measureRuns(outcomes);
   const webhook = await measureWebhookLatency();
   const bundles = await measureBundles();
@@ -249,6 +254,7 @@ async function main() {
     },
     schedules: outcomes,
     pollTotals: totals,
+    starts,
     runs,
     webhook,
     bundles,
@@ -270,6 +276,9 @@ async function main() {
       ]).concat([["total polls", ...SCHEDULES.map((s) => String(totals[s.name])), ""]]),
     ),
   );
+  const startsTable = queueModelTable(starts);
+  out.push("", startsTable.title);
+  out.push(table(startsTable.headers, startsTable.cells));
   out.push(
     "",
     `Per ticket on the local runner (qa-ticket schedule; ${ARCHITECTURE}, ${MEMORY_MB} MB, poll function ` +
