@@ -1,6 +1,7 @@
 // Why the start of a conversation moved from a throttled Lambda to a queue: both are simulated on a seeded,
 // simulated clock for a burst of tickets labelled at the same instant, so the comparison is repeatable and
 // runs in well under a second. `npx tsx bench/queue-model.ts` prints the comparison on its own.
+import { QATECH_RETRY } from "../lib/workflow";
 
 /** How a start that finds the bound reached is handled. */
 export type StartPolicy = "throttle-retry" | "queue";
@@ -38,20 +39,15 @@ interface Retrier {
   maxDelaySeconds: number;
 }
 
-/** The retrier on Lambda.TooManyRequestsException in lib/workflow.ts. */
+/** The retrier on Lambda.TooManyRequestsException that bounded starts before the start queue (commit 8709e9e). */
 export const THROTTLE_RETRIER: Retrier = {
   intervalSeconds: 2,
   backoffRate: 1.5,
   maxAttempts: 40,
   maxDelaySeconds: 60,
 };
-/** The retrier on TransientError in lib/workflow.ts, which the queued start keeps. */
-export const TRANSIENT_RETRIER: Retrier = {
-  intervalSeconds: 5,
-  backoffRate: 2,
-  maxAttempts: 5,
-  maxDelaySeconds: 60,
-};
+/** The queued start's retrier on TransientError, as lib/workflow.ts deploys it. */
+export const TRANSIENT_RETRIER: Retrier = QATECH_RETRY;
 
 /** Step Functions' FULL jitter: uniform in [0, min(interval * rate^k, max delay)] before retry k (from 0). */
 function jitteredWait(r: Retrier, k: number, random: () => number): number {
