@@ -1,3 +1,4 @@
+import { markdownToAdf } from "../../functions/shared/adf";
 import { adfToText } from "../../functions/shared/adf-text";
 import { adfText } from "../support/adf-text";
 import { type Harness, jiraFixture, startHarness } from "../support/harness";
@@ -301,6 +302,27 @@ describe("the ticket as a conversation", () => {
       expect(retried).toContain("Open the shop with an empty cart");
       expect(h.linearAcks()).toHaveLength(2);
       expect(h.linearAcks()[1].body).toContain(h.qatech.conversations()[1].url);
+    });
+    it("Jira: @qa retry reads the issue back (comment_created carries no description) for the new conversation", async () => {
+      const description = markdownToAdf("Steps: open the login page on a **narrow** screen.");
+      h = await startHarness({
+        jira: { issues: { "PROJ-123": { id: "10002", summary: "Login button is misaligned", description } } },
+      });
+      await h.sendJira("jira-issue_updated.label-added");
+      await h.runner.settled();
+      const human = h.jira.addComment("PROJ-123", { body: "@qa retry", authorAccountId: "jane" });
+
+      await h.sendJira(jiraCommentEvent(human.id, "@qa retry", "jane"));
+      await h.runner.settled();
+
+      expect(h.qatech.conversations()).toHaveLength(2);
+      const retried = String((h.qatech.conversations()[1].body as { message: string }).message);
+      expect(retried).toContain("PROJ-123: Login button is misaligned");
+      expect(retried).toContain("Steps: open the login page on a narrow screen.");
+      expect(retried).not.toContain("(no description)");
+      expect(
+        h.jira.requests.some((r) => r.method === "GET" && r.path.startsWith("/rest/api/3/issue/PROJ-123?")),
+      ).toBe(true);
     });
   });
 

@@ -40,6 +40,11 @@ export interface FakeJiraOptions {
   apiToken?: string;
   /** Labels issues start with, by issue key; any other issue starts with none. */
   labels?: Record<string, string[]>;
+  /**
+   * Issues GET /rest/api/3/issue/{key} knows, by key: the summary and the description (an ADF document, as
+   * v3 returns it). Any other issue is unknown (404), as it is to Jira.
+   */
+  issues?: Record<string, { id: string; summary: string; description?: unknown }>;
 }
 
 /** A running fake Jira Cloud REST API (v3 comments and myself). */
@@ -107,6 +112,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     }
     const issue = ISSUE_PATH.exec(path)?.[1];
     if (issue !== undefined) {
+      if (method === "GET") return readIssue(decodeURIComponent(issue), query);
       if (method !== "PUT") return errors(405, `Method ${method} is not allowed`);
       return editIssue(decodeURIComponent(issue), body);
     }
@@ -147,6 +153,22 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     stored.edits = [...(stored.edits ?? []), doc];
     stored.updated = new Date().toISOString();
     return { status: 200, body: toWire(stored) };
+  };
+
+  // GET /rest/api/3/issue/{issueIdOrKey}: `fields` (comma-separated) limits the fields returned; v3 gives the
+  // description as an ADF document (Jira Cloud REST v3 reference, "Get issue").
+  const readIssue = (issueKey: string, query: URLSearchParams): Reply => {
+    const found = options.issues?.[issueKey];
+    if (!found) return errors(404, "Issue does not exist or you do not have permission to see it.");
+    const all: Record<string, unknown> = {
+      summary: found.summary,
+      description: found.description ?? null,
+      labels: labels.get(issueKey) ?? [],
+      project: { key: issueKey.split("-")[0] },
+    };
+    const wanted = query.get("fields")?.split(",").filter(Boolean);
+    const fields = wanted ? Object.fromEntries(wanted.filter((f) => f in all).map((f) => [f, all[f]])) : all;
+    return { status: 200, body: { id: found.id, key: issueKey, fields } };
   };
 
   const editIssue = (issueKey: string, body: unknown): Reply => {

@@ -1,4 +1,5 @@
 import type { AdfDocument } from "../adf";
+import { adfToText } from "../adf-text";
 import { TransientError } from "../errors";
 import { type JiraAuth, jiraRequest } from "./jira-client";
 
@@ -33,6 +34,26 @@ export async function listJiraComments(opts: JiraAuth & { issueKey: string }): P
     result.push(comment);
   }
   return result;
+}
+
+/** An issue's summary and description (as text), read back: what a new conversation needs from a comment. */
+export async function getJiraIssue(
+  opts: JiraAuth & { issueKey: string },
+): Promise<{ summary: string; description: string }> {
+  const issue = await jiraRequest<{ fields?: { summary?: unknown; description?: unknown } }>(
+    opts,
+    `${issuePath(opts.issueKey)}?fields=summary,description`,
+    {},
+  );
+  const fields = issue?.fields;
+  if (typeof fields?.summary !== "string") {
+    throw new TransientError(`Jira answered GET ${issuePath(opts.issueKey)} without fields.summary`);
+  }
+  const description = fields.description;
+  return {
+    summary: fields.summary,
+    description: typeof description === "string" ? description : description ? adfToText(description) : "",
+  };
 }
 
 /** Replaces a comment's body (PUT .../comment/{id}); the account needs to own it or may edit all comments. */

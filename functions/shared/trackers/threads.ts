@@ -59,8 +59,8 @@ async function findJiraThread(ticket: Ticket, followUp: FollowUp): Promise<Found
 }
 
 /**
- * The ticket's text for a new conversation started from a comment (`retry`): Linear's Comment webhook
- * carries no description, so it is read back; Jira's comment webhook carries the issue's fields already.
+ * The ticket's text for a new conversation started from a comment (`retry`): neither Linear's Comment
+ * webhook nor Jira's comment_created carries the issue's description, so it is read back.
  */
 export const ticketRefreshers: Record<TrackerName, (ticket: Ticket) => Promise<Ticket>> = {
   linear: async (ticket) => {
@@ -78,7 +78,11 @@ export const ticketRefreshers: Record<TrackerName, (ticket: Ticket) => Promise<T
       description: issue.description,
     });
   },
-  jira: async (ticket) => ticket,
+  jira: async (ticket) => {
+    const [{ getJiraIssue }, { jiraAuthFromEnv }] = await Promise.all([import("./jira-api"), import("./jira-post")]);
+    const issue = await getJiraIssue({ ...(await jiraAuthFromEnv()), issueKey: ticket.key });
+    return boundedTicket({ ...ticket, title: issue.summary, description: issue.description });
+  },
 };
 
 /** Each tracker's way to find a follow-up's thread. */
