@@ -299,7 +299,38 @@ export function parseOrgConfig(org: string, raw: unknown, source: string): OrgCo
     `with replyTimeoutMinutes ${config.replyTimeoutMinutes} needs more than ${MAX_POLLS} polls, more than a ` +
       "Standard execution's history holds: raise pollSchedule.maxWaitSeconds or lower replyTimeoutMinutes",
   );
+  checkEnvironmentSize(config, source);
   return config;
+}
+
+/**
+ * Lambda allows 4 KB of environment variables per function (keys and values). The settings go into every
+ * function's environment; the stack adds its own variables (secret ARNs, the state machine, the queues),
+ * for which this much is kept free.
+ */
+export const LAMBDA_ENVIRONMENT_MAX_BYTES = 4096;
+export const STACK_VARIABLES_RESERVE_BYTES = 1024;
+
+/** The config fields whose length is the user's to choose, and the variables they become. */
+const LONG_FIELDS: Array<[field: string, variable: string]> = [
+  ["qatech.instruction", "QATECH_INSTRUCTION"],
+  ["qatech.applicationOverrides", "QATECH_APPLICATION_OVERRIDES"],
+  ["jira.projectKeys", "JIRA_PROJECT_KEYS"],
+];
+
+/** Fails, naming the longest field, when the settings would not fit in a Lambda function's environment. */
+function checkEnvironmentSize(config: OrgConfig, source: string): void {
+  const env = functionEnvironment(config);
+  const bytes = (name: string) => (env[name] === undefined ? 0 : Buffer.byteLength(`${name}${env[name]}`));
+  const total = Object.keys(env).reduce((sum, name) => sum + bytes(name), 0);
+  const budget = LAMBDA_ENVIRONMENT_MAX_BYTES - STACK_VARIABLES_RESERVE_BYTES;
+  if (total <= budget) return;
+  const [field, variable] = [...LONG_FIELDS].sort((a, b) => bytes(b[1]) - bytes(a[1]))[0];
+  throw new ConfigFileError(
+    `${source}: ${field} is too long: the settings would take ${total} bytes of each function's environment, ` +
+      `over the ${budget} bytes Lambda leaves them (4 KB in all, ${STACK_VARIABLES_RESERVE_BYTES} kept for ` +
+      `the stack's own variables); ${field} alone takes ${bytes(variable)}. Shorten it.`,
+  );
 }
 
 /** Reads and validates `config/<org>.json` (relative to `dir`). */

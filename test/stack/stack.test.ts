@@ -336,6 +336,43 @@ const GENERATED_NAMES: Record<string, string> = {
   "AWS::CloudWatch::Alarm": "AlarmName",
 };
 
+describe("QaTicketStack with settings as long as the config allows", () => {
+  it("keeps every function's environment under Lambda's 4 KB, the stack's own variables included", () => {
+    // The longest instruction the config accepts: one more character and parseOrgConfig refuses it.
+    const raw = exampleRaw() as { qatech: Record<string, unknown>; jira: Record<string, unknown> };
+    raw.jira = { ...raw.jira, enabled: true, baseUrl: "https://acme-corporation-example.atlassian.net" };
+    let length = 100;
+    const accepts = (n: number) => {
+      try {
+        parseOrgConfig("acme", { ...raw, qatech: { ...raw.qatech, instruction: "x".repeat(n) } }, "test");
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    while (accepts(length + 100)) length += 100;
+    while (accepts(length + 1)) length += 1;
+    const config = parseOrgConfig(
+      "acme",
+      { ...raw, qatech: { ...raw.qatech, instruction: "x".repeat(length) } },
+      "t",
+    );
+    const resources = resourcesOf(synth(config).template);
+
+    for (const [id, fn] of Object.entries(resources).filter(([, r]) => r.Type === "AWS::Lambda::Function")) {
+      const variables = resolve(
+        (fn.Properties?.Environment as { Variables?: unknown })?.Variables ?? {},
+        resources,
+      );
+      const bytes = Object.entries(variables as Record<string, unknown>).reduce(
+        (n, [k, v]) => n + Buffer.byteLength(`${k}${String(v)}`),
+        0,
+      );
+      expect([id, bytes <= 4096]).toEqual([id, true]);
+    }
+  });
+});
+
 describe("QaTicketStack for two organisations in one account", () => {
   it("synthesizes both side by side without a physical name in common", () => {
     const app = unbundledApp();

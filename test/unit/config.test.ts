@@ -13,10 +13,12 @@ import {
 import {
   ConfigFileError,
   functionEnvironment,
+  LAMBDA_ENVIRONMENT_MAX_BYTES,
   loadOrgConfig,
   MAX_POLLS,
   type OrgConfig,
   parseOrgConfig,
+  STACK_VARIABLES_RESERVE_BYTES,
 } from "../../lib/config";
 
 const SOURCE = "config/acme.json";
@@ -119,6 +121,24 @@ describe("organisation config", () => {
     for (const org of ["Acme", "acme corp", "acme/prod", "", "a".repeat(40)]) {
       expect(problem(example(), org)).toContain(`"${org}"`);
     }
+  });
+
+  it("refuses, naming the field, settings that would not fit in Lambda's 4 KB of environment", () => {
+    const message = problem(
+      exampleWith({ qatech: { instruction: "Test the change thoroughly. ".repeat(120) } }),
+    );
+
+    expect(message).toContain(SOURCE);
+    expect(message).toMatch(/qatech\.instruction is too long/);
+    expect(message).toMatch(/4 KB/);
+  });
+
+  it("accepts a long instruction that still fits, with room for the stack's own variables", () => {
+    const config = parseOrgConfig("acme", exampleWith({ qatech: { instruction: "x".repeat(2500) } }), SOURCE);
+    const env = functionEnvironment(config);
+    const bytes = Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k + v), 0);
+
+    expect(bytes).toBeLessThanOrEqual(LAMBDA_ENVIRONMENT_MAX_BYTES - STACK_VARIABLES_RESERVE_BYTES);
   });
 
   it("refuses a bad organisation name before looking for its file", () => {
