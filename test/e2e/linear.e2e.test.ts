@@ -185,4 +185,26 @@ describe("Linear ticket labelled 'needs test', end to end through the local runn
     expect(comments[0].body).toContain("Remove and re-add the label");
     expect(executions[0].status).toBe("FAILED");
   });
+
+  it("runs again when the label is removed and added back within a minute of the issue's creation", async () => {
+    h = await startHarness();
+
+    const created = await h.sendLinear("Issue.create.with-label");
+    const echo = await h.sendLinear("Issue.update.label-added-at-creation");
+    await h.sendLinear("Issue.update.label-removed-soon-after-creation");
+    const readded = await h.sendLinear("Issue.update.label-re-added-soon-after-removal");
+    const redelivered = await h.sendLinear("Issue.update.label-re-added-soon-after-removal");
+    await h.runner.settled();
+
+    expect([created.body.outcome, echo.body.outcome, readded.body.outcome]).toEqual([
+      "started",
+      expect.stringMatching(/^(started|duplicate)$/),
+      "started",
+    ]);
+    expect(echo.body.runId).toBe(created.body.runId);
+    expect(redelivered.body.runId).toBe(readded.body.runId);
+    expect(h.runner.executions.size).toBe(2);
+    expect(h.qatech.conversations()).toHaveLength(2);
+    expect(h.linearAcks()).toHaveLength(2);
+  });
 });

@@ -69,6 +69,27 @@ describe("detectLinearTrigger", () => {
     expect(updated?.runId).toBe(created?.runId);
   });
 
+  it("gives a label removed and added again soon after the creation a run of its own", () => {
+    const created = detectLinearTrigger(linearFixture("Issue.create.with-label"), LABEL);
+    const removed = detectLinearTrigger(
+      linearFixture("Issue.update.label-removed-soon-after-creation"),
+      LABEL,
+    );
+    const readded = detectLinearTrigger(
+      linearFixture("Issue.update.label-re-added-soon-after-removal"),
+      LABEL,
+    );
+    const redelivered = detectLinearTrigger(
+      { ...linearFixture("Issue.update.label-re-added-soon-after-removal"), webhookTimestamp: Date.now() },
+      LABEL,
+    );
+
+    expect(removed).toBeNull();
+    expect(readded?.runId).toBeDefined();
+    expect(readded?.runId).not.toBe(created?.runId);
+    expect(redelivered?.runId).toBe(readded?.runId);
+  });
+
   it("gives a redelivery of the same change the same run", () => {
     const first = detectLinearTrigger(linearFixture("Issue.update.label-added"), LABEL);
     const again = detectLinearTrigger(

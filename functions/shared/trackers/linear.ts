@@ -17,8 +17,10 @@ interface LinearIssueData {
 }
 
 /**
- * An update that adds the label this soon after the issue was created is the same change as the
- * creation: Linear may deliver an issue created with a label both as a create and as such an update.
+ * An issue created with the label may be delivered both as a create and as an update that adds the label
+ * right after (Linear's own follow-up of the creation): both are one change and must name one run. That
+ * update is the issue's first (its `updatedFrom.updatedAt` is the creation time) and comes within this
+ * window. A label removed and added again, however soon, is not the first update: it is a new request.
  */
 const CREATION_WINDOW_MS = 60_000;
 
@@ -50,13 +52,15 @@ function triggerLabelIds(data: LinearIssueData, label: string): string[] {
 }
 
 /** When the change happened, in a form that is the same on every delivery of it. */
-function changeTime(action: "create" | "update", data: LinearIssueData): string {
+function changeTime(action: "create" | "update", data: LinearIssueData, updatedFrom: unknown): string {
+  if (action === "create") return `created:${data.createdAt}`;
   const created = Date.parse(data.createdAt ?? "");
   const updated = Date.parse(data.updatedAt ?? "");
-  if (action === "create" || (updated - created >= 0 && updated - created <= CREATION_WINDOW_MS)) {
-    return `created:${data.createdAt}`;
-  }
-  return `updated:${data.updatedAt}`;
+  const previous = isObject(updatedFrom) ? updatedFrom.updatedAt : undefined;
+  // Without the previous update time (not seen from Linear, but possible), the window alone decides.
+  const first = typeof previous === "string" ? Date.parse(previous) === created : true;
+  const soon = updated - created >= 0 && updated - created <= CREATION_WINDOW_MS;
+  return first && soon ? `created:${data.createdAt}` : `updated:${data.updatedAt}`;
 }
 
 /**
@@ -82,7 +86,7 @@ export function detectLinearTrigger(payload: unknown, triggerLabel: string): Tri
   const labelId = added.sort()[0];
   if (!labelId) return null;
   const digest = createHash("sha256")
-    .update(`${data.id}:${labelId}:${changeTime(action, data)}`)
+    .update(`${data.id}:${labelId}:${changeTime(action, data, payload.updatedFrom)}`)
     .digest("hex")
     .slice(0, 16);
   return {
