@@ -79,7 +79,10 @@ export const ticketRefreshers: Record<TrackerName, (ticket: Ticket) => Promise<T
     });
   },
   jira: async (ticket) => {
-    const [{ getJiraIssue }, { jiraAuthFromEnv }] = await Promise.all([import("./jira-api"), import("./jira-post")]);
+    const [{ getJiraIssue }, { jiraAuthFromEnv }] = await Promise.all([
+      import("./jira-api"),
+      import("./jira-post"),
+    ]);
     const issue = await getJiraIssue({ ...(await jiraAuthFromEnv()), issueKey: ticket.key });
     return boundedTicket({ ...ticket, title: issue.summary, description: issue.description });
   },
