@@ -370,7 +370,11 @@ describe("the ticket as a conversation", () => {
     };
 
     it("Linear: swaps the trigger for 'testing' while it runs, then sets 'tested'", async () => {
-      h = await startHarness({ env: LABELS });
+      // An earlier run failed: the issue still has "test failed" next to the trigger label.
+      h = await startHarness({
+        env: LABELS,
+        linear: { issueLabelIds: { [LINEAR_ISSUE]: ["lbl-needs-test", "lbl-test-failed"] } },
+      });
 
       await h.sendLinear("Issue.update.label-added");
       await h.runner.settled();
@@ -391,8 +395,36 @@ describe("the ticket as a conversation", () => {
       expect(h.linear.labelChanges.at(-1)).toEqual({
         issueId: LINEAR_ISSUE,
         added: ["lbl-test-failed"],
-        removed: ["lbl-testing", "lbl-tested"],
+        removed: ["lbl-testing"],
       });
+    });
+
+    it("Linear: uses the labels of the issue's team where each team has its own, also on @qa retry", async () => {
+      const ENG = String((linearFixture("Issue.update.label-added").data as { teamId: string }).teamId);
+      const teamLabels = (prefix: string, teamId: string) => [
+        { id: `${prefix}-testing`, name: "testing", teamId },
+        { id: `${prefix}-tested`, name: "tested", teamId },
+        { id: `${prefix}-failed`, name: "test failed", teamId },
+      ];
+      // The other team's labels come first: picking the first label by name would pick theirs.
+      const labels = [
+        { id: "lbl-needs-test", name: "needs test" },
+        ...teamLabels("ops", "team-ops"),
+        ...teamLabels("eng", ENG),
+      ];
+      h = await startHarness({ env: LABELS, linear: { labels, issueTeamIds: { [LINEAR_ISSUE]: ENG } } });
+
+      const ack = await labelledLinearTicket(h);
+      await replyOnLinear(h, "@qa retry", ack.id);
+
+      expect(h.linear.labelChanges).toEqual([
+        { issueId: LINEAR_ISSUE, added: ["eng-testing"], removed: ["lbl-needs-test"] },
+        { issueId: LINEAR_ISSUE, added: ["eng-tested"], removed: ["eng-testing"] },
+        // The retry: the Comment webhook carries no team; it is read back with the issue's text.
+        { issueId: LINEAR_ISSUE, added: ["eng-testing"], removed: [] },
+        { issueId: LINEAR_ISSUE, added: ["eng-tested"], removed: ["eng-testing"] },
+      ]);
+      expect(h.linear.issueLabelIds(LINEAR_ISSUE)).toEqual(["eng-tested"]);
     });
 
     it("Jira: ends with 'tested' and without the trigger label; re-adding the label starts a fresh run", async () => {

@@ -47,6 +47,9 @@ export const DEFAULT_FAKE_LINEAR_LABELS: FakeLinearLabel[] = [
   { id: "lbl-test-failed", name: "test failed" },
 ];
 
+/** The team of every issue the fake is not told otherwise about (`issueTeamIds`). */
+export const DEFAULT_FAKE_LINEAR_TEAM = "team-default";
+
 /** Options of startFakeLinear. */
 export interface FakeLinearOptions {
   /** Expected Authorization header, as the SDK sends an API key (no "Bearer"); default "lin_api_test". */
@@ -57,6 +60,10 @@ export interface FakeLinearOptions {
   labels?: FakeLinearLabel[];
   /** Label ids issues start with, by issue id; any other issue starts with none. */
   issueLabelIds?: Record<string, string[]>;
+  /** Each issue's team, by issue id; any other issue is in `teamId`. */
+  issueTeamIds?: Record<string, string>;
+  /** The team of issues not in `issueTeamIds`; default DEFAULT_FAKE_LINEAR_TEAM. */
+  teamId?: string;
   /** Issues the `issue` query knows, by id. */
   issues?: Record<string, { identifier: string; title: string; description?: string; url: string }>;
   /** Extra GraphQL operations by name: return the `data` object, or throw to answer a GraphQL error. */
@@ -157,7 +164,13 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
   const notFound = (entity: string) =>
     new GraphQLError(`Entity not found: ${entity}`, "invalid input", `Could not find referenced ${entity}.`);
 
-  /** Applies a label edit to an issue, as Linear does: unknown ids fail the whole edit, group labels too. */
+  const teamOf = (issueId: string) =>
+    options.issueTeamIds?.[issueId] ?? options.teamId ?? DEFAULT_FAKE_LINEAR_TEAM;
+
+  /**
+   * Applies a label edit to an issue, as Linear does: unknown ids fail the whole edit, group labels too,
+   * and so does adding a label of another team than the issue's.
+   */
   const changeLabels = (issueId: unknown, added: string[], removed: string[]) => {
     if (typeof issueId !== "string" || issueId === "") {
       throw new GraphQLError("Argument Validation Error", "invalid input", "id is required.");
@@ -170,6 +183,16 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
           "Argument Validation Error",
           "invalid input",
           "A label group cannot be applied.",
+        );
+      }
+      // Linear's answer, quoted in /work/shared/reference/linear.md ("Learned while building"): "LabelIds
+      // for incorrect team - The label '...' is not associated with the same team as the issue". The
+      // error's type is assumed to be Linear's usual one for refused input.
+      if (label.teamId !== undefined && label.teamId !== teamOf(issueId) && added.includes(id)) {
+        throw new GraphQLError(
+          "LabelIds for incorrect team",
+          "invalid input",
+          `The label '${label.name}' is not associated with the same team as the issue`,
         );
       }
     }
@@ -256,12 +279,16 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
       return {
         issue: {
           id,
-          ...issue,
+          identifier: issue.identifier,
+          title: issue.title,
+          url: issue.url,
           description: issue.description ?? null,
           number: Number(issue.identifier.split("-")[1] ?? 0),
           createdAt: now,
           updatedAt: now,
-          labelIds: [],
+          // Issue.teamId in the SDK is `team?.id` (dist/index.mjs, class Issue).
+          team: { id: teamOf(id) },
+          labelIds: [...(issueLabels.get(id) ?? [])],
           reactions: [],
           reactionData: [],
           previousIdentifiers: [],

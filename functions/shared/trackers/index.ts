@@ -40,6 +40,7 @@ export const labelers: Record<TrackerName, () => Promise<SetLabels>> = {
         apiKey: await getSecret("LINEAR_API_KEY"),
         apiUrl: linearApiUrl(),
         issueId: ticket.id,
+        teamId: ticket.teamId,
         add,
         remove,
       });
