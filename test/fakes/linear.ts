@@ -32,6 +32,15 @@ export interface FakeLinearLabel {
   isGroup?: boolean;
 }
 
+/** A link attached to an issue, as Linear's GitHub/GitLab integrations attach pull requests. */
+export interface FakeLinearAttachment {
+  url: string;
+  title?: string;
+  subtitle?: string;
+  /** The integration that attached it ("github", "gitlab", ...). */
+  sourceType?: string;
+}
+
 /** One label edit (issueAddLabel, issueRemoveLabel or updateIssue), with label ids. */
 export interface FakeLinearLabelChange {
   issueId: string;
@@ -66,6 +75,8 @@ export interface FakeLinearOptions {
   teamId?: string;
   /** Issues the `issue` query knows, by id. */
   issues?: Record<string, { identifier: string; title: string; description?: string; url: string }>;
+  /** Each issue's attachments, in Linear's order, by issue id; an issue not named has none. */
+  attachments?: Record<string, FakeLinearAttachment[]>;
   /** Extra GraphQL operations by name: return the `data` object, or throw to answer a GraphQL error. */
   operations?: Record<string, (variables: Record<string, unknown>) => unknown>;
 }
@@ -268,12 +279,39 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
     syncedWith: null,
   });
 
+  const knownIssue = (id: string) => {
+    const issue = options.issues?.[id];
+    if (!issue)
+      throw new GraphQLError("Entity not found: Issue", "invalid input", "Could not find the issue.");
+    return issue;
+  };
+
+  // The SDK's Attachment model (dist/index.mjs, class Attachment) maps no list, so nothing here is required
+  // by it; `metadata` and `groupBySource` are non-null in Linear's schema, so they are given anyway.
+  const attachmentNode = (issueId: string, attachment: FakeLinearAttachment, index: number) => ({
+    __typename: "Attachment",
+    id: `att-${issueId.slice(0, 8)}-${index + 1}`,
+    url: attachment.url,
+    title: attachment.title ?? attachment.url,
+    subtitle: attachment.subtitle ?? null,
+    source: attachment.sourceType ? { type: attachment.sourceType } : null,
+    sourceType: attachment.sourceType ?? null,
+    metadata: {},
+    bodyData: null,
+    groupBySource: Boolean(attachment.sourceType),
+    createdAt: startedAt,
+    updatedAt: startedAt,
+    archivedAt: null,
+    creator: null,
+    externalUserCreator: null,
+    issue: { id: issueId },
+    originalIssue: null,
+  });
+
   const operations: Record<string, (variables: Record<string, unknown>) => unknown> = {
     issue: (variables) => {
       const id = String(variables.id);
-      const issue = options.issues?.[id];
-      if (!issue)
-        throw new GraphQLError("Entity not found: Issue", "invalid input", "Could not find the issue.");
+      const issue = knownIssue(id);
       const now = new Date().toISOString();
       // The SDK's Issue model maps these lists; everything else it reads may be null.
       return {
@@ -295,6 +333,23 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
           sharedAccess: { sharedWithUsers: [], isShared: false, viewerHasOnlySharedAccess: false },
         },
       };
+    },
+    // Issue.attachments() in the SDK sends Issue_AttachmentsDocument (dist/index.mjs): `query
+    // issue_attachments($id, $first, ...) { issue(id: $id) { attachments(...) { nodes, pageInfo } } }`.
+    issue_attachments: (variables) => {
+      const id = String(variables.id);
+      knownIssue(id);
+      const first = typeof variables.first === "number" ? variables.first : 50;
+      const all = (options.attachments?.[id] ?? []).map((a, index) => attachmentNode(id, a, index));
+      const nodes = all.slice(0, first);
+      const pageInfo = {
+        __typename: "PageInfo",
+        startCursor: nodes[0]?.id ?? null,
+        endCursor: nodes.at(-1)?.id ?? null,
+        hasPreviousPage: false,
+        hasNextPage: all.length > nodes.length,
+      };
+      return { issue: { attachments: { __typename: "AttachmentConnection", nodes, pageInfo } } };
     },
     createComment: (variables) => {
       const input = (variables.input ?? {}) as Partial<FakeLinearComment>;

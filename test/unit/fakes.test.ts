@@ -248,6 +248,36 @@ describe("fake Linear GraphQL API", () => {
     }
   });
 
+  it("lists an issue's attachments the way the SDK's Issue model reads them", async () => {
+    const workspace = await startFakeLinear({
+      issues: {
+        "issue-1": { identifier: "ENG-1", title: "Login", url: "https://linear.app/acme/issue/ENG-1" },
+      },
+      attachments: {
+        "issue-1": [
+          { url: "https://sentry.io/issues/1", title: "TypeError" },
+          { url: "https://github.com/acme/shop/pull/42", title: "Fix login", sourceType: "github" },
+        ],
+      },
+    });
+    try {
+      const sdk = new LinearClient({ apiKey: "lin_api_test", apiUrl: workspace.url });
+
+      const attachments = await (await sdk.issue("issue-1")).attachments({ first: 1 });
+
+      expect(attachments.nodes.map((a) => [a.url, a.title])).toEqual([
+        ["https://sentry.io/issues/1", "TypeError"],
+      ]);
+      expect(attachments.pageInfo.hasNextPage).toBe(true);
+      expect(workspace.requests.map((r) => r.operation)).toEqual(["issue", "issue_attachments"]);
+      await expect(
+        new LinearClient({ apiKey: "lin_api_test", apiUrl: workspace.url }).issue("issue-2"),
+      ).rejects.toThrow("Entity not found");
+    } finally {
+      await workspace.close();
+    }
+  });
+
   it("answers a wrong key and an unknown operation with GraphQL errors", async () => {
     const stranger = new LinearClient({ apiKey: "lin_api_wrong", apiUrl: linear.url });
     await expect(stranger.viewer).rejects.toThrow("authenticate");

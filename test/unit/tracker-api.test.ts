@@ -9,6 +9,7 @@ import {
 import { postJiraComment } from "../../functions/shared/trackers/jira-client";
 import {
   clearLinearViewerCache,
+  getLinearAttachmentUrls,
   getLinearComment,
   getLinearIssue,
   linearViewerId,
@@ -44,6 +45,12 @@ describe("Linear tracker API", () => {
       },
       issueTeamIds: { [ISSUE_ID]: "team-eng" },
       issueLabelIds: { [ISSUE_ID]: ["lbl-needs-test"] },
+      attachments: {
+        [ISSUE_ID]: [
+          { url: "https://sentry.io/organizations/acme/issues/1", title: "TypeError" },
+          { url: "https://github.com/acme/shop/pull/42", title: "Fix checkout", sourceType: "github" },
+        ],
+      },
     });
   });
   afterEach(() => linear.close());
@@ -166,6 +173,29 @@ describe("Linear tracker API", () => {
         url: "https://linear.app/acme/ENG-42",
         teamId: "team-eng",
       });
+    });
+  });
+
+  describe("getLinearAttachmentUrls", () => {
+    it("lists the URLs of the issue's attachments, where Linear's GitHub integration puts linked PRs", async () => {
+      const urls = await getLinearAttachmentUrls({ ...auth(), issueId: ISSUE_ID });
+
+      expect(urls).toEqual([
+        "https://sentry.io/organizations/acme/issues/1",
+        "https://github.com/acme/shop/pull/42",
+      ]);
+    });
+
+    it("maps a Linear outage to TransientError and an unknown issue to PermanentError", async () => {
+      linear.failNext({ operation: "issue_attachments", fault: { status: 503 } });
+      const outage = await getLinearAttachmentUrls({ ...auth(), issueId: ISSUE_ID }).catch((e: unknown) => e);
+      const unknown = await getLinearAttachmentUrls({
+        ...auth(),
+        issueId: "9a1c0b6e-0000-4000-8000-000000000000",
+      }).catch((e: unknown) => e);
+
+      expect(outage).toBeInstanceOf(TransientError);
+      expect(unknown).toBeInstanceOf(PermanentError);
     });
   });
 

@@ -244,3 +244,17 @@ export async function getLinearIssue(
     };
   });
 }
+
+/**
+ * The URLs of an issue's attachments (at most `first`, default 50): where Linear's GitHub and GitLab
+ * integrations put the pull requests linked to it. Untrusted text, like the issue's description.
+ */
+export async function getLinearAttachmentUrls(
+  opts: LinearAuth & { issueId: string; first?: number },
+): Promise<string[]> {
+  return call(opts, "attachments", async (client) => {
+    const issue = await client.issue(opts.issueId);
+    const attachments = await issue.attachments({ first: opts.first ?? 50 });
+    return attachments.nodes.map((attachment) => attachment.url).filter((url) => typeof url === "string");
+  });
+}
