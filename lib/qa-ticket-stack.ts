@@ -131,6 +131,8 @@ export class QaTicketStack extends Stack {
       timeout: START_FUNCTION_TIMEOUT,
     });
     grantSecrets(startConversation, [QATECH]);
+    // To read a Linear issue's attachments, where its linked pull requests are (change reviews).
+    if (config.linear.enabled) grantSecrets(startConversation, [LINEAR_KEY]);
     startConversation.fn.addEventSource(
       new SqsEventSource(startQueue, {
         batchSize: 1,

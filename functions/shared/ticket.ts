@@ -25,6 +25,11 @@ export interface Ticket {
   url: string;
   /** Markdown or plain text; empty when the ticket has none. */
   description: string;
+  /**
+   * Linear: the issue's team, whose labels (with the workspace's) are the only ones it can carry. Absent
+   * for Jira, and in executions started before it was carried: the labels step then reads it back.
+   */
+  teamId?: string;
 }
 
 /** A comment someone wrote on a ticket that may be addressed to the integration (a follow-up or a command). */
@@ -65,10 +70,10 @@ const DESCRIPTION_CUT = `\n\n[description cut at ${DESCRIPTION_MAX_BYTES / 1024}
 export function boundedTicket(ticket: Ticket): Ticket {
   // An id or key is what we write to: cut, it would name another ticket (or none), so it is refused.
   for (const field of ["id", "key"] as const) {
-    if (jsonBytes(ticket[field]) > KEY_MAX_BYTES || sanitizeText(ticket[field]) !== ticket[field])
+    if (!isPlausibleId(ticket[field]))
       throw new PayloadError(`The ticket's ${field} is not a plausible ${ticket.tracker} ${field}`);
   }
-  return {
+  const bounded: Ticket = {
     tracker: ticket.tracker,
     id: ticket.id,
     key: ticket.key,
@@ -76,6 +81,13 @@ export function boundedTicket(ticket: Ticket): Ticket {
     url: capText(ticket.url, URL_MAX_BYTES),
     description: capText(ticket.description, DESCRIPTION_MAX_BYTES, DESCRIPTION_CUT),
   };
+  // Only a hint for the labels: an odd one is dropped (the team is then read back), never cut.
+  if (ticket.teamId !== undefined && isPlausibleId(ticket.teamId)) bounded.teamId = ticket.teamId;
+  return bounded;
+}
+
+function isPlausibleId(value: string): boolean {
+  return jsonBytes(value) <= KEY_MAX_BYTES && sanitizeText(value) === value;
 }
 
 /** A follow-up's text, sanitized and cut to its budget. */

@@ -2,6 +2,7 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from "@aws-
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { ConfigError, TransientError } from "../shared/errors";
+import { jsonBytes, URL_MAX_BYTES } from "../shared/limits";
 import { createLogger } from "../shared/log";
 import { composeTicketMessage } from "../shared/message";
 import { firstPoll } from "../shared/poll-schedule";
@@ -15,28 +16,60 @@ import {
   requireEnv,
 } from "../shared/settings";
 import type { Ticket } from "../shared/ticket";
+import { linkReaders } from "../shared/trackers";
 import type { WorkflowState } from "../shared/workflow-state";
 
 const log = createLogger({ service: "qa-ticket", fn: "start-conversation" });
 
-/** The pull request to review instead of chatting, by CHANGE_REVIEW: auto, always or never. */
-export function reviewTarget(
+/**
+ * The pull request to review instead of chatting, by CHANGE_REVIEW: auto, always or never. The ticket's
+ * text is searched first (someone wrote that link on purpose), then the links it carries outside its text
+ * (`links`: Linear's attachments), which are only read when a change review could start.
+ */
+export async function reviewTarget(
   ticket: Ticket,
   settings: QaTechSettings,
+  links: () => Promise<string[]>,
   mode = changeReviewMode(),
-): PullRequest | null {
+): Promise<PullRequest | null> {
   if (mode === "never") return null;
-  const pr = findPullRequest(`${ticket.title}\n${ticket.description}`);
+  const canReview = Boolean(settings.applicationOverrides?.length);
+  if (mode === "auto" && !canReview) return null; // QA.tech's change review requires application overrides
+  const pr = findPullRequest(`${ticket.title}\n${ticket.description}`) ?? firstPullRequest(await links());
   if (!pr) return null;
-  if (!settings.applicationOverrides?.length) {
-    if (mode === "always") {
-      throw new ConfigError(
-        "CHANGE_REVIEW is always, but a change review needs QATECH_APPLICATION_OVERRIDES",
-      );
-    }
-    return null; // auto: QA.tech's change review requires application overrides
+  if (!canReview) {
+    throw new ConfigError("CHANGE_REVIEW is always, but a change review needs QATECH_APPLICATION_OVERRIDES");
   }
   return pr;
+}
+
+/** The first of `urls` that is a pull request, by the same rules as a link in the ticket's text. */
+function firstPullRequest(urls: string[]): PullRequest | null {
+  for (const url of urls) {
+    // A longer one is no pull request URL, and would not fit the state's budget for it.
+    if (jsonBytes(url) > URL_MAX_BYTES) continue;
+    const pr = findPullRequest(url);
+    if (pr) return pr;
+  }
+  return null;
+}
+
+/**
+ * The ticket's links outside its text. A transient failure is the state machine's to retry; any other
+ * must not block the conversation, which then starts from the ticket's text alone.
+ */
+async function linksOf(state: WorkflowState): Promise<string[]> {
+  try {
+    const read = await linkReaders[state.ticket.tracker]();
+    return await read(state.ticket);
+  } catch (error) {
+    if (error instanceof TransientError) throw error;
+    log.warn("links not read: the change review is chosen from the ticket's text", {
+      runId: state.runId,
+      error,
+    });
+    return [];
+  }
 }
 
 /** What a queued request asks for: open the ticket's conversation, or send a follow-up to it. */
@@ -51,7 +84,7 @@ export async function startConversation(state: WorkflowState): Promise<WorkflowS
   const client = await qatechClientFromEnv({ maxInlineRetryAfterSeconds: 0 });
   const settings = qatechSettings();
   const message = composeTicketMessage(state.ticket, settings.instruction);
-  const pr = reviewTarget(state.ticket, settings);
+  const pr = await reviewTarget(state.ticket, settings, () => linksOf(state));
   const conversation = pr
     ? await client.startChangeReview(pr, message)
     : await client.startConversation(message);

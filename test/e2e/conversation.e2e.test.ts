@@ -353,6 +353,75 @@ describe("the ticket as a conversation", () => {
       expect(h.linearReplies()).toHaveLength(1);
     });
 
+    it("Linear: a ticket whose GitHub PR is attached, not in its text, starts a change review of it", async () => {
+      const attachments = {
+        [LINEAR_ISSUE]: [
+          { url: "https://acme.sentry.io/issues/4711/", title: "TypeError: cart is undefined" },
+          { url: "https://github.com/acme/shop/pull/51", title: "Fix empty cart", sourceType: "github" },
+        ],
+      };
+      h = await startHarness({ env: { QATECH_APPLICATION_OVERRIDES: OVERRIDES }, linear: { attachments } });
+
+      await h.sendLinear("Issue.update.label-added");
+      await h.runner.settled();
+
+      const review = h.qatech.requests.find((r) => r.path === "/v1/chat/change-review");
+      expect(review?.body).toMatchObject({
+        mode: "pr",
+        prUrl: "https://github.com/acme/shop/pull/51",
+        vcsProviderId: "github",
+      });
+      expect(h.linearAcks()[0].body).toContain("is reviewing https://github.com/acme/shop/pull/51");
+      expect(h.linearReplies()).toHaveLength(1);
+    });
+
+    it("Linear: an outage while reading the attachments is retried, then the attached MR is reviewed", async () => {
+      const mr = "https://gitlab.com/acme/shop/-/merge_requests/7";
+      h = await startHarness({
+        env: { QATECH_APPLICATION_OVERRIDES: OVERRIDES },
+        linear: { attachments: { [LINEAR_ISSUE]: [{ url: mr, title: "Fix empty cart" }] } },
+      });
+      h.linear.failNext({ operation: "issue_attachments", fault: { status: 503 } });
+
+      await h.sendLinear("Issue.update.label-added");
+      await h.runner.settled();
+
+      expect(h.linear.requests.filter((r) => r.operation === "issue_attachments")).toHaveLength(2);
+      const review = h.qatech.requests.find((r) => r.path === "/v1/chat/change-review");
+      expect(review?.body).toMatchObject({ prUrl: mr, vcsProviderId: "gitlab" });
+      expect(h.linearReplies()).toHaveLength(1);
+    });
+
+    it("Linear: when Linear refuses to list the attachments, the conversation starts from the text", async () => {
+      h = await startHarness({
+        env: { QATECH_APPLICATION_OVERRIDES: OVERRIDES },
+        linear: { attachments: { [LINEAR_ISSUE]: [{ url: "https://github.com/acme/shop/pull/51" }] } },
+      });
+      const forbidden = { errors: [{ message: "Forbidden", extensions: { type: "forbidden" } }] };
+      h.linear.failNext({ operation: "issue_attachments", fault: { status: 400, body: forbidden } });
+
+      await h.sendLinear("Issue.update.label-added");
+      await h.runner.settled();
+
+      // Refused once, not retried: a refusal is no outage.
+      expect(h.linear.requests.filter((r) => r.operation === "issue_attachments")).toHaveLength(1);
+      expect(h.qatech.requests.some((r) => r.path === "/v1/chat/change-review")).toBe(false);
+      expect(h.qatech.conversations()).toHaveLength(1);
+      expect(h.linearReplies()).toHaveLength(1);
+    });
+
+    it("Linear: reads no attachments when no change review could start (no application overrides)", async () => {
+      h = await startHarness({
+        linear: { attachments: { [LINEAR_ISSUE]: [{ url: "https://github.com/acme/shop/pull/51" }] } },
+      });
+
+      await h.sendLinear("Issue.update.label-added");
+      await h.runner.settled();
+
+      expect(h.linear.requests.map((r) => r.operation)).not.toContain("issue_attachments");
+      expect(h.qatech.requests.some((r) => r.path === "/v1/chat/change-review")).toBe(false);
+    });
+
     it("Jira: a ticket linking a GitHub PR starts a change review", async () => {
       h = await startHarness({ env: { QATECH_APPLICATION_OVERRIDES: OVERRIDES } });
       const payload = jiraFixture("jira-issue_updated.label-added");
@@ -392,7 +461,11 @@ describe("the ticket as a conversation", () => {
     };
 
     it("Linear: swaps the trigger for 'testing' while it runs, then sets 'tested'", async () => {
-      h = await startHarness({ env: LABELS });
+      // An earlier run failed: the issue still has "test failed" next to the trigger label.
+      h = await startHarness({
+        env: LABELS,
+        linear: { issueLabelIds: { [LINEAR_ISSUE]: ["lbl-needs-test", "lbl-test-failed"] } },
+      });
 
       await h.sendLinear("Issue.update.label-added");
       await h.runner.settled();
@@ -413,8 +486,36 @@ describe("the ticket as a conversation", () => {
       expect(h.linear.labelChanges.at(-1)).toEqual({
         issueId: LINEAR_ISSUE,
         added: ["lbl-test-failed"],
-        removed: ["lbl-testing", "lbl-tested"],
+        removed: ["lbl-testing"],
       });
+    });
+
+    it("Linear: uses the labels of the issue's team where each team has its own, also on @qa retry", async () => {
+      const ENG = String((linearFixture("Issue.update.label-added").data as { teamId: string }).teamId);
+      const teamLabels = (prefix: string, teamId: string) => [
+        { id: `${prefix}-testing`, name: "testing", teamId },
+        { id: `${prefix}-tested`, name: "tested", teamId },
+        { id: `${prefix}-failed`, name: "test failed", teamId },
+      ];
+      // The other team's labels come first: picking the first label by name would pick theirs.
+      const labels = [
+        { id: "lbl-needs-test", name: "needs test" },
+        ...teamLabels("ops", "team-ops"),
+        ...teamLabels("eng", ENG),
+      ];
+      h = await startHarness({ env: LABELS, linear: { labels, issueTeamIds: { [LINEAR_ISSUE]: ENG } } });
+
+      const ack = await labelledLinearTicket(h);
+      await replyOnLinear(h, "@qa retry", ack.id);
+
+      expect(h.linear.labelChanges).toEqual([
+        { issueId: LINEAR_ISSUE, added: ["eng-testing"], removed: ["lbl-needs-test"] },
+        { issueId: LINEAR_ISSUE, added: ["eng-tested"], removed: ["eng-testing"] },
+        // The retry: the Comment webhook carries no team; it is read back with the issue's text.
+        { issueId: LINEAR_ISSUE, added: ["eng-testing"], removed: [] },
+        { issueId: LINEAR_ISSUE, added: ["eng-tested"], removed: ["eng-testing"] },
+      ]);
+      expect(h.linear.issueLabelIds(LINEAR_ISSUE)).toEqual(["eng-tested"]);
     });
 
     it("Jira: ends with 'tested' and without the trigger label; re-adding the label starts a fresh run", async () => {

@@ -32,6 +32,15 @@ export interface FakeLinearLabel {
   isGroup?: boolean;
 }
 
+/** A link attached to an issue, as Linear's GitHub/GitLab integrations attach pull requests. */
+export interface FakeLinearAttachment {
+  url: string;
+  title?: string;
+  subtitle?: string;
+  /** The integration that attached it ("github", "gitlab", ...). */
+  sourceType?: string;
+}
+
 /** One label edit (issueAddLabel, issueRemoveLabel or updateIssue), with label ids. */
 export interface FakeLinearLabelChange {
   issueId: string;
@@ -47,6 +56,9 @@ export const DEFAULT_FAKE_LINEAR_LABELS: FakeLinearLabel[] = [
   { id: "lbl-test-failed", name: "test failed" },
 ];
 
+/** The team of every issue the fake is not told otherwise about (`issueTeamIds`). */
+export const DEFAULT_FAKE_LINEAR_TEAM = "team-default";
+
 /** Options of startFakeLinear. */
 export interface FakeLinearOptions {
   /** Expected Authorization header, as the SDK sends an API key (no "Bearer"); default "lin_api_test". */
@@ -57,8 +69,14 @@ export interface FakeLinearOptions {
   labels?: FakeLinearLabel[];
   /** Label ids issues start with, by issue id; any other issue starts with none. */
   issueLabelIds?: Record<string, string[]>;
+  /** Each issue's team, by issue id; any other issue is in `teamId`. */
+  issueTeamIds?: Record<string, string>;
+  /** The team of issues not in `issueTeamIds`; default DEFAULT_FAKE_LINEAR_TEAM. */
+  teamId?: string;
   /** Issues the `issue` query knows, by id. */
   issues?: Record<string, { identifier: string; title: string; description?: string; url: string }>;
+  /** Each issue's attachments, in Linear's order, by issue id; an issue not named has none. */
+  attachments?: Record<string, FakeLinearAttachment[]>;
   /** Extra GraphQL operations by name: return the `data` object, or throw to answer a GraphQL error. */
   operations?: Record<string, (variables: Record<string, unknown>) => unknown>;
 }
@@ -157,7 +175,13 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
   const notFound = (entity: string) =>
     new GraphQLError(`Entity not found: ${entity}`, "invalid input", `Could not find referenced ${entity}.`);
 
-  /** Applies a label edit to an issue, as Linear does: unknown ids fail the whole edit, group labels too. */
+  const teamOf = (issueId: string) =>
+    options.issueTeamIds?.[issueId] ?? options.teamId ?? DEFAULT_FAKE_LINEAR_TEAM;
+
+  /**
+   * Applies a label edit to an issue, as Linear does: unknown ids fail the whole edit, group labels too,
+   * and so does adding a label of another team than the issue's.
+   */
   const changeLabels = (issueId: unknown, added: string[], removed: string[]) => {
     if (typeof issueId !== "string" || issueId === "") {
       throw new GraphQLError("Argument Validation Error", "invalid input", "id is required.");
@@ -170,6 +194,16 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
           "Argument Validation Error",
           "invalid input",
           "A label group cannot be applied.",
+        );
+      }
+      // Linear's answer, quoted in /work/shared/reference/linear.md ("Learned while building"): "LabelIds
+      // for incorrect team - The label '...' is not associated with the same team as the issue". The
+      // error's type is assumed to be Linear's usual one for refused input.
+      if (label.teamId !== undefined && label.teamId !== teamOf(issueId) && added.includes(id)) {
+        throw new GraphQLError(
+          "LabelIds for incorrect team",
+          "invalid input",
+          `The label '${label.name}' is not associated with the same team as the issue`,
         );
       }
     }
@@ -245,29 +279,77 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
     syncedWith: null,
   });
 
+  const knownIssue = (id: string) => {
+    const issue = options.issues?.[id];
+    if (!issue)
+      throw new GraphQLError("Entity not found: Issue", "invalid input", "Could not find the issue.");
+    return issue;
+  };
+
+  // The SDK's Attachment model (dist/index.mjs, class Attachment) maps no list, so nothing here is required
+  // by it; `metadata` and `groupBySource` are non-null in Linear's schema, so they are given anyway.
+  const attachmentNode = (issueId: string, attachment: FakeLinearAttachment, index: number) => ({
+    __typename: "Attachment",
+    id: `att-${issueId.slice(0, 8)}-${index + 1}`,
+    url: attachment.url,
+    title: attachment.title ?? attachment.url,
+    subtitle: attachment.subtitle ?? null,
+    source: attachment.sourceType ? { type: attachment.sourceType } : null,
+    sourceType: attachment.sourceType ?? null,
+    metadata: {},
+    bodyData: null,
+    groupBySource: Boolean(attachment.sourceType),
+    createdAt: startedAt,
+    updatedAt: startedAt,
+    archivedAt: null,
+    creator: null,
+    externalUserCreator: null,
+    issue: { id: issueId },
+    originalIssue: null,
+  });
+
   const operations: Record<string, (variables: Record<string, unknown>) => unknown> = {
     issue: (variables) => {
       const id = String(variables.id);
-      const issue = options.issues?.[id];
-      if (!issue)
-        throw new GraphQLError("Entity not found: Issue", "invalid input", "Could not find the issue.");
+      const issue = knownIssue(id);
       const now = new Date().toISOString();
       // The SDK's Issue model maps these lists; everything else it reads may be null.
       return {
         issue: {
           id,
-          ...issue,
+          identifier: issue.identifier,
+          title: issue.title,
+          url: issue.url,
           description: issue.description ?? null,
           number: Number(issue.identifier.split("-")[1] ?? 0),
           createdAt: now,
           updatedAt: now,
-          labelIds: [],
+          // Issue.teamId in the SDK is `team?.id` (dist/index.mjs, class Issue).
+          team: { id: teamOf(id) },
+          labelIds: [...(issueLabels.get(id) ?? [])],
           reactions: [],
           reactionData: [],
           previousIdentifiers: [],
           sharedAccess: { sharedWithUsers: [], isShared: false, viewerHasOnlySharedAccess: false },
         },
       };
+    },
+    // Issue.attachments() in the SDK sends Issue_AttachmentsDocument (dist/index.mjs): `query
+    // issue_attachments($id, $first, ...) { issue(id: $id) { attachments(...) { nodes, pageInfo } } }`.
+    issue_attachments: (variables) => {
+      const id = String(variables.id);
+      knownIssue(id);
+      const first = typeof variables.first === "number" ? variables.first : 50;
+      const all = (options.attachments?.[id] ?? []).map((a, index) => attachmentNode(id, a, index));
+      const nodes = all.slice(0, first);
+      const pageInfo = {
+        __typename: "PageInfo",
+        startCursor: nodes[0]?.id ?? null,
+        endCursor: nodes.at(-1)?.id ?? null,
+        hasPreviousPage: false,
+        hasNextPage: all.length > nodes.length,
+      };
+      return { issue: { attachments: { __typename: "AttachmentConnection", nodes, pageInfo } } };
     },
     createComment: (variables) => {
       const input = (variables.input ?? {}) as Partial<FakeLinearComment>;

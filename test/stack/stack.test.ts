@@ -244,7 +244,9 @@ describe("QaTicketStack (example config)", () => {
     expect(readableSecrets(resources, functionId(resources, "LinearWebhook"))).toEqual([
       "qa-ticket/example/linear-webhook-secret",
     ]);
+    // The Linear key reads an issue's attachments, where linked pull requests are.
     expect(readableSecrets(resources, functionId(resources, "StartConversation"))).toEqual([
+      "qa-ticket/example/linear-api-key",
       "qa-ticket/example/qatech-api-key",
     ]);
     expect(readableSecrets(resources, functionId(resources, "PollConversation"))).toEqual([

@@ -34,6 +34,22 @@ export function signedJiraHeaders(body: string, secret: string): Record<string, 
   };
 }
 
+/**
+ * The issues of the Linear webhook fixtures as the fake workspace holds them when their webhook arrives:
+ * their text, their team, and the trigger label.
+ */
+function fixtureIssues(): Required<Pick<FakeLinearOptions, "issues" | "issueTeamIds" | "issueLabelIds">> {
+  const workspace = { issues: {}, issueTeamIds: {}, issueLabelIds: {} } as ReturnType<typeof fixtureIssues>;
+  for (const name of ["Issue.update.label-added", "Issue.create.with-label"]) {
+    const data = linearFixture(name).data as Record<string, string>;
+    const { identifier, title, description, url } = data;
+    workspace.issues[data.id] = { identifier, title, description, url };
+    workspace.issueTeamIds[data.id] = data.teamId;
+    workspace.issueLabelIds[data.id] = ["lbl-needs-test"];
+  }
+  return workspace;
+}
+
 type Sent = { status: number; body: Record<string, unknown> };
 
 export interface Harness {
@@ -73,7 +89,14 @@ export async function startHarness(
   } = {},
 ): Promise<Harness> {
   const qatech = await startFakeQaTech({ apiKey: QATECH_API_KEY, ...options.qatech });
-  const linear = await startFakeLinear({ apiKey: LINEAR_API_KEY, ...options.linear });
+  const fixtures = fixtureIssues();
+  const linear = await startFakeLinear({
+    apiKey: LINEAR_API_KEY,
+    ...options.linear,
+    issues: { ...fixtures.issues, ...options.linear?.issues },
+    issueTeamIds: { ...fixtures.issueTeamIds, ...options.linear?.issueTeamIds },
+    issueLabelIds: { ...fixtures.issueLabelIds, ...options.linear?.issueLabelIds },
+  });
   const jira = await startFakeJira({ email: JIRA_EMAIL, apiToken: JIRA_API_TOKEN, ...options.jira });
   const runner = await startLocalRunner({
     port: 0,

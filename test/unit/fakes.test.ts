@@ -198,6 +198,86 @@ describe("fake Linear GraphQL API", () => {
     expect(linear.comments).toHaveLength(1);
   });
 
+  it("refuses, as Linear does, an update that adds a label of another team than the issue's", async () => {
+    const teams = await startFakeLinear({
+      labels: [
+        { id: "lbl-ws", name: "needs test" },
+        { id: "lbl-eng", name: "testing", teamId: "team-eng" },
+        { id: "lbl-ops", name: "testing", teamId: "team-ops" },
+      ],
+      issueTeamIds: { "issue-eng": "team-eng" },
+    });
+    try {
+      const sdk = new LinearClient({ apiKey: "lin_api_test", apiUrl: teams.url });
+
+      const refused = sdk.updateIssue("issue-eng", { addedLabelIds: ["lbl-ws", "lbl-ops"] });
+      await expect(refused).rejects.toThrow(InvalidInputLinearError);
+      await expect(refused).rejects.toThrow(
+        "The label 'testing' is not associated with the same team as the issue",
+      );
+      expect(teams.issueLabelIds("issue-eng")).toEqual([]);
+      await sdk.updateIssue("issue-eng", { addedLabelIds: ["lbl-ws", "lbl-eng"] });
+      await expect(sdk.issueAddLabel("issue-eng", "lbl-ops")).rejects.toThrow("same team");
+
+      expect(teams.issueLabelIds("issue-eng")).toEqual(["lbl-ws", "lbl-eng"]);
+    } finally {
+      await teams.close();
+    }
+  });
+
+  it("reads an issue back with its team and current labels", async () => {
+    const workspace = await startFakeLinear({
+      teamId: "team-default",
+      issueTeamIds: { "issue-ops": "team-ops" },
+      issueLabelIds: { "issue-ops": ["lbl-needs-test"] },
+      issues: {
+        "issue-ops": { identifier: "OPS-1", title: "Deploy", url: "https://linear.app/acme/issue/OPS-1" },
+        "issue-eng": { identifier: "ENG-1", title: "Login", url: "https://linear.app/acme/issue/ENG-1" },
+      },
+    });
+    try {
+      const sdk = new LinearClient({ apiKey: "lin_api_test", apiUrl: workspace.url });
+
+      const ops = await sdk.issue("issue-ops");
+      const other = await sdk.issue("issue-eng");
+
+      expect([ops.teamId, ops.labelIds]).toEqual(["team-ops", ["lbl-needs-test"]]);
+      expect([other.teamId, other.labelIds]).toEqual(["team-default", []]);
+    } finally {
+      await workspace.close();
+    }
+  });
+
+  it("lists an issue's attachments the way the SDK's Issue model reads them", async () => {
+    const workspace = await startFakeLinear({
+      issues: {
+        "issue-1": { identifier: "ENG-1", title: "Login", url: "https://linear.app/acme/issue/ENG-1" },
+      },
+      attachments: {
+        "issue-1": [
+          { url: "https://sentry.io/issues/1", title: "TypeError" },
+          { url: "https://github.com/acme/shop/pull/42", title: "Fix login", sourceType: "github" },
+        ],
+      },
+    });
+    try {
+      const sdk = new LinearClient({ apiKey: "lin_api_test", apiUrl: workspace.url });
+
+      const attachments = await (await sdk.issue("issue-1")).attachments({ first: 1 });
+
+      expect(attachments.nodes.map((a) => [a.url, a.title])).toEqual([
+        ["https://sentry.io/issues/1", "TypeError"],
+      ]);
+      expect(attachments.pageInfo.hasNextPage).toBe(true);
+      expect(workspace.requests.map((r) => r.operation)).toEqual(["issue", "issue_attachments"]);
+      await expect(
+        new LinearClient({ apiKey: "lin_api_test", apiUrl: workspace.url }).issue("issue-2"),
+      ).rejects.toThrow("Entity not found");
+    } finally {
+      await workspace.close();
+    }
+  });
+
   it("answers a wrong key and an unknown operation with GraphQL errors", async () => {
     const stranger = new LinearClient({ apiKey: "lin_api_wrong", apiUrl: linear.url });
     await expect(stranger.viewer).rejects.toThrow("authenticate");

@@ -147,6 +147,16 @@ test("the Jira webhook handler does not import @linear/sdk", () => {
   expect(sdkLoads).toEqual([]);
 });
 
+test("the start queue's consumer does not import @linear/sdk (it loads it to read a Linear issue's attachments)", () => {
+  jest.isolateModules(() => {
+    forbidLinearSdk();
+    const start =
+      require("../../functions/start-conversation") as typeof import("../../functions/start-conversation");
+    expect(typeof start.handler).toBe("function");
+  });
+  expect(sdkLoads).toEqual([]);
+});
+
 test("the Linear webhook handler does import @linear/sdk/webhooks (the check above can fail)", () => {
   jest.isolateModules(() => {
     forbidLinearSdk();

@@ -81,6 +81,20 @@ describe("boundedTicket", () => {
     expect(inJson(boundedFollowUpText(huge))).toBeLessThanOrEqual(FOLLOW_UP_MAX_BYTES);
   });
 
+  it("keeps a Linear issue's team, which its labels are resolved in", () => {
+    const ticket = boundedTicket({
+      tracker: "linear",
+      id: "539068e2-ae88-4d09-bd75-22eb4a59612f",
+      key: "ENG-42",
+      title: "Checkout",
+      url: "",
+      description: "",
+      teamId: "72b2a2dc-6f4f-4423-9d34-24b5bd10634a",
+    });
+
+    expect(ticket.teamId).toBe("72b2a2dc-6f4f-4423-9d34-24b5bd10634a");
+  });
+
   it.each([
     ["an id", { id: "x".repeat(1000) }],
     ["a key with a control character", { key: "ENG-\u000042" }],

@@ -35,8 +35,27 @@ describe("detectLinearTrigger", () => {
         title: "Checkout crashes on empty cart",
         url: "https://linear.app/acme/issue/ENG-42/checkout-crashes-on-empty-cart",
         description: expect.stringContaining("Press **Checkout**"),
+        teamId: "72b2a2dc-6f4f-4423-9d34-24b5bd10634a",
       },
     });
+  });
+
+  it("carries the issue's team, from data.team when data.teamId is missing", () => {
+    const payload = withData("Issue.update.label-added", {
+      teamId: undefined,
+      team: { id: "team-ops", key: "OPS", name: "Operations" },
+    });
+
+    expect(detectLinearTrigger(payload, LABEL)?.ticket.teamId).toBe("team-ops");
+  });
+
+  it("leaves an implausible team out (the labels step reads it back) rather than refusing the run", () => {
+    const payload = withData("Issue.update.label-added", { teamId: `team\u0000${"x".repeat(500)}` });
+
+    const trigger = detectLinearTrigger(payload, LABEL);
+
+    expect(trigger?.ticket.key).toBe("ENG-42");
+    expect(trigger?.ticket).not.toHaveProperty("teamId");
   });
 
   it("ignores another label being added while the trigger label was already there", () => {

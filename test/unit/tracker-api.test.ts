@@ -9,7 +9,9 @@ import {
 import { postJiraComment } from "../../functions/shared/trackers/jira-client";
 import {
   clearLinearViewerCache,
+  getLinearAttachmentUrls,
   getLinearComment,
+  getLinearIssue,
   linearViewerId,
   setLinearLabels,
   updateLinearComment,
@@ -36,8 +38,19 @@ describe("Linear tracker API", () => {
         { id: "lbl-tested-eng", name: "Tested", teamId: "team-eng" },
         { id: "lbl-tested-ops", name: "tested", teamId: "team-ops" },
         { id: "lbl-group", name: "QA", isGroup: true },
+        { id: "lbl-staging-ops", name: "staging", teamId: "team-ops" },
       ],
+      issues: {
+        [ISSUE_ID]: { identifier: "ENG-42", title: "Checkout", url: "https://linear.app/acme/ENG-42" },
+      },
+      issueTeamIds: { [ISSUE_ID]: "team-eng" },
       issueLabelIds: { [ISSUE_ID]: ["lbl-needs-test"] },
+      attachments: {
+        [ISSUE_ID]: [
+          { url: "https://sentry.io/organizations/acme/issues/1", title: "TypeError" },
+          { url: "https://github.com/acme/shop/pull/42", title: "Fix checkout", sourceType: "github" },
+        ],
+      },
     });
   });
   afterEach(() => linear.close());
@@ -149,6 +162,43 @@ describe("Linear tracker API", () => {
     });
   });
 
+  describe("getLinearIssue", () => {
+    it("reads the issue's text back with its team, whose labels it may carry", async () => {
+      const issue = await getLinearIssue({ ...auth(), id: ISSUE_ID });
+
+      expect(issue).toEqual({
+        identifier: "ENG-42",
+        title: "Checkout",
+        description: "",
+        url: "https://linear.app/acme/ENG-42",
+        teamId: "team-eng",
+      });
+    });
+  });
+
+  describe("getLinearAttachmentUrls", () => {
+    it("lists the URLs of the issue's attachments, where Linear's GitHub integration puts linked PRs", async () => {
+      const urls = await getLinearAttachmentUrls({ ...auth(), issueId: ISSUE_ID });
+
+      expect(urls).toEqual([
+        "https://sentry.io/organizations/acme/issues/1",
+        "https://github.com/acme/shop/pull/42",
+      ]);
+    });
+
+    it("maps a Linear outage to TransientError and an unknown issue to PermanentError", async () => {
+      linear.failNext({ operation: "issue_attachments", fault: { status: 503 } });
+      const outage = await getLinearAttachmentUrls({ ...auth(), issueId: ISSUE_ID }).catch((e: unknown) => e);
+      const unknown = await getLinearAttachmentUrls({
+        ...auth(),
+        issueId: "9a1c0b6e-0000-4000-8000-000000000000",
+      }).catch((e: unknown) => e);
+
+      expect(outage).toBeInstanceOf(TransientError);
+      expect(unknown).toBeInstanceOf(PermanentError);
+    });
+  });
+
   describe("setLinearLabels", () => {
     it("swaps labels by name, case-insensitively, in one updateIssue", async () => {
       const result = await setLinearLabels({
@@ -186,7 +236,7 @@ describe("Linear tracker API", () => {
       expect(linear.labelChanges).toEqual([]);
     });
 
-    it("prefers the team's label over the workspace one and ignores other teams' labels", async () => {
+    it("adds the issue's team label rather than the workspace's or another team's", async () => {
       await setLinearLabels({
         ...auth(),
         issueId: ISSUE_ID,
@@ -194,7 +244,62 @@ describe("Linear tracker API", () => {
         add: ["tested"],
         remove: [],
       });
+
+      expect(linear.labelChanges).toEqual([{ issueId: ISSUE_ID, added: ["lbl-tested-eng"], removed: [] }]);
+    });
+
+    it("reads the issue's team when it is not given, instead of taking any team's label", async () => {
+      const result = await setLinearLabels({
+        ...auth(),
+        issueId: ISSUE_ID,
+        add: ["tested", "staging"],
+        remove: [],
+      });
+
+      // "staging" exists only in another team: adding it would make Linear refuse the whole update.
+      expect(result).toEqual({ skipped: ["staging"] });
+      expect(linear.issueLabelIds(ISSUE_ID)).toEqual(["lbl-needs-test", "lbl-tested-eng"]);
+    });
+
+    it("uses the issue's current team when the one it was given is out of date (the issue moved)", async () => {
       await setLinearLabels({
+        ...auth(),
+        issueId: ISSUE_ID,
+        teamId: "team-ops",
+        add: ["tested"],
+        remove: [],
+      });
+
+      expect(linear.issueLabelIds(ISSUE_ID)).toEqual(["lbl-needs-test", "lbl-tested-eng"]);
+    });
+
+    it("removes only the labels by that name that the issue has", async () => {
+      await setLinearLabels({
+        ...auth(),
+        issueId: ISSUE_ID,
+        teamId: "team-eng",
+        add: ["tested"],
+        remove: [],
+      });
+
+      const result = await setLinearLabels({
+        ...auth(),
+        issueId: ISSUE_ID,
+        teamId: "team-eng",
+        add: ["testing"],
+        remove: ["tested", "needs test"],
+      });
+
+      expect(result).toEqual({ skipped: [] });
+      expect(linear.labelChanges.at(-1)).toEqual({
+        issueId: ISSUE_ID,
+        added: ["lbl-testing"],
+        removed: ["lbl-tested-eng", "lbl-needs-test"],
+      });
+    });
+
+    it("sends no update when the issue has none of the labels to remove", async () => {
+      const result = await setLinearLabels({
         ...auth(),
         issueId: ISSUE_ID,
         teamId: "team-eng",
@@ -202,10 +307,8 @@ describe("Linear tracker API", () => {
         remove: ["tested"],
       });
 
-      expect(linear.labelChanges).toEqual([
-        { issueId: ISSUE_ID, added: ["lbl-tested-eng"], removed: [] },
-        { issueId: ISSUE_ID, added: [], removed: ["lbl-tested-ws", "lbl-tested-eng"] },
-      ]);
+      expect(result).toEqual({ skipped: [] });
+      expect(linear.labelChanges).toEqual([]);
     });
 
     it("maps errors: ratelimited is transient, an unknown issue is permanent", async () => {

@@ -40,6 +40,7 @@ export const labelers: Record<TrackerName, () => Promise<SetLabels>> = {
         apiKey: await getSecret("LINEAR_API_KEY"),
         apiUrl: linearApiUrl(),
         issueId: ticket.id,
+        teamId: ticket.teamId,
         add,
         remove,
       });
@@ -54,4 +55,25 @@ export const labelers: Record<TrackerName, () => Promise<SetLabels>> = {
       return { skipped: [] };
     };
   },
+};
+
+/** Lists the links a ticket carries outside its text (untrusted, like the text). */
+export type ReadLinks = (ticket: Ticket) => Promise<string[]>;
+
+/**
+ * Where each tracker keeps links outside the ticket's text, loaded on first use like the comment side.
+ * Linear's GitHub and GitLab integrations attach linked pull requests to the issue; Jira shows them in its
+ * development panel, which has no public API, so there is nothing more to read there.
+ */
+export const linkReaders: Record<TrackerName, () => Promise<ReadLinks>> = {
+  linear: async () => {
+    const { getLinearAttachmentUrls } = await import("./linear-api");
+    return async (ticket) =>
+      getLinearAttachmentUrls({
+        apiKey: await getSecret("LINEAR_API_KEY"),
+        apiUrl: linearApiUrl(),
+        issueId: ticket.id,
+      });
+  },
+  jira: async () => async () => [],
 };

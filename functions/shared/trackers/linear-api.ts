@@ -153,11 +153,34 @@ interface LabelNode {
   isGroup?: boolean;
 }
 
+/** The labels named `names` (case-insensitively) that an issue of `teamId` can carry: the team's and the workspace's. */
+async function teamLabels(
+  opts: LinearAuth,
+  teamId: string | undefined,
+  names: string[],
+): Promise<LabelNode[]> {
+  return call(opts, "issueLabels", async (client) => {
+    const nameFilter = { or: names.map((name) => ({ name: { eqIgnoreCase: name } })) };
+    const teamFilter = teamId
+      ? { or: [{ team: { null: true } }, { team: { id: { eq: teamId } } }] }
+      : { team: { null: true } };
+    const connection = await client.issueLabels({ filter: { and: [nameFilter, teamFilter] }, first: 250 });
+    return connection.nodes.map(
+      (node): LabelNode => ({ id: node.id, name: node.name, teamId: node.teamId, isGroup: node.isGroup }),
+    );
+  });
+}
+
 /**
- * Adds and removes labels on an issue by NAME, matched case-insensitively against the workspace labels
- * and (with teamId) that team's labels; a team label wins over a workspace label of the same name.
- * Names that match no label are not created: they are skipped and returned so the caller can log them.
- * One `updateIssue` with addedLabelIds/removedLabelIds does the change; nothing is sent when nothing matches.
+ * Adds and removes labels on an issue by NAME, matched case-insensitively among the labels of the issue's
+ * team and the workspace; a team label wins over a workspace label of the same name. Linear refuses a whole
+ * update that adds another team's label, so those are never candidates. Only labels the issue has are
+ * removed. Names that match no label are not created: they are skipped and returned so the caller can log
+ * them. One `updateIssue` with addedLabelIds/removedLabelIds does the change; nothing is sent when nothing
+ * changes.
+ *
+ * The issue is read for its current labels and team. `teamId` (from the webhook) lets the label lookup run
+ * alongside that read; when the issue has moved to another team since, the lookup is redone for that team.
  */
 export async function setLinearLabels(
   opts: LinearAuth & { issueId: string; teamId?: string; add: string[]; remove: string[] },
@@ -165,16 +188,15 @@ export async function setLinearLabels(
   const names = [...new Set([...opts.add, ...opts.remove].map((n) => n.trim()).filter((n) => n !== ""))];
   if (names.length === 0) return { skipped: [] };
 
-  const labels = await call(opts, "issueLabels", async (client) => {
-    const nameFilter = { or: names.map((name) => ({ name: { eqIgnoreCase: name } })) };
-    const filter = opts.teamId
-      ? { and: [nameFilter, { or: [{ team: { null: true } }, { team: { id: { eq: opts.teamId } } }] }] }
-      : nameFilter;
-    const connection = await client.issueLabels({ filter, first: 250 });
-    return connection.nodes.map(
-      (node): LabelNode => ({ id: node.id, name: node.name, teamId: node.teamId, isGroup: node.isGroup }),
-    );
-  });
+  const [issue, early] = await Promise.all([
+    call(opts, "issue", async (client) => {
+      const found = await client.issue(opts.issueId);
+      return { teamId: found.teamId, labelIds: new Set(found.labelIds) };
+    }),
+    opts.teamId ? teamLabels(opts, opts.teamId, names) : undefined,
+  ]);
+  const teamId = issue.teamId ?? opts.teamId;
+  const labels = early && teamId === opts.teamId ? early : await teamLabels(opts, teamId, names);
 
   // A group label cannot be applied to an issue; it is only a container.
   const candidates = labels.filter((label) => !label.isGroup);
@@ -184,14 +206,15 @@ export async function setLinearLabels(
   const removed = new Set<string>();
   for (const name of opts.add) {
     const found = matching(name.trim());
-    const best = found.find((l) => opts.teamId !== undefined && l.teamId === opts.teamId) ?? found[0];
+    const best = found.find((l) => teamId !== undefined && l.teamId === teamId) ?? found[0];
     if (best) added.add(best.id);
     else skipped.push(name);
   }
   for (const name of opts.remove) {
-    // Every label by that name: the issue may carry the workspace one or the team one.
+    // The issue may carry the workspace label by that name, the team's, or both.
     const found = matching(name.trim());
-    for (const label of found) if (!added.has(label.id)) removed.add(label.id);
+    for (const label of found)
+      if (issue.labelIds.has(label.id) && !added.has(label.id)) removed.add(label.id);
     if (found.length === 0) skipped.push(name);
   }
   if (added.size === 0 && removed.size === 0) return { skipped };
@@ -206,10 +229,10 @@ export async function setLinearLabels(
   return { skipped };
 }
 
-/** An issue's text, read back: what a new conversation needs when a run starts from a comment. */
+/** An issue's text and team, read back: what a new conversation needs when a run starts from a comment. */
 export async function getLinearIssue(
   opts: LinearAuth & { id: string },
-): Promise<{ identifier: string; title: string; description: string; url: string }> {
+): Promise<{ identifier: string; title: string; description: string; url: string; teamId?: string }> {
   return call(opts, "issue", async (client) => {
     const issue = await client.issue(opts.id);
     return {
@@ -217,6 +240,21 @@ export async function getLinearIssue(
       title: issue.title,
       description: issue.description ?? "",
       url: issue.url,
+      teamId: issue.teamId,
     };
+  });
+}
+
+/**
+ * The URLs of an issue's attachments (at most `first`, default 50): where Linear's GitHub and GitLab
+ * integrations put the pull requests linked to it. Untrusted text, like the issue's description.
+ */
+export async function getLinearAttachmentUrls(
+  opts: LinearAuth & { issueId: string; first?: number },
+): Promise<string[]> {
+  return call(opts, "attachments", async (client) => {
+    const issue = await client.issue(opts.issueId);
+    const attachments = await issue.attachments({ first: opts.first ?? 50 });
+    return attachments.nodes.map((attachment) => attachment.url).filter((url) => typeof url === "string");
   });
 }

@@ -10,6 +10,8 @@ interface LinearIssueData {
   title: string;
   description?: string | null;
   url?: string;
+  teamId?: string;
+  team?: { id?: string };
   labelIds?: string[];
   labels?: Array<{ id: string; name: string }>;
   createdAt?: string;
@@ -98,8 +100,15 @@ export function detectLinearTrigger(payload: unknown, triggerLabel: string): Tri
       title: typeof data.title === "string" ? data.title : "",
       url: typeof data.url === "string" ? data.url : typeof payload.url === "string" ? payload.url : "",
       description: typeof data.description === "string" ? data.description : "",
+      teamId: teamIdOf(data),
     }),
   };
+}
+
+/** The issue's team as the webhook states it (`teamId`, or `team.id`), if it does. */
+function teamIdOf(data: LinearIssueData): string | undefined {
+  if (typeof data.teamId === "string") return data.teamId;
+  return isObject(data.team) && typeof data.team.id === "string" ? data.team.id : undefined;
 }
 
 /**

@@ -76,6 +76,7 @@ export const ticketRefreshers: Record<TrackerName, (ticket: Ticket) => Promise<T
       title: issue.title,
       url: issue.url,
       description: issue.description,
+      teamId: issue.teamId,
     });
   },
   jira: async (ticket) => {
