@@ -187,6 +187,51 @@ describe("buildJiraComment", () => {
     expectValidAdf(doc);
   });
 
+  it("fills the comment from a too-long line after the lines that fit, instead of dropping it", () => {
+    const prefix = "In reply to [QA.tech's comment](https://acme.atlassian.net/browse/PROJ-1):\n\n";
+
+    const doc = buildJiraComment(`${prefix}${"y".repeat(100_000)}`, link);
+
+    const text = adfToText(doc);
+    expect(JSON.stringify(doc).length).toBeLessThan(JIRA_COMMENT_MAX_CHARS);
+    expect(text).toMatch(/^In reply to \[QA\.tech's comment\]\(.*\):\n\ny{30000,}\n\nThe reply was cut/);
+    expect(doc.content.at(-1)?.content?.[0]?.marks?.[0]).toEqual({ type: "link", attrs: { href: link.url } });
+    expectValidAdf(doc);
+  });
+
+  it("never splits a surrogate pair when cutting inside a line", () => {
+    const doc = buildJiraComment(`Intro\n\n${"😀".repeat(50_000)}`, link);
+
+    const kept = adfToText(doc).split("\n")[2];
+    expect(JSON.stringify(doc).length).toBeLessThan(JIRA_COMMENT_MAX_CHARS);
+    expect(kept.length).toBeGreaterThan(10_000);
+    expect(kept).toMatch(/^(😀)+$/u);
+    expectValidAdf(doc);
+  });
+
+  it("stays valid, under the limit and linked however the reply is cut", () => {
+    const line = fc.oneof(
+      fc.constantFrom("", "- step passed", "```", "| a | b |", "> quoted", "**bold** [a](https://x.y)"),
+      fc
+        .tuple(fc.constantFrom("x", "😀", "é\t", "word **bold** "), fc.nat(40_000))
+        .map(([piece, n]) => piece.repeat(Math.ceil(n / piece.length))),
+    );
+
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 8 }), (lines) => {
+        const doc = buildJiraComment(lines.join("\n"), link);
+
+        expect(JSON.stringify(doc).length).toBeLessThan(JIRA_COMMENT_MAX_CHARS);
+        expect(doc.content.at(-1)?.content?.[0]?.marks?.[0]).toEqual({
+          type: "link",
+          attrs: { href: link.url },
+        });
+        expectValidAdf(doc);
+      }),
+      { numRuns: 10 },
+    );
+  });
+
   it("cuts a huge code block into a valid document", () => {
     const code = `\`\`\`\n${"console.log(1);\n".repeat(5000)}\`\`\``;
 
