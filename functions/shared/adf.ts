@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { markdownToAdf as marklassian } from "marklassian";
 import { type AdfDocument, type AdfMark, type AdfNode, adfToText, INLINE_TYPES } from "./adf-text";
+import { isSafeUrl } from "./safe-links";
 
 export { type AdfDocument, type AdfMark, type AdfNode, adfToText } from "./adf-text";
 
@@ -169,6 +170,14 @@ function cleanNode(node: AdfNode): AdfNode[] {
               },
         ),
       );
+    case "mediaSingle": {
+      // An image Jira would load from a javascript: or data: url shows as its alt text instead.
+      const media = (node.content ?? []).find((child) => child.type === "media");
+      const url = media?.attrs?.url;
+      if (media?.attrs?.type !== "external" || (typeof url === "string" && isSafeUrl(url))) return [node];
+      const alt = typeof media.attrs.alt === "string" ? media.attrs.alt : "";
+      return alt ? [{ type: "paragraph", content: [text(alt)] }] : [];
+    }
     case "table":
       return nonEmpty(node, (node.content ?? []).flatMap(cleanNode));
     case "tableRow":
@@ -199,7 +208,9 @@ function nonEmpty(node: AdfNode, content: AdfNode[]): AdfNode[] {
 function cleanMarks(marks: AdfMark[] | undefined): AdfMark[] | undefined {
   const unique = new Map<string, AdfMark>();
   for (const mark of marks ?? []) {
-    if (mark.type === "link" && typeof mark.attrs?.href !== "string") continue;
+    // The reply is untrusted: a javascript: or data: link keeps its text and loses the link.
+    if (mark.type === "link" && (typeof mark.attrs?.href !== "string" || !isSafeUrl(mark.attrs.href)))
+      continue;
     unique.set(mark.type, mark);
   }
   let kept = [...unique.values()];

@@ -59,6 +59,23 @@ describe("Jira ticket labelled 'needs-test', end to end through the local runner
     expect(text).toContain(`<${h.qatech.conversations()[0].url}>`);
   });
 
+  it("posts the reply's javascript: and data: links as text, not link marks", async () => {
+    h = await startHarness({
+      qatech: { plan: () => ({ text: "Try [click](javascript:alert(1)) or <data:text/html,x>." }) },
+    });
+
+    await h.sendJira("jira-issue_updated.label-added");
+    await h.runner.settled();
+
+    const [comment] = h.jiraReplies();
+    const text = adfText(comment.body);
+    expect(validateAdf(comment.body)).toEqual([]);
+    expect(text).toContain("click");
+    expect(text).toContain("data:text/html,x");
+    expect(text).not.toMatch(/<javascript:|<data:/);
+    expect(text).toContain(`<${h.qatech.conversations()[0].url}>`);
+  });
+
   it("does not start a second conversation when Jira retries the delivery", async () => {
     h = await startHarness();
 

@@ -96,6 +96,50 @@ describe("markdownToAdf", () => {
     ]);
   });
 
+  it.each([
+    ["an inline javascript: link", "[click](javascript:alert(1))", "click"],
+    ["a javascript: link hidden by case, spaces and a tab", "[click](< JaVa\tScRiPt:alert(1)>)", "click"],
+    ["a data: autolink", "<data:text/html,x>", "data:text/html,x"],
+    ["a vbscript: reference link", "[click]\n\n[click]: vbscript:msgbox(1)", "click"],
+    ["a relative link", "[docs](/docs)", "docs"],
+  ])("keeps the text of %s, without the link", (_, markdown, shown) => {
+    const doc = markdownToAdf(markdown);
+
+    expect(nodes(doc).filter((n) => n.marks?.some((m) => m.type === "link"))).toEqual([]);
+    expect(adfToText(doc)).toContain(shown);
+    expectValidAdf(doc);
+  });
+
+  it("keeps http, https and mailto links", () => {
+    const doc = markdownToAdf(
+      "[a](https://x.example) [b](http://y.example) [c](mailto:q@x.example) www.z.example",
+    );
+
+    const hrefs = nodes(doc)
+      .flatMap((n) => n.marks ?? [])
+      .map((m) => m.attrs?.href);
+    expect(hrefs).toEqual([
+      "https://x.example",
+      "http://y.example",
+      "mailto:q@x.example",
+      "http://www.z.example",
+    ]);
+  });
+
+  it("shows an image whose url is not allowed as its alt text", () => {
+    const doc = markdownToAdf(
+      "Before\n\n![the screenshot](javascript:alert(1))\n\n![kept](https://x.example/s.png)",
+    );
+
+    expect(
+      nodes(doc)
+        .filter((n) => n.type === "media")
+        .map((n) => n.attrs?.url),
+    ).toEqual(["https://x.example/s.png"]);
+    expect(adfToText(doc)).toContain("the screenshot");
+    expectValidAdf(doc);
+  });
+
   it("produces a valid document for any markdown-like input", () => {
     const pieces = [
       "# ",

@@ -234,6 +234,18 @@ describe("renderLinearComment", () => {
     );
   });
 
+  it("shows the reply's javascript: and data: links as text, and keeps the conversation link", () => {
+    const markdown = renderLinearComment({
+      kind: "reply",
+      markdown: "Try [click](javascript:alert(1)) or <data:text/html,x>.",
+      link: { url: CONVERSATION_URL, label: "Open the conversation in QA.tech" },
+    });
+
+    expect(markdown).toBe(
+      `Try click or data:text/html,x.\n\n---\n[Open the conversation in QA.tech](${CONVERSATION_URL})`,
+    );
+  });
+
   it("renders what composeComment produces with a clickable link", () => {
     const markdown = renderLinearComment(
       composeComment(state({ reply: { status: "COMPLETED", text: "All good." } })),

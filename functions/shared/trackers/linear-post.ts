@@ -1,4 +1,5 @@
 import type { TicketComment } from "../comment";
+import { stripUnsafeLinks } from "../safe-links";
 import { getSecret } from "../secrets";
 import { linearApiUrl } from "../settings";
 import type { Ticket } from "../ticket";
@@ -6,10 +7,14 @@ import { updateLinearComment } from "./linear-api";
 import { deterministicUuid, postLinearComment } from "./linear-comment";
 import type { Placement } from "./placement";
 
-/** Renders a comment as Linear markdown: the text, then the conversation link under a rule. */
+/**
+ * Renders a comment as Linear markdown: the text, then the conversation link under a rule. The text carries
+ * QA.tech's reply, which is untrusted: its links to anything but http, https and mailto become plain text.
+ */
 export function renderLinearComment(comment: TicketComment): string {
-  if (!comment.link) return comment.markdown;
-  return `${comment.markdown}\n\n---\n[${comment.link.label}](${comment.link.url})`;
+  const markdown = stripUnsafeLinks(comment.markdown);
+  if (!comment.link) return markdown;
+  return `${markdown}\n\n---\n[${comment.link.label}](${comment.link.url})`;
 }
 
 /**
