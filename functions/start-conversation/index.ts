@@ -22,7 +22,7 @@ export function reviewTarget(
   mode = changeReviewMode(),
 ): PullRequest | null {
   if (mode === "never") return null;
-  const pr = findPullRequest(`${ticket.title}\n${ticket.description}`);
+  const pr = findPullRequest(`${ticket.title}\n${ticket.description}`, settings.gitlabHosts);
   if (!pr) return null;
   if (!settings.applicationOverrides?.length) {
     if (mode === "always") {
