@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { elapsedBeforePoll } from "../functions/shared/poll-schedule";
+import { HOSTNAME } from "../functions/shared/settings";
 
 /**
  * One organisation's deployment settings: everything that is not secret. Lives in `config/<org>.json`,
@@ -25,6 +26,11 @@ export interface OrgConfig {
     maxConcurrency: number;
     /** Tickets linking a pull request get a change review: "auto" (default), "always" or "never". */
     changeReview: "auto" | "always" | "never";
+    /**
+     * Self-managed GitLab hosts (such as gitlab.acme.com) whose merge requests get a change review; pull
+     * requests on github.com and merge requests on gitlab.com always do. Default none.
+     */
+    gitlabHosts: string[];
   };
   comments: {
     /** The reply goes in the acknowledgement's "thread" (default) or "replace"s its text. */
@@ -191,6 +197,7 @@ export function parseOrgConfig(org: string, raw: unknown, source: string): OrgCo
       "instruction",
       "maxConcurrency",
       "changeReview",
+      "gitlabHosts",
     ]);
   const c = r.section("comments").only(["replyMode", "followUpPrefix"]);
   const lb = r.section("labels").only(["testing", "tested", "testFailed", "removeTrigger"]);
@@ -212,6 +219,11 @@ export function parseOrgConfig(org: string, raw: unknown, source: string): OrgCo
         | "auto"
         | "always"
         | "never",
+      gitlabHosts: q.stringArray(
+        "gitlabHosts",
+        HOSTNAME,
+        "be a lowercase hostname such as gitlab.acme.com, without scheme, path or port",
+      ),
     },
     comments: {
       replyMode: c.string("replyMode", "thread", /^(thread|replace)$/, "be thread or replace") as
@@ -370,6 +382,7 @@ export function functionEnvironment(config: OrgConfig): Record<string, string> {
   }
   if (config.qatech.instruction) env.QATECH_INSTRUCTION = config.qatech.instruction;
   env.CHANGE_REVIEW = config.qatech.changeReview;
+  if (config.qatech.gitlabHosts.length) env.GITLAB_HOSTS = config.qatech.gitlabHosts.join(",");
   env.REPLY_MODE = config.comments.replyMode;
   env.FOLLOW_UP_PREFIX = config.comments.followUpPrefix;
   if (config.labels.testing) env.LABEL_TESTING = config.labels.testing;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { markdownToAdf as marklassian } from "marklassian";
 import { type AdfDocument, type AdfMark, type AdfNode, adfToText, INLINE_TYPES } from "./adf-text";
+import { isSafeUrl } from "./safe-links";
 
 export { type AdfDocument, type AdfMark, type AdfNode, adfToText } from "./adf-text";
 
@@ -9,6 +10,9 @@ export const JIRA_COMMENT_MAX_CHARS = 32_767;
 
 /** Room left in every comment for the run marker the Jira client appends. */
 const MARKER_RESERVE_CHARS = 200;
+
+/** A line longer than this is cut inside rather than dropped when it does not fit whole. */
+const LONG_LINE_CHARS = 1_000;
 
 const CUT_NOTICE = "The reply was cut to fit Jira's comment limit; read it in full in QA.tech.";
 
@@ -45,11 +49,16 @@ export function buildJiraComment(
 
   const lines = replyMarkdown.split("\n");
   const keptLines = longestFitting(lines.length, (n) => fits(lines.slice(0, n).join("\n")));
-  if (keptLines > 0) return compose(lines.slice(0, keptLines).join("\n").trimEnd(), true);
-  // A single line longer than the budget: cut inside it rather than dropping the whole reply.
-  const first = lines[0] ?? "";
-  const keptChars = longestFitting(first.length, (n) => fits(withoutLoneSurrogate(first.slice(0, n))));
-  return compose(withoutLoneSurrogate(first.slice(0, keptChars)).trimEnd(), true);
+  const next = lines[keptLines] ?? "";
+  // Cutting an ordinary line can change its meaning ("step 304 passed" -> "step 3"), so it is dropped
+  // whole; a long one (a reply that is one huge line after a short preface) would take most of the reply
+  // with it, so the rest of the comment is filled from it instead.
+  if (keptLines > 0 && next.length <= LONG_LINE_CHARS)
+    return compose(lines.slice(0, keptLines).join("\n").trimEnd(), true);
+  const head = keptLines > 0 ? `${lines.slice(0, keptLines).join("\n")}\n` : "";
+  const withChars = (n: number) => head + withoutLoneSurrogate(next.slice(0, n));
+  const keptChars = longestFitting(next.length, (n) => fits(withChars(n)));
+  return compose(withChars(keptChars).trimEnd(), true);
 }
 
 /** Largest n in [0, max] with fits(n), assuming fits is (roughly) monotone; 0 is never tested. */
@@ -161,6 +170,14 @@ function cleanNode(node: AdfNode): AdfNode[] {
               },
         ),
       );
+    case "mediaSingle": {
+      // An image Jira would load from a javascript: or data: url shows as its alt text instead.
+      const media = (node.content ?? []).find((child) => child.type === "media");
+      const url = media?.attrs?.url;
+      if (media?.attrs?.type !== "external" || (typeof url === "string" && isSafeUrl(url))) return [node];
+      const alt = typeof media.attrs.alt === "string" ? media.attrs.alt : "";
+      return alt ? [{ type: "paragraph", content: [text(alt)] }] : [];
+    }
     case "table":
       return nonEmpty(node, (node.content ?? []).flatMap(cleanNode));
     case "tableRow":
@@ -191,7 +208,9 @@ function nonEmpty(node: AdfNode, content: AdfNode[]): AdfNode[] {
 function cleanMarks(marks: AdfMark[] | undefined): AdfMark[] | undefined {
   const unique = new Map<string, AdfMark>();
   for (const mark of marks ?? []) {
-    if (mark.type === "link" && typeof mark.attrs?.href !== "string") continue;
+    // The reply is untrusted: a javascript: or data: link keeps its text and loses the link.
+    if (mark.type === "link" && (typeof mark.attrs?.href !== "string" || !isSafeUrl(mark.attrs.href)))
+      continue;
     unique.set(mark.type, mark);
   }
   let kept = [...unique.values()];

@@ -46,14 +46,23 @@ export function url(env: Env, name: string, fallback?: string): string {
   return raw.replace(/\/+$/, "");
 }
 
+/** A lowercase hostname such as gitlab.acme.com: no scheme, path, port or userinfo. */
+export const HOSTNAME =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
 export interface QaTechSettings {
   apiUrl: string;
   projectShortId?: string;
   applicationOverrides?: ApplicationOverride[];
   instruction?: string;
+  /** Self-managed GitLab hosts whose merge requests get a change review; gitlab.com's always do. */
+  gitlabHosts: string[];
 }
 
-/** QA.tech settings: QATECH_API_URL, QATECH_PROJECT_SHORT_ID, QATECH_APPLICATION_OVERRIDES, QATECH_INSTRUCTION. */
+/**
+ * QA.tech settings: QATECH_API_URL, QATECH_PROJECT_SHORT_ID, QATECH_APPLICATION_OVERRIDES, QATECH_INSTRUCTION,
+ * GITLAB_HOSTS (comma-separated hostnames).
+ */
 export function qatechSettings(env: Env = process.env): QaTechSettings {
   const projectShortId = optional(env, "QATECH_PROJECT_SHORT_ID");
   if (projectShortId && !/^proj(-.+_.+|_.+)$/.test(projectShortId)) {
@@ -76,7 +85,22 @@ export function qatechSettings(env: Env = process.env): QaTechSettings {
     projectShortId,
     applicationOverrides,
     instruction: optional(env, "QATECH_INSTRUCTION"),
+    gitlabHosts: gitlabHosts(env),
   };
+}
+
+function gitlabHosts(env: Env): string[] {
+  const hosts = (optional(env, "GITLAB_HOSTS") ?? "")
+    .split(",")
+    .map((host) => host.trim())
+    .filter(Boolean);
+  const bad = hosts.find((host) => !HOSTNAME.test(host));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `GITLAB_HOSTS must be lowercase hostnames such as gitlab.acme.com, separated by commas; got "${bad}"`,
+    );
+  }
+  return hosts;
 }
 
 /** The poll schedule: REPLY_TIMEOUT_SECONDS, POLL_MIN_WAIT_SECONDS, POLL_FRACTION, POLL_MAX_WAIT_SECONDS. */

@@ -35,7 +35,9 @@ export async function reviewTarget(
   if (mode === "never") return null;
   const canReview = Boolean(settings.applicationOverrides?.length);
   if (mode === "auto" && !canReview) return null; // QA.tech's change review requires application overrides
-  const pr = findPullRequest(`${ticket.title}\n${ticket.description}`) ?? firstPullRequest(await links());
+  const pr =
+    findPullRequest(`${ticket.title}\n${ticket.description}`, settings.gitlabHosts) ??
+    firstPullRequest(await links(), settings.gitlabHosts);
   if (!pr) return null;
   if (!canReview) {
     throw new ConfigError("CHANGE_REVIEW is always, but a change review needs QATECH_APPLICATION_OVERRIDES");
@@ -44,11 +46,11 @@ export async function reviewTarget(
 }
 
 /** The first of `urls` that is a pull request, by the same rules as a link in the ticket's text. */
-function firstPullRequest(urls: string[]): PullRequest | null {
+function firstPullRequest(urls: string[], gitlabHosts: string[] | undefined): PullRequest | null {
   for (const url of urls) {
     // A longer one is no pull request URL, and would not fit the state's budget for it.
     if (jsonBytes(url) > URL_MAX_BYTES) continue;
-    const pr = findPullRequest(url);
+    const pr = findPullRequest(url, gitlabHosts);
     if (pr) return pr;
   }
   return null;

@@ -439,6 +439,43 @@ describe("the ticket as a conversation", () => {
       expect(h.jiraReplies()).toHaveLength(1);
     });
 
+    it("Linear: a merge request on a GitLab host named in GITLAB_HOSTS starts a change review", async () => {
+      h = await startHarness({
+        env: { QATECH_APPLICATION_OVERRIDES: OVERRIDES, GITLAB_HOSTS: "gitlab.acme.com" },
+      });
+      const payload = linearFixture("Issue.update.label-added");
+      payload.data = {
+        ...(payload.data as object),
+        description: "Fix: https://gitlab.acme.com/shop/web/-/merge_requests/9",
+      };
+
+      await h.sendLinear(payload);
+      await h.runner.settled();
+
+      const review = h.qatech.requests.find((r) => r.path === "/v1/chat/change-review");
+      expect(review?.body).toMatchObject({
+        prUrl: "https://gitlab.acme.com/shop/web/-/merge_requests/9",
+        vcsProviderId: "gitlab",
+      });
+    });
+
+    it("opens a plain chat for a merge request URL on any other host", async () => {
+      h = await startHarness({
+        env: { QATECH_APPLICATION_OVERRIDES: OVERRIDES, GITLAB_HOSTS: "gitlab.acme.com" },
+      });
+      const payload = linearFixture("Issue.update.label-added");
+      payload.data = {
+        ...(payload.data as object),
+        description: "See https://169.254.169.254/latest/-/merge_requests/1",
+      };
+
+      await h.sendLinear(payload);
+      await h.runner.settled();
+
+      expect(h.qatech.requests.some((r) => r.path === "/v1/chat/change-review")).toBe(false);
+      expect(h.qatech.requests.filter((r) => r.method === "POST" && r.path === "/v1/chat")).toHaveLength(1);
+    });
+
     it("opens a plain chat when CHANGE_REVIEW is never", async () => {
       h = await startHarness({ env: { QATECH_APPLICATION_OVERRIDES: OVERRIDES, CHANGE_REVIEW: "never" } });
       const payload = linearFixture("Issue.update.label-added");

@@ -40,6 +40,42 @@ describe("Jira ticket labelled 'needs-test', end to end through the local runner
     expect(text).toContain(`<${conversation.url}>`);
   });
 
+  it("keeps the start of a reply that is one line longer than Jira's comment limit", async () => {
+    const line = `Checked the login flow. ${"All steps passed. ".repeat(6_000)}`.slice(0, 100_000);
+    h = await startHarness({ qatech: { plan: () => ({ text: line }) } });
+
+    await h.sendJira("jira-issue_updated.label-added");
+    await h.runner.settled();
+
+    const [comment] = h.jiraReplies();
+    expect(h.jiraReplies()).toHaveLength(1);
+    expect(validateAdf(comment.body)).toEqual([]);
+    const text = adfText(comment.body);
+    expect(text).toContain(`focusedCommentId=${h.jiraAcks()[0].id}`);
+    expect(text).toContain("Checked the login flow. All steps passed. All steps passed.");
+    // Measured, not compared: a failure printing 20,000 characters would hide what went wrong.
+    expect(text.length).toBeGreaterThan(20_000);
+    expect(text).toContain("The reply was cut to fit Jira's comment limit");
+    expect(text).toContain(`<${h.qatech.conversations()[0].url}>`);
+  });
+
+  it("posts the reply's javascript: and data: links as text, not link marks", async () => {
+    h = await startHarness({
+      qatech: { plan: () => ({ text: "Try [click](javascript:alert(1)) or <data:text/html,x>." }) },
+    });
+
+    await h.sendJira("jira-issue_updated.label-added");
+    await h.runner.settled();
+
+    const [comment] = h.jiraReplies();
+    const text = adfText(comment.body);
+    expect(validateAdf(comment.body)).toEqual([]);
+    expect(text).toContain("click");
+    expect(text).toContain("data:text/html,x");
+    expect(text).not.toMatch(/<javascript:|<data:/);
+    expect(text).toContain(`<${h.qatech.conversations()[0].url}>`);
+  });
+
   it("does not start a second conversation when Jira retries the delivery", async () => {
     h = await startHarness();
 

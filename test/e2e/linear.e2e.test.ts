@@ -46,6 +46,20 @@ describe("Linear ticket labelled 'needs test', end to end through the local runn
     expect(comments[0].body).toContain(`[Open the conversation in QA.tech](${conversation.url})`);
   });
 
+  it("posts the reply's javascript: and data: links as text, not links", async () => {
+    h = await startHarness({
+      qatech: { plan: () => ({ text: "Try [click](javascript:alert(1)) or <data:text/html,x>." }) },
+    });
+
+    await h.sendLinear("Issue.update.label-added");
+    await h.runner.settled();
+
+    const [comment] = outcome(h).comments;
+    expect(comment.body).toContain("Try click or data:text/html,x.");
+    expect(comment.body).not.toMatch(/javascript:|<data:/);
+    expect(comment.body).toContain(`[Open the conversation in QA.tech](${outcome(h).conversations[0].url})`);
+  });
+
   it("waits out short waits inside one poll invocation and leaves long ones to the state machine", async () => {
     // Final on the 12th read: polls at 3, 6, ... 36 s, all waits of 3 s, so one invocation does them all.
     h = await startHarness({ qatech: { plan: () => ({ pollsUntilFinal: 11 }) } });

@@ -96,6 +96,50 @@ describe("markdownToAdf", () => {
     ]);
   });
 
+  it.each([
+    ["an inline javascript: link", "[click](javascript:alert(1))", "click"],
+    ["a javascript: link hidden by case, spaces and a tab", "[click](< JaVa\tScRiPt:alert(1)>)", "click"],
+    ["a data: autolink", "<data:text/html,x>", "data:text/html,x"],
+    ["a vbscript: reference link", "[click]\n\n[click]: vbscript:msgbox(1)", "click"],
+    ["a relative link", "[docs](/docs)", "docs"],
+  ])("keeps the text of %s, without the link", (_, markdown, shown) => {
+    const doc = markdownToAdf(markdown);
+
+    expect(nodes(doc).filter((n) => n.marks?.some((m) => m.type === "link"))).toEqual([]);
+    expect(adfToText(doc)).toContain(shown);
+    expectValidAdf(doc);
+  });
+
+  it("keeps http, https and mailto links", () => {
+    const doc = markdownToAdf(
+      "[a](https://x.example) [b](http://y.example) [c](mailto:q@x.example) www.z.example",
+    );
+
+    const hrefs = nodes(doc)
+      .flatMap((n) => n.marks ?? [])
+      .map((m) => m.attrs?.href);
+    expect(hrefs).toEqual([
+      "https://x.example",
+      "http://y.example",
+      "mailto:q@x.example",
+      "http://www.z.example",
+    ]);
+  });
+
+  it("shows an image whose url is not allowed as its alt text", () => {
+    const doc = markdownToAdf(
+      "Before\n\n![the screenshot](javascript:alert(1))\n\n![kept](https://x.example/s.png)",
+    );
+
+    expect(
+      nodes(doc)
+        .filter((n) => n.type === "media")
+        .map((n) => n.attrs?.url),
+    ).toEqual(["https://x.example/s.png"]);
+    expect(adfToText(doc)).toContain("the screenshot");
+    expectValidAdf(doc);
+  });
+
   it("produces a valid document for any markdown-like input", () => {
     const pieces = [
       "# ",
@@ -185,6 +229,51 @@ describe("buildJiraComment", () => {
     expect(JSON.stringify(doc).length).toBeLessThan(JIRA_COMMENT_MAX_CHARS);
     expect(adfToText(doc)).toMatch(/^x{1000,}\n\nThe reply was cut/);
     expectValidAdf(doc);
+  });
+
+  it("fills the comment from a too-long line after the lines that fit, instead of dropping it", () => {
+    const prefix = "In reply to [QA.tech's comment](https://acme.atlassian.net/browse/PROJ-1):\n\n";
+
+    const doc = buildJiraComment(`${prefix}${"y".repeat(100_000)}`, link);
+
+    const text = adfToText(doc);
+    expect(JSON.stringify(doc).length).toBeLessThan(JIRA_COMMENT_MAX_CHARS);
+    expect(text).toMatch(/^In reply to \[QA\.tech's comment\]\(.*\):\n\ny{30000,}\n\nThe reply was cut/);
+    expect(doc.content.at(-1)?.content?.[0]?.marks?.[0]).toEqual({ type: "link", attrs: { href: link.url } });
+    expectValidAdf(doc);
+  });
+
+  it("never splits a surrogate pair when cutting inside a line", () => {
+    const doc = buildJiraComment(`Intro\n\n${"😀".repeat(50_000)}`, link);
+
+    const kept = adfToText(doc).split("\n")[2];
+    expect(JSON.stringify(doc).length).toBeLessThan(JIRA_COMMENT_MAX_CHARS);
+    expect(kept.length).toBeGreaterThan(10_000);
+    expect(kept).toMatch(/^(😀)+$/u);
+    expectValidAdf(doc);
+  });
+
+  it("stays valid, under the limit and linked however the reply is cut", () => {
+    const line = fc.oneof(
+      fc.constantFrom("", "- step passed", "```", "| a | b |", "> quoted", "**bold** [a](https://x.y)"),
+      fc
+        .tuple(fc.constantFrom("x", "😀", "é\t", "word **bold** "), fc.nat(40_000))
+        .map(([piece, n]) => piece.repeat(Math.ceil(n / piece.length))),
+    );
+
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 8 }), (lines) => {
+        const doc = buildJiraComment(lines.join("\n"), link);
+
+        expect(JSON.stringify(doc).length).toBeLessThan(JIRA_COMMENT_MAX_CHARS);
+        expect(doc.content.at(-1)?.content?.[0]?.marks?.[0]).toEqual({
+          type: "link",
+          attrs: { href: link.url },
+        });
+        expectValidAdf(doc);
+      }),
+      { numRuns: 10 },
+    );
   });
 
   it("cuts a huge code block into a valid document", () => {

@@ -70,6 +70,7 @@ describe("organisation config", () => {
     const config = parseOrgConfig("acme", {}, SOURCE);
 
     expect(config.qatech.apiUrl).toBe("https://api.qa.tech");
+    expect(config.qatech.gitlabHosts).toEqual([]);
     expect(config.linear).toEqual({
       enabled: true,
       triggerLabel: "needs test",
@@ -103,6 +104,24 @@ describe("organisation config", () => {
     ],
     ["an unknown architecture", { lambda: { architecture: "arm" } }, "lambda.architecture"],
     ["a Jira label with a space", { jira: { triggerLabel: "needs test" } }, "jira.triggerLabel"],
+    [
+      "a GitLab host given as a URL",
+      { qatech: { gitlabHosts: ["https://gitlab.acme.com"] } },
+      "qatech.gitlabHosts[0]",
+    ],
+    [
+      "a GitLab host with a path",
+      { qatech: { gitlabHosts: ["gitlab.acme.com/group"] } },
+      "qatech.gitlabHosts[0]",
+    ],
+    [
+      "a GitLab host with a port",
+      { qatech: { gitlabHosts: ["gitlab.acme.com:8443"] } },
+      "qatech.gitlabHosts[0]",
+    ],
+    ["a GitLab host in capitals", { qatech: { gitlabHosts: ["GitLab.acme.com"] } }, "qatech.gitlabHosts[0]"],
+    ["an empty GitLab host", { qatech: { gitlabHosts: ["gitlab.acme.com", ""] } }, "qatech.gitlabHosts[1]"],
+    ["GitLab hosts given as text", { qatech: { gitlabHosts: "gitlab.acme.com" } }, "qatech.gitlabHosts"],
   ])("refuses %s, naming the file and the field", (_what, changes, field) => {
     const message = problem(exampleWith(changes));
 
@@ -200,6 +219,7 @@ describe("functionEnvironment", () => {
             },
           ],
           instruction: "Test the checkout on staging and reply briefly.",
+          gitlabHosts: ["gitlab.acme.com", "git.shop.example"],
         },
         linear: { triggerLabel: "QA please", apiUrl: "https://linear.example.com/graphql" },
         replyTimeoutMinutes: 90,
@@ -213,11 +233,13 @@ describe("functionEnvironment", () => {
 
     const env = functionEnvironment(config);
 
+    expect(env.GITLAB_HOSTS).toBe("gitlab.acme.com,git.shop.example");
     expect(qatechSettings(env)).toEqual({
       apiUrl: "https://qa.example.com",
       projectShortId: "proj_shop",
       applicationOverrides: config.qatech.applicationOverrides,
       instruction: "Test the checkout on staging and reply briefly.",
+      gitlabHosts: ["gitlab.acme.com", "git.shop.example"],
     });
     expect(pollScheduleSettings(env)).toEqual({
       minWaitSeconds: 5,
@@ -316,11 +338,34 @@ describe("functionEnvironment", () => {
     expect(env).not.toHaveProperty("QATECH_PROJECT_SHORT_ID");
     expect(env).not.toHaveProperty("QATECH_APPLICATION_OVERRIDES");
     expect(env).not.toHaveProperty("QATECH_INSTRUCTION");
+    expect(env).not.toHaveProperty("GITLAB_HOSTS");
     expect(qatechSettings(env)).toEqual({
       apiUrl: "https://api.qa.tech",
       projectShortId: undefined,
       applicationOverrides: undefined,
       instruction: undefined,
+      gitlabHosts: [],
     });
+  });
+});
+
+describe("GITLAB_HOSTS", () => {
+  it("reads comma-separated hostnames, ignoring spaces and empty entries", () => {
+    const settings = qatechSettings({ GITLAB_HOSTS: " gitlab.acme.com, git.shop.example ," });
+
+    expect(settings.gitlabHosts).toEqual(["gitlab.acme.com", "git.shop.example"]);
+  });
+
+  it.each([
+    "https://gitlab.acme.com",
+    "gitlab.acme.com/group",
+    "gitlab.acme.com:8443",
+    "GitLab.acme.com",
+    "a b",
+  ])("refuses %j, naming the variable and the entry", (host) => {
+    expect(() => qatechSettings({ GITLAB_HOSTS: `gitlab.ok.example,${host}` })).toThrow(
+      expect.objectContaining({ name: "ConfigError", message: expect.stringContaining(`GITLAB_HOSTS`) }),
+    );
+    expect(() => qatechSettings({ GITLAB_HOSTS: `gitlab.ok.example,${host}` })).toThrow(`"${host}"`);
   });
 });

@@ -272,6 +272,21 @@ describe("renderLinearComment", () => {
     expect(markdown.endsWith(`\`${TRAILER}\``)).toBe(true);
   });
 
+  it("shows the reply's javascript: and data: links as text, and keeps the conversation link", () => {
+    const markdown = renderLinearComment(
+      {
+        kind: "reply",
+        markdown: "Try [click](javascript:alert(1)) or <data:text/html,x>.",
+        link: { url: CONVERSATION_URL, label: "Open the conversation in QA.tech" },
+      },
+      TRAILER,
+    );
+
+    expect(markdown).toBe(
+      `Try click or data:text/html,x.\n\n---\n[Open the conversation in QA.tech](${CONVERSATION_URL}) · \`${TRAILER}\``,
+    );
+  });
+
   it("renders what composeComment produces with a clickable link", () => {
     const markdown = renderLinearComment(
       composeComment("reply", state({ reply: { status: "COMPLETED", text: "All good." } })),

@@ -1,4 +1,5 @@
 import type { TicketComment } from "../comment";
+import { stripUnsafeLinks } from "../safe-links";
 import { getSecret } from "../secrets";
 import { linearApiUrl } from "../settings";
 import type { PostComment } from "./index";
@@ -7,12 +8,14 @@ import { deterministicUuid, postLinearComment } from "./linear-comment";
 
 /**
  * Renders a comment as Linear markdown: the text, then under a rule one line of our own, the conversation
- * link and the marker (as code, so a markdown round trip leaves it as it is). A code fence the text left
- * open is closed first, so that line renders as a line and stays the last one.
+ * link and the marker (as code, so a markdown round trip leaves it as it is). The text carries QA.tech's
+ * reply, which is untrusted: its links to anything but http, https and mailto become plain text, and a code
+ * fence it left open is closed, so our line renders as a line and stays the last one.
  */
 export function renderLinearComment(comment: TicketComment, trailer: string): string {
-  const fences = comment.markdown.split("\n").filter((line) => /^\s*(```|~~~)/.test(line)).length;
-  const text = fences % 2 === 1 ? `${comment.markdown}\n\`\`\`` : comment.markdown;
+  const markdown = stripUnsafeLinks(comment.markdown);
+  const fences = markdown.split("\n").filter((line) => /^\s*(```|~~~)/.test(line)).length;
+  const text = fences % 2 === 1 ? `${markdown}\n\`\`\`` : markdown;
   const link = comment.link ? `[${comment.link.label}](${comment.link.url}) · ` : "";
   return `${text}\n\n---\n${link}\`${trailer}\``;
 }
