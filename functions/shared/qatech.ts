@@ -121,10 +121,17 @@ export class QaTechClient {
     });
   }
 
+  /**
+   * The project every POST names: QA.tech requires it of organisation-scoped keys on each call that takes it.
+   * GET is not documented to take it, so it is not sent there.
+   */
+  private withProject(body: Record<string, unknown>): Record<string, unknown> {
+    return this.options.projectShortId ? { ...body, projectShortId: this.options.projectShortId } : body;
+  }
+
   /** Opens a conversation with a first message (POST /v1/chat). */
   async startConversation(message: string): Promise<ConversationRef> {
-    const body: Record<string, unknown> = { message };
-    if (this.options.projectShortId) body.projectShortId = this.options.projectShortId;
+    const body = this.withProject({ message });
     if (this.options.applicationOverrides?.length)
       body.applicationOverrides = this.options.applicationOverrides;
     const res = await this.request<unknown>("/v1/chat", body);
@@ -134,7 +141,10 @@ export class QaTechClient {
 
   /** Sends a follow-up message to a conversation (POST /v1/chat/{id}). */
   async sendMessage(id: string, message: string): Promise<ConversationRef> {
-    const res = await this.request<unknown>(`/v1/chat/${encodeURIComponent(id)}`, { message });
+    const res = await this.request<unknown>(
+      `/v1/chat/${encodeURIComponent(id)}`,
+      this.withProject({ message }),
+    );
     const conversation = checkConversation(res.body, `POST /v1/chat/${id}`);
     return { id: conversation.shortId, url: conversation.url, sentDigest: messageDigest(message) };
   }
@@ -144,14 +154,13 @@ export class QaTechClient {
    * context. QA.tech writes the first message itself, so the reply is matched to the newest user message.
    */
   async startChangeReview(pr: PullRequest, context: string): Promise<ConversationRef> {
-    const body: Record<string, unknown> = {
+    const body = this.withProject({
       mode: "pr",
       prUrl: pr.url,
       vcsProviderId: pr.provider,
       applicationOverrides: this.options.applicationOverrides ?? [],
       context,
-    };
-    if (this.options.projectShortId) body.projectShortId = this.options.projectShortId;
+    });
     const res = await this.request<unknown>("/v1/chat/change-review", body);
     const conversation = checkConversation(res.body, "POST /v1/chat/change-review");
     return { id: conversation.shortId, url: conversation.url, sentDigest: messageDigest(context) };

@@ -18,8 +18,13 @@ export interface ReplyPlan {
 export interface FakeQaTechOptions {
   /** Expected bearer token, default "qa-test-key"; a wrong or missing one answers 401. */
   apiKey?: string;
-  /** Default "proj_demo"; used in conversation urls unless the request names a project. */
+  /** Default "proj_demo": the project of a project-scoped key, and of conversation urls unless a request names one. */
   projectShortId?: string;
+  /**
+   * What the API key may act on, as QA.tech's keys do: "project" (default) for a key of `projectShortId`,
+   * "organization" for a key that must name its project on every POST.
+   */
+  keyScope?: "organization" | "project";
   /** Decides how the assistant answers each user message; default () => ({}). */
   plan?: (message: string) => ReplyPlan;
   /** Time each answer takes, as a real API's would; default 0. */
@@ -114,6 +119,7 @@ function error(status: number, message: string): Reply {
 export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<FakeQaTech> {
   const apiKey = options.apiKey ?? "qa-test-key";
   const defaultProject = options.projectShortId ?? "proj_demo";
+  const keyScope = options.keyScope ?? "project";
   const planFor = options.plan ?? (() => ({}));
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
@@ -215,12 +221,32 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
     return undefined;
   };
 
+  // QA.tech's reference, field projectShortId of every chat POST (Start Chat Conversation, Start Change Review
+  // Chat, Send Chat Message): "Required for organization-scoped API keys; project-scoped keys may only pass
+  // their own project's short ID." (https://docs.qa.tech/api-reference/chat/send-chat-message). Whether GET
+  // needs it is not documented, so GET does not.
+  const projectRefusal = (body: Record<string, unknown>): Reply | undefined => {
+    const named = body.projectShortId;
+    if (keyScope === "organization" && named === undefined) {
+      return error(400, "projectShortId is required for organization-scoped API keys");
+    }
+    // The reference gives no status for another project. 403, not 400: the body is well-formed and the refusal
+    // is about what the key may do, the kind the documented 403 makes (invalid token, suspended organisation).
+    // The client treats 400 and 403 alike (permanent), so the choice changes no outcome.
+    if (keyScope === "project" && named !== undefined && named !== defaultProject) {
+      return error(403, `This API key belongs to project ${defaultProject} and may not use ${String(named)}`);
+    }
+    return undefined;
+  };
+
   // Validates at once but returns the state change as a closure, so an afterCommit fault can still run it.
   const route = (method: string, path: string, query: URLSearchParams, body: unknown): (() => Reply) => {
     const input = (body ?? {}) as Record<string, unknown>;
     const knownPost = method === "POST" && (path === "/v1/chat" || path.startsWith("/v1/chat/"));
     const invalid = knownPost ? invalidBody(body) : undefined;
     if (invalid) return () => error(400, invalid);
+    const refused = knownPost ? projectRefusal(input) : undefined;
+    if (refused) return () => refused;
 
     if (method === "POST" && path === "/v1/chat/change-review") {
       const overrides = input.applicationOverrides;

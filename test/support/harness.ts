@@ -72,7 +72,13 @@ export async function startHarness(
     env?: Record<string, string>;
   } = {},
 ): Promise<Harness> {
-  const qatech = await startFakeQaTech({ apiKey: QATECH_API_KEY, ...options.qatech });
+  // An organisation-scoped key, the kind the README has operators create: every POST must name its project
+  // (QATECH_PROJECT_SHORT_ID below).
+  const qatech = await startFakeQaTech({
+    apiKey: QATECH_API_KEY,
+    keyScope: "organization",
+    ...options.qatech,
+  });
   const linear = await startFakeLinear({ apiKey: LINEAR_API_KEY, ...options.linear });
   const jira = await startFakeJira({ email: JIRA_EMAIL, apiToken: JIRA_API_TOKEN, ...options.jira });
   const runner = await startLocalRunner({

@@ -98,6 +98,36 @@ describe("fake QA.tech Chat API", () => {
     expect(qa.requests).toHaveLength(4);
   });
 
+  it("refuses a POST that names no project with an organisation-scoped key, as QA.tech does", async () => {
+    qa = await startFakeQaTech({ keyScope: "organization" });
+
+    const unnamed = await call("/v1/chat", { body: { message: "hi" } });
+    const named = await call("/v1/chat", { body: { message: "hi", projectShortId: "proj_shop" } });
+    const followUp = await call("/v1/chat/chat_1", { body: { message: "and on mobile?" } });
+
+    expect(unnamed.status).toBe(400);
+    expect(await unnamed.json()).toEqual({
+      message: "projectShortId is required for organization-scoped API keys",
+    });
+    expect(named.status).toBe(202);
+    expect(((await named.json()) as { url: string }).url).toBe("https://app.qa.tech/p/proj_shop/chat/chat_1");
+    expect(followUp.status).toBe(400);
+    expect((await call("/v1/chat/chat_1?limit=5")).status).toBe(200);
+  });
+
+  it("refuses a project-scoped key that names another project", async () => {
+    qa = await startFakeQaTech({ keyScope: "project", projectShortId: "proj_demo" });
+
+    const other = await call("/v1/chat", { body: { message: "hi", projectShortId: "proj_shop" } });
+    const own = await call("/v1/chat", { body: { message: "hi", projectShortId: "proj_demo" } });
+    const unnamed = await call("/v1/chat", { body: { message: "hi" } });
+
+    expect(other.status).toBe(403);
+    expect(own.status).toBe(202);
+    expect(unnamed.status).toBe(202);
+    expect(qa.conversations()).toHaveLength(2);
+  });
+
   it("injects status faults, resets and malformed bodies, in order", async () => {
     qa = await startFakeQaTech();
     qa.failNext({ method: "POST", path: "/v1/chat", fault: { status: 500 } });

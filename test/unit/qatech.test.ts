@@ -158,7 +158,7 @@ describe("QaTechClient against the fake QA.tech", () => {
   }
 
   it("opens a conversation with a bearer key, the project and the application overrides", async () => {
-    qa = await startFakeQaTech();
+    qa = await startFakeQaTech({ keyScope: "organization" });
     const overrides = [
       { applicationShortId: "app_shop", environment: { url: "https://preview.shop.example", name: "PR-7" } },
     ];
@@ -180,6 +180,45 @@ describe("QaTechClient against the fake QA.tech", () => {
       headers: { authorization: "Bearer qa-test-key", "content-type": "application/json" },
       body: { message: OUR_TEXT, projectShortId: "proj_shop", applicationOverrides: overrides },
     });
+  });
+
+  it("names the project on a follow-up, as an organisation-scoped key requires", async () => {
+    qa = await startFakeQaTech({ keyScope: "organization" });
+    const qatech = client({ projectShortId: "proj_shop" });
+    const { id } = await qatech.startConversation(OUR_TEXT);
+
+    const ref = await qatech.sendMessage(id, "And on mobile?");
+
+    expect(ref.id).toBe(id);
+    expect(qa.requests.at(-1)).toMatchObject({
+      method: "POST",
+      path: `/v1/chat/${id}`,
+      body: { message: "And on mobile?", projectShortId: "proj_shop" },
+    });
+  });
+
+  it("names the project on a change review", async () => {
+    qa = await startFakeQaTech({ keyScope: "organization" });
+    const overrides = [{ applicationShortId: "app_shop", environment: { shortId: "env_preview" } }];
+    const pr = { url: "https://github.com/acme/shop/pull/42", provider: "github" as const };
+
+    await client({ projectShortId: "proj_shop", applicationOverrides: overrides }).startChangeReview(
+      pr,
+      OUR_TEXT,
+    );
+
+    expect(qa.requests[0].body).toMatchObject({ mode: "pr", projectShortId: "proj_shop" });
+  });
+
+  it("reads a conversation without naming the project (undocumented for GET)", async () => {
+    qa = await startFakeQaTech({ keyScope: "organization" });
+    const qatech = client({ projectShortId: "proj_shop" });
+    const { id } = await qatech.startConversation(OUR_TEXT);
+
+    await qatech.getConversation(id);
+
+    expect(qa.requests.at(-1)).toMatchObject({ method: "GET", query: { limit: "20" } });
+    expect(qa.requests.at(-1)?.query).not.toHaveProperty("projectShortId");
   });
 
   it("leaves out the project and empty overrides when none are configured", async () => {
