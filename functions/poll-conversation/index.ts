@@ -2,7 +2,7 @@ import { ConfigError } from "../shared/errors";
 import { capText, REPLY_MAX_BYTES } from "../shared/limits";
 import { createLogger } from "../shared/log";
 import { afterPoll } from "../shared/poll-schedule";
-import { findReply, type Reply } from "../shared/qatech";
+import { findReply, noteOurMessage, type Reply } from "../shared/qatech";
 import { qatechClientFromEnv } from "../shared/qatech-from-env";
 import { pollScheduleSettings } from "../shared/settings";
 import type { WorkflowState } from "../shared/workflow-state";
@@ -40,23 +40,30 @@ export async function handler(state: WorkflowState): Promise<WorkflowState> {
   const client = await qatechClientFromEnv();
   const schedule = pollScheduleSettings();
   let poll = state.poll;
+  let ref = state.conversation;
   let waitedInline = 0;
   for (;;) {
-    const conversation = await client.getConversation(state.conversation.id);
-    const reply = findReply(conversation.messages, state.conversation.sentDigest);
+    const conversation = await client.getConversation(ref.id);
+    ref = noteOurMessage(conversation.messages, ref);
+    const reply = findReply(conversation.messages, ref);
     const n = poll.n + 1;
     if (reply) {
       log.info("reply final", { runId: state.runId, n, status: reply.status });
-      return { ...state, poll: { ...poll, n, status: "final" }, reply: boundedReply(reply) };
+      return {
+        ...state,
+        conversation: ref,
+        poll: { ...poll, n, status: "final" },
+        reply: boundedReply(reply),
+      };
     }
     const next = afterPoll(poll, schedule);
     if (!next) {
       log.warn("reply deadline reached", { runId: state.runId, n });
-      return { ...state, poll: { ...poll, n, status: "deadline" } };
+      return { ...state, conversation: ref, poll: { ...poll, n, status: "deadline" } };
     }
     const inline =
       next.waitSeconds <= INLINE_WAIT_MAX_SECONDS && waitedInline + next.waitSeconds <= INLINE_BUDGET_SECONDS;
-    if (!inline) return { ...state, poll: { ...next, status: "pending" } };
+    if (!inline) return { ...state, conversation: ref, poll: { ...next, status: "pending" } };
     await new Promise((resolve) => setTimeout(resolve, next.waitSeconds * 1000 * waitScale()));
     waitedInline += next.waitSeconds;
     poll = { ...next, status: "pending" };

@@ -62,12 +62,25 @@ export function findConversationLink(text: string): { id: string; url: string } 
   return match ? { url: match[0], id: match[1] } : null;
 }
 
-/** What we remember of a conversation we started: enough to find our message and link to it. */
+/**
+ * What we remember of a conversation we opened or wrote to: enough to tell the reply to our message from
+ * older exchanges, and to link to it. It travels in the workflow's state, so it stays small and plain.
+ */
 export interface ConversationRef {
   id: string;
   url: string;
   /** Short digest of the message we sent, to find it among the conversation's messages. */
   sentDigest: string;
+  /**
+   * We opened the conversation (a start or a change review): nothing came before our message, so every
+   * assistant message in it answers ours, whatever text QA.tech stored for it (a change review's first
+   * message is QA.tech's own).
+   */
+  opened?: boolean;
+  /** When we sent our message (our clock, ISO 8601): an older message with the same text is not ours. */
+  sentAt?: string;
+  /** When QA.tech created our message (its clock, ISO 8601), once a read showed it: later reads may not reach it. */
+  seenAt?: string;
 }
 
 /** Digest of a message text, the way ConversationRef.sentDigest stores it. */
@@ -136,22 +149,28 @@ export class QaTechClient {
       body.applicationOverrides = this.options.applicationOverrides;
     const res = await this.request<unknown>("/v1/chat", body);
     const conversation = checkConversation(res.body, "POST /v1/chat");
-    return { id: conversation.shortId, url: conversation.url, sentDigest: messageDigest(message) };
+    return {
+      id: conversation.shortId,
+      url: conversation.url,
+      sentDigest: messageDigest(message),
+      opened: true,
+    };
   }
 
   /** Sends a follow-up message to a conversation (POST /v1/chat/{id}). */
   async sendMessage(id: string, message: string): Promise<ConversationRef> {
+    const sentAt = new Date().toISOString();
     const res = await this.request<unknown>(
       `/v1/chat/${encodeURIComponent(id)}`,
       this.withProject({ message }),
     );
     const conversation = checkConversation(res.body, `POST /v1/chat/${id}`);
-    return { id: conversation.shortId, url: conversation.url, sentDigest: messageDigest(message) };
+    return { id: conversation.shortId, url: conversation.url, sentDigest: messageDigest(message), sentAt };
   }
 
   /**
    * Starts a change review of a pull request (POST /v1/chat/change-review, PR mode) with the ticket as
-   * context. QA.tech writes the first message itself, so the reply is matched to the newest user message.
+   * context. QA.tech writes the first message itself: the conversation is new, so whatever it wrote is ours.
    */
   async startChangeReview(pr: PullRequest, context: string): Promise<ConversationRef> {
     const body = this.withProject({
@@ -163,7 +182,12 @@ export class QaTechClient {
     });
     const res = await this.request<unknown>("/v1/chat/change-review", body);
     const conversation = checkConversation(res.body, "POST /v1/chat/change-review");
-    return { id: conversation.shortId, url: conversation.url, sentDigest: messageDigest(context) };
+    return {
+      id: conversation.shortId,
+      url: conversation.url,
+      sentDigest: messageDigest(context),
+      opened: true,
+    };
   }
 
   /** Reads a conversation with its newest messages (GET /v1/chat/{id}). */
@@ -183,18 +207,57 @@ export interface Reply {
 }
 
 /**
- * Finds the reply to the message with `sentDigest`: the assistant messages created after it. Pending
- * (null) until the newest of them is final and no longer streaming. `messages` are newest first.
+ * How far behind ours QA.tech's clock may be. Both are servers kept in time, where even seconds of skew would
+ * be a fault; a minute leaves room for that while still telling a question asked again from the one just sent.
  */
-export function findReply(messages: ChatMessage[], sentDigest: string): Reply | null {
-  let ours = messages.findIndex((m) => m.role === "user" && messageDigest(m.text ?? "") === sentDigest);
-  // QA.tech may store our text slightly altered; in a conversation we opened, the newest user message is ours.
-  if (ours === -1) ours = messages.findIndex((m) => m.role === "user");
-  // No user message in the window at all: nothing visible yet, or all of it pushed out by the assistant's.
-  const newer = ours === -1 ? messages : messages.slice(0, ours);
-  const answers = newer.filter((m) => m.role === "assistant");
-  const newest = answers[0];
-  if (!newest || !FINAL_STATUSES.has(newest.status) || newest.isStreaming) return null;
+const CLOCK_SKEW_MS = 60_000;
+
+function timeOf(iso: string | undefined): number {
+  return Date.parse(iso ?? "");
+}
+
+/**
+ * Where our follow-up is among `messages` (newest first), or -1 while QA.tech does not show it: it stores
+ * messages asynchronously after its 202. Found by digest only, as the newest match, and never one created
+ * well before we sent ours (the same question asked earlier) nor one whose time cannot be read.
+ */
+function ourFollowUp(messages: ChatMessage[], ref: ConversationRef): number {
+  const notBefore = ref.sentAt ? timeOf(ref.sentAt) - CLOCK_SKEW_MS : Number.NEGATIVE_INFINITY;
+  return messages.findIndex(
+    (m) =>
+      m.role === "user" && messageDigest(m.text ?? "") === ref.sentDigest && timeOf(m.createdAt) >= notBefore,
+  );
+}
+
+/** The reference with the time of our follow-up, once `messages` show it (see ConversationRef.seenAt). */
+export function noteOurMessage(messages: ChatMessage[], ref: ConversationRef): ConversationRef {
+  if (ref.opened || ref.seenAt) return ref;
+  const ours = messages[ourFollowUp(messages, ref)];
+  const at = ours ? timeOf(ours.createdAt) : Number.NaN;
+  // QA.tech's own text, so only a time rebuilt from it goes into the state.
+  return Number.isNaN(at) ? ref : { ...ref, seenAt: new Date(at).toISOString() };
+}
+
+/** The assistant messages that answer ours (newest first), or null while our message is not visible. */
+function answersToOurs(messages: ChatMessage[], ref: ConversationRef): ChatMessage[] | null {
+  const assistant = (m: ChatMessage) => m.role === "assistant";
+  if (ref.opened) return messages.filter(assistant);
+  const ours = ourFollowUp(messages, ref);
+  if (ours !== -1) return messages.slice(0, ours).filter(assistant);
+  // Seen before but not in this read: newer messages have pushed ours out of the read's window.
+  if (ref.seenAt) return messages.filter((m) => assistant(m) && timeOf(m.createdAt) > timeOf(ref.seenAt));
+  return null;
+}
+
+/**
+ * Finds the reply to our message: the assistant messages created after it, never an older exchange's. Pending
+ * (null) until our message shows and the newest of them is final and no longer streaming. `messages` are
+ * newest first.
+ */
+export function findReply(messages: ChatMessage[], ref: ConversationRef): Reply | null {
+  const answers = answersToOurs(messages, ref);
+  const newest = answers?.[0];
+  if (!answers || !newest || !FINAL_STATUSES.has(newest.status) || newest.isStreaming) return null;
   const text = answers
     .map((m) => (m.text ?? "").trim())
     .filter(Boolean)

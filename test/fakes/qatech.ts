@@ -5,7 +5,8 @@ import { answer, FaultQueue, type FaultRule, parseJson, type Reply, readBody, st
 export interface ReplyPlan {
   /**
    * GETs of the conversation that still show the reply pending before it turns final: the first shows no
-   * assistant message, the later ones a PARTIAL one with isStreaming true. Default 2.
+   * assistant message, the later ones a PARTIAL one with isStreaming true. Default 2. The reply never shows
+   * before the user message does (see visibleAfterGets).
    */
   pollsUntilFinal?: number;
   /** Final status; "NEVER" keeps it PARTIAL forever. Default "COMPLETED". */
@@ -29,6 +30,13 @@ export interface FakeQaTechOptions {
   plan?: (message: string) => ReplyPlan;
   /** Time each answer takes, as a real API's would; default 0. */
   latencyMs?: number;
+  /**
+   * GETs of the conversation that do not show a user message yet after it was posted: QA.tech stores messages
+   * asynchronously after its 202, so a read right after a send may not show the message just sent. Counted
+   * in GETs rather than time, so a test sees the same thing on any machine. Default 1: the first read after
+   * every send misses it. The reply starts only once the message shows.
+   */
+  visibleAfterGets?: number;
 }
 
 /** A message as the Chat API shows it. */
@@ -80,6 +88,7 @@ export interface FakeQaTech {
 interface PendingReply {
   plan: ReplyPlan;
   userText: string;
+  userMessage: ConversationMessage;
   polls: number;
   reply?: ConversationMessage;
   done: boolean;
@@ -119,6 +128,10 @@ function error(status: number, message: string): Reply {
 export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<FakeQaTech> {
   const apiKey = options.apiKey ?? "qa-test-key";
   const defaultProject = options.projectShortId ?? "proj_demo";
+  const visibleAfterGets = options.visibleAfterGets ?? 1;
+  // GETs that will still miss a user message, by message id.
+  const hiddenFor = new Map<string, number>();
+  const isHidden = (message: ConversationMessage) => (hiddenFor.get(message.id) ?? 0) > 0;
   const keyScope = options.keyScope ?? "project";
   const planFor = options.plan ?? (() => ({}));
   const faults = new FaultQueue();
@@ -150,12 +163,26 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
   };
 
   const sendUserMessage = (conversation: Conversation, text: string): void => {
-    addMessage(conversation, "user", text);
+    const userMessage = addMessage(conversation, "user", text);
+    if (visibleAfterGets > 0) hiddenFor.set(userMessage.id, visibleAfterGets);
     // A newer message supersedes the previous reply, which stays frozen wherever it was.
-    conversation.pending = { plan: planFor(text), userText: text, polls: 0, done: false };
+    conversation.pending = { plan: planFor(text), userText: text, userMessage, polls: 0, done: false };
   };
 
-  const view = (conversation: Conversation, limit: number) => ({
+  /** A GET's view: without the messages it does not show yet; each such GET brings them closer to showing. */
+  const read = (conversation: Conversation, limit: number) => {
+    const shown = view(conversation, limit, (message) => !isHidden(message));
+    for (const message of conversation.messages) {
+      const left = hiddenFor.get(message.id);
+      if (left !== undefined) {
+        if (left > 1) hiddenFor.set(message.id, left - 1);
+        else hiddenFor.delete(message.id);
+      }
+    }
+    return shown;
+  };
+
+  const view = (conversation: Conversation, limit: number, shows = (_: ConversationMessage) => true) => ({
     shortId: conversation.shortId,
     url: conversation.url,
     title: null,
@@ -163,7 +190,7 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
     updatedAt: conversation.updatedAt,
     source: "api",
     messages: conversation.messages
-      .slice()
+      .filter(shows)
       .reverse()
       .slice(0, limit)
       .map((message) => ({ ...message })),
@@ -190,6 +217,7 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
   const advance = (pending: PendingReply, conversation: Conversation): void => {
     if (pending.done) return;
     pending.polls += 1;
+    if (isHidden(pending.userMessage)) return;
     const pollsUntilFinal = pending.plan.pollsUntilFinal ?? 2;
     const status = pending.plan.status ?? "COMPLETED";
     const isFinal = status !== "NEVER" && pending.polls > pollsUntilFinal;
@@ -301,7 +329,7 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
       if (!Number.isInteger(limit) || limit < 1) return () => error(400, "limit must be a positive integer");
       return () => {
         if (conversation.pending) advance(conversation.pending, conversation);
-        return { status: 200, body: view(conversation, limit) };
+        return { status: 200, body: read(conversation, limit) };
       };
     }
     return () => error(404, `Not found: ${method} ${path}`);

@@ -51,7 +51,8 @@ describe("fake QA.tech Chat API", () => {
       source: "api",
       messages: [],
     });
-    expect(shape(await read("chat_1"))).toEqual([["user", "COMPLETED", false]]);
+    // The first read after a send does not show the message yet: QA.tech stores it asynchronously.
+    expect(shape(await read("chat_1"))).toEqual([]);
     const partial = await read("chat_1");
     expect(shape(partial)).toEqual([
       ["assistant", "PARTIAL", true],
@@ -64,12 +65,36 @@ describe("fake QA.tech Chat API", () => {
     expect(qa.conversations()[0].messages).toHaveLength(2);
   });
 
+  it("shows a follow-up only after visibleAfterGets reads, and its reply only after that", async () => {
+    qa = await startFakeQaTech({ visibleAfterGets: 3, plan: () => ({ pollsUntilFinal: 0 }) });
+    await start("first");
+    for (let i = 0; i < 3; i++) await read("chat_1");
+    const before = (await read("chat_1")).messages.map((m) => [m.role, m.text]);
+    await call("/v1/chat/chat_1", { body: { message: "second" } });
+
+    const hidden = [];
+    for (let i = 0; i < 3; i++) hidden.push((await read("chat_1")).messages.map((m) => [m.role, m.text]));
+    const shown = await read("chat_1");
+
+    expect(before.map(([role]) => role)).toEqual(["assistant", "user"]);
+    expect(hidden).toEqual([before, before, before]);
+    expect(shape(shown)).toEqual([
+      ["assistant", "COMPLETED", false],
+      ["user", "COMPLETED", false],
+      ["assistant", "COMPLETED", false],
+      ["user", "COMPLETED", false],
+    ]);
+    expect(shown.messages[1].text).toBe("second");
+    expect(qa.conversations()[0].messages).toHaveLength(4);
+  });
+
   it("follows the reply plan for follow-ups and failures", async () => {
     qa = await startFakeQaTech({
       plan: (message) => (message === "again" ? { status: "FAILED", pollsUntilFinal: 0 } : {}),
     });
     await start();
     expect((await call("/v1/chat/chat_1", { body: { message: "again" } })).status).toBe(202);
+    await read("chat_1"); // does not show "again" yet
     const { messages } = await read("chat_1");
     expect(messages[0]).toMatchObject({
       role: "assistant",

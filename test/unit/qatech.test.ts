@@ -2,8 +2,10 @@ import { PermanentError, TransientError } from "../../functions/shared/errors";
 import { parseRetryAfter } from "../../functions/shared/http";
 import {
   type ChatMessage,
+  type ConversationRef,
   findReply,
   messageDigest,
+  noteOurMessage,
   QaTechClient,
   type QaTechClientOptions,
 } from "../../functions/shared/qatech";
@@ -30,11 +32,17 @@ function msg(role: ChatMessage["role"], text: string, more: Partial<ChatMessage>
 /** Messages given oldest first, returned newest first like the API. */
 const conversation = (...oldestFirst: ChatMessage[]) => oldestFirst.slice().reverse();
 
+const CHAT = { id: "chat_1", url: "https://app.qa.tech/p/proj_demo/chat/chat_1" };
+/** A follow-up we sent to a conversation with earlier exchanges: ours is found by its digest. */
+const FOLLOW_UP: ConversationRef = { ...CHAT, sentDigest: OURS };
+/** A conversation we opened: nothing came before our message. */
+const OPENED: ConversationRef = { ...CHAT, sentDigest: OURS, opened: true };
+
 describe("findReply", () => {
   it("is pending while no assistant message follows ours", () => {
     const messages = conversation(msg("user", OUR_TEXT));
 
-    expect(findReply(messages, OURS)).toBeNull();
+    expect(findReply(messages, FOLLOW_UP)).toBeNull();
   });
 
   it("does not take an older assistant message, written before ours, for the reply", () => {
@@ -44,7 +52,23 @@ describe("findReply", () => {
       msg("user", OUR_TEXT),
     );
 
-    expect(findReply(messages, OURS)).toBeNull();
+    expect(findReply(messages, FOLLOW_UP)).toBeNull();
+  });
+
+  it("is pending while our follow-up is not visible yet, though an earlier exchange is final", () => {
+    const messages = conversation(msg("user", "an earlier question"), msg("assistant", "an earlier answer"));
+
+    expect(findReply(messages, FOLLOW_UP)).toBeNull();
+  });
+
+  it("is pending while our follow-up is not visible yet, though the same question asked before has its answer", () => {
+    const earlier = conversation(msg("user", OUR_TEXT), msg("assistant", "the answer to the question then"));
+    clock += 10 * 60_000;
+    const sentAt = new Date(clock).toISOString();
+
+    expect(findReply(earlier, { ...FOLLOW_UP, sentAt })).toBeNull();
+    const now = conversation(...earlier.slice().reverse(), msg("user", OUR_TEXT), msg("assistant", "now"));
+    expect(findReply(now, { ...FOLLOW_UP, sentAt })).toEqual({ status: "COMPLETED", text: "now" });
   });
 
   it("is pending while the reply is PARTIAL", () => {
@@ -53,7 +77,7 @@ describe("findReply", () => {
       msg("assistant", "Working on", { status: "PARTIAL", isStreaming: true }),
     );
 
-    expect(findReply(messages, OURS)).toBeNull();
+    expect(findReply(messages, FOLLOW_UP)).toBeNull();
   });
 
   it("is pending while the reply is still streaming, even when its status already says COMPLETED", () => {
@@ -62,13 +86,13 @@ describe("findReply", () => {
       msg("assistant", "Almost", { status: "COMPLETED", isStreaming: true }),
     );
 
-    expect(findReply(messages, OURS)).toBeNull();
+    expect(findReply(messages, FOLLOW_UP)).toBeNull();
   });
 
   it.each(["COMPLETED", "FAILED", "CANCELLED"] as const)("is final when the reply is %s", (status) => {
     const messages = conversation(msg("user", OUR_TEXT), msg("assistant", "## Result\n\nDone.", { status }));
 
-    expect(findReply(messages, OURS)).toEqual({ status, text: "## Result\n\nDone." });
+    expect(findReply(messages, FOLLOW_UP)).toEqual({ status, text: "## Result\n\nDone." });
   });
 
   it("joins several assistant messages oldest first, with the newest deciding the status", () => {
@@ -79,7 +103,7 @@ describe("findReply", () => {
       msg("assistant", "Then the test passed.", { status: "COMPLETED" }),
     );
 
-    expect(findReply(messages, OURS)).toEqual({
+    expect(findReply(messages, FOLLOW_UP)).toEqual({
       status: "COMPLETED",
       text: "First I opened the shop.\n\nThen the test passed.",
     });
@@ -92,7 +116,7 @@ describe("findReply", () => {
       msg("assistant", "Now running", { status: "PARTIAL", isStreaming: true }),
     );
 
-    expect(findReply(messages, OURS)).toBeNull();
+    expect(findReply(messages, FOLLOW_UP)).toBeNull();
   });
 
   it("finds our message by its digest when someone has sent follow-ups after it", () => {
@@ -103,7 +127,7 @@ describe("findReply", () => {
       msg("assistant", "Reply to the follow-up."),
     );
 
-    const reply = findReply(messages, OURS);
+    const reply = findReply(messages, FOLLOW_UP);
 
     expect(reply?.status).toBe("COMPLETED");
     expect(reply?.text).toContain("Reply to the ticket.");
@@ -117,26 +141,66 @@ describe("findReply", () => {
       msg("assistant", "The answer to ours."),
     );
 
-    expect(findReply(messages, OURS)).toEqual({ status: "COMPLETED", text: "The answer to ours." });
+    expect(findReply(messages, FOLLOW_UP)).toEqual({ status: "COMPLETED", text: "The answer to ours." });
   });
 
-  it("still finds the reply when QA.tech stored our text altered (the newest user message is ours)", () => {
+  it("in a conversation we opened, takes the reply whatever text QA.tech stored for our message", () => {
+    // A change review: QA.tech writes the first message itself.
     const messages = conversation(
-      msg("user", `${OUR_TEXT.toUpperCase()} (edited)`),
-      msg("assistant", "The answer."),
+      msg("user", "Review https://github.com/acme/shop/pull/42"),
+      msg("assistant", "Reviewed."),
     );
 
-    expect(findReply(messages, OURS)).toEqual({ status: "COMPLETED", text: "The answer." });
+    expect(findReply(messages, OPENED)).toEqual({ status: "COMPLETED", text: "Reviewed." });
   });
 
-  it("with our text altered, answers after the newest user message count, not older ones", () => {
+  it("in a conversation we opened, is pending while nothing shows yet", () => {
+    expect(findReply([], OPENED)).toBeNull();
+    expect(findReply(conversation(msg("user", "QA.tech's own words")), OPENED)).toBeNull();
+  });
+
+  it("stays pending for a follow-up QA.tech stored altered, rather than take another message's reply", () => {
     const messages = conversation(
       msg("user", "an earlier question"),
       msg("assistant", "an earlier answer"),
       msg("user", "altered beyond recognition"),
+      msg("assistant", "an answer to the altered text"),
     );
 
-    expect(findReply(messages, OURS)).toBeNull();
+    expect(findReply(messages, FOLLOW_UP)).toBeNull();
+  });
+
+  it("once our follow-up was seen, finds its reply after newer messages pushed it out of the read", () => {
+    const ours = msg("user", OUR_TEXT);
+    const seen = noteOurMessage(conversation(msg("user", "an earlier question"), ours), FOLLOW_UP);
+    const window = conversation(msg("assistant", "Step 1 done."), msg("assistant", "All steps done."));
+
+    expect(seen.seenAt).toBe(ours.createdAt);
+    expect(findReply(window, FOLLOW_UP)).toBeNull();
+    expect(findReply(window, seen)).toEqual({
+      status: "COMPLETED",
+      text: "Step 1 done.\n\nAll steps done.",
+    });
+  });
+});
+
+describe("noteOurMessage", () => {
+  it("leaves the reference as it is while our follow-up does not show", () => {
+    const messages = conversation(msg("user", "an earlier question"));
+
+    expect(noteOurMessage(messages, FOLLOW_UP)).toBe(FOLLOW_UP);
+  });
+
+  it("keeps only a time rebuilt from QA.tech's createdAt, never its text", () => {
+    const odd = msg("user", OUR_TEXT, { createdAt: "2026-11-20T11:00:00+01:00" });
+    const unreadable = msg("user", OUR_TEXT, { createdAt: "x".repeat(10_000) });
+
+    expect(noteOurMessage([odd], FOLLOW_UP).seenAt).toBe("2026-11-20T10:00:00.000Z");
+    expect(noteOurMessage([unreadable], FOLLOW_UP)).toBe(FOLLOW_UP);
+  });
+
+  it("needs nothing for a conversation we opened", () => {
+    expect(noteOurMessage(conversation(msg("user", OUR_TEXT)), OPENED)).toBe(OPENED);
   });
 });
 
@@ -172,6 +236,7 @@ describe("QaTechClient against the fake QA.tech", () => {
       id: "chat_1",
       url: "https://app.qa.tech/p/proj_shop/chat/chat_1",
       sentDigest: OURS,
+      opened: true,
     });
     expect(qa.requests).toHaveLength(1);
     expect(qa.requests[0]).toMatchObject({
@@ -186,10 +251,13 @@ describe("QaTechClient against the fake QA.tech", () => {
     qa = await startFakeQaTech({ keyScope: "organization" });
     const qatech = client({ projectShortId: "proj_shop" });
     const { id } = await qatech.startConversation(OUR_TEXT);
+    const before = Date.now();
 
     const ref = await qatech.sendMessage(id, "And on mobile?");
 
-    expect(ref.id).toBe(id);
+    expect(ref).toMatchObject({ id, sentDigest: messageDigest("And on mobile?") });
+    expect(ref.opened).toBeUndefined();
+    expect(Date.parse(ref.sentAt ?? "")).toBeGreaterThanOrEqual(before);
     expect(qa.requests.at(-1)).toMatchObject({
       method: "POST",
       path: `/v1/chat/${id}`,
@@ -245,7 +313,7 @@ describe("QaTechClient against the fake QA.tech", () => {
     const seen = [];
     for (let i = 0; i < 3; i++) {
       const read = await qatech.getConversation(ref.id);
-      seen.push(findReply(read.messages, ref.sentDigest));
+      seen.push(findReply(read.messages, ref));
     }
 
     expect(seen).toEqual([null, null, { status: "COMPLETED", text: "## Tested\n\nAll good." }]);
