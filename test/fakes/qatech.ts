@@ -37,6 +37,11 @@ export interface FakeQaTechOptions {
    * every send misses it. The reply starts only once the message shows.
    */
   visibleAfterGets?: number;
+  /**
+   * How reads list the newest `limit` messages. QA.tech's prose and OpenAPI say newest first (the default), but
+   * one hand-written example of its Chat API page lists them oldest first: clients must not rely on either.
+   */
+  order?: "newest-first" | "oldest-first";
 }
 
 /** A message as the Chat API shows it. */
@@ -60,7 +65,7 @@ export interface RecordedRequest {
   body: unknown;
 }
 
-/** A conversation as stored by the fake; messages newest first, as on the wire. */
+/** A conversation as stored by the fake; messages newest first, whatever `order` its reads use. */
 export interface FakeConversation {
   shortId: string;
   url: string;
@@ -182,19 +187,20 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
     return shown;
   };
 
-  const view = (conversation: Conversation, limit: number, shows = (_: ConversationMessage) => true) => ({
-    shortId: conversation.shortId,
-    url: conversation.url,
-    title: null,
-    createdAt: conversation.createdAt,
-    updatedAt: conversation.updatedAt,
-    source: "api",
-    messages: conversation.messages
-      .filter(shows)
-      .reverse()
-      .slice(0, limit)
-      .map((message) => ({ ...message })),
-  });
+  const view = (conversation: Conversation, limit: number, shows = (_: ConversationMessage) => true) => {
+    const newest = conversation.messages.filter(shows).reverse().slice(0, limit);
+    return {
+      shortId: conversation.shortId,
+      url: conversation.url,
+      title: null,
+      createdAt: conversation.createdAt,
+      updatedAt: conversation.updatedAt,
+      source: "api",
+      messages: (options.order === "oldest-first" ? newest.reverse() : newest).map((message) => ({
+        ...message,
+      })),
+    };
+  };
 
   const create = (body: Record<string, unknown>, text: string): Reply => {
     const project = typeof body.projectShortId === "string" ? body.projectShortId : defaultProject;
@@ -376,7 +382,10 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
       [...conversations.values()].map((conversation) => ({
         shortId: conversation.shortId,
         url: conversation.url,
-        messages: view(conversation, Number.POSITIVE_INFINITY).messages,
+        messages: conversation.messages
+          .slice()
+          .reverse()
+          .map((message) => ({ ...message })),
         body: conversation.body,
       })),
     failNext: (rule) => faults.add(rule),

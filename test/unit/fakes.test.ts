@@ -88,6 +88,25 @@ describe("fake QA.tech Chat API", () => {
     expect(qa.conversations()[0].messages).toHaveLength(4);
   });
 
+  it("lists messages oldest first when asked to, still the newest `limit` of them", async () => {
+    qa = await startFakeQaTech({
+      order: "oldest-first",
+      visibleAfterGets: 0,
+      plan: () => ({ pollsUntilFinal: 0 }),
+    });
+    await start("first");
+    await read("chat_1");
+    await call("/v1/chat/chat_1", { body: { message: "second" } });
+    await read("chat_1");
+
+    const response = await call("/v1/chat/chat_1?limit=3");
+    const { messages } = (await response.json()) as { messages: Array<{ role: string; text: string }> };
+
+    expect(messages.map((m) => m.role)).toEqual(["assistant", "user", "assistant"]);
+    expect(messages[1].text).toBe("second");
+    expect(qa.conversations()[0].messages[0].role).toBe("assistant");
+  });
+
   it("follows the reply plan for follow-ups and failures", async () => {
     qa = await startFakeQaTech({
       plan: (message) => (message === "again" ? { status: "FAILED", pollsUntilFinal: 0 } : {}),

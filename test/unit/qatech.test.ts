@@ -5,6 +5,7 @@ import {
   type ConversationRef,
   findReply,
   messageDigest,
+  newestAssistantMessage,
   noteOurMessage,
   QaTechClient,
   type QaTechClientOptions,
@@ -181,6 +182,74 @@ describe("findReply", () => {
       status: "COMPLETED",
       text: "Step 1 done.\n\nAll steps done.",
     });
+  });
+});
+
+describe("findReply with messages oldest first (as one of QA.tech's own doc examples lists them)", () => {
+  it("finds the reply to our follow-up after it, not the answer before it", () => {
+    const oldestFirst = [
+      msg("user", "an earlier question"),
+      msg("assistant", "an earlier answer"),
+      msg("user", OUR_TEXT),
+      msg("assistant", "The answer to ours."),
+    ];
+
+    expect(findReply(oldestFirst, FOLLOW_UP)).toEqual({ status: "COMPLETED", text: "The answer to ours." });
+  });
+
+  it("lets the newest assistant message decide, and joins them oldest first", () => {
+    const oldestFirst = [
+      msg("user", OUR_TEXT),
+      msg("assistant", "First I opened the shop."),
+      msg("assistant", "Then the test failed.", { status: "FAILED" }),
+    ];
+
+    expect(findReply(oldestFirst, OPENED)).toEqual({
+      status: "FAILED",
+      text: "First I opened the shop.\n\nThen the test failed.",
+    });
+  });
+
+  it("is pending while the newest assistant message still streams", () => {
+    const oldestFirst = [
+      msg("user", OUR_TEXT),
+      msg("assistant", "First I opened the shop."),
+      msg("assistant", "Now running", { status: "PARTIAL", isStreaming: true }),
+    ];
+
+    expect(findReply(oldestFirst, OPENED)).toBeNull();
+  });
+
+  it("goes by createdAt in any order, and leaves out messages whose time cannot be read", () => {
+    const ours = msg("user", OUR_TEXT);
+    const answer = msg("assistant", "The answer to ours.");
+    const earlier = msg("assistant", "an earlier answer", { createdAt: "2020-01-01T00:00:00.000Z" });
+    const undated = msg("assistant", "undated", { createdAt: "yesterday" });
+
+    expect(findReply([answer, earlier, undated, ours], FOLLOW_UP)).toEqual({
+      status: "COMPLETED",
+      text: "The answer to ours.",
+    });
+  });
+});
+
+describe("newestAssistantMessage", () => {
+  it.each([
+    ["newest first", (m: ChatMessage[]) => m.slice().reverse()],
+    ["oldest first", (m: ChatMessage[]) => m],
+  ])("is the latest by createdAt with messages %s", (_, order) => {
+    const oldestFirst = [
+      msg("user", "a question"),
+      msg("assistant", "the answer"),
+      msg("user", "a follow-up"),
+      msg("assistant", "Working", { status: "PARTIAL", isStreaming: true }),
+    ];
+
+    expect(newestAssistantMessage(order(oldestFirst))?.text).toBe("Working");
+  });
+
+  it("is undefined before any assistant message", () => {
+    expect(newestAssistantMessage([msg("user", "a question")])).toBeUndefined();
   });
 });
 
