@@ -124,12 +124,16 @@ export class QaTechClient {
     registerSecret(options.apiKey);
   }
 
-  private request<T>(path: string, json?: unknown) {
+  /** `maxInlineRetryAfterSeconds` lowers the client's own limit for this request. */
+  private request<T>(path: string, json?: unknown, maxInlineRetryAfterSeconds?: number) {
+    const limits = [this.options.maxInlineRetryAfterSeconds, maxInlineRetryAfterSeconds].filter(
+      (n): n is number => n !== undefined,
+    );
     return requestJson<T>(`${this.base}${path}`, {
       peer: "QA.tech",
       json,
       timeoutMs: this.options.timeoutMs,
-      maxInlineRetryAfterSeconds: this.options.maxInlineRetryAfterSeconds,
+      maxInlineRetryAfterSeconds: limits.length ? Math.min(...limits) : undefined,
       headers: { authorization: `Bearer ${this.options.apiKey}` },
     });
   }
@@ -190,9 +194,20 @@ export class QaTechClient {
     };
   }
 
-  /** Reads a conversation with its newest messages (GET /v1/chat/{id}). */
-  async getConversation(id: string, limit = 20): Promise<Conversation> {
-    const res = await this.request<unknown>(`/v1/chat/${encodeURIComponent(id)}?limit=${limit}`);
+  /**
+   * Reads a conversation with its newest `limit` messages (GET /v1/chat/{id}); `maxInlineRetryAfterSeconds`
+   * lowers the client's limit for this read (see RequestOptions).
+   */
+  async getConversation(
+    id: string,
+    options: { limit?: number; maxInlineRetryAfterSeconds?: number } = {},
+  ): Promise<Conversation> {
+    const { limit = 20, maxInlineRetryAfterSeconds } = options;
+    const res = await this.request<unknown>(
+      `/v1/chat/${encodeURIComponent(id)}?limit=${limit}`,
+      undefined,
+      maxInlineRetryAfterSeconds,
+    );
     return checkConversation(res.body, `GET /v1/chat/${id}`);
   }
 }

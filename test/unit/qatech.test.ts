@@ -485,6 +485,21 @@ describe("QaTechClient against the fake QA.tech", () => {
     expect(qa.requests).toHaveLength(2);
   });
 
+  it("lets one read lower the client's Retry-After limit, down to sending nothing again", async () => {
+    qa = await startFakeQaTech();
+    const qatech = client({ maxInlineRetryAfterSeconds: 10 });
+    const { id } = await qatech.startConversation(OUR_TEXT);
+    qa.failNext({ method: "GET", fault: { status: 429, headers: { "retry-after": "5" } } });
+    qa.failNext({ method: "GET", fault: { status: 503, headers: { "retry-after": "0" } } });
+
+    const lowered = await failure(qatech.getConversation(id, { maxInlineRetryAfterSeconds: 3 }));
+    const none = await failure(qatech.getConversation(id, { maxInlineRetryAfterSeconds: -1 }));
+
+    expect(lowered).toMatchObject({ name: "TransientError", retryAfterSeconds: 5 });
+    expect(none).toMatchObject({ name: "TransientError", retryAfterSeconds: 0 });
+    expect(qa.requests.filter((r) => r.method === "GET")).toHaveLength(2);
+  });
+
   it("passes on a Retry-After given as an HTTP date with a 503", async () => {
     qa = await startFakeQaTech();
     const inAMinute = new Date(Date.now() + 60_000).toUTCString();
