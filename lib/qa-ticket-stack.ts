@@ -9,6 +9,7 @@ import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
+import { POLL_TIMEOUT_SECONDS } from "../functions/poll-conversation/timeout";
 import type { SecretName } from "../functions/shared/secrets";
 import { functionEnvironment, type OrgConfig } from "./config";
 import { TicketFunction } from "./ticket-function";
@@ -152,8 +153,8 @@ export class QaTicketStack extends Stack {
       description: "Reads a QA.tech conversation until its reply is final or the next wait is long",
       // It mostly waits (short waits are cheaper inside it than as a loop of the state machine).
       memorySize: 128,
-      // It waits out short waits itself (INLINE_BUDGET_SECONDS, 60 s) plus a few 10 s-bounded reads.
-      timeout: Duration.seconds(120),
+      // It waits out short waits itself (INLINE_BUDGET_SECONDS, 60 s) between reads, as long as they fit.
+      timeout: Duration.seconds(POLL_TIMEOUT_SECONDS),
     });
     grantSecrets(pollConversation, [QATECH]);
     const postComment = new TicketFunction(this, "PostComment", {

@@ -2,8 +2,8 @@ import { ConfigError } from "../shared/errors";
 import { capText, REPLY_MAX_BYTES } from "../shared/limits";
 import { createLogger } from "../shared/log";
 import { afterPoll } from "../shared/poll-schedule";
-import { findReply, type Reply } from "../shared/qatech";
-import { qatechClientFromEnv } from "../shared/qatech-from-env";
+import { findReply, noteOurMessage, type Reply } from "../shared/qatech";
+import { QATECH_TIMEOUT_MS, qatechClientFromEnv } from "../shared/qatech-from-env";
 import { pollScheduleSettings } from "../shared/settings";
 import type { WorkflowState } from "../shared/workflow-state";
 
@@ -24,6 +24,26 @@ function boundedReply(reply: Reply): Reply {
 export const INLINE_WAIT_MAX_SECONDS = 10;
 export const INLINE_BUDGET_SECONDS = 60;
 
+/**
+ * Time kept free at the end of an invocation. What follows a read (matching, a log line, returning the
+ * state) takes milliseconds; the rest covers timers that fire late.
+ */
+const END_MARGIN_MS = 2_000;
+
+/** What the handler reads of its Lambda context: how long the invocation may still run. */
+export interface InvocationClock {
+  getRemainingTimeInMillis(): number;
+}
+
+/**
+ * The longest Retry-After a read may wait out inside the call with `remainingMs` left: the read, the wait and
+ * the read sent again must all fit. -1 when not even the second read fits (see RequestOptions).
+ */
+function retryAfterLimit(remainingMs: number): number | undefined {
+  if (remainingMs === Number.POSITIVE_INFINITY) return undefined;
+  return Math.max(-1, Math.floor((remainingMs - 2 * QATECH_TIMEOUT_MS - END_MARGIN_MS) / 1000));
+}
+
 /** WAIT_SCALE: set by the local runner to shrink waits; never set in Lambda. */
 function waitScale(): number {
   const scale = Number(process.env.WAIT_SCALE ?? "1");
@@ -32,32 +52,50 @@ function waitScale(): number {
 
 /**
  * Reads the conversation: the reply when it is final, else the next wait for the state machine, or the
- * deadline. Short waits of the schedule are waited out here (see INLINE_WAIT_MAX_SECONDS).
+ * deadline. Short waits of the schedule are waited out here (see INLINE_WAIT_MAX_SECONDS), but only while
+ * the wait and a read after it fit in what is left of the invocation (`context`, Lambda's; without one, no
+ * limit is known): a Lambda timeout would end in a failure comment while QA.tech is fine.
  */
-export async function handler(state: WorkflowState): Promise<WorkflowState> {
+export async function handler(state: WorkflowState, context?: InvocationClock): Promise<WorkflowState> {
   if (!state.conversation || !state.poll)
     throw new ConfigError("poll-conversation ran without a conversation");
   const client = await qatechClientFromEnv();
   const schedule = pollScheduleSettings();
   let poll = state.poll;
+  let ref = state.conversation;
   let waitedInline = 0;
+  const remaining = () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
   for (;;) {
-    const conversation = await client.getConversation(state.conversation.id);
-    const reply = findReply(conversation.messages, state.conversation.sentDigest);
+    // A fresh invocation has POLL_TIMEOUT_SECONDS, far more than one read; each later read was checked below.
+    const conversation = await client.getConversation(ref.id, {
+      maxInlineRetryAfterSeconds: retryAfterLimit(remaining()),
+    });
+    ref = noteOurMessage(conversation.messages, ref);
+    const reply = findReply(conversation.messages, ref);
     const n = poll.n + 1;
     if (reply) {
       log.info("reply final", { runId: state.runId, n, status: reply.status });
-      return { ...state, poll: { ...poll, n, status: "final" }, reply: boundedReply(reply) };
+      return {
+        ...state,
+        conversation: ref,
+        poll: { ...poll, n, status: "final" },
+        reply: boundedReply(reply),
+      };
     }
     const next = afterPoll(poll, schedule);
     if (!next) {
       log.warn("reply deadline reached", { runId: state.runId, n });
-      return { ...state, poll: { ...poll, n, status: "deadline" } };
+      return { ...state, conversation: ref, poll: { ...poll, n, status: "deadline" } };
     }
     const inline =
       next.waitSeconds <= INLINE_WAIT_MAX_SECONDS && waitedInline + next.waitSeconds <= INLINE_BUDGET_SECONDS;
-    if (!inline) return { ...state, poll: { ...next, status: "pending" } };
-    await new Promise((resolve) => setTimeout(resolve, next.waitSeconds * 1000 * waitScale()));
+    if (!inline) return { ...state, conversation: ref, poll: { ...next, status: "pending" } };
+    const waitMs = next.waitSeconds * 1000 * waitScale();
+    if (remaining() < waitMs + QATECH_TIMEOUT_MS + END_MARGIN_MS) {
+      log.info("poll handed back early: the invocation's time runs out", { runId: state.runId, n });
+      return { ...state, conversation: ref, poll: { ...next, status: "pending" } };
+    }
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
     waitedInline += next.waitSeconds;
     poll = { ...next, status: "pending" };
   }

@@ -1,6 +1,7 @@
 import { ConfigError } from "../shared/errors";
 import { parseFollowUp } from "../shared/follow-up";
 import { createLogger } from "../shared/log";
+import { newestAssistantMessage } from "../shared/qatech";
 import { qatechClientFromEnv } from "../shared/qatech-from-env";
 import { threadFinders, ticketRefreshers } from "../shared/trackers/threads";
 import type { ThreadAction, WorkflowState } from "../shared/workflow-state";
@@ -30,7 +31,7 @@ export async function handler(state: WorkflowState): Promise<WorkflowState> {
   let conversation: { id: string; url?: string } | undefined = root?.conversation;
   if (action === "status" && root) {
     const found = await (await qatechClientFromEnv()).getConversation(root.conversation.id);
-    const newest = found.messages.find((m) => m.role === "assistant");
+    const newest = newestAssistantMessage(found.messages);
     latest = newest ? (newest.isStreaming ? "PARTIAL" : newest.status) : "none";
     conversation = { id: found.shortId, url: found.url };
   }

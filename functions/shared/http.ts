@@ -16,7 +16,8 @@ export interface RequestOptions {
   peer: string;
   /**
    * A Retry-After up to this many seconds is waited out and the request sent once more, inside the call;
-   * a longer one is left to the state machine's Retry. Default 10.
+   * a longer one is left to the state machine's Retry. Default 10; below 0, nothing is sent again inside
+   * the call, not even on a Retry-After of 0.
    */
   maxInlineRetryAfterSeconds?: number;
 }

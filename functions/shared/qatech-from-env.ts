@@ -2,6 +2,9 @@ import { QaTechClient, type QaTechClientOptions } from "./qatech";
 import { getSecret } from "./secrets";
 import { qatechSettings } from "./settings";
 
+/** How long one request to QA.tech may take: well under any function's timeout, so a hung QA.tech is a retry. */
+export const QATECH_TIMEOUT_MS = 10_000;
+
 /** A QA.tech client from the settings and the QATECH_API_KEY secret; client timeout well under the Lambda's. */
 export async function qatechClientFromEnv(
   options: Pick<QaTechClientOptions, "maxInlineRetryAfterSeconds"> = {},
@@ -9,7 +12,7 @@ export async function qatechClientFromEnv(
   return new QaTechClient({
     ...qatechSettings(),
     apiKey: await getSecret("QATECH_API_KEY"),
-    timeoutMs: 10_000,
+    timeoutMs: QATECH_TIMEOUT_MS,
     ...options,
   });
 }

@@ -4,7 +4,7 @@ import { requestJson } from "./http";
 import { jsonBytes, KEY_MAX_BYTES, URL_MAX_BYTES } from "./limits";
 import { registerSecret } from "./redact";
 
-/** One message of a QA.tech conversation (newest first in a conversation). */
+/** One message of a QA.tech conversation (documented newest first in a read; we go by createdAt). */
 export interface ChatMessage {
   id: string;
   role: "user" | "assistant";
@@ -79,12 +79,25 @@ export function findConversationLink(text: string): { id: string; url: string } 
   return match ? { url: match[0], id: match[1] } : null;
 }
 
-/** What we remember of a conversation we started: enough to find our message and link to it. */
+/**
+ * What we remember of a conversation we opened or wrote to: enough to tell the reply to our message from
+ * older exchanges, and to link to it. It travels in the workflow's state, so it stays small and plain.
+ */
 export interface ConversationRef {
   id: string;
   url: string;
   /** Short digest of the message we sent, to find it among the conversation's messages. */
   sentDigest: string;
+  /**
+   * We opened the conversation (a start or a change review): nothing came before our message, so every
+   * assistant message in it answers ours, whatever text QA.tech stored for it (a change review's first
+   * message is QA.tech's own).
+   */
+  opened?: boolean;
+  /** When we sent our message (our clock, ISO 8601): an older message with the same text is not ours. */
+  sentAt?: string;
+  /** When QA.tech created our message (its clock, ISO 8601), once a read showed it: later reads may not reach it. */
+  seenAt?: string;
 }
 
 /** Digest of a message text, the way ConversationRef.sentDigest stores it. */
@@ -128,55 +141,90 @@ export class QaTechClient {
     registerSecret(options.apiKey);
   }
 
-  private request<T>(path: string, json?: unknown) {
+  /** `maxInlineRetryAfterSeconds` lowers the client's own limit for this request. */
+  private request<T>(path: string, json?: unknown, maxInlineRetryAfterSeconds?: number) {
+    const limits = [this.options.maxInlineRetryAfterSeconds, maxInlineRetryAfterSeconds].filter(
+      (n): n is number => n !== undefined,
+    );
     return requestJson<T>(`${this.base}${path}`, {
       peer: "QA.tech",
       json,
       timeoutMs: this.options.timeoutMs,
-      maxInlineRetryAfterSeconds: this.options.maxInlineRetryAfterSeconds,
+      maxInlineRetryAfterSeconds: limits.length ? Math.min(...limits) : undefined,
       headers: { authorization: `Bearer ${this.options.apiKey}` },
     });
   }
 
+  /**
+   * The project every POST names: QA.tech requires it of organisation-scoped keys on each call that takes it.
+   * GET is not documented to take it, so it is not sent there.
+   */
+  private withProject(body: Record<string, unknown>): Record<string, unknown> {
+    return this.options.projectShortId ? { ...body, projectShortId: this.options.projectShortId } : body;
+  }
+
   /** Opens a conversation with a first message (POST /v1/chat). */
   async startConversation(message: string): Promise<ConversationRef> {
-    const body: Record<string, unknown> = { message };
-    if (this.options.projectShortId) body.projectShortId = this.options.projectShortId;
+    const body = this.withProject({ message });
     if (this.options.applicationOverrides?.length)
       body.applicationOverrides = this.options.applicationOverrides;
     const res = await this.request<unknown>("/v1/chat", body);
     const conversation = checkConversation(res.body, "POST /v1/chat");
-    return { id: conversation.shortId, url: conversation.url, sentDigest: messageDigest(message) };
+    return {
+      id: conversation.shortId,
+      url: conversation.url,
+      sentDigest: messageDigest(message),
+      opened: true,
+    };
   }
 
   /** Sends a follow-up message to a conversation (POST /v1/chat/{id}). */
   async sendMessage(id: string, message: string): Promise<ConversationRef> {
-    const res = await this.request<unknown>(`/v1/chat/${encodeURIComponent(id)}`, { message });
+    const sentAt = new Date().toISOString();
+    const res = await this.request<unknown>(
+      `/v1/chat/${encodeURIComponent(id)}`,
+      this.withProject({ message }),
+    );
     const conversation = checkConversation(res.body, `POST /v1/chat/${id}`);
-    return { id: conversation.shortId, url: conversation.url, sentDigest: messageDigest(message) };
+    return { id: conversation.shortId, url: conversation.url, sentDigest: messageDigest(message), sentAt };
   }
 
   /**
    * Starts a change review of a pull request (POST /v1/chat/change-review, PR mode) with the ticket as
-   * context. QA.tech writes the first message itself, so the reply is matched to the newest user message.
+   * context. QA.tech writes the first message itself: the conversation is new, so whatever it wrote is ours.
    */
   async startChangeReview(pr: PullRequest, context: string): Promise<ConversationRef> {
-    const body: Record<string, unknown> = {
+    const body = this.withProject({
       mode: "pr",
       prUrl: pr.url,
       vcsProviderId: pr.provider,
       applicationOverrides: this.options.applicationOverrides ?? [],
       context,
-    };
-    if (this.options.projectShortId) body.projectShortId = this.options.projectShortId;
+    });
     const res = await this.request<unknown>("/v1/chat/change-review", body);
     const conversation = checkConversation(res.body, "POST /v1/chat/change-review");
-    return { id: conversation.shortId, url: conversation.url, sentDigest: messageDigest(context) };
+    return {
+      id: conversation.shortId,
+      url: conversation.url,
+      sentDigest: messageDigest(context),
+      opened: true,
+    };
   }
 
-  /** Reads a conversation with its newest messages (GET /v1/chat/{id}). */
-  async getConversation(id: string, limit = 20): Promise<Conversation> {
-    const res = await this.request<unknown>(`/v1/chat/${encodeURIComponent(id)}?limit=${limit}`);
+  /**
+   * Reads a conversation with its newest `limit` messages (GET /v1/chat/{id}); `maxInlineRetryAfterSeconds`
+   * lowers the client's limit for this read (see RequestOptions).
+   */
+  async getConversation(
+    id: string,
+    options: { limit?: number; maxInlineRetryAfterSeconds?: number } = {},
+  ): Promise<Conversation> {
+    const { limit = 20, maxInlineRetryAfterSeconds } = options;
+    const res = await this.request<unknown>(
+      `/v1/chat/${encodeURIComponent(id)}?limit=${limit}`,
+      undefined,
+      maxInlineRetryAfterSeconds,
+    );
     return checkConversation(res.body, `GET /v1/chat/${id}`);
   }
 }
@@ -191,22 +239,83 @@ export interface Reply {
 }
 
 /**
- * Finds the reply to the message with `sentDigest`: the assistant messages created after it. Pending
- * (null) until the newest of them is final and no longer streaming. `messages` are newest first.
+ * How far behind ours QA.tech's clock may be. Both are servers kept in time, where even seconds of skew would
+ * be a fault; a minute leaves room for that while still telling a question asked again from the one just sent.
  */
-export function findReply(messages: ChatMessage[], sentDigest: string): Reply | null {
-  let ours = messages.findIndex((m) => m.role === "user" && messageDigest(m.text ?? "") === sentDigest);
-  // QA.tech may store our text slightly altered; in a conversation we opened, the newest user message is ours.
-  if (ours === -1) ours = messages.findIndex((m) => m.role === "user");
-  // No user message in the window at all: nothing visible yet, or all of it pushed out by the assistant's.
-  const newer = ours === -1 ? messages : messages.slice(0, ours);
-  const answers = newer.filter((m) => m.role === "assistant");
-  const newest = answers[0];
-  if (!newest || !FINAL_STATUSES.has(newest.status) || newest.isStreaming) return null;
+const CLOCK_SKEW_MS = 60_000;
+
+function timeOf(iso: string | undefined): number {
+  return Date.parse(iso ?? "");
+}
+
+/**
+ * The messages oldest first by createdAt. QA.tech documents newest first, but one of its own examples lists
+ * them oldest first, so the array's order is not relied on. At equal times a question comes before its answer.
+ * A message whose time cannot be read cannot be placed before or after ours, so it is left out.
+ */
+function chronological(messages: ChatMessage[]): ChatMessage[] {
+  return messages
+    .map((message) => ({ message, at: timeOf(message.createdAt) }))
+    .filter(({ at }) => !Number.isNaN(at))
+    .sort(
+      (a, b) => a.at - b.at || (a.message.role === "user" ? -1 : 0) - (b.message.role === "user" ? -1 : 0),
+    )
+    .map(({ message }) => message);
+}
+
+/**
+ * Where our follow-up is among `messages` (oldest first), or -1 while QA.tech does not show it: it stores
+ * messages asynchronously after its 202. Found by digest only, as the newest match, and never one created
+ * well before we sent ours (the same question asked earlier).
+ */
+function ourFollowUp(messages: ChatMessage[], ref: ConversationRef): number {
+  const notBefore = ref.sentAt ? timeOf(ref.sentAt) - CLOCK_SKEW_MS : Number.NEGATIVE_INFINITY;
+  return messages.findLastIndex(
+    (m) =>
+      m.role === "user" && messageDigest(m.text ?? "") === ref.sentDigest && timeOf(m.createdAt) >= notBefore,
+  );
+}
+
+/** The reference with the time of our follow-up, once `messages` show it (see ConversationRef.seenAt). */
+export function noteOurMessage(messages: ChatMessage[], ref: ConversationRef): ConversationRef {
+  if (ref.opened || ref.seenAt) return ref;
+  const sorted = chronological(messages);
+  const ours = sorted[ourFollowUp(sorted, ref)];
+  // QA.tech's own text, so only a time rebuilt from it goes into the state.
+  return ours ? { ...ref, seenAt: new Date(timeOf(ours.createdAt)).toISOString() } : ref;
+}
+
+/** The assistant messages that answer ours (oldest first), or null while our message is not visible. */
+function answersToOurs(messages: ChatMessage[], ref: ConversationRef): ChatMessage[] | null {
+  const sorted = chronological(messages);
+  const assistant = (m: ChatMessage) => m.role === "assistant";
+  if (ref.opened) return sorted.filter(assistant);
+  const ours = ourFollowUp(sorted, ref);
+  if (ours !== -1) return sorted.slice(ours + 1).filter(assistant);
+  // Seen before but not in this read: newer messages have pushed ours out of the read's window.
+  if (ref.seenAt) return sorted.filter((m) => assistant(m) && timeOf(m.createdAt) > timeOf(ref.seenAt));
+  return null;
+}
+
+/**
+ * Finds the reply to our message: the assistant messages created after it, never an older exchange's. Pending
+ * (null) while our follow-up does not show (in a conversation we opened there is no older exchange), and until
+ * the newest answer is final and no longer streaming. Goes by createdAt, whatever order `messages` come in.
+ */
+export function findReply(messages: ChatMessage[], ref: ConversationRef): Reply | null {
+  const answers = answersToOurs(messages, ref);
+  const newest = answers?.at(-1);
+  if (!answers || !newest || !FINAL_STATUSES.has(newest.status) || newest.isStreaming) return null;
   const text = answers
     .map((m) => (m.text ?? "").trim())
     .filter(Boolean)
-    .reverse()
     .join("\n\n");
   return { status: newest.status as Reply["status"], text };
+}
+
+/** The conversation's latest assistant message by createdAt, whatever order `messages` come in. */
+export function newestAssistantMessage(messages: ChatMessage[]): ChatMessage | undefined {
+  return chronological(messages)
+    .filter((m) => m.role === "assistant")
+    .at(-1);
 }

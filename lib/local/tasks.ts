@@ -1,4 +1,5 @@
-import { handler as pollConversation } from "../../functions/poll-conversation";
+import { type InvocationClock, handler as pollConversation } from "../../functions/poll-conversation";
+import { POLL_TIMEOUT_SECONDS } from "../../functions/poll-conversation/timeout";
 import { handler as postComment } from "../../functions/post-comment";
 import { handler as resolveThread } from "../../functions/resolve-thread";
 import { jsonBytes, STATE_MAX_BYTES } from "../../functions/shared/limits";
@@ -9,9 +10,15 @@ import type { LocalStartQueue } from "./start-queue";
 /** A Task's work on the local runner: its input after Parameters, its result before ResultPath. */
 export type LocalTask = (input: unknown) => Promise<unknown>;
 
+/** A Lambda context as far as the handlers read it: an invocation that ends after the function's timeout. */
+export function invocationClock(timeoutSeconds: number): InvocationClock {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  return { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
+}
+
 /** The functions the workflow's Lambda tasks invoke, by folder name (functions/<name>/index.ts). */
 const FUNCTIONS: Record<string, LocalTask> = {
-  "poll-conversation": (input) => pollConversation(input as never),
+  "poll-conversation": (input) => pollConversation(input as never, invocationClock(POLL_TIMEOUT_SECONDS)),
   "post-comment": (input) => postComment(input as never),
   "resolve-thread": (input) => resolveThread(input as never),
 };

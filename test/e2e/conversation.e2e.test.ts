@@ -111,6 +111,44 @@ describe("the ticket as a conversation", () => {
       expect(answers[0].parentId).toBe(ack.id);
     });
 
+    it("Linear: a follow-up QA.tech does not show yet is not answered with the previous reply", async () => {
+      h = await startHarness({
+        qatech: {
+          // The follow-up stays out of the first reads, while the ticket's own exchange is final.
+          visibleAfterGets: 4,
+          plan: (m) => ({ text: m.includes("mobile") ? "On mobile it works." : "The ticket's reply." }),
+        },
+      });
+      const ack = await labelledLinearTicket(h);
+
+      await replyOnLinear(h, "And on mobile?", ack.id);
+
+      const replies = h.linearReplies().map((c) => c.body);
+      expect(replies.filter((body) => body.includes("The ticket's reply."))).toHaveLength(1);
+      expect(replies.filter((body) => body.includes("On mobile it works."))).toHaveLength(1);
+    });
+
+    it("Linear: with messages listed oldest first, a follow-up gets its own reply and status the latest", async () => {
+      h = await startHarness({
+        qatech: {
+          order: "oldest-first",
+          plan: (m) =>
+            m.includes("mobile")
+              ? { text: "On mobile it fails.", status: "FAILED" }
+              : { text: "The ticket's reply." },
+        },
+      });
+      const ack = await labelledLinearTicket(h);
+
+      await replyOnLinear(h, "And on mobile?", ack.id);
+      await replyOnLinear(h, "@qa status", ack.id);
+
+      const replies = h.linearReplies().map((c) => c.body);
+      expect(replies.filter((body) => body.includes("The ticket's reply."))).toHaveLength(1);
+      expect(replies.filter((body) => body.includes("On mobile it fails."))).toHaveLength(1);
+      expect(replies.at(-1)).toContain("QA.tech's latest reply is failed.");
+    });
+
     it("Linear: our own comments and replies in threads that are not ours trigger nothing", async () => {
       h = await startHarness();
       const ack = await labelledLinearTicket(h);

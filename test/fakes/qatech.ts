@@ -5,7 +5,8 @@ import { answer, FaultQueue, type FaultRule, parseJson, type Reply, readBody, st
 export interface ReplyPlan {
   /**
    * GETs of the conversation that still show the reply pending before it turns final: the first shows no
-   * assistant message, the later ones a PARTIAL one with isStreaming true. Default 2.
+   * assistant message, the later ones a PARTIAL one with isStreaming true. Default 2. The reply never shows
+   * before the user message does (see visibleAfterGets).
    */
   pollsUntilFinal?: number;
   /** Final status; "NEVER" keeps it PARTIAL forever. Default "COMPLETED". */
@@ -18,12 +19,29 @@ export interface ReplyPlan {
 export interface FakeQaTechOptions {
   /** Expected bearer token, default "qa-test-key"; a wrong or missing one answers 401. */
   apiKey?: string;
-  /** Default "proj_demo"; used in conversation urls unless the request names a project. */
+  /** Default "proj_demo": the project of a project-scoped key, and of conversation urls unless a request names one. */
   projectShortId?: string;
+  /**
+   * What the API key may act on, as QA.tech's keys do: "project" (default) for a key of `projectShortId`,
+   * "organization" for a key that must name its project on every POST.
+   */
+  keyScope?: "organization" | "project";
   /** Decides how the assistant answers each user message; default () => ({}). */
   plan?: (message: string) => ReplyPlan;
   /** Time each answer takes, as a real API's would; default 0. */
   latencyMs?: number;
+  /**
+   * GETs of the conversation that do not show a user message yet after it was posted: QA.tech stores messages
+   * asynchronously after its 202, so a read right after a send may not show the message just sent. Counted
+   * in GETs rather than time, so a test sees the same thing on any machine. Default 1: the first read after
+   * every send misses it. The reply starts only once the message shows.
+   */
+  visibleAfterGets?: number;
+  /**
+   * How reads list the newest `limit` messages. QA.tech's prose and OpenAPI say newest first (the default), but
+   * one hand-written example of its Chat API page lists them oldest first: clients must not rely on either.
+   */
+  order?: "newest-first" | "oldest-first";
 }
 
 /** A message as the Chat API shows it. */
@@ -47,7 +65,7 @@ export interface RecordedRequest {
   body: unknown;
 }
 
-/** A conversation as stored by the fake; messages newest first, as on the wire. */
+/** A conversation as stored by the fake; messages newest first, whatever `order` its reads use. */
 export interface FakeConversation {
   shortId: string;
   url: string;
@@ -75,6 +93,7 @@ export interface FakeQaTech {
 interface PendingReply {
   plan: ReplyPlan;
   userText: string;
+  userMessage: ConversationMessage;
   polls: number;
   reply?: ConversationMessage;
   done: boolean;
@@ -114,6 +133,11 @@ function error(status: number, message: string): Reply {
 export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<FakeQaTech> {
   const apiKey = options.apiKey ?? "qa-test-key";
   const defaultProject = options.projectShortId ?? "proj_demo";
+  const visibleAfterGets = options.visibleAfterGets ?? 1;
+  // GETs that will still miss a user message, by message id.
+  const hiddenFor = new Map<string, number>();
+  const isHidden = (message: ConversationMessage) => (hiddenFor.get(message.id) ?? 0) > 0;
+  const keyScope = options.keyScope ?? "project";
   const planFor = options.plan ?? (() => ({}));
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
@@ -144,24 +168,39 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
   };
 
   const sendUserMessage = (conversation: Conversation, text: string): void => {
-    addMessage(conversation, "user", text);
+    const userMessage = addMessage(conversation, "user", text);
+    if (visibleAfterGets > 0) hiddenFor.set(userMessage.id, visibleAfterGets);
     // A newer message supersedes the previous reply, which stays frozen wherever it was.
-    conversation.pending = { plan: planFor(text), userText: text, polls: 0, done: false };
+    conversation.pending = { plan: planFor(text), userText: text, userMessage, polls: 0, done: false };
   };
 
-  const view = (conversation: Conversation, limit: number) => ({
-    shortId: conversation.shortId,
-    url: conversation.url,
-    title: null,
-    createdAt: conversation.createdAt,
-    updatedAt: conversation.updatedAt,
-    source: "api",
-    messages: conversation.messages
-      .slice()
-      .reverse()
-      .slice(0, limit)
-      .map((message) => ({ ...message })),
-  });
+  /** A GET's view: without the messages it does not show yet; each such GET brings them closer to showing. */
+  const read = (conversation: Conversation, limit: number) => {
+    const shown = view(conversation, limit, (message) => !isHidden(message));
+    for (const message of conversation.messages) {
+      const left = hiddenFor.get(message.id);
+      if (left !== undefined) {
+        if (left > 1) hiddenFor.set(message.id, left - 1);
+        else hiddenFor.delete(message.id);
+      }
+    }
+    return shown;
+  };
+
+  const view = (conversation: Conversation, limit: number, shows = (_: ConversationMessage) => true) => {
+    const newest = conversation.messages.filter(shows).reverse().slice(0, limit);
+    return {
+      shortId: conversation.shortId,
+      url: conversation.url,
+      title: null,
+      createdAt: conversation.createdAt,
+      updatedAt: conversation.updatedAt,
+      source: "api",
+      messages: (options.order === "oldest-first" ? newest.reverse() : newest).map((message) => ({
+        ...message,
+      })),
+    };
+  };
 
   const create = (body: Record<string, unknown>, text: string): Reply => {
     const project = typeof body.projectShortId === "string" ? body.projectShortId : defaultProject;
@@ -184,6 +223,7 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
   const advance = (pending: PendingReply, conversation: Conversation): void => {
     if (pending.done) return;
     pending.polls += 1;
+    if (isHidden(pending.userMessage)) return;
     const pollsUntilFinal = pending.plan.pollsUntilFinal ?? 2;
     const status = pending.plan.status ?? "COMPLETED";
     const isFinal = status !== "NEVER" && pending.polls > pollsUntilFinal;
@@ -215,12 +255,32 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
     return undefined;
   };
 
+  // QA.tech's reference, field projectShortId of every chat POST (Start Chat Conversation, Start Change Review
+  // Chat, Send Chat Message): "Required for organization-scoped API keys; project-scoped keys may only pass
+  // their own project's short ID." (https://docs.qa.tech/api-reference/chat/send-chat-message). Whether GET
+  // needs it is not documented, so GET does not.
+  const projectRefusal = (body: Record<string, unknown>): Reply | undefined => {
+    const named = body.projectShortId;
+    if (keyScope === "organization" && named === undefined) {
+      return error(400, "projectShortId is required for organization-scoped API keys");
+    }
+    // The reference gives no status for another project. 403, not 400: the body is well-formed and the refusal
+    // is about what the key may do, the kind the documented 403 makes (invalid token, suspended organisation).
+    // The client treats 400 and 403 alike (permanent), so the choice changes no outcome.
+    if (keyScope === "project" && named !== undefined && named !== defaultProject) {
+      return error(403, `This API key belongs to project ${defaultProject} and may not use ${String(named)}`);
+    }
+    return undefined;
+  };
+
   // Validates at once but returns the state change as a closure, so an afterCommit fault can still run it.
   const route = (method: string, path: string, query: URLSearchParams, body: unknown): (() => Reply) => {
     const input = (body ?? {}) as Record<string, unknown>;
     const knownPost = method === "POST" && (path === "/v1/chat" || path.startsWith("/v1/chat/"));
     const invalid = knownPost ? invalidBody(body) : undefined;
     if (invalid) return () => error(400, invalid);
+    const refused = knownPost ? projectRefusal(input) : undefined;
+    if (refused) return () => refused;
 
     if (method === "POST" && path === "/v1/chat/change-review") {
       const overrides = input.applicationOverrides;
@@ -275,7 +335,7 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
       if (!Number.isInteger(limit) || limit < 1) return () => error(400, "limit must be a positive integer");
       return () => {
         if (conversation.pending) advance(conversation.pending, conversation);
-        return { status: 200, body: view(conversation, limit) };
+        return { status: 200, body: read(conversation, limit) };
       };
     }
     return () => error(404, `Not found: ${method} ${path}`);
@@ -322,7 +382,10 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
       [...conversations.values()].map((conversation) => ({
         shortId: conversation.shortId,
         url: conversation.url,
-        messages: view(conversation, Number.POSITIVE_INFINITY).messages,
+        messages: conversation.messages
+          .slice()
+          .reverse()
+          .map((message) => ({ ...message })),
         body: conversation.body,
       })),
     failNext: (rule) => faults.add(rule),

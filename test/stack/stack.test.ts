@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
+import { POLL_TIMEOUT_SECONDS } from "../../functions/poll-conversation/timeout";
 import { loadOrgConfig, type OrgConfig, parseOrgConfig } from "../../lib/config";
 import { QaTicketStack } from "../../lib/qa-ticket-stack";
 
@@ -220,6 +221,12 @@ describe("QaTicketStack (example config)", () => {
     );
     expect(fromDeadLetters?.Properties?.FunctionName).toEqual({ Ref: consumer });
     expect(resources[String(startQueue)].Properties?.RedrivePolicy).toMatchObject({ maxReceiveCount: 5 });
+  });
+
+  it("deploys the poll function with the timeout its handler and the local runner plan with", () => {
+    expect(resources[functionId(resources, "PollConversation")].Properties?.Timeout).toBe(
+      POLL_TIMEOUT_SECONDS,
+    );
   });
 
   it("gives no function a secret value, only the ARN of the secret to read", () => {

@@ -88,7 +88,13 @@ export async function startHarness(
     env?: Record<string, string>;
   } = {},
 ): Promise<Harness> {
-  const qatech = await startFakeQaTech({ apiKey: QATECH_API_KEY, ...options.qatech });
+  // An organisation-scoped key, the kind the README has operators create: every POST must name its project
+  // (QATECH_PROJECT_SHORT_ID below).
+  const qatech = await startFakeQaTech({
+    apiKey: QATECH_API_KEY,
+    keyScope: "organization",
+    ...options.qatech,
+  });
   const fixtures = fixtureIssues();
   const linear = await startFakeLinear({
     apiKey: LINEAR_API_KEY,

@@ -51,7 +51,8 @@ describe("fake QA.tech Chat API", () => {
       source: "api",
       messages: [],
     });
-    expect(shape(await read("chat_1"))).toEqual([["user", "COMPLETED", false]]);
+    // The first read after a send does not show the message yet: QA.tech stores it asynchronously.
+    expect(shape(await read("chat_1"))).toEqual([]);
     const partial = await read("chat_1");
     expect(shape(partial)).toEqual([
       ["assistant", "PARTIAL", true],
@@ -64,12 +65,55 @@ describe("fake QA.tech Chat API", () => {
     expect(qa.conversations()[0].messages).toHaveLength(2);
   });
 
+  it("shows a follow-up only after visibleAfterGets reads, and its reply only after that", async () => {
+    qa = await startFakeQaTech({ visibleAfterGets: 3, plan: () => ({ pollsUntilFinal: 0 }) });
+    await start("first");
+    for (let i = 0; i < 3; i++) await read("chat_1");
+    const before = (await read("chat_1")).messages.map((m) => [m.role, m.text]);
+    await call("/v1/chat/chat_1", { body: { message: "second" } });
+
+    const hidden = [];
+    for (let i = 0; i < 3; i++) hidden.push((await read("chat_1")).messages.map((m) => [m.role, m.text]));
+    const shown = await read("chat_1");
+
+    expect(before.map(([role]) => role)).toEqual(["assistant", "user"]);
+    expect(hidden).toEqual([before, before, before]);
+    expect(shape(shown)).toEqual([
+      ["assistant", "COMPLETED", false],
+      ["user", "COMPLETED", false],
+      ["assistant", "COMPLETED", false],
+      ["user", "COMPLETED", false],
+    ]);
+    expect(shown.messages[1].text).toBe("second");
+    expect(qa.conversations()[0].messages).toHaveLength(4);
+  });
+
+  it("lists messages oldest first when asked to, still the newest `limit` of them", async () => {
+    qa = await startFakeQaTech({
+      order: "oldest-first",
+      visibleAfterGets: 0,
+      plan: () => ({ pollsUntilFinal: 0 }),
+    });
+    await start("first");
+    await read("chat_1");
+    await call("/v1/chat/chat_1", { body: { message: "second" } });
+    await read("chat_1");
+
+    const response = await call("/v1/chat/chat_1?limit=3");
+    const { messages } = (await response.json()) as { messages: Array<{ role: string; text: string }> };
+
+    expect(messages.map((m) => m.role)).toEqual(["assistant", "user", "assistant"]);
+    expect(messages[1].text).toBe("second");
+    expect(qa.conversations()[0].messages[0].role).toBe("assistant");
+  });
+
   it("follows the reply plan for follow-ups and failures", async () => {
     qa = await startFakeQaTech({
       plan: (message) => (message === "again" ? { status: "FAILED", pollsUntilFinal: 0 } : {}),
     });
     await start();
     expect((await call("/v1/chat/chat_1", { body: { message: "again" } })).status).toBe(202);
+    await read("chat_1"); // does not show "again" yet
     const { messages } = await read("chat_1");
     expect(messages[0]).toMatchObject({
       role: "assistant",
@@ -96,6 +140,36 @@ describe("fake QA.tech Chat API", () => {
     ).toBe(202);
     expect(qa.conversations()[0].messages[0].text).toBe("Review https://github.com/a/b/pull/1");
     expect(qa.requests).toHaveLength(4);
+  });
+
+  it("refuses a POST that names no project with an organisation-scoped key, as QA.tech does", async () => {
+    qa = await startFakeQaTech({ keyScope: "organization" });
+
+    const unnamed = await call("/v1/chat", { body: { message: "hi" } });
+    const named = await call("/v1/chat", { body: { message: "hi", projectShortId: "proj_shop" } });
+    const followUp = await call("/v1/chat/chat_1", { body: { message: "and on mobile?" } });
+
+    expect(unnamed.status).toBe(400);
+    expect(await unnamed.json()).toEqual({
+      message: "projectShortId is required for organization-scoped API keys",
+    });
+    expect(named.status).toBe(202);
+    expect(((await named.json()) as { url: string }).url).toBe("https://app.qa.tech/p/proj_shop/chat/chat_1");
+    expect(followUp.status).toBe(400);
+    expect((await call("/v1/chat/chat_1?limit=5")).status).toBe(200);
+  });
+
+  it("refuses a project-scoped key that names another project", async () => {
+    qa = await startFakeQaTech({ keyScope: "project", projectShortId: "proj_demo" });
+
+    const other = await call("/v1/chat", { body: { message: "hi", projectShortId: "proj_shop" } });
+    const own = await call("/v1/chat", { body: { message: "hi", projectShortId: "proj_demo" } });
+    const unnamed = await call("/v1/chat", { body: { message: "hi" } });
+
+    expect(other.status).toBe(403);
+    expect(own.status).toBe(202);
+    expect(unnamed.status).toBe(202);
+    expect(qa.conversations()).toHaveLength(2);
   });
 
   it("injects status faults, resets and malformed bodies, in order", async () => {

@@ -1,5 +1,6 @@
 import "../../lib/local/polyfill";
 import { StateMachine } from "aws-local-stepfunctions";
+import { POLL_TIMEOUT_SECONDS } from "../../functions/poll-conversation/timeout";
 import { checkExecutionInput, withDataLimit } from "../../lib/local/tasks";
 
 /** A Task whose errors a catch-all Catch sends to "Caught". */
@@ -54,5 +55,31 @@ describe("the local runner's Step Functions data limits", () => {
       expect.objectContaining({ name: "ValidationException" }),
     );
     expect(() => checkExecutionInput({ ticket: "x".repeat(200_000) })).not.toThrow();
+  });
+});
+
+describe("the local runner's Lambda contexts", () => {
+  it("gives the poll function the time its Lambda timeout gives it, counting down", async () => {
+    let remaining: number[] = [];
+    jest.isolateModules(() => {
+      jest.doMock("../../functions/poll-conversation", () => ({
+        handler: async (_: unknown, context: { getRemainingTimeInMillis(): number }) => {
+          remaining = [context.getRemainingTimeInMillis()];
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          remaining.push(context.getRemainingTimeInMillis());
+          return {};
+        },
+      }));
+      const { localTasks } = require("../../lib/local/tasks") as typeof import("../../lib/local/tasks");
+      const { renderWorkflowDefinition } =
+        require("../../lib/local/definition") as typeof import("../../lib/local/definition");
+      const tasks = localTasks(renderWorkflowDefinition(3600), {} as never);
+      void tasks.PollConversation({});
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect(remaining[0]).toBeGreaterThan(POLL_TIMEOUT_SECONDS * 1000 - 1_000);
+    expect(remaining[0]).toBeLessThanOrEqual(POLL_TIMEOUT_SECONDS * 1000);
+    expect(remaining[1]).toBeLessThan(remaining[0]);
   });
 });

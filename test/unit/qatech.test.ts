@@ -2,9 +2,12 @@ import { PermanentError, TransientError } from "../../functions/shared/errors";
 import { parseRetryAfter } from "../../functions/shared/http";
 import {
   type ChatMessage,
+  type ConversationRef,
   findPullRequest,
   findReply,
   messageDigest,
+  newestAssistantMessage,
+  noteOurMessage,
   QaTechClient,
   type QaTechClientOptions,
 } from "../../functions/shared/qatech";
@@ -30,6 +33,12 @@ function msg(role: ChatMessage["role"], text: string, more: Partial<ChatMessage>
 
 /** Messages given oldest first, returned newest first like the API. */
 const conversation = (...oldestFirst: ChatMessage[]) => oldestFirst.slice().reverse();
+
+const CHAT = { id: "chat_1", url: "https://app.qa.tech/p/proj_demo/chat/chat_1" };
+/** A follow-up we sent to a conversation with earlier exchanges: ours is found by its digest. */
+const FOLLOW_UP: ConversationRef = { ...CHAT, sentDigest: OURS };
+/** A conversation we opened: nothing came before our message. */
+const OPENED: ConversationRef = { ...CHAT, sentDigest: OURS, opened: true };
 
 describe("findPullRequest", () => {
   const gitlabHosts = ["gitlab.acme.com"];
@@ -99,7 +108,7 @@ describe("findReply", () => {
   it("is pending while no assistant message follows ours", () => {
     const messages = conversation(msg("user", OUR_TEXT));
 
-    expect(findReply(messages, OURS)).toBeNull();
+    expect(findReply(messages, FOLLOW_UP)).toBeNull();
   });
 
   it("does not take an older assistant message, written before ours, for the reply", () => {
@@ -109,7 +118,23 @@ describe("findReply", () => {
       msg("user", OUR_TEXT),
     );
 
-    expect(findReply(messages, OURS)).toBeNull();
+    expect(findReply(messages, FOLLOW_UP)).toBeNull();
+  });
+
+  it("is pending while our follow-up is not visible yet, though an earlier exchange is final", () => {
+    const messages = conversation(msg("user", "an earlier question"), msg("assistant", "an earlier answer"));
+
+    expect(findReply(messages, FOLLOW_UP)).toBeNull();
+  });
+
+  it("is pending while our follow-up is not visible yet, though the same question asked before has its answer", () => {
+    const earlier = conversation(msg("user", OUR_TEXT), msg("assistant", "the answer to the question then"));
+    clock += 10 * 60_000;
+    const sentAt = new Date(clock).toISOString();
+
+    expect(findReply(earlier, { ...FOLLOW_UP, sentAt })).toBeNull();
+    const now = conversation(...earlier.slice().reverse(), msg("user", OUR_TEXT), msg("assistant", "now"));
+    expect(findReply(now, { ...FOLLOW_UP, sentAt })).toEqual({ status: "COMPLETED", text: "now" });
   });
 
   it("is pending while the reply is PARTIAL", () => {
@@ -118,7 +143,7 @@ describe("findReply", () => {
       msg("assistant", "Working on", { status: "PARTIAL", isStreaming: true }),
     );
 
-    expect(findReply(messages, OURS)).toBeNull();
+    expect(findReply(messages, FOLLOW_UP)).toBeNull();
   });
 
   it("is pending while the reply is still streaming, even when its status already says COMPLETED", () => {
@@ -127,13 +152,13 @@ describe("findReply", () => {
       msg("assistant", "Almost", { status: "COMPLETED", isStreaming: true }),
     );
 
-    expect(findReply(messages, OURS)).toBeNull();
+    expect(findReply(messages, FOLLOW_UP)).toBeNull();
   });
 
   it.each(["COMPLETED", "FAILED", "CANCELLED"] as const)("is final when the reply is %s", (status) => {
     const messages = conversation(msg("user", OUR_TEXT), msg("assistant", "## Result\n\nDone.", { status }));
 
-    expect(findReply(messages, OURS)).toEqual({ status, text: "## Result\n\nDone." });
+    expect(findReply(messages, FOLLOW_UP)).toEqual({ status, text: "## Result\n\nDone." });
   });
 
   it("joins several assistant messages oldest first, with the newest deciding the status", () => {
@@ -144,7 +169,7 @@ describe("findReply", () => {
       msg("assistant", "Then the test passed.", { status: "COMPLETED" }),
     );
 
-    expect(findReply(messages, OURS)).toEqual({
+    expect(findReply(messages, FOLLOW_UP)).toEqual({
       status: "COMPLETED",
       text: "First I opened the shop.\n\nThen the test passed.",
     });
@@ -157,7 +182,7 @@ describe("findReply", () => {
       msg("assistant", "Now running", { status: "PARTIAL", isStreaming: true }),
     );
 
-    expect(findReply(messages, OURS)).toBeNull();
+    expect(findReply(messages, FOLLOW_UP)).toBeNull();
   });
 
   it("finds our message by its digest when someone has sent follow-ups after it", () => {
@@ -168,7 +193,7 @@ describe("findReply", () => {
       msg("assistant", "Reply to the follow-up."),
     );
 
-    const reply = findReply(messages, OURS);
+    const reply = findReply(messages, FOLLOW_UP);
 
     expect(reply?.status).toBe("COMPLETED");
     expect(reply?.text).toContain("Reply to the ticket.");
@@ -182,26 +207,134 @@ describe("findReply", () => {
       msg("assistant", "The answer to ours."),
     );
 
-    expect(findReply(messages, OURS)).toEqual({ status: "COMPLETED", text: "The answer to ours." });
+    expect(findReply(messages, FOLLOW_UP)).toEqual({ status: "COMPLETED", text: "The answer to ours." });
   });
 
-  it("still finds the reply when QA.tech stored our text altered (the newest user message is ours)", () => {
+  it("in a conversation we opened, takes the reply whatever text QA.tech stored for our message", () => {
+    // A change review: QA.tech writes the first message itself.
     const messages = conversation(
-      msg("user", `${OUR_TEXT.toUpperCase()} (edited)`),
-      msg("assistant", "The answer."),
+      msg("user", "Review https://github.com/acme/shop/pull/42"),
+      msg("assistant", "Reviewed."),
     );
 
-    expect(findReply(messages, OURS)).toEqual({ status: "COMPLETED", text: "The answer." });
+    expect(findReply(messages, OPENED)).toEqual({ status: "COMPLETED", text: "Reviewed." });
   });
 
-  it("with our text altered, answers after the newest user message count, not older ones", () => {
+  it("in a conversation we opened, is pending while nothing shows yet", () => {
+    expect(findReply([], OPENED)).toBeNull();
+    expect(findReply(conversation(msg("user", "QA.tech's own words")), OPENED)).toBeNull();
+  });
+
+  it("stays pending for a follow-up QA.tech stored altered, rather than take another message's reply", () => {
     const messages = conversation(
       msg("user", "an earlier question"),
       msg("assistant", "an earlier answer"),
       msg("user", "altered beyond recognition"),
+      msg("assistant", "an answer to the altered text"),
     );
 
-    expect(findReply(messages, OURS)).toBeNull();
+    expect(findReply(messages, FOLLOW_UP)).toBeNull();
+  });
+
+  it("once our follow-up was seen, finds its reply after newer messages pushed it out of the read", () => {
+    const ours = msg("user", OUR_TEXT);
+    const seen = noteOurMessage(conversation(msg("user", "an earlier question"), ours), FOLLOW_UP);
+    const window = conversation(msg("assistant", "Step 1 done."), msg("assistant", "All steps done."));
+
+    expect(seen.seenAt).toBe(ours.createdAt);
+    expect(findReply(window, FOLLOW_UP)).toBeNull();
+    expect(findReply(window, seen)).toEqual({
+      status: "COMPLETED",
+      text: "Step 1 done.\n\nAll steps done.",
+    });
+  });
+});
+
+describe("findReply with messages oldest first (as one of QA.tech's own doc examples lists them)", () => {
+  it("finds the reply to our follow-up after it, not the answer before it", () => {
+    const oldestFirst = [
+      msg("user", "an earlier question"),
+      msg("assistant", "an earlier answer"),
+      msg("user", OUR_TEXT),
+      msg("assistant", "The answer to ours."),
+    ];
+
+    expect(findReply(oldestFirst, FOLLOW_UP)).toEqual({ status: "COMPLETED", text: "The answer to ours." });
+  });
+
+  it("lets the newest assistant message decide, and joins them oldest first", () => {
+    const oldestFirst = [
+      msg("user", OUR_TEXT),
+      msg("assistant", "First I opened the shop."),
+      msg("assistant", "Then the test failed.", { status: "FAILED" }),
+    ];
+
+    expect(findReply(oldestFirst, OPENED)).toEqual({
+      status: "FAILED",
+      text: "First I opened the shop.\n\nThen the test failed.",
+    });
+  });
+
+  it("is pending while the newest assistant message still streams", () => {
+    const oldestFirst = [
+      msg("user", OUR_TEXT),
+      msg("assistant", "First I opened the shop."),
+      msg("assistant", "Now running", { status: "PARTIAL", isStreaming: true }),
+    ];
+
+    expect(findReply(oldestFirst, OPENED)).toBeNull();
+  });
+
+  it("goes by createdAt in any order, and leaves out messages whose time cannot be read", () => {
+    const ours = msg("user", OUR_TEXT);
+    const answer = msg("assistant", "The answer to ours.");
+    const earlier = msg("assistant", "an earlier answer", { createdAt: "2020-01-01T00:00:00.000Z" });
+    const undated = msg("assistant", "undated", { createdAt: "yesterday" });
+
+    expect(findReply([answer, earlier, undated, ours], FOLLOW_UP)).toEqual({
+      status: "COMPLETED",
+      text: "The answer to ours.",
+    });
+  });
+});
+
+describe("newestAssistantMessage", () => {
+  it.each([
+    ["newest first", (m: ChatMessage[]) => m.slice().reverse()],
+    ["oldest first", (m: ChatMessage[]) => m],
+  ])("is the latest by createdAt with messages %s", (_, order) => {
+    const oldestFirst = [
+      msg("user", "a question"),
+      msg("assistant", "the answer"),
+      msg("user", "a follow-up"),
+      msg("assistant", "Working", { status: "PARTIAL", isStreaming: true }),
+    ];
+
+    expect(newestAssistantMessage(order(oldestFirst))?.text).toBe("Working");
+  });
+
+  it("is undefined before any assistant message", () => {
+    expect(newestAssistantMessage([msg("user", "a question")])).toBeUndefined();
+  });
+});
+
+describe("noteOurMessage", () => {
+  it("leaves the reference as it is while our follow-up does not show", () => {
+    const messages = conversation(msg("user", "an earlier question"));
+
+    expect(noteOurMessage(messages, FOLLOW_UP)).toBe(FOLLOW_UP);
+  });
+
+  it("keeps only a time rebuilt from QA.tech's createdAt, never its text", () => {
+    const odd = msg("user", OUR_TEXT, { createdAt: "2026-11-20T11:00:00+01:00" });
+    const unreadable = msg("user", OUR_TEXT, { createdAt: "x".repeat(10_000) });
+
+    expect(noteOurMessage([odd], FOLLOW_UP).seenAt).toBe("2026-11-20T10:00:00.000Z");
+    expect(noteOurMessage([unreadable], FOLLOW_UP)).toBe(FOLLOW_UP);
+  });
+
+  it("needs nothing for a conversation we opened", () => {
+    expect(noteOurMessage(conversation(msg("user", OUR_TEXT)), OPENED)).toBe(OPENED);
   });
 });
 
@@ -223,7 +356,7 @@ describe("QaTechClient against the fake QA.tech", () => {
   }
 
   it("opens a conversation with a bearer key, the project and the application overrides", async () => {
-    qa = await startFakeQaTech();
+    qa = await startFakeQaTech({ keyScope: "organization" });
     const overrides = [
       { applicationShortId: "app_shop", environment: { url: "https://preview.shop.example", name: "PR-7" } },
     ];
@@ -237,6 +370,7 @@ describe("QaTechClient against the fake QA.tech", () => {
       id: "chat_1",
       url: "https://app.qa.tech/p/proj_shop/chat/chat_1",
       sentDigest: OURS,
+      opened: true,
     });
     expect(qa.requests).toHaveLength(1);
     expect(qa.requests[0]).toMatchObject({
@@ -245,6 +379,48 @@ describe("QaTechClient against the fake QA.tech", () => {
       headers: { authorization: "Bearer qa-test-key", "content-type": "application/json" },
       body: { message: OUR_TEXT, projectShortId: "proj_shop", applicationOverrides: overrides },
     });
+  });
+
+  it("names the project on a follow-up, as an organisation-scoped key requires", async () => {
+    qa = await startFakeQaTech({ keyScope: "organization" });
+    const qatech = client({ projectShortId: "proj_shop" });
+    const { id } = await qatech.startConversation(OUR_TEXT);
+    const before = Date.now();
+
+    const ref = await qatech.sendMessage(id, "And on mobile?");
+
+    expect(ref).toMatchObject({ id, sentDigest: messageDigest("And on mobile?") });
+    expect(ref.opened).toBeUndefined();
+    expect(Date.parse(ref.sentAt ?? "")).toBeGreaterThanOrEqual(before);
+    expect(qa.requests.at(-1)).toMatchObject({
+      method: "POST",
+      path: `/v1/chat/${id}`,
+      body: { message: "And on mobile?", projectShortId: "proj_shop" },
+    });
+  });
+
+  it("names the project on a change review", async () => {
+    qa = await startFakeQaTech({ keyScope: "organization" });
+    const overrides = [{ applicationShortId: "app_shop", environment: { shortId: "env_preview" } }];
+    const pr = { url: "https://github.com/acme/shop/pull/42", provider: "github" as const };
+
+    await client({ projectShortId: "proj_shop", applicationOverrides: overrides }).startChangeReview(
+      pr,
+      OUR_TEXT,
+    );
+
+    expect(qa.requests[0].body).toMatchObject({ mode: "pr", projectShortId: "proj_shop" });
+  });
+
+  it("reads a conversation without naming the project (undocumented for GET)", async () => {
+    qa = await startFakeQaTech({ keyScope: "organization" });
+    const qatech = client({ projectShortId: "proj_shop" });
+    const { id } = await qatech.startConversation(OUR_TEXT);
+
+    await qatech.getConversation(id);
+
+    expect(qa.requests.at(-1)).toMatchObject({ method: "GET", query: { limit: "20" } });
+    expect(qa.requests.at(-1)?.query).not.toHaveProperty("projectShortId");
   });
 
   it("leaves out the project and empty overrides when none are configured", async () => {
@@ -271,7 +447,7 @@ describe("QaTechClient against the fake QA.tech", () => {
     const seen = [];
     for (let i = 0; i < 3; i++) {
       const read = await qatech.getConversation(ref.id);
-      seen.push(findReply(read.messages, ref.sentDigest));
+      seen.push(findReply(read.messages, ref));
     }
 
     expect(seen).toEqual([null, null, { status: "COMPLETED", text: "## Tested\n\nAll good." }]);
@@ -372,6 +548,21 @@ describe("QaTechClient against the fake QA.tech", () => {
 
     expect(error).toBeInstanceOf(TransientError);
     expect(qa.requests).toHaveLength(2);
+  });
+
+  it("lets one read lower the client's Retry-After limit, down to sending nothing again", async () => {
+    qa = await startFakeQaTech();
+    const qatech = client({ maxInlineRetryAfterSeconds: 10 });
+    const { id } = await qatech.startConversation(OUR_TEXT);
+    qa.failNext({ method: "GET", fault: { status: 429, headers: { "retry-after": "5" } } });
+    qa.failNext({ method: "GET", fault: { status: 503, headers: { "retry-after": "0" } } });
+
+    const lowered = await failure(qatech.getConversation(id, { maxInlineRetryAfterSeconds: 3 }));
+    const none = await failure(qatech.getConversation(id, { maxInlineRetryAfterSeconds: -1 }));
+
+    expect(lowered).toMatchObject({ name: "TransientError", retryAfterSeconds: 5 });
+    expect(none).toMatchObject({ name: "TransientError", retryAfterSeconds: 0 });
+    expect(qa.requests.filter((r) => r.method === "GET")).toHaveLength(2);
   });
 
   it("passes on a Retry-After given as an HTTP date with a 503", async () => {

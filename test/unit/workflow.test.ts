@@ -72,6 +72,15 @@ describe("the workflow's retries of the trackers", () => {
     });
   });
 
+  it.each(["PollConversation", ...COMMENT_TASKS])(
+    "%s retries a Lambda that ran out of time (Sandbox.Timedout, States.Timeout) before any Catch",
+    (state) => {
+      const errors = ((definition.States[state].Retry ?? []) as Retrier[]).flatMap((r) => r.ErrorEquals);
+
+      expect(errors).toEqual(expect.arrayContaining(["Sandbox.Timedout", "States.Timeout"]));
+    },
+  );
+
   it("outlives the queue, the reply deadline and the comments' retries before it times out", () => {
     const days = (definition.TimeoutSeconds ?? 0) / 86_400;
 

@@ -1,0 +1,117 @@
+import { handler } from "../../functions/poll-conversation";
+import { TransientError } from "../../functions/shared/errors";
+import { firstPoll } from "../../functions/shared/poll-schedule";
+import { QaTechClient } from "../../functions/shared/qatech";
+import { pollScheduleSettings } from "../../functions/shared/settings";
+import type { WorkflowState } from "../../functions/shared/workflow-state";
+import { type FakeQaTech, type FakeQaTechOptions, startFakeQaTech } from "../fakes/qatech";
+
+const KEY = "qa-test-key";
+
+describe("poll-conversation", () => {
+  let qa: FakeQaTech;
+  const saved = { ...process.env };
+  afterEach(async () => {
+    process.env = { ...saved };
+    await qa?.close();
+  });
+
+  /** The fake QA.tech and the environment the handler reads it from; inline waits shrunk 1000 times. */
+  async function setUp(options: FakeQaTechOptions = {}) {
+    qa = await startFakeQaTech({ apiKey: KEY, ...options });
+    Object.assign(process.env, { QATECH_API_KEY: KEY, QATECH_API_URL: qa.url, WAIT_SCALE: "0.001" });
+    delete process.env.QATECH_API_KEY_SECRET_ARN;
+    delete process.env.QATECH_PROJECT_SHORT_ID;
+    return new QaTechClient({ apiUrl: qa.url, apiKey: KEY });
+  }
+
+  /** The state the workflow hands the poll function after a start or a follow-up. */
+  function stateFor(conversation: WorkflowState["conversation"]): WorkflowState {
+    return {
+      runId: "run-1",
+      ticket: {
+        tracker: "linear",
+        id: "issue-1",
+        key: "ENG-42",
+        title: "Checkout",
+        url: "https://linear.app/acme/issue/ENG-42",
+        description: "",
+      },
+      conversation,
+      poll: { ...firstPoll(pollScheduleSettings()), status: "pending" },
+    };
+  }
+
+  /** A Lambda context whose invocation ends `ms` from now. */
+  function endingIn(ms: number) {
+    const deadline = Date.now() + ms;
+    return { deadline, context: { getRemainingTimeInMillis: () => deadline - Date.now() } };
+  }
+
+  it("stops before an inline wait when the wait and a read after it would outlive the invocation", async () => {
+    const client = await setUp({ plan: () => ({ status: "NEVER" }) });
+    process.env.WAIT_SCALE = "1";
+    const state = stateFor(await client.startConversation("Create a test for ENG-42"));
+    // 3 s of wait and a read of up to 10 s do not fit in 12 s.
+    const { context } = endingIn(12_000);
+    const started = Date.now();
+
+    const out = await handler(state, context);
+
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(out.poll).toEqual({ n: 1, elapsedSeconds: 3, waitSeconds: 3, status: "pending" });
+    expect(qa.requests.filter((r) => r.method === "GET")).toHaveLength(1);
+  }, 10_000);
+
+  it("with a slow QA.tech, reads only while a read still fits before the invocation ends", async () => {
+    const client = await setUp({ plan: () => ({ status: "NEVER" }), latencyMs: 1_000 });
+    const state = stateFor(await client.startConversation("Create a test for ENG-42"));
+    // Its inline budget alone (20 reads of 1 s) would take longer than the invocation has.
+    const { deadline, context } = endingIn(14_000);
+
+    const out = await handler(state, context);
+
+    expect(out.poll?.status).toBe("pending");
+    expect(deadline - Date.now()).toBeGreaterThan(1_000);
+    expect(qa.requests.filter((r) => r.method === "GET").length).toBeGreaterThanOrEqual(1);
+  }, 30_000);
+
+  it("passes on a Retry-After that would outlive the invocation instead of waiting it out", async () => {
+    const client = await setUp();
+    const state = stateFor(await client.startConversation("Create a test for ENG-42"));
+    qa.failNext({ method: "GET", fault: { status: 429, headers: { "retry-after": "8" } } });
+    // A read, 8 s, and a second read do not fit in 25 s with a margin.
+    const { context } = endingIn(25_000);
+    const started = Date.now();
+
+    const error = await handler(state, context).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as TransientError).retryAfterSeconds).toBe(8);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(qa.requests.filter((r) => r.method === "GET")).toHaveLength(1);
+  }, 20_000);
+
+  it("waits out a short Retry-After inside the invocation when there is time for it", async () => {
+    const client = await setUp({ plan: () => ({ pollsUntilFinal: 0 }) });
+    const state = stateFor(await client.startConversation("Create a test for ENG-42"));
+    qa.failNext({ method: "GET", fault: { status: 429, headers: { "retry-after": "1" } } });
+
+    const out = await handler(state, endingIn(120_000).context);
+
+    expect(out.poll?.status).toBe("final");
+    expect(qa.requests.filter((r) => r.method === "GET").length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("keeps the time its follow-up showed in the state, for later reads that no longer reach it", async () => {
+    const client = await setUp({ plan: (m) => (m === "And on mobile?" ? { status: "NEVER" } : {}) });
+    const { id } = await client.startConversation("Create a test for ENG-42");
+    const sent = await client.sendMessage(id, "And on mobile?");
+
+    const out = await handler(stateFor(sent));
+
+    const followUp = qa.conversations()[0].messages.find((m) => m.text === "And on mobile?");
+    expect(out.poll?.status).toBe("pending");
+    expect(out.conversation).toEqual({ ...sent, seenAt: followUp?.createdAt });
+  });
+});
