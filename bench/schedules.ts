@@ -1,4 +1,4 @@
-import { DEFAULT_POLL_SCHEDULE, waitBeforePoll } from "../functions/shared/poll-schedule";
+import { DEFAULT_POLL_SCHEDULE, waitBeforePoll } from "../functions/shared/domain/poll-schedule";
 
 /** A poll schedule as the benchmark sees it: the wait (s) before poll n (n >= 1). */
 export interface NamedSchedule {

@@ -1,10 +1,11 @@
 // The QA.tech, Linear and Jira simulators in a process of their own, for measurements where their work
 // must not compete with the local runner's (as real services would not): prints their URLs as one JSON
 // line and serves until its standard input closes.
-import { startFakeJira } from "../test/fakes/jira";
-import { startFakeLinear } from "../test/fakes/linear";
-import { startFakeQaTech } from "../test/fakes/qatech";
-import { JIRA_API_TOKEN, JIRA_EMAIL, LINEAR_API_KEY, QATECH_API_KEY } from "../test/support/harness";
+
+import { JIRA_API_TOKEN, JIRA_EMAIL, LINEAR_API_KEY, QATECH_API_KEY } from "../simulators/harness";
+import { startFakeJira } from "../simulators/jira";
+import { startFakeLinear } from "../simulators/linear";
+import { startFakeQaTech } from "../simulators/qatech";
 
 async function main() {
   const [qatech, linear, jira] = await Promise.all([

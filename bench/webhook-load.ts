@@ -3,7 +3,7 @@
 // keep-alive connections first (so connection set-up is not timed), then sends <count> signed "label
 // added" Linear webhooks for distinct issues at once and prints each answer's time in ms as JSON.
 import { Agent, request } from "node:http";
-import { linearFixture, signedLinearDelivery } from "../test/support/linear-webhook";
+import { linearFixture, signedLinearDelivery } from "../simulators/signing";
 
 const agent = new Agent({ keepAlive: true, maxSockets: 10_000 });
 

@@ -1,9 +1,10 @@
 // `npm run demo`: the whole flow on this machine, no account anywhere. The local runner runs the real
 // workflow against SIMULATORS of QA.tech, Linear and Jira (the fakes the end-to-end tests use, test/fakes/).
-import { adfToText } from "../functions/shared/adf";
-import { setLogSink } from "../functions/shared/log";
-import { startHarness } from "../test/support/harness";
-import { linearFixture } from "../test/support/linear-webhook";
+
+import { setLogSink } from "../functions/shared/platform/log";
+import { adfToText } from "../functions/shared/trackers/jira/adf";
+import { startHarness } from "../simulators/harness";
+import { linearFixture } from "../simulators/signing";
 
 const tty = process.stdout.isTTY;
 const dim = (s: string) => (tty ? `\x1b[2m${s}\x1b[0m` : s);

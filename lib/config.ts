@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { elapsedBeforePoll } from "../functions/shared/poll-schedule";
-import { HOSTNAME } from "../functions/shared/settings";
+import { elapsedBeforePoll } from "../functions/shared/domain/poll-schedule";
+import { HOSTNAME } from "../functions/shared/platform/settings";
 
 /**
  * One organisation's deployment settings: everything that is not secret. Lives in `config/<org>.json`,

@@ -10,7 +10,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import { POLL_TIMEOUT_SECONDS } from "../functions/poll-conversation/timeout";
-import type { SecretName } from "../functions/shared/secrets";
+import type { SecretName } from "../functions/shared/platform/secrets";
 import { functionEnvironment, type OrgConfig } from "./config";
 import { TicketFunction } from "./ticket-function";
 import { START_QUEUE_TIMEOUT, TicketWorkflow } from "./workflow";

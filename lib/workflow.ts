@@ -4,8 +4,8 @@ import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
-import { RETRYABLE_ERRORS } from "../functions/shared/errors";
-import type { CommentKind } from "../functions/shared/marker";
+import type { CommentKind } from "../functions/shared/domain/marker";
+import { RETRYABLE_ERRORS } from "../functions/shared/platform/errors";
 import type { StartKind } from "../functions/start-conversation";
 
 export interface TicketWorkflowProps {

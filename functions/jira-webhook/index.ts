@@ -1,9 +1,9 @@
-import { ConfigError } from "../shared/errors";
-import { getSecret } from "../shared/secrets";
-import { followUpPrefix, jiraSettings } from "../shared/settings";
-import { detectJiraFollowUp, detectJiraTrigger, verifyJiraSignature } from "../shared/trackers/jira";
-import { header, type StartRun, stepFunctionsStarter } from "../shared/webhook";
-import { createWebhookHandler } from "../shared/webhook-handler";
+import { ConfigError } from "../shared/platform/errors";
+import { getSecret } from "../shared/platform/secrets";
+import { followUpPrefix, jiraSettings } from "../shared/platform/settings";
+import { detectJiraFollowUp, detectJiraTrigger, verifyJiraSignature } from "../shared/trackers/jira/webhook";
+import { createWebhookHandler } from "../shared/webhook/handler";
+import { header, type StartRun, stepFunctionsStarter } from "../shared/webhook/starter";
 
 /**
  * The Jira Cloud webhook: verifies `X-Hub-Signature: sha256=<hex>` over the raw body (failing closed when

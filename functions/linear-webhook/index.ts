@@ -1,9 +1,9 @@
 import { LinearWebhookClient } from "@linear/sdk/webhooks";
-import { getSecret } from "../shared/secrets";
-import { followUpPrefix, linearTriggerLabel } from "../shared/settings";
-import { detectLinearFollowUp, detectLinearTrigger } from "../shared/trackers/linear";
-import { header, type StartRun, stepFunctionsStarter } from "../shared/webhook";
-import { createWebhookHandler } from "../shared/webhook-handler";
+import { getSecret } from "../shared/platform/secrets";
+import { followUpPrefix, linearTriggerLabel } from "../shared/platform/settings";
+import { detectLinearFollowUp, detectLinearTrigger } from "../shared/trackers/linear/webhook";
+import { createWebhookHandler } from "../shared/webhook/handler";
+import { header, type StartRun, stepFunctionsStarter } from "../shared/webhook/starter";
 
 /**
  * The Linear webhook: verifies `Linear-Signature` and the 60 s `webhookTimestamp` window with the SDK's

@@ -1,11 +1,11 @@
-import { ConfigError } from "../shared/errors";
-import { capText, REPLY_MAX_BYTES } from "../shared/limits";
-import { createLogger } from "../shared/log";
-import { afterPoll } from "../shared/poll-schedule";
-import { findReply, noteOurMessage, type Reply } from "../shared/qatech";
-import { QATECH_TIMEOUT_MS, qatechClientFromEnv } from "../shared/qatech-from-env";
-import { pollScheduleSettings } from "../shared/settings";
-import type { WorkflowState } from "../shared/workflow-state";
+import { capText, REPLY_MAX_BYTES } from "../shared/domain/limits";
+import { afterPoll } from "../shared/domain/poll-schedule";
+import type { WorkflowState } from "../shared/domain/workflow-state";
+import { ConfigError } from "../shared/platform/errors";
+import { createLogger } from "../shared/platform/log";
+import { pollScheduleSettings } from "../shared/platform/settings";
+import { findReply, noteOurMessage, type Reply } from "../shared/qatech/client";
+import { QATECH_TIMEOUT_MS, qatechClientFromEnv } from "../shared/qatech/from-settings";
 
 const log = createLogger({ service: "qa-ticket", fn: "poll-conversation" });
 

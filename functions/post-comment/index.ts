@@ -1,9 +1,12 @@
-import { type CommentContext, composeComment } from "../shared/comment";
-import { TransientError } from "../shared/errors";
-import { helpText } from "../shared/follow-up";
-import { labelChanges, type RunStage } from "../shared/labels";
-import { createLogger } from "../shared/log";
-import { type CommentKind, markerKey, markerText } from "../shared/marker";
+import { type CommentContext, composeComment } from "../shared/domain/comment";
+import { helpText } from "../shared/domain/follow-up";
+import { labelChanges, type RunStage } from "../shared/domain/labels";
+import { type CommentKind, markerKey, markerText } from "../shared/domain/marker";
+import { placementOf } from "../shared/domain/placement";
+import type { TrackerName } from "../shared/domain/ticket";
+import type { WorkflowState } from "../shared/domain/workflow-state";
+import { TransientError } from "../shared/platform/errors";
+import { createLogger } from "../shared/platform/log";
 import {
   changeReviewMode,
   followUpPrefix,
@@ -12,11 +15,8 @@ import {
   linearTriggerLabel,
   pollScheduleSettings,
   replyMode,
-} from "../shared/settings";
-import type { TrackerName } from "../shared/ticket";
+} from "../shared/platform/settings";
 import { commenters, labelers } from "../shared/trackers";
-import { placementOf } from "../shared/trackers/placement";
-import type { WorkflowState } from "../shared/workflow-state";
 
 const log = createLogger({ service: "qa-ticket", fn: "post-comment" });
 

@@ -1,10 +1,10 @@
-import { ConfigError } from "../shared/errors";
-import { parseFollowUp } from "../shared/follow-up";
-import { createLogger } from "../shared/log";
-import { newestAssistantMessage } from "../shared/qatech";
-import { qatechClientFromEnv } from "../shared/qatech-from-env";
+import { parseFollowUp } from "../shared/domain/follow-up";
+import type { ThreadAction, WorkflowState } from "../shared/domain/workflow-state";
+import { ConfigError } from "../shared/platform/errors";
+import { createLogger } from "../shared/platform/log";
+import { newestAssistantMessage } from "../shared/qatech/client";
+import { qatechClientFromEnv } from "../shared/qatech/from-settings";
 import { threadFinders, ticketRefreshers } from "../shared/trackers/threads";
-import type { ThreadAction, WorkflowState } from "../shared/workflow-state";
 
 const log = createLogger({ service: "qa-ticket", fn: "resolve-thread" });
 

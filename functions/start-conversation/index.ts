@@ -1,23 +1,23 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
-import { ConfigError, TransientError } from "../shared/errors";
-import { jsonBytes, URL_MAX_BYTES } from "../shared/limits";
-import { createLogger } from "../shared/log";
-import { composeTicketMessage } from "../shared/message";
-import { firstPoll } from "../shared/poll-schedule";
-import { findPullRequest, type PullRequest } from "../shared/qatech";
-import { qatechClientFromEnv } from "../shared/qatech-from-env";
+import { jsonBytes, URL_MAX_BYTES } from "../shared/domain/limits";
+import { composeTicketMessage } from "../shared/domain/message";
+import { firstPoll } from "../shared/domain/poll-schedule";
+import type { Ticket } from "../shared/domain/ticket";
+import type { WorkflowState } from "../shared/domain/workflow-state";
+import { ConfigError, TransientError } from "../shared/platform/errors";
+import { createLogger } from "../shared/platform/log";
 import {
   changeReviewMode,
   pollScheduleSettings,
   type QaTechSettings,
   qatechSettings,
   requireEnv,
-} from "../shared/settings";
-import type { Ticket } from "../shared/ticket";
+} from "../shared/platform/settings";
+import { findPullRequest, type PullRequest } from "../shared/qatech/client";
+import { qatechClientFromEnv } from "../shared/qatech/from-settings";
 import { linkReaders } from "../shared/trackers";
-import type { WorkflowState } from "../shared/workflow-state";
 
 const log = createLogger({ service: "qa-ticket", fn: "start-conversation" });
 

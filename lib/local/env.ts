@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
-import { ConfigError } from "../../functions/shared/errors";
-import { jiraSettings, pollScheduleSettings, qatechSettings } from "../../functions/shared/settings";
-import type { TrackerName } from "../../functions/shared/ticket";
+import type { TrackerName } from "../../functions/shared/domain/ticket";
+import { ConfigError } from "../../functions/shared/platform/errors";
+import { jiraSettings, pollScheduleSettings, qatechSettings } from "../../functions/shared/platform/settings";
 
 /** The variables each tracker needs on the local runner; a tracker is on when any of its variables is set. */
 const TRACKER_VARIABLES: Record<TrackerName, string[]> = {

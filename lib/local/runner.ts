@@ -5,11 +5,11 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { StateMachine } from "aws-local-stepfunctions";
 import { createJiraWebhookHandler } from "../../functions/jira-webhook";
 import { createLinearWebhookHandler } from "../../functions/linear-webhook";
-import { createLogger, type Logger } from "../../functions/shared/log";
-import type { WorkflowInput } from "../../functions/shared/ticket";
-import type { StartRun } from "../../functions/shared/webhook";
-import { workflowInput } from "../../functions/shared/webhook";
-import type { WorkflowState } from "../../functions/shared/workflow-state";
+import type { WorkflowInput } from "../../functions/shared/domain/ticket";
+import type { WorkflowState } from "../../functions/shared/domain/workflow-state";
+import { createLogger, type Logger } from "../../functions/shared/platform/log";
+import type { StartRun } from "../../functions/shared/webhook/starter";
+import { workflowInput } from "../../functions/shared/webhook/starter";
 import { createStartConsumer } from "../../functions/start-conversation";
 import { renderWorkflowDefinition } from "./definition";
 import { checkLocalEnv, type LocalSettings, localMarkerKey } from "./env";

@@ -2,7 +2,7 @@ import { type InvocationClock, handler as pollConversation } from "../../functio
 import { POLL_TIMEOUT_SECONDS } from "../../functions/poll-conversation/timeout";
 import { handler as postComment } from "../../functions/post-comment";
 import { handler as resolveThread } from "../../functions/resolve-thread";
-import { jsonBytes, STATE_MAX_BYTES } from "../../functions/shared/limits";
+import { jsonBytes, STATE_MAX_BYTES } from "../../functions/shared/domain/limits";
 import type { StartRequest } from "../../functions/start-conversation";
 import { functionOfResource, type StateMachineDefinition } from "./definition";
 import type { LocalStartQueue } from "./start-queue";

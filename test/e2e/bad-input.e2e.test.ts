@@ -1,15 +1,15 @@
 import { createHmac } from "node:crypto";
 import fc from "fast-check";
-import { sanitizeText } from "../../functions/shared/limits";
-import { MAX_BODY_BYTES } from "../../functions/shared/webhook";
+import { sanitizeText } from "../../functions/shared/domain/limits";
+import { MAX_BODY_BYTES } from "../../functions/shared/webhook/starter";
 import {
   type Harness,
   JIRA_WEBHOOK_SECRET,
   jiraFixture,
   LINEAR_WEBHOOK_SECRET,
   startHarness,
-} from "../support/harness";
-import { linearFixture } from "../support/linear-webhook";
+} from "../../simulators/harness";
+import { linearFixture } from "../../simulators/signing";
 
 /**
  * Bad deliveries on both webhook routes, generated with fast-check and sent with raw fetch: each gets a 4xx

@@ -1,8 +1,8 @@
-import { markdownToAdf } from "../../functions/shared/adf";
-import { adfToText } from "../../functions/shared/adf-text";
+import { markdownToAdf } from "../../functions/shared/trackers/jira/adf";
+import { adfToText } from "../../functions/shared/trackers/jira/adf-text";
+import { type Harness, jiraFixture, startHarness } from "../../simulators/harness";
+import { linearFixture } from "../../simulators/signing";
 import { adfText } from "../support/adf-text";
-import { type Harness, jiraFixture, startHarness } from "../support/harness";
-import { linearFixture } from "../support/linear-webhook";
 
 const LINEAR_ISSUE = "539068e2-ae88-4d09-bd75-22eb4a59612f";
 const JANE = "user-jane";

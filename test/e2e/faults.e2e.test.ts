@@ -1,7 +1,7 @@
-import { ratelimitedFault } from "../fakes/linear";
-import type { Fault } from "../fakes/server";
+import { type Harness, startHarness } from "../../simulators/harness";
+import { ratelimitedFault } from "../../simulators/linear";
+import type { Fault } from "../../simulators/server";
 import { adfText } from "../support/adf-text";
-import { type Harness, startHarness } from "../support/harness";
 
 /**
  * Faults of the peers (QA.tech, Linear, Jira) injected through the simulators, seen the way a user sees

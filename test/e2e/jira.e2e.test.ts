@@ -1,6 +1,6 @@
-import { validateAdf } from "../support/adf-schema";
+import { validateAdf } from "../../simulators/adf-schema";
+import { type Harness, startHarness } from "../../simulators/harness";
 import { adfText } from "../support/adf-text";
-import { type Harness, startHarness } from "../support/harness";
 
 describe("Jira ticket labelled 'needs-test', end to end through the local runner", () => {
   let h: Harness;

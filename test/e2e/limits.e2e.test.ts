@@ -1,7 +1,7 @@
-import { adfToText } from "../../functions/shared/adf-text";
-import { STATE_MAX_BYTES } from "../../functions/shared/limits";
-import { type Harness, jiraFixture, startHarness } from "../support/harness";
-import { linearFixture } from "../support/linear-webhook";
+import { STATE_MAX_BYTES } from "../../functions/shared/domain/limits";
+import { adfToText } from "../../functions/shared/trackers/jira/adf-text";
+import { type Harness, jiraFixture, startHarness } from "../../simulators/harness";
+import { linearFixture } from "../../simulators/signing";
 
 /**
  * Replies that are large in the way Step Functions counts (bytes of JSON, where a NUL is 6) end in a cut

@@ -1,4 +1,4 @@
-import { type Harness, startHarness } from "../support/harness";
+import { type Harness, startHarness } from "../../simulators/harness";
 
 /** Everything a run can leave behind: conversations opened, comments posted, executions and their states. */
 function outcome(h: Harness) {

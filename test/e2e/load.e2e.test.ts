@@ -1,5 +1,5 @@
-import { type Harness, startHarness } from "../support/harness";
-import { linearFixture } from "../support/linear-webhook";
+import { type Harness, startHarness } from "../../simulators/harness";
+import { linearFixture } from "../../simulators/signing";
 
 /**
  * 500 signed trigger webhooks at once (at most 100 in flight): 450 distinct Linear issues and 50

@@ -1,4 +1,4 @@
-import { setLogSink } from "../../functions/shared/log";
+import { setLogSink } from "../../functions/shared/platform/log";
 import {
   type Harness,
   JIRA_API_TOKEN,
@@ -9,8 +9,8 @@ import {
   QATECH_API_KEY,
   signedJiraHeaders,
   startHarness,
-} from "../support/harness";
-import { linearFixture, signedLinearDelivery } from "../support/linear-webhook";
+} from "../../simulators/harness";
+import { linearFixture, signedLinearDelivery } from "../../simulators/signing";
 
 describe("what the logs of whole runs hold", () => {
   let h: Harness;

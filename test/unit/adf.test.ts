@@ -8,7 +8,7 @@ import {
   buildJiraComment,
   JIRA_COMMENT_MAX_CHARS,
   markdownToAdf,
-} from "../../functions/shared/adf";
+} from "../../functions/shared/trackers/jira/adf";
 import { expectValidAdf } from "../support/adf-schema";
 
 const link = { url: "https://app.qa.tech/conversations/c-42", label: "Open the conversation in QA.tech" };

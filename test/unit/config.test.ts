@@ -2,14 +2,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { elapsedBeforePoll } from "../../functions/shared/poll-schedule";
+import { elapsedBeforePoll } from "../../functions/shared/domain/poll-schedule";
 import {
   jiraSettings,
   linearApiUrl,
   linearTriggerLabel,
   pollScheduleSettings,
   qatechSettings,
-} from "../../functions/shared/settings";
+} from "../../functions/shared/platform/settings";
 import {
   ConfigFileError,
   functionEnvironment,

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { InvalidInputLinearError, LinearClient, RatelimitedLinearError } from "@linear/sdk";
-import { type FakeLinear, ratelimitedFault, startFakeLinear } from "../fakes/linear";
-import { type FakeQaTech, startFakeQaTech } from "../fakes/qatech";
+import { type FakeLinear, ratelimitedFault, startFakeLinear } from "../../simulators/linear";
+import { type FakeQaTech, startFakeQaTech } from "../../simulators/qatech";
 
 const KEY = "qa-test-key";
 

@@ -1,7 +1,7 @@
-import { adfToText, buildJiraComment } from "../../functions/shared/adf";
-import { PermanentError, TransientError } from "../../functions/shared/errors";
-import { getJiraMyself, postJiraComment } from "../../functions/shared/trackers/jira-client";
-import { type FakeJira, startFakeJira } from "../fakes/jira";
+import { PermanentError, TransientError } from "../../functions/shared/platform/errors";
+import { adfToText, buildJiraComment } from "../../functions/shared/trackers/jira/adf";
+import { getJiraMyself, postJiraComment } from "../../functions/shared/trackers/jira/client";
+import { type FakeJira, startFakeJira } from "../../simulators/jira";
 import { expectValidAdf } from "../support/adf-schema";
 
 const email = "qa-bot@acme.example";

@@ -3,10 +3,10 @@
  * it. Each test loads the modules in a fresh registry with @linear/sdk replaced by a factory that records
  * its call and throws, so any require of the SDK both fails loudly and is counted.
  */
-import type { TicketComment } from "../../functions/shared/comment";
-import type { Ticket } from "../../functions/shared/ticket";
+import type { TicketComment } from "../../functions/shared/domain/comment";
+import type { Ticket } from "../../functions/shared/domain/ticket";
 import type * as Trackers from "../../functions/shared/trackers";
-import { type FakeJira, startFakeJira } from "../fakes/jira";
+import { type FakeJira, startFakeJira } from "../../simulators/jira";
 
 const email = "qa-bot@acme.example";
 const apiToken = "token-123";

@@ -5,11 +5,11 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-jest";
 import { createLinearWebhookHandler, handler } from "../../functions/linear-webhook";
-import { setLogSink } from "../../functions/shared/log";
-import { clearSecretCache } from "../../functions/shared/secrets";
-import type { Trigger } from "../../functions/shared/ticket";
-import { MAX_BODY_BYTES, type StartRun } from "../../functions/shared/webhook";
-import { linearFixture, signedLinearDelivery } from "../support/linear-webhook";
+import type { Trigger } from "../../functions/shared/domain/ticket";
+import { setLogSink } from "../../functions/shared/platform/log";
+import { clearSecretCache } from "../../functions/shared/platform/secrets";
+import { MAX_BODY_BYTES, type StartRun } from "../../functions/shared/webhook/starter";
+import { linearFixture, signedLinearDelivery } from "../../simulators/signing";
 
 const SECRET = "lin_wh_unit_secret_5b1d";
 const SECRET_ARN =

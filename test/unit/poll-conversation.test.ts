@@ -1,10 +1,10 @@
 import { handler } from "../../functions/poll-conversation";
-import { TransientError } from "../../functions/shared/errors";
-import { firstPoll } from "../../functions/shared/poll-schedule";
-import { QaTechClient } from "../../functions/shared/qatech";
-import { pollScheduleSettings } from "../../functions/shared/settings";
-import type { WorkflowState } from "../../functions/shared/workflow-state";
-import { type FakeQaTech, type FakeQaTechOptions, startFakeQaTech } from "../fakes/qatech";
+import { firstPoll } from "../../functions/shared/domain/poll-schedule";
+import type { WorkflowState } from "../../functions/shared/domain/workflow-state";
+import { TransientError } from "../../functions/shared/platform/errors";
+import { pollScheduleSettings } from "../../functions/shared/platform/settings";
+import { QaTechClient } from "../../functions/shared/qatech/client";
+import { type FakeQaTech, type FakeQaTechOptions, startFakeQaTech } from "../../simulators/qatech";
 
 const KEY = "qa-test-key";
 

@@ -1,5 +1,5 @@
-import { PermanentError, TransientError } from "../../functions/shared/errors";
-import { parseRetryAfter } from "../../functions/shared/http";
+import { PermanentError, TransientError } from "../../functions/shared/platform/errors";
+import { parseRetryAfter } from "../../functions/shared/platform/http";
 import {
   type ChatMessage,
   type ConversationRef,
@@ -10,8 +10,8 @@ import {
   noteOurMessage,
   QaTechClient,
   type QaTechClientOptions,
-} from "../../functions/shared/qatech";
-import { type FakeQaTech, startFakeQaTech } from "../fakes/qatech";
+} from "../../functions/shared/qatech/client";
+import { type FakeQaTech, startFakeQaTech } from "../../simulators/qatech";
 
 const OUR_TEXT = "Create a test for ENG-42\n\nCheckout crashes on empty cart";
 const OURS = messageDigest(OUR_TEXT);

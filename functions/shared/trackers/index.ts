@@ -1,8 +1,8 @@
-import type { TicketComment } from "../comment";
-import { getSecret } from "../secrets";
-import { linearApiUrl } from "../settings";
-import type { Ticket, TrackerName } from "../ticket";
-import type { Placement } from "./placement";
+import type { TicketComment } from "../domain/comment";
+import type { Placement } from "../domain/placement";
+import type { Ticket, TrackerName } from "../domain/ticket";
+import { getSecret } from "../platform/secrets";
+import { linearApiUrl } from "../platform/settings";
 
 /** How a comment is posted: once per run and kind, ending with its marker, where `placement` says. */
 export interface PostOptions {
@@ -24,8 +24,8 @@ export type PostComment = (
  * other's SDK. The workflow picks the adapter here and nowhere else.
  */
 export const commenters: Record<TrackerName, () => Promise<PostComment>> = {
-  linear: async () => (await import("./linear-post")).postToLinear,
-  jira: async () => (await import("./jira-post")).postToJira,
+  linear: async () => (await import("./linear/comment")).postToLinear,
+  jira: async () => (await import("./jira/comment")).postToJira,
 };
 
 /** Adds and removes labels (by name) on a ticket; returns the names that do not exist there. */
@@ -34,7 +34,7 @@ export type SetLabels = (ticket: Ticket, add: string[], remove: string[]) => Pro
 /** The label side of each tracker, loaded on first use like the comment side. */
 export const labelers: Record<TrackerName, () => Promise<SetLabels>> = {
   linear: async () => {
-    const { setLinearLabels } = await import("./linear-api");
+    const { setLinearLabels } = await import("./linear/api");
     return async (ticket, add, remove) =>
       setLinearLabels({
         apiKey: await getSecret("LINEAR_API_KEY"),
@@ -47,8 +47,8 @@ export const labelers: Record<TrackerName, () => Promise<SetLabels>> = {
   },
   jira: async () => {
     const [{ setJiraLabels }, { jiraAuthFromEnv }] = await Promise.all([
-      import("./jira-api"),
-      import("./jira-post"),
+      import("./jira/api"),
+      import("./jira/comment"),
     ]);
     return async (ticket, add, remove) => {
       await setJiraLabels({ ...(await jiraAuthFromEnv()), issueKey: ticket.key, add, remove });
@@ -67,7 +67,7 @@ export type ReadLinks = (ticket: Ticket) => Promise<string[]>;
  */
 export const linkReaders: Record<TrackerName, () => Promise<ReadLinks>> = {
   linear: async () => {
-    const { getLinearAttachmentUrls } = await import("./linear-api");
+    const { getLinearAttachmentUrls } = await import("./linear/api");
     return async (ticket) =>
       getLinearAttachmentUrls({
         apiKey: await getSecret("LINEAR_API_KEY"),

@@ -1,8 +1,8 @@
-import { adfToText } from "../adf-text";
-import { markerKey, readMarker } from "../marker";
-import { getSecret } from "../secrets";
-import { linearApiUrl } from "../settings";
-import { boundedTicket, type FollowUp, type Ticket, type TrackerName } from "../ticket";
+import { markerKey, readMarker } from "../domain/marker";
+import { boundedTicket, type FollowUp, type Ticket, type TrackerName } from "../domain/ticket";
+import { getSecret } from "../platform/secrets";
+import { linearApiUrl } from "../platform/settings";
+import { adfToText } from "./jira/adf-text";
 
 /** A follow-up's thread, as read back from the tracker. */
 export interface FoundThread {
@@ -19,7 +19,7 @@ export type FindThread = (ticket: Ticket, followUp: FollowUp) => Promise<FoundTh
  * signed for this ticket that names a conversation. Nothing is remembered: it is read back each time.
  */
 async function findLinearThread(ticket: Ticket, followUp: FollowUp): Promise<FoundThread> {
-  const { getLinearComment, linearViewerId } = await import("./linear-api");
+  const { getLinearComment, linearViewerId } = await import("./linear/api");
   const auth = { apiKey: await getSecret("LINEAR_API_KEY"), apiUrl: linearApiUrl() };
   const viewer = await linearViewerId(auth);
   if (followUp.authorId === viewer) return { own: true, root: null };
@@ -38,9 +38,9 @@ async function findLinearThread(ticket: Ticket, followUp: FollowUp): Promise<Fou
  */
 async function findJiraThread(ticket: Ticket, followUp: FollowUp): Promise<FoundThread> {
   const [{ listJiraComments }, { getJiraMyself }, { jiraAuthFromEnv }] = await Promise.all([
-    import("./jira-api"),
-    import("./jira-client"),
-    import("./jira-post"),
+    import("./jira/api"),
+    import("./jira/client"),
+    import("./jira/comment"),
   ]);
   const auth = await jiraAuthFromEnv();
   const me = await getJiraMyself(auth);
@@ -64,7 +64,7 @@ async function findJiraThread(ticket: Ticket, followUp: FollowUp): Promise<Found
  */
 export const ticketRefreshers: Record<TrackerName, (ticket: Ticket) => Promise<Ticket>> = {
   linear: async (ticket) => {
-    const { getLinearIssue } = await import("./linear-api");
+    const { getLinearIssue } = await import("./linear/api");
     const issue = await getLinearIssue({
       apiKey: await getSecret("LINEAR_API_KEY"),
       apiUrl: linearApiUrl(),
@@ -81,8 +81,8 @@ export const ticketRefreshers: Record<TrackerName, (ticket: Ticket) => Promise<T
   },
   jira: async (ticket) => {
     const [{ getJiraIssue }, { jiraAuthFromEnv }] = await Promise.all([
-      import("./jira-api"),
-      import("./jira-post"),
+      import("./jira/api"),
+      import("./jira/comment"),
     ]);
     const issue = await getJiraIssue({ ...(await jiraAuthFromEnv()), issueKey: ticket.key });
     return boundedTicket({ ...ticket, title: issue.summary, description: issue.description });

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { PayloadError } from "./errors";
-import { createLogger } from "./log";
-import type { TrackerName, Trigger } from "./ticket";
-import { header, MAX_BODY_BYTES, rawBody, respond, type StartRun } from "./webhook";
+import type { TrackerName, Trigger } from "../domain/ticket";
+import { PayloadError } from "../platform/errors";
+import { createLogger } from "../platform/log";
+import { header, MAX_BODY_BYTES, rawBody, respond, type StartRun } from "./starter";
 
 /** What differs between trackers at the webhook edge: how a delivery is verified and what it means. */
 export interface WebhookSpec {

@@ -1,5 +1,5 @@
+import { redactSecrets } from "../platform/redact";
 import type { CommentKind } from "./marker";
-import { redactSecrets } from "./redact";
 import type { CaughtError, WorkflowState } from "./workflow-state";
 
 /** What a run says on the ticket, before a tracker renders it (markdown for Linear, ADF for Jira). */

@@ -1,10 +1,10 @@
-import type { TicketComment } from "../comment";
-import { stripUnsafeLinks } from "../safe-links";
-import { getSecret } from "../secrets";
-import { linearApiUrl } from "../settings";
-import type { PostComment } from "./index";
-import { updateLinearComment } from "./linear-api";
-import { deterministicUuid, postLinearComment } from "./linear-comment";
+import type { TicketComment } from "../../domain/comment";
+import { stripUnsafeLinks } from "../../domain/safe-links";
+import { getSecret } from "../../platform/secrets";
+import { linearApiUrl } from "../../platform/settings";
+import type { PostComment } from "..";
+import { updateLinearComment } from "./api";
+import { deterministicUuid, postLinearComment } from "./comment-id";
 
 /**
  * Renders a comment as Linear markdown: the text, then under a rule one line of our own, the conversation

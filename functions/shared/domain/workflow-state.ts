@@ -1,5 +1,5 @@
+import type { ConversationRef, Reply } from "../qatech/client";
 import type { PollState } from "./poll-schedule";
-import type { ConversationRef, Reply } from "./qatech";
 import type { WorkflowInput } from "./ticket";
 
 /** Where the poll loop stands: still waiting, a final reply found, or the reply deadline passed. */

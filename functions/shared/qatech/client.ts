@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { PermanentError } from "./errors";
-import { requestJson } from "./http";
-import { jsonBytes, KEY_MAX_BYTES, URL_MAX_BYTES } from "./limits";
-import { registerSecret } from "./redact";
+import { jsonBytes, KEY_MAX_BYTES, URL_MAX_BYTES } from "../domain/limits";
+import { PermanentError } from "../platform/errors";
+import { requestJson } from "../platform/http";
+import { registerSecret } from "../platform/redact";
 
 /** One message of a QA.tech conversation (documented newest first in a read; we go by createdAt). */
 export interface ChatMessage {

@@ -4,7 +4,9 @@ import { join } from "node:path";
 
 /** Reads a Linear webhook fixture (test/fixtures/linear/<name>.json). */
 export function linearFixture(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(__dirname, "..", "fixtures", "linear", `${name}.json`), "utf8"));
+  return JSON.parse(
+    readFileSync(join(__dirname, "..", "test", "fixtures", "linear", `${name}.json`), "utf8"),
+  );
 }
 
 /** A delivery as Linear sends it: the body with a fresh webhookTimestamp, signed with `secret`. */

@@ -1,9 +1,9 @@
-import { buildJiraComment } from "../adf";
-import { getSecret } from "../secrets";
-import { jiraSettings } from "../settings";
-import type { PostComment } from "./index";
-import { jiraCommentUrl, updateJiraComment } from "./jira-api";
-import { type JiraAuth, postJiraComment, withTrailer } from "./jira-client";
+import { getSecret } from "../../platform/secrets";
+import { jiraSettings } from "../../platform/settings";
+import type { PostComment } from "..";
+import { buildJiraComment } from "./adf";
+import { jiraCommentUrl, updateJiraComment } from "./api";
+import { type JiraAuth, postJiraComment, withTrailer } from "./client";
 
 /** How to reach Jira as the integration's account: JIRA_BASE_URL and the JIRA_EMAIL / JIRA_API_TOKEN secrets. */
 export async function jiraAuthFromEnv(): Promise<JiraAuth> {

@@ -1,4 +1,4 @@
-import type { LabelSettings } from "./settings";
+import type { LabelSettings } from "../platform/settings";
 
 /** Where a labelled run stands, as its labels show it. */
 export type RunStage = "started" | "passed" | "failed";

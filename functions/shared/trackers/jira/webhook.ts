@@ -1,8 +1,14 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { adfToText } from "../adf-text";
-import { PayloadError } from "../errors";
-import { isOwnComment, stripPrefix } from "../follow-up";
-import { boundedFollowUpText, boundedTicket, executionName, type Ticket, type Trigger } from "../ticket";
+import { isOwnComment, stripPrefix } from "../../domain/follow-up";
+import {
+  boundedFollowUpText,
+  boundedTicket,
+  executionName,
+  type Ticket,
+  type Trigger,
+} from "../../domain/ticket";
+import { PayloadError } from "../../platform/errors";
+import { adfToText } from "./adf-text";
 
 /** The webhook body is not the shape of a Jira issue event; the webhook answers 400. */
 export class JiraPayloadError extends PayloadError {

@@ -1,7 +1,7 @@
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { requireEnv } from "./settings";
-import type { Trigger, WorkflowInput } from "./ticket";
+import type { Trigger, WorkflowInput } from "../domain/ticket";
+import { requireEnv } from "../platform/settings";
 
 /**
  * Largest webhook body accepted: what the platform can deliver. Lambda takes a request of at most 6 MB,

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { markdownToAdf as marklassian } from "marklassian";
+import { isSafeUrl } from "../../domain/safe-links";
 import { type AdfDocument, type AdfMark, type AdfNode, adfToText, INLINE_TYPES } from "./adf-text";
-import { isSafeUrl } from "./safe-links";
 
 export { type AdfDocument, type AdfMark, type AdfNode, adfToText } from "./adf-text";
 

@@ -1,7 +1,7 @@
-import type { AdfDocument } from "../adf";
-import { adfToText } from "../adf-text";
-import { TransientError } from "../errors";
-import { type JiraAuth, jiraRequest } from "./jira-client";
+import { TransientError } from "../../platform/errors";
+import type { AdfDocument } from "./adf";
+import { adfToText } from "./adf-text";
+import { type JiraAuth, jiraRequest } from "./client";
 
 /** A comment as this module reads it back. */
 export interface JiraCommentInfo {

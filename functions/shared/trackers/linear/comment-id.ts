@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { TransientError } from "../errors";
-import { classifyLinearError, withTimeout } from "./linear-api";
+import { TransientError } from "../../platform/errors";
+import { classifyLinearError, withTimeout } from "./api";
 
 /** A UUID (v4 layout) derived from `seed`: the same seed always gives the same comment id. */
 export function deterministicUuid(seed: string): string {

@@ -1,5 +1,5 @@
 import type http from "node:http";
-import { validateAdf } from "../support/adf-schema";
+import { validateAdf } from "./adf-schema";
 import { answer, FaultQueue, type FaultRule, parseJson, type Reply, readBody, startServer } from "./server";
 
 /** A comment as stored by the fake. */

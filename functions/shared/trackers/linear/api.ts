@@ -1,7 +1,7 @@
 import type { LinearClient } from "@linear/sdk";
-import { PermanentError, TransientError } from "../errors";
-import { capText, PEER_TEXT_MAX_BYTES } from "../limits";
-import { redactSecrets } from "../redact";
+import { capText, PEER_TEXT_MAX_BYTES } from "../../domain/limits";
+import { PermanentError, TransientError } from "../../platform/errors";
+import { redactSecrets } from "../../platform/redact";
 
 /** How to reach Linear as the integration's API key. */
 export interface LinearAuth {

@@ -1,6 +1,6 @@
+import { DEFAULT_POLL_SCHEDULE, type PollSchedule } from "../domain/poll-schedule";
+import type { ApplicationOverride } from "../qatech/client";
 import { ConfigError } from "./errors";
-import { DEFAULT_POLL_SCHEDULE, type PollSchedule } from "./poll-schedule";
-import type { ApplicationOverride } from "./qatech";
 
 /**
  * The non-secret settings of the functions, read from environment variables. The stack sets them from

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { PayloadError } from "../errors";
-import { isOwnComment, stripPrefix } from "../follow-up";
-import { boundedFollowUpText, boundedTicket, executionName, type Trigger } from "../ticket";
+import { isOwnComment, stripPrefix } from "../../domain/follow-up";
+import { boundedFollowUpText, boundedTicket, executionName, type Trigger } from "../../domain/ticket";
+import { PayloadError } from "../../platform/errors";
 
 /** The fields of a Linear webhook that detection reads. */
 interface LinearIssueData {

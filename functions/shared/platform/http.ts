@@ -1,5 +1,5 @@
+import { capText, PEER_TEXT_MAX_BYTES } from "../domain/limits";
 import { PermanentError, TransientError } from "./errors";
-import { capText, PEER_TEXT_MAX_BYTES } from "./limits";
 import { redactSecrets } from "./redact";
 
 /** Statuses that are worth another try; everything else 4xx is permanent. */

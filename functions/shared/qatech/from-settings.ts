@@ -1,6 +1,6 @@
-import { QaTechClient, type QaTechClientOptions } from "./qatech";
-import { getSecret } from "./secrets";
-import { qatechSettings } from "./settings";
+import { getSecret } from "../platform/secrets";
+import { qatechSettings } from "../platform/settings";
+import { QaTechClient, type QaTechClientOptions } from "./client";
 
 /** How long one request to QA.tech may take: well under any function's timeout, so a hung QA.tech is a retry. */
 export const QATECH_TIMEOUT_MS = 10_000;

@@ -1,8 +1,8 @@
-import { type AdfDocument, type AdfNode, adfToText } from "../adf";
-import { PermanentError, TransientError } from "../errors";
-import { type RequestOptions, requestJson } from "../http";
-import { endsWithTrailer } from "../marker";
-import { registerSecret } from "../redact";
+import { endsWithTrailer } from "../../domain/marker";
+import { PermanentError, TransientError } from "../../platform/errors";
+import { type RequestOptions, requestJson } from "../../platform/http";
+import { registerSecret } from "../../platform/redact";
+import { type AdfDocument, type AdfNode, adfToText } from "./adf";
 
 /** How to reach one Jira Cloud site as the integration's account. */
 export interface JiraAuth {

@@ -1,4 +1,4 @@
-import { PayloadError } from "./errors";
+import { PayloadError } from "../platform/errors";
 import {
   capText,
   DESCRIPTION_MAX_BYTES,

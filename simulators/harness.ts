@@ -1,17 +1,12 @@
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { adfToText } from "../../functions/shared/adf-text";
-import { type LocalRunner, startLocalRunner } from "../../lib/local/runner";
-import { type FakeJira, type FakeJiraComment, type FakeJiraOptions, startFakeJira } from "../fakes/jira";
-import {
-  type FakeLinear,
-  type FakeLinearComment,
-  type FakeLinearOptions,
-  startFakeLinear,
-} from "../fakes/linear";
-import { type FakeQaTech, type FakeQaTechOptions, startFakeQaTech } from "../fakes/qatech";
-import { linearFixture, signedLinearDelivery } from "./linear-webhook";
+import { adfToText } from "../functions/shared/trackers/jira/adf-text";
+import { type LocalRunner, startLocalRunner } from "../lib/local/runner";
+import { type FakeJira, type FakeJiraComment, type FakeJiraOptions, startFakeJira } from "./jira";
+import { type FakeLinear, type FakeLinearComment, type FakeLinearOptions, startFakeLinear } from "./linear";
+import { type FakeQaTech, type FakeQaTechOptions, startFakeQaTech } from "./qatech";
+import { linearFixture, signedLinearDelivery } from "./signing";
 
 export const LINEAR_WEBHOOK_SECRET = "lin_wh_test_secret";
 export const QATECH_API_KEY = "qa-test-key";
@@ -22,7 +17,7 @@ export const JIRA_API_TOKEN = "jira-api-token";
 
 /** Reads a Jira webhook fixture (test/fixtures/jira/<name>.json). */
 export function jiraFixture(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(__dirname, "..", "fixtures", "jira", `${name}.json`), "utf8"));
+  return JSON.parse(readFileSync(join(__dirname, "..", "test", "fixtures", "jira", `${name}.json`), "utf8"));
 }
 
 /** The headers Jira sends with a delivery signed with `secret` (X-Hub-Signature: sha256=<hex>). */

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { getSecret } from "./secrets";
+import { getSecret } from "../platform/secrets";
 import type { Ticket } from "./ticket";
 
 /** What a comment of the integration is: part of its idempotency key and of its marker. */

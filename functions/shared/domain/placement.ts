@@ -1,6 +1,6 @@
-import type { CommentKind } from "../marker";
-import type { ReplyMode } from "../settings";
-import type { WorkflowState } from "../workflow-state";
+import type { ReplyMode } from "../platform/settings";
+import type { CommentKind } from "./marker";
+import type { WorkflowState } from "./workflow-state";
 
 /** Where a comment goes: a new comment, a reply in the thread under `parentId`, or the text of `replaceId`. */
 export interface Placement {
