@@ -7,7 +7,7 @@ module.exports = {
   transform: {
     "^.+\\.(t|j|mj)s$": ["ts-jest", { tsconfig: { allowJs: true, module: "commonjs" } }],
   },
-  transformIgnorePatterns: ["node_modules/(?!(@linear/sdk|marklassian|marked)/)"],
+  transformIgnorePatterns: ["node_modules/(?!(@linear/sdk|marklassian|marked|uuid)/)"],
   moduleFileExtensions: ["ts", "js", "mjs", "json"],
   setupFiles: ["<rootDir>/test/setup.ts"],
   testTimeout: 30000,

@@ -1,7 +1,7 @@
 // Why the start of a conversation moved from a throttled Lambda to a queue: both are simulated on a seeded,
 // simulated clock for a burst of tickets labelled at the same instant, so the comparison is repeatable and
 // runs in well under a second. `npx tsx bench/queue-model.ts` prints the comparison on its own.
-import { QATECH_RETRY } from "../lib/workflow";
+import { QATECH_RETRY } from "../lib/constructs/ticket-workflow";
 
 /** How a start that finds the bound reached is handled. */
 export type StartPolicy = "throttle-retry" | "queue";

@@ -17,7 +17,7 @@ async function main() {
   setLogSink((line) => {
     const entry = JSON.parse(line) as Record<string, unknown>;
     const fields = ["outcome", "state", "event", "status", "error"].filter((k) => entry[k] !== undefined);
-    console.log(`${at()} ${dim(String(entry.msg))} ${fields.map((k) => `${k}=${entry[k]}`).join(" ")}`);
+    console.log(`${at()} ${dim(String(entry.message))} ${fields.map((k) => `${k}=${entry[k]}`).join(" ")}`);
   });
   const h = await startHarness({
     qatech: {

@@ -2,12 +2,12 @@ import { capText, REPLY_MAX_BYTES } from "../shared/domain/limits";
 import { afterPoll } from "../shared/domain/poll-schedule";
 import type { WorkflowState } from "../shared/domain/workflow-state";
 import { ConfigError } from "../shared/platform/errors";
-import { createLogger } from "../shared/platform/log";
-import { pollScheduleSettings } from "../shared/platform/settings";
+import { forRun, functionLogger } from "../shared/platform/log";
+import { pollSchedule, settings } from "../shared/platform/settings";
 import { findReply, noteOurMessage, type Reply } from "../shared/qatech/client";
 import { QATECH_TIMEOUT_MS, qatechClientFromEnv } from "../shared/qatech/from-settings";
 
-const log = createLogger({ service: "qa-ticket", fn: "poll-conversation" });
+const logger = functionLogger("poll-conversation");
 
 const CUT_NOTICE = "\n\n[The reply was cut; read it in full in QA.tech.]";
 
@@ -59,8 +59,9 @@ function waitScale(): number {
 export async function handler(state: WorkflowState, context?: InvocationClock): Promise<WorkflowState> {
   if (!state.conversation || !state.poll)
     throw new ConfigError("poll-conversation ran without a conversation");
+  const log = forRun(logger, state.runId);
   const client = await qatechClientFromEnv();
-  const schedule = pollScheduleSettings();
+  const schedule = pollSchedule(settings());
   let poll = state.poll;
   let ref = state.conversation;
   let waitedInline = 0;
@@ -74,7 +75,7 @@ export async function handler(state: WorkflowState, context?: InvocationClock): 
     const reply = findReply(conversation.messages, ref);
     const n = poll.n + 1;
     if (reply) {
-      log.info("reply final", { runId: state.runId, n, status: reply.status });
+      log.info("reply final", { n, status: reply.status });
       return {
         ...state,
         conversation: ref,
@@ -84,7 +85,7 @@ export async function handler(state: WorkflowState, context?: InvocationClock): 
     }
     const next = afterPoll(poll, schedule);
     if (!next) {
-      log.warn("reply deadline reached", { runId: state.runId, n });
+      log.warn("reply deadline reached", { n });
       return { ...state, conversation: ref, poll: { ...poll, n, status: "deadline" } };
     }
     const inline =
@@ -92,7 +93,7 @@ export async function handler(state: WorkflowState, context?: InvocationClock): 
     if (!inline) return { ...state, conversation: ref, poll: { ...next, status: "pending" } };
     const waitMs = next.waitSeconds * 1000 * waitScale();
     if (remaining() < waitMs + QATECH_TIMEOUT_MS + END_MARGIN_MS) {
-      log.info("poll handed back early: the invocation's time runs out", { runId: state.runId, n });
+      log.info("poll handed back early: the invocation's time runs out", { n });
       return { ...state, conversation: ref, poll: { ...next, status: "pending" } };
     }
     await new Promise((resolve) => setTimeout(resolve, waitMs));

@@ -1,36 +1,28 @@
 import { type CommentContext, composeComment } from "../shared/domain/comment";
 import { helpText } from "../shared/domain/follow-up";
 import { labelChanges, type RunStage } from "../shared/domain/labels";
-import { type CommentKind, markerKey, markerText } from "../shared/domain/marker";
+import { type CommentKind, markerText } from "../shared/domain/marker";
 import { placementOf } from "../shared/domain/placement";
 import type { TrackerName } from "../shared/domain/ticket";
 import type { WorkflowState } from "../shared/domain/workflow-state";
 import { TransientError } from "../shared/platform/errors";
-import { createLogger } from "../shared/platform/log";
-import {
-  changeReviewMode,
-  followUpPrefix,
-  jiraSettings,
-  labelSettings,
-  linearTriggerLabel,
-  pollScheduleSettings,
-  replyMode,
-} from "../shared/platform/settings";
-import { commenters, labelers } from "../shared/trackers";
+import { forRun, functionLogger, type Logger } from "../shared/platform/log";
+import { getSecret } from "../shared/platform/secrets";
+import { type Settings, settings } from "../shared/platform/settings";
+import { type Tracker, trackerOf } from "../shared/trackers";
 
-const log = createLogger({ service: "qa-ticket", fn: "post-comment" });
+const logger = functionLogger("post-comment");
 
-function context(tracker: TrackerName): CommentContext {
-  const mode = replyMode();
+function context(s: Settings, tracker: TrackerName): CommentContext {
   const help = helpText({
-    triggerLabel: tracker === "linear" ? linearTriggerLabel() : jiraSettings().triggerLabel,
-    prefix: followUpPrefix(),
-    replyMode: mode,
-    changeReview: changeReviewMode(),
-    replyTimeoutMinutes: Math.round(pollScheduleSettings().replyTimeoutSeconds / 60),
+    triggerLabel: s[tracker].triggerLabel,
+    prefix: s.comments.followUpPrefix,
+    replyMode: s.comments.replyMode,
+    changeReview: s.qatech.changeReview,
+    replyTimeoutMinutes: Math.round(s.replyTimeoutMinutes),
     tracker,
   });
-  return { help, replyMode: mode };
+  return { help, replyMode: s.comments.replyMode };
 }
 
 /** The stage a labelled run's comment marks, or null for comments that change no label (follow-ups, commands). */
@@ -45,19 +37,23 @@ function stageOf(state: WorkflowState, kind: CommentKind): RunStage | null {
  * is the state machine's to retry (labels and comments are idempotent); any other is logged and the run
  * goes on: the comment, already posted, is what the ticket must have.
  */
-async function updateLabels(state: WorkflowState, kind: CommentKind): Promise<void> {
+async function updateLabels(
+  log: Logger,
+  tracker: Tracker,
+  s: Settings,
+  state: WorkflowState,
+  kind: CommentKind,
+): Promise<void> {
   const stage = stageOf(state, kind);
   if (!stage) return;
-  const trigger = state.ticket.tracker === "linear" ? linearTriggerLabel() : jiraSettings().triggerLabel;
-  const { add, remove } = labelChanges(stage, labelSettings(), trigger);
+  const { add, remove } = labelChanges(stage, s.labels, s[state.ticket.tracker].triggerLabel);
   if (add.length === 0 && remove.length === 0) return;
   try {
-    const setLabels = await labelers[state.ticket.tracker]();
-    const { skipped } = await setLabels(state.ticket, add, remove);
-    log.info("labels updated", { runId: state.runId, stage, add, remove, skipped });
+    const { skipped } = await tracker.setLabels(state.ticket, add, remove);
+    log.info("labels updated", { stage, add, remove, skipped });
   } catch (error) {
     if (error instanceof TransientError) throw error;
-    log.warn("labels not updated", { runId: state.runId, stage, error });
+    log.warn("labels not updated", { stage, error });
   }
 }
 
@@ -81,14 +77,20 @@ export interface PostCommentEvent {
  * and says which comment could not be posted.
  */
 export async function handler({ kind, state }: PostCommentEvent): Promise<WorkflowState> {
-  const ctx = context(state.ticket.tracker);
+  const log = forRun(logger, state.runId);
+  const s = settings();
+  const ctx = context(s, state.ticket.tracker);
   const comment = composeComment(kind, state, ctx);
   const conversationId = state.conversation?.id ?? state.thread?.conversation?.id;
+  const tracker = await trackerOf(state.ticket.tracker);
   let result: { id: string; duplicate: boolean };
   try {
-    const trailer = markerText(await markerKey(), state.ticket, { runId: state.runId, kind, conversationId });
-    const post = await commenters[state.ticket.tracker]();
-    result = await post(state.ticket, comment, {
+    const trailer = markerText(await getSecret("MARKER_KEY"), state.ticket, {
+      runId: state.runId,
+      kind,
+      conversationId,
+    });
+    result = await tracker.postComment(state.ticket, comment, {
       runId: state.runId,
       trailer,
       placement: placementOf(state, kind, ctx.replyMode),
@@ -97,7 +99,7 @@ export async function handler({ kind, state }: PostCommentEvent): Promise<Workfl
     if (error instanceof Error) error.message = `Could not post ${KIND_NAMES[kind]}: ${error.message}`;
     throw error;
   }
-  log.info("comment posted", { runId: state.runId, kind, duplicate: result.duplicate });
-  await updateLabels(state, kind);
+  log.info("comment posted", { kind, duplicate: result.duplicate });
+  await updateLabels(log, tracker, s, state, kind);
   return kind === "ack" ? { ...state, ack: { id: result.id } } : { ...state, comment: result };
 }

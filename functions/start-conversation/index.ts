@@ -7,19 +7,13 @@ import { firstPoll } from "../shared/domain/poll-schedule";
 import type { Ticket } from "../shared/domain/ticket";
 import type { WorkflowState } from "../shared/domain/workflow-state";
 import { ConfigError, TransientError } from "../shared/platform/errors";
-import { createLogger } from "../shared/platform/log";
-import {
-  changeReviewMode,
-  pollScheduleSettings,
-  type QaTechSettings,
-  qatechSettings,
-  requireEnv,
-} from "../shared/platform/settings";
+import { forRun, functionLogger } from "../shared/platform/log";
+import { pollSchedule, requireEnv, type Settings, settings } from "../shared/platform/settings";
 import { findPullRequest, type PullRequest } from "../shared/qatech/client";
 import { qatechClientFromEnv } from "../shared/qatech/from-settings";
-import { linkReaders } from "../shared/trackers";
+import { trackerOf } from "../shared/trackers";
 
-const log = createLogger({ service: "qa-ticket", fn: "start-conversation" });
+const logger = functionLogger("start-conversation");
 
 /**
  * The pull request to review instead of chatting, by CHANGE_REVIEW: auto, always or never. The ticket's
@@ -28,25 +22,27 @@ const log = createLogger({ service: "qa-ticket", fn: "start-conversation" });
  */
 export async function reviewTarget(
   ticket: Ticket,
-  settings: QaTechSettings,
+  settings: Settings["qatech"],
   links: () => Promise<string[]>,
-  mode = changeReviewMode(),
 ): Promise<PullRequest | null> {
+  const mode = settings.changeReview;
   if (mode === "never") return null;
-  const canReview = Boolean(settings.applicationOverrides?.length);
+  const canReview = settings.applicationOverrides.length > 0;
   if (mode === "auto" && !canReview) return null; // QA.tech's change review requires application overrides
   const pr =
     findPullRequest(`${ticket.title}\n${ticket.description}`, settings.gitlabHosts) ??
     firstPullRequest(await links(), settings.gitlabHosts);
   if (!pr) return null;
   if (!canReview) {
-    throw new ConfigError("CHANGE_REVIEW is always, but a change review needs QATECH_APPLICATION_OVERRIDES");
+    throw new ConfigError(
+      "qatech.changeReview is always, but a change review needs qatech.applicationOverrides",
+    );
   }
   return pr;
 }
 
 /** The first of `urls` that is a pull request, by the same rules as a link in the ticket's text. */
-function firstPullRequest(urls: string[], gitlabHosts: string[] | undefined): PullRequest | null {
+function firstPullRequest(urls: string[], gitlabHosts: string[]): PullRequest | null {
   for (const url of urls) {
     // A longer one is no pull request URL, and would not fit the state's budget for it.
     if (jsonBytes(url) > URL_MAX_BYTES) continue;
@@ -62,12 +58,10 @@ function firstPullRequest(urls: string[], gitlabHosts: string[] | undefined): Pu
  */
 async function linksOf(state: WorkflowState): Promise<string[]> {
   try {
-    const read = await linkReaders[state.ticket.tracker]();
-    return await read(state.ticket);
+    return await (await trackerOf(state.ticket.tracker)).linkedUrls(state.ticket);
   } catch (error) {
     if (error instanceof TransientError) throw error;
-    log.warn("links not read: the change review is chosen from the ticket's text", {
-      runId: state.runId,
+    forRun(logger, state.runId).warn("links not read: the change review is chosen from the ticket's text", {
       error,
     });
     return [];
@@ -84,13 +78,16 @@ export type StartKind = "start" | "follow-up";
  */
 export async function startConversation(state: WorkflowState): Promise<WorkflowState> {
   const client = await qatechClientFromEnv({ maxInlineRetryAfterSeconds: 0 });
-  const settings = qatechSettings();
-  const message = composeTicketMessage(state.ticket, settings.instruction);
-  const pr = await reviewTarget(state.ticket, settings, () => linksOf(state));
+  const { qatech } = settings();
+  const message = composeTicketMessage(state.ticket, qatech.instruction);
+  const pr = await reviewTarget(state.ticket, qatech, () => linksOf(state));
   const conversation = pr
     ? await client.startChangeReview(pr, message)
     : await client.startConversation(message);
-  log.info("conversation started", { runId: state.runId, conversation: conversation.id, review: pr?.url });
+  forRun(logger, state.runId).info("conversation started", {
+    conversation: conversation.id,
+    review: pr?.url,
+  });
   const review = pr ? { prUrl: pr.url } : undefined;
   return { ...state, conversation, review, poll: firstPollState() };
 }
@@ -102,12 +99,12 @@ export async function sendFollowUp(state: WorkflowState): Promise<WorkflowState>
     throw new ConfigError("SendFollowUp ran without a question and its thread's conversation");
   const client = await qatechClientFromEnv({ maxInlineRetryAfterSeconds: 0 });
   const conversation = await client.sendMessage(thread.conversation.id, state.followUp.text);
-  log.info("follow-up sent", { runId: state.runId, conversation: conversation.id });
+  forRun(logger, state.runId).info("follow-up sent", { conversation: conversation.id });
   return { ...state, conversation, poll: firstPollState() };
 }
 
 function firstPollState() {
-  return { ...firstPoll(pollScheduleSettings()), status: "pending" as const };
+  return { ...firstPoll(pollSchedule(settings())), status: "pending" as const };
 }
 
 /** What the workflow puts on the start queue (lib/workflow.ts builds the same shape). */
@@ -195,7 +192,7 @@ export function createStartConsumer(results: TaskResults, env: NodeJS.ProcessEnv
   return async (event: SQSEvent): Promise<void> => {
     for (const record of event.Records) {
       const request = parseRequest(record);
-      const runLog = log.child({ runId: request.state.runId });
+      const runLog = forRun(logger, request.state.runId);
       let settle: () => Promise<void>;
       if (env.START_DEAD_LETTER_QUEUE_ARN && record.eventSourceARN === env.START_DEAD_LETTER_QUEUE_ARN) {
         runLog.error("start request dead-lettered", { kind: request.kind, messageId: record.messageId });

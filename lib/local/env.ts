@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import type { TrackerName } from "../../functions/shared/domain/ticket";
 import { ConfigError } from "../../functions/shared/platform/errors";
-import { jiraSettings, pollScheduleSettings, qatechSettings } from "../../functions/shared/platform/settings";
+import { parseSettings, type Settings } from "../../functions/shared/platform/settings";
 
 /** The variables each tracker needs on the local runner; a tracker is on when any of its variables is set. */
 const TRACKER_VARIABLES: Record<TrackerName, string[]> = {
@@ -9,15 +9,104 @@ const TRACKER_VARIABLES: Record<TrackerName, string[]> = {
   jira: ["JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_WEBHOOK_SECRET"],
 };
 
+/**
+ * The local runner's variables for each setting (README's table). The adapter only moves values into the
+ * settings' shape; the settings schema checks them, and its messages are given back with the variable.
+ */
+const VARIABLES: Record<string, string> = {
+  "qatech.apiUrl": "QATECH_API_URL",
+  "qatech.projectShortId": "QATECH_PROJECT_SHORT_ID",
+  "qatech.applicationOverrides": "QATECH_APPLICATION_OVERRIDES",
+  "qatech.instruction": "QATECH_INSTRUCTION",
+  "qatech.maxConcurrency": "QATECH_MAX_CONCURRENCY",
+  "qatech.changeReview": "CHANGE_REVIEW",
+  "qatech.gitlabHosts": "GITLAB_HOSTS",
+  "comments.replyMode": "REPLY_MODE",
+  "comments.followUpPrefix": "FOLLOW_UP_PREFIX",
+  "labels.testing": "LABEL_TESTING",
+  "labels.tested": "LABEL_TESTED",
+  "labels.testFailed": "LABEL_TEST_FAILED",
+  "labels.removeTrigger": "LABEL_REMOVE_TRIGGER",
+  "linear.triggerLabel": "TRIGGER_LABEL_LINEAR",
+  "linear.apiUrl": "LINEAR_API_URL",
+  "jira.triggerLabel": "TRIGGER_LABEL_JIRA",
+  "jira.baseUrl": "JIRA_BASE_URL",
+  "jira.siteUrl": "JIRA_SITE_URL",
+  "jira.projectKeys": "JIRA_PROJECT_KEYS",
+  replyTimeoutMinutes: "REPLY_TIMEOUT_SECONDS",
+  "pollSchedule.minWaitSeconds": "POLL_MIN_WAIT_SECONDS",
+  "pollSchedule.fraction": "POLL_FRACTION",
+  "pollSchedule.maxWaitSeconds": "POLL_MAX_WAIT_SECONDS",
+};
+
 export interface LocalSettings {
+  settings: Settings;
   trackers: TrackerName[];
-  /** QATECH_MAX_CONCURRENCY: conversations being started at once, as the stack's queue allows; 0 = no bound. */
-  maxConcurrency: number;
   waitScale: number;
-  replyTimeoutSeconds: number;
 }
 
-/** Checks the local runner's variables up front, so a missing one is named at start, not mid-run. */
+/** A number as typed in a variable; anything else stays as it is, for the schema to refuse by name. */
+function numeric(value: string): unknown {
+  const n = Number(value);
+  return value.trim() !== "" && Number.isFinite(n) ? n : value;
+}
+
+/** The settings the local runner's environment describes (unset variables take the settings' defaults). */
+function settingsFromEnv(env: NodeJS.ProcessEnv, trackers: TrackerName[]): Settings {
+  const raw: Record<string, Record<string, unknown> | unknown> = {};
+  const put = (path: string, value: unknown) => {
+    const [section, key] = path.split(".");
+    if (!key) raw[section] = value;
+    else raw[section] = { ...(raw[section] as object), [key]: value };
+  };
+  const transform: Record<string, (value: string) => unknown> = {
+    "qatech.applicationOverrides": (value) => {
+      try {
+        return JSON.parse(value);
+      } catch {
+        return value;
+      }
+    },
+    "qatech.maxConcurrency": numeric,
+    "qatech.gitlabHosts": (value) =>
+      value
+        .split(",")
+        .map((h) => h.trim())
+        .filter(Boolean),
+    "labels.removeTrigger": (value) => (value === "true" ? true : value === "false" ? false : value),
+    "jira.projectKeys": (value) =>
+      value
+        .split(",")
+        .map((k) => k.trim())
+        .filter(Boolean),
+    replyTimeoutMinutes: (value) => {
+      const seconds = numeric(value);
+      return typeof seconds === "number" ? seconds / 60 : value;
+    },
+    "pollSchedule.minWaitSeconds": numeric,
+    "pollSchedule.fraction": numeric,
+    "pollSchedule.maxWaitSeconds": numeric,
+  };
+  for (const [path, variable] of Object.entries(VARIABLES)) {
+    const value = env[variable]?.trim();
+    if (value) put(path, (transform[path] ?? String)(value));
+  }
+  put("linear.enabled", trackers.includes("linear"));
+  put("jira.enabled", trackers.includes("jira"));
+  try {
+    return parseSettings(raw, "local environment");
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // Name the variable next to each setting the operator has to fix.
+    const named = Object.entries(VARIABLES).reduce(
+      (message, [path, variable]) => message.replaceAll(`${path} `, `${path} (${variable}) `),
+      error.message,
+    );
+    throw new ConfigError(named);
+  }
+}
+
+/** Checks the local runner's variables up front, so a missing or wrong one is named at start, not mid-run. */
 export function checkLocalEnv(env: NodeJS.ProcessEnv): LocalSettings {
   const set = (name: string) => Boolean(env[name]?.trim());
   const trackers = (Object.keys(TRACKER_VARIABLES) as TrackerName[]).filter((t) =>
@@ -31,24 +120,11 @@ export function checkLocalEnv(env: NodeJS.ProcessEnv): LocalSettings {
     const them = missing.length > 1 ? "them" : "it";
     throw new ConfigError(`Missing ${missing.join(", ")}: set ${them} in the environment or .env`);
   }
-  qatechSettings(env);
-  if (trackers.includes("jira")) jiraSettings(env);
   const waitScale = Number(env.WAIT_SCALE ?? "1");
   if (!Number.isFinite(waitScale) || waitScale <= 0 || waitScale > 1) {
     throw new ConfigError(`WAIT_SCALE must be a number above 0 and at most 1, got "${env.WAIT_SCALE}"`);
   }
-  const maxConcurrency = Number(env.QATECH_MAX_CONCURRENCY ?? "4");
-  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 0) {
-    throw new ConfigError(
-      `QATECH_MAX_CONCURRENCY must be a whole number (0 = no bound), got "${env.QATECH_MAX_CONCURRENCY}"`,
-    );
-  }
-  return {
-    trackers,
-    waitScale,
-    maxConcurrency,
-    replyTimeoutSeconds: pollScheduleSettings(env).replyTimeoutSeconds,
-  };
+  return { settings: settingsFromEnv(env, trackers), trackers, waitScale };
 }
 
 /**

@@ -3,16 +3,16 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { StateMachine } from "aws-local-stepfunctions";
-import { createJiraWebhookHandler } from "../../functions/jira-webhook";
-import { createLinearWebhookHandler } from "../../functions/linear-webhook";
 import type { WorkflowInput } from "../../functions/shared/domain/ticket";
 import type { WorkflowState } from "../../functions/shared/domain/workflow-state";
-import { createLogger, type Logger } from "../../functions/shared/platform/log";
+import { forRun, functionLogger, type Logger } from "../../functions/shared/platform/log";
+import { pollSchedule, SETTINGS_VARIABLE } from "../../functions/shared/platform/settings";
 import type { StartRun } from "../../functions/shared/webhook/starter";
 import { workflowInput } from "../../functions/shared/webhook/starter";
 import { createStartConsumer } from "../../functions/start-conversation";
+import { createTrackerWebhook } from "../../functions/webhook";
 import { renderWorkflowDefinition } from "./definition";
-import { checkLocalEnv, type LocalSettings, localMarkerKey } from "./env";
+import { checkLocalEnv, localMarkerKey } from "./env";
 import { readBody, send, toApiGatewayEvent } from "./http";
 import { LocalStartQueue } from "./start-queue";
 import { checkExecutionInput, localTasks, withDataLimit } from "./tasks";
@@ -61,8 +61,14 @@ export interface LocalRunner {
  */
 export async function startLocalRunner(options: LocalRunnerOptions = {}): Promise<LocalRunner> {
   const given = options.env ?? process.env;
-  // The marker key the stack would generate: derived from the QA.tech key unless MARKER_KEY is set.
-  const env: NodeJS.ProcessEnv = { ...given, MARKER_KEY: localMarkerKey(given) };
+  // What the stack would set: the settings as one value (from the runner's variables, checked up front) and
+  // the marker key it generates (derived from the QA.tech key unless MARKER_KEY is set).
+  const local = checkLocalEnv(given);
+  const env: NodeJS.ProcessEnv = {
+    ...given,
+    MARKER_KEY: localMarkerKey(given),
+    [SETTINGS_VARIABLE]: JSON.stringify(local.settings),
+  };
   // The handlers read process.env, as in Lambda: make the runner's environment theirs until it closes.
   const previous = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   const restoreEnv = () => {
@@ -72,19 +78,12 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
     }
   };
   Object.assign(process.env, env);
-  let settings: LocalSettings;
-  try {
-    settings = checkLocalEnv(process.env);
-  } catch (error) {
-    restoreEnv();
-    throw error;
-  }
-  const { trackers, waitScale, replyTimeoutSeconds, maxConcurrency } = settings;
-  const log = options.log ?? createLogger({ service: "qa-ticket", fn: "local-runner" });
-  const definition = renderWorkflowDefinition(replyTimeoutSeconds);
+  const { settings, trackers, waitScale } = local;
+  const log = options.log ?? functionLogger("local-runner");
+  const definition = renderWorkflowDefinition(pollSchedule(settings).replyTimeoutSeconds);
   const machine = new StateMachine(definition as never);
   // The start queue and its consumer, bounded as the stack bounds the queue's event source.
-  const queue = new LocalStartQueue(maxConcurrency, (results) =>
+  const queue = new LocalStartQueue(settings.qatech.maxConcurrency, (results) =>
     createStartConsumer(results, {
       ...process.env,
       START_DEAD_LETTER_QUEUE_ARN: LocalStartQueue.deadLetterArn,
@@ -120,7 +119,7 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
       startedAt: Date.now(),
       done: Promise.resolve(),
     };
-    const runLog = log.child({ runId: name });
+    const runLog = forRun(log, name);
     // Like StartExecution, starting only schedules the run: the webhook answers before the first state.
     record.done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       if (closing) {
@@ -179,12 +178,12 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
     return "started";
   };
 
-  const webhooks = { linear: createLinearWebhookHandler, jira: createJiraWebhookHandler };
   const routes: Record<
     string,
     (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>
   > = {};
-  for (const tracker of trackers) routes[`/webhooks/${tracker}`] = webhooks[tracker](startRun);
+  for (const tracker of trackers)
+    routes[`/webhooks/${tracker}`] = await createTrackerWebhook(tracker, startRun);
 
   const server: Server = createServer(async (req, res) => {
     try {

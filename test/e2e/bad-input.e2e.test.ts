@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { sanitizeText } from "../../functions/shared/domain/limits";
-import { MAX_BODY_BYTES } from "../../functions/shared/webhook/starter";
+import { MAX_BODY_BYTES } from "../../functions/shared/webhook/handler";
 import {
   type Harness,
   JIRA_WEBHOOK_SECRET,

@@ -45,7 +45,7 @@ describe("what the logs of whole runs hold", () => {
 
     const log = lines.join("\n");
     expect(lines.length).toBeGreaterThan(20);
-    expect(log).toContain('"msg":"webhook"');
+    expect(log).toContain('"message":"webhook"');
     for (const secret of [
       QATECH_API_KEY,
       LINEAR_API_KEY,

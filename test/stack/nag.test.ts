@@ -20,7 +20,7 @@ const example = () => loadOrgConfig("example");
 const withJira = () =>
   parseOrgConfig(
     "acme",
-    { linear: { enabled: true }, jira: { enabled: true, baseUrl: "https://acme.atlassian.net" } },
+    { qatech: {}, linear: { enabled: true }, jira: { enabled: true, baseUrl: "https://acme.atlassian.net" } },
     "test config",
   );
 

@@ -382,6 +382,40 @@ describe("QaTicketStack with settings as long as the config allows", () => {
   });
 });
 
+describe("QaTicketStack upgrades in place", () => {
+  it("keeps the logical ids of everything that holds state or is known outside, so no upgrade replaces it", () => {
+    // Replacing a secret loses its value, the API its URL (which the trackers were given), a queue its
+    // messages, the state machine its running executions. These are the ids earlier versions deployed.
+    const config = parseOrgConfig(
+      "acme",
+      {
+        qatech: {},
+        linear: { enabled: true },
+        jira: { enabled: true, baseUrl: "https://acme.atlassian.net" },
+      },
+      "test",
+    );
+    const ids = Object.keys(resourcesOf(synth(config).template));
+
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        "QATECHAPIKEY8AA2D3FF",
+        "LINEARAPIKEYA26A3637",
+        "LINEARWEBHOOKSECRET4863BB11",
+        "JIRAEMAIL0671FD0D",
+        "JIRAAPITOKEN77E68414",
+        "JIRAWEBHOOKSECRET1CB3981F",
+        "MARKERKEY5019EC53",
+        "StartQueue0122B2D4",
+        "StartDeadLetterQueueAED2CB85",
+        "WorkflowStateMachine8F1B1C15",
+        "WebhookApi28122C53",
+        "WebhookStageFB9E0F67",
+      ]),
+    );
+  });
+});
+
 describe("QaTicketStack for two organisations in one account", () => {
   it("synthesizes both side by side without a physical name in common", () => {
     const app = unbundledApp();

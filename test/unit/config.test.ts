@@ -1,25 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import fc from "fast-check";
-import { elapsedBeforePoll } from "../../functions/shared/domain/poll-schedule";
 import {
-  jiraSettings,
-  linearApiUrl,
-  linearTriggerLabel,
-  pollScheduleSettings,
-  qatechSettings,
-} from "../../functions/shared/platform/settings";
-import {
-  ConfigFileError,
-  functionEnvironment,
   LAMBDA_ENVIRONMENT_MAX_BYTES,
-  loadOrgConfig,
-  MAX_POLLS,
-  type OrgConfig,
-  parseOrgConfig,
+  SETTINGS_VARIABLE,
   STACK_VARIABLES_RESERVE_BYTES,
-} from "../../lib/config";
+  settings,
+} from "../../functions/shared/platform/settings";
+import { ConfigFileError, functionEnvironment, loadOrgConfig, parseOrgConfig } from "../../lib/config";
 
 const SOURCE = "config/acme.json";
 const example = (): Record<string, unknown> =>
@@ -67,7 +55,7 @@ describe("organisation config", () => {
   });
 
   it("fills defaults for everything left out", () => {
-    const config = parseOrgConfig("acme", {}, SOURCE);
+    const config = parseOrgConfig("acme", { qatech: {} }, SOURCE);
 
     expect(config.qatech.apiUrl).toBe("https://api.qa.tech");
     expect(config.qatech.gitlabHosts).toEqual([]);
@@ -129,6 +117,10 @@ describe("organisation config", () => {
     expect(message).toContain(field);
   });
 
+  it("requires the qatech block", () => {
+    expect(problem({ linear: { enabled: true } })).toContain("qatech is required");
+  });
+
   it("refuses a config with neither tracker enabled", () => {
     const message = problem(exampleWith({ linear: { enabled: false }, jira: { enabled: false } }));
 
@@ -153,7 +145,7 @@ describe("organisation config", () => {
   });
 
   it("accepts a long instruction that still fits, with room for the stack's own variables", () => {
-    const config = parseOrgConfig("acme", exampleWith({ qatech: { instruction: "x".repeat(2500) } }), SOURCE);
+    const config = parseOrgConfig("acme", exampleWith({ qatech: { instruction: "x".repeat(1800) } }), SOURCE);
     const env = functionEnvironment(config);
     const bytes = Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k + v), 0);
 
@@ -197,7 +189,7 @@ describe("organisation config", () => {
     });
 
     it("names the file in a field error", () => {
-      writeFileSync(join(dir, "globex.json"), JSON.stringify({ logRetentionDays: 0 }));
+      writeFileSync(join(dir, "globex.json"), JSON.stringify({ qatech: {}, logRetentionDays: 0 }));
 
       expect(() => loadOrgConfig("globex", dir)).toThrow(`${join(dir, "globex.json")}: logRetentionDays`);
     });
@@ -205,167 +197,26 @@ describe("organisation config", () => {
 });
 
 describe("functionEnvironment", () => {
-  const custom = (): OrgConfig =>
-    parseOrgConfig(
-      "acme",
-      exampleWith({
-        qatech: {
-          apiUrl: "https://qa.example.com/",
-          projectShortId: "proj_shop",
-          applicationOverrides: [
-            {
-              applicationShortId: "app_shop",
-              environment: { url: "https://staging.shop.example", name: "staging" },
-            },
-          ],
-          instruction: "Test the checkout on staging and reply briefly.",
-          gitlabHosts: ["gitlab.acme.com", "git.shop.example"],
-        },
-        linear: { triggerLabel: "QA please", apiUrl: "https://linear.example.com/graphql" },
-        replyTimeoutMinutes: 90,
-        pollSchedule: { minWaitSeconds: 5, fraction: 0.2, maxWaitSeconds: 60 },
-      }),
-      SOURCE,
-    );
-
-  it("gives the functions settings their readers accept and read back unchanged", () => {
-    const config = custom();
-
-    const env = functionEnvironment(config);
-
-    expect(env.GITLAB_HOSTS).toBe("gitlab.acme.com,git.shop.example");
-    expect(qatechSettings(env)).toEqual({
-      apiUrl: "https://qa.example.com",
-      projectShortId: "proj_shop",
-      applicationOverrides: config.qatech.applicationOverrides,
-      instruction: "Test the checkout on staging and reply briefly.",
-      gitlabHosts: ["gitlab.acme.com", "git.shop.example"],
-    });
-    expect(pollScheduleSettings(env)).toEqual({
-      minWaitSeconds: 5,
-      fraction: 0.2,
-      maxWaitSeconds: 60,
-      replyTimeoutSeconds: 90 * 60,
-    });
-    expect(linearTriggerLabel(env)).toBe("QA please");
-    expect(linearApiUrl(env)).toBe("https://linear.example.com/graphql");
-  });
-
-  it("round-trips the example config", () => {
-    const config = loadOrgConfig("example");
-
-    const env = functionEnvironment(config);
-
-    expect(qatechSettings(env)).toMatchObject({
-      apiUrl: config.qatech.apiUrl,
-      projectShortId: "proj_example",
-    });
-    expect(pollScheduleSettings(env)).toEqual({ ...config.pollSchedule, replyTimeoutSeconds: 3600 });
-    expect(linearTriggerLabel(env)).toBe("needs test");
-  });
-
-  it("round-trips every valid poll schedule and timeout", () => {
-    const valid = fc
-      .record({
-        minWaitSeconds: fc.integer({ min: 1, max: 300 }),
-        extra: fc.integer({ min: 0, max: 3300 }),
-        fraction: fc.double({ min: 0, max: 1, noNaN: true }),
-        replyTimeoutMinutes: fc.integer({ min: 1, max: 24 * 60 }),
-      })
-      .map(({ minWaitSeconds, extra, fraction, replyTimeoutMinutes }) => ({
-        pollSchedule: { minWaitSeconds, maxWaitSeconds: minWaitSeconds + extra, fraction },
-        replyTimeoutMinutes,
-      }))
-      // Valid also means the loop fits a Standard execution's history (MAX_POLLS polls at most).
-      .filter(({ pollSchedule, replyTimeoutMinutes }) => {
-        const schedule = { ...pollSchedule, replyTimeoutSeconds: replyTimeoutMinutes * 60 };
-        return elapsedBeforePoll(MAX_POLLS, schedule) >= schedule.replyTimeoutSeconds;
-      });
-
-    fc.assert(
-      fc.property(valid, (values) => {
-        const config = parseOrgConfig("acme", exampleWith(values), SOURCE);
-
-        expect(pollScheduleSettings(functionEnvironment(config))).toEqual({
-          ...values.pollSchedule,
-          replyTimeoutSeconds: values.replyTimeoutMinutes * 60,
-        });
-      }),
-    );
-  });
-
-  it("gives the Jira function settings it reads back unchanged", () => {
+  it("gives every function the validated settings as one value, which the functions read back unchanged", () => {
     const config = parseOrgConfig(
       "acme",
       exampleWith({
-        jira: {
-          enabled: true,
-          triggerLabel: "qa-me",
-          baseUrl: "https://acme.atlassian.net/",
-          projectKeys: ["PROJ", "OPS"],
-        },
+        qatech: { instruction: "Test the checkout on staging.", gitlabHosts: ["gitlab.acme.com"] },
+        replyTimeoutMinutes: 90,
       }),
       SOURCE,
     );
 
-    expect(jiraSettings(functionEnvironment(config))).toEqual({
-      baseUrl: "https://acme.atlassian.net",
-      siteUrl: "https://acme.atlassian.net",
-      triggerLabel: "qa-me",
-      projectKeys: ["PROJ", "OPS"],
-    });
-  });
+    const env = functionEnvironment(config);
 
-  it("refuses at synth a scoped-token Jira base URL without the site URL the Jira function requires", () => {
-    // jiraSettings refuses api.atlassian.com without JIRA_SITE_URL (ticket links need the site); the config
-    // must not paper over that by using the API base as the site.
-    const raw = exampleWith({
-      jira: { enabled: true, baseUrl: "https://api.atlassian.com/ex/jira/1a2b3c4d-cloud-id" },
-    });
-
-    expect(problem(raw)).toContain("jira.siteUrl");
+    const { org: _, $schema: _schema, $comment: _comment, ...expected } = config;
+    expect(Object.keys(env)).toEqual([SETTINGS_VARIABLE]);
+    expect(settings(env)).toEqual(expected);
   });
 
   it("holds no credential", () => {
-    const env = functionEnvironment(custom());
+    const env = functionEnvironment(loadOrgConfig("example"));
 
-    for (const name of Object.keys(env)) expect(name).not.toMatch(/API_KEY|SECRET|TOKEN|PASSWORD/);
-  });
-
-  it("leaves out optional settings that are not configured, so the functions use their defaults", () => {
-    const env = functionEnvironment(parseOrgConfig("acme", {}, SOURCE));
-
-    expect(env).not.toHaveProperty("QATECH_PROJECT_SHORT_ID");
-    expect(env).not.toHaveProperty("QATECH_APPLICATION_OVERRIDES");
-    expect(env).not.toHaveProperty("QATECH_INSTRUCTION");
-    expect(env).not.toHaveProperty("GITLAB_HOSTS");
-    expect(qatechSettings(env)).toEqual({
-      apiUrl: "https://api.qa.tech",
-      projectShortId: undefined,
-      applicationOverrides: undefined,
-      instruction: undefined,
-      gitlabHosts: [],
-    });
-  });
-});
-
-describe("GITLAB_HOSTS", () => {
-  it("reads comma-separated hostnames, ignoring spaces and empty entries", () => {
-    const settings = qatechSettings({ GITLAB_HOSTS: " gitlab.acme.com, git.shop.example ," });
-
-    expect(settings.gitlabHosts).toEqual(["gitlab.acme.com", "git.shop.example"]);
-  });
-
-  it.each([
-    "https://gitlab.acme.com",
-    "gitlab.acme.com/group",
-    "gitlab.acme.com:8443",
-    "GitLab.acme.com",
-    "a b",
-  ])("refuses %j, naming the variable and the entry", (host) => {
-    expect(() => qatechSettings({ GITLAB_HOSTS: `gitlab.ok.example,${host}` })).toThrow(
-      expect.objectContaining({ name: "ConfigError", message: expect.stringContaining(`GITLAB_HOSTS`) }),
-    );
-    expect(() => qatechSettings({ GITLAB_HOSTS: `gitlab.ok.example,${host}` })).toThrow(`"${host}"`);
+    expect(env[SETTINGS_VARIABLE]).not.toMatch(/api_?key|secret|token|password/i);
   });
 });

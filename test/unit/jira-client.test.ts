@@ -1,6 +1,7 @@
 import { PermanentError, TransientError } from "../../functions/shared/platform/errors";
 import { adfToText, buildJiraComment } from "../../functions/shared/trackers/jira/adf";
-import { getJiraMyself, postJiraComment } from "../../functions/shared/trackers/jira/client";
+import { getJiraMyself, postJiraComment } from "../../functions/shared/trackers/jira/api";
+import { withTrailer } from "../../functions/shared/trackers/jira/comment";
 import { type FakeJira, startFakeJira } from "../../simulators/jira";
 import { expectValidAdf } from "../support/adf-schema";
 
@@ -25,8 +26,9 @@ afterEach(async () => {
   await jira.close();
 });
 
+/** Posts a comment the way postToJira does: the body ends with its trailer. */
 function post(overrides: Partial<Parameters<typeof postJiraComment>[0]> = {}) {
-  return postJiraComment({
+  const options = {
     baseUrl: jira.url,
     email,
     apiToken,
@@ -34,7 +36,8 @@ function post(overrides: Partial<Parameters<typeof postJiraComment>[0]> = {}) {
     body,
     trailer: trailer("reply"),
     ...overrides,
-  });
+  };
+  return postJiraComment({ ...options, body: withTrailer(options.body, options.trailer) });
 }
 
 function posts() {
@@ -158,7 +161,7 @@ describe("postJiraComment", () => {
 
     expect(result.duplicate).toBe(false);
     expect(jira.requests.map((r) => r.path)).toEqual([
-      "/ex/jira/cloud-123/rest/api/3/issue/PROJ-123/comment?orderBy=-created&maxResults=50",
+      "/ex/jira/cloud-123/rest/api/3/issue/PROJ-123/comment?orderBy=-created&maxResults=100",
       "/ex/jira/cloud-123/rest/api/3/issue/PROJ-123/comment",
     ]);
   });

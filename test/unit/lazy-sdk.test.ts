@@ -6,7 +6,9 @@
 import type { TicketComment } from "../../functions/shared/domain/comment";
 import type { Ticket } from "../../functions/shared/domain/ticket";
 import type * as Trackers from "../../functions/shared/trackers";
+import type * as Webhook from "../../functions/webhook";
 import { type FakeJira, startFakeJira } from "../../simulators/jira";
+import { settingsEnv } from "../support/settings";
 
 const email = "qa-bot@acme.example";
 const apiToken = "token-123";
@@ -63,15 +65,23 @@ async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Pr
   }
 }
 
-/** Loads the trackers' index in a fresh module registry in which @linear/sdk is forbidden. */
-async function isolatedCommenters<T>(
-  use: (commenters: typeof Trackers.commenters) => Promise<T>,
-): Promise<T> {
+/** Loads the trackers' registry in a fresh module registry in which @linear/sdk is forbidden. */
+async function isolatedTrackers<T>(use: (trackerOf: typeof Trackers.trackerOf) => Promise<T>): Promise<T> {
   let result!: T;
   await jest.isolateModulesAsync(async () => {
     forbidLinearSdk();
-    const { commenters } = require("../../functions/shared/trackers") as typeof Trackers;
-    result = await use(commenters);
+    const { trackerOf } = require("../../functions/shared/trackers") as typeof Trackers;
+    result = await use(trackerOf);
+  });
+  return result;
+}
+
+/** Loads the webhook function in a fresh module registry in which @linear/sdk is forbidden. */
+async function isolatedWebhook<T>(use: (webhook: typeof Webhook) => Promise<T>): Promise<T> {
+  let result!: T;
+  await jest.isolateModulesAsync(async () => {
+    forbidLinearSdk();
+    result = await use(require("../../functions/webhook") as typeof Webhook);
   });
   return result;
 }
@@ -92,17 +102,19 @@ afterEach(async () => {
 test("posting a comment on Jira never loads @linear/sdk", async () => {
   const result = await withEnv(
     {
+      ...settingsEnv({ jira: { enabled: true, baseUrl: jira.url } }),
       JIRA_EMAIL: email,
       JIRA_API_TOKEN: apiToken,
-      JIRA_BASE_URL: jira.url,
-      JIRA_SITE_URL: undefined,
       JIRA_EMAIL_SECRET_ARN: undefined,
       JIRA_API_TOKEN_SECRET_ARN: undefined,
     },
     () =>
-      isolatedCommenters(async (commenters) => {
-        const post = await commenters.jira();
-        return post(jiraTicket, comment, { runId: "run-lazy-1", trailer: "qa-ticket run-lazy-1/reply - x" });
+      isolatedTrackers(async (trackerOf) => {
+        const tracker = await trackerOf("jira");
+        return tracker.postComment(jiraTicket, comment, {
+          runId: "run-lazy-1",
+          trailer: "qa-ticket run-lazy-1/reply - x",
+        });
       }),
   );
 
@@ -116,16 +128,16 @@ test("posting a comment on Jira never loads @linear/sdk", async () => {
 test("posting a comment on Linear does load @linear/sdk (the check above can fail)", async () => {
   const attempt = withEnv(
     {
+      ...settingsEnv({ linear: { apiUrl: "http://127.0.0.1:9/graphql" } }),
       LINEAR_API_KEY: "lin_api_test",
       LINEAR_API_KEY_SECRET_ARN: undefined,
-      LINEAR_API_URL: "http://127.0.0.1:9/graphql",
     },
     () =>
-      isolatedCommenters(async (commenters) => {
-        const post = await commenters.linear();
-        // Choosing the Linear commenter alone is still lazy: the SDK loads when a comment is posted.
+      isolatedTrackers(async (trackerOf) => {
+        const tracker = await trackerOf("linear");
+        // Choosing the Linear tracker alone is still lazy: the SDK loads when a comment is posted.
         expect(sdkLoads).toEqual([]);
-        return post(linearTicket, comment, {
+        return tracker.postComment(linearTicket, comment, {
           runId: "run-lazy-2",
           trailer: "qa-ticket run-lazy-2/reply - x",
         });
@@ -137,13 +149,13 @@ test("posting a comment on Linear does load @linear/sdk (the check above can fai
   expect(jira.requests).toHaveLength(0);
 });
 
-test("the Jira webhook handler does not import @linear/sdk", () => {
-  jest.isolateModules(() => {
-    forbidLinearSdk();
-    const jiraWebhook =
-      require("../../functions/jira-webhook") as typeof import("../../functions/jira-webhook");
-    expect(typeof jiraWebhook.handler).toBe("function");
+test("serving Jira's webhook never loads @linear/sdk", async () => {
+  const answer = await isolatedWebhook(async ({ createTrackerWebhook }) => {
+    const serve = await createTrackerWebhook("jira", async () => "started", settingsEnv());
+    return serve({ headers: {}, body: "{}", isBase64Encoded: false } as never);
   });
+
+  expect(answer.statusCode).toBe(401);
   expect(sdkLoads).toEqual([]);
 });
 
@@ -157,10 +169,11 @@ test("the start queue's consumer does not import @linear/sdk (it loads it to rea
   expect(sdkLoads).toEqual([]);
 });
 
-test("the Linear webhook handler does import @linear/sdk/webhooks (the check above can fail)", () => {
-  jest.isolateModules(() => {
-    forbidLinearSdk();
-    expect(() => require("../../functions/linear-webhook")).toThrow("@linear/sdk/webhooks was loaded");
-  });
+test("serving Linear's webhook does load @linear/sdk/webhooks (the check above can fail)", async () => {
+  const attempt = isolatedWebhook(({ createTrackerWebhook }) =>
+    createTrackerWebhook("linear", async () => "started", settingsEnv()),
+  );
+
+  await expect(attempt).rejects.toThrow("@linear/sdk/webhooks was loaded");
   expect(sdkLoads).toEqual(["@linear/sdk/webhooks"]);
 });

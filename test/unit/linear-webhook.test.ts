@@ -4,12 +4,20 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from "@aws-s
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-jest";
-import { createLinearWebhookHandler, handler } from "../../functions/linear-webhook";
 import type { Trigger } from "../../functions/shared/domain/ticket";
 import { setLogSink } from "../../functions/shared/platform/log";
 import { clearSecretCache } from "../../functions/shared/platform/secrets";
-import { MAX_BODY_BYTES, type StartRun } from "../../functions/shared/webhook/starter";
+import { MAX_BODY_BYTES } from "../../functions/shared/webhook/handler";
+import type { StartRun } from "../../functions/shared/webhook/starter";
+import { createTrackerWebhook, handler } from "../../functions/webhook";
 import { linearFixture, signedLinearDelivery } from "../../simulators/signing";
+import { settingsEnv } from "../support/settings";
+
+/** The Linear webhook's handler, for a given start and environment. */
+const createLinearWebhookHandler =
+  (startRun: StartRun, env: NodeJS.ProcessEnv) =>
+  async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> =>
+    (await createTrackerWebhook("linear", startRun, { ...settingsEnv(), ...env }))(event);
 
 const SECRET = "lin_wh_unit_secret_5b1d";
 const SECRET_ARN =
@@ -260,7 +268,10 @@ describe("Linear webhook (with a recording StartRun)", () => {
 
   it("uses the label configured in TRIGGER_LABEL_LINEAR", async () => {
     const { started, startRun } = recordingStartRun();
-    const configured = createLinearWebhookHandler(startRun, { ...env, TRIGGER_LABEL_LINEAR: "ready for QA" });
+    const configured = createLinearWebhookHandler(startRun, {
+      ...env,
+      ...settingsEnv({ linear: { triggerLabel: "ready for QA" } }),
+    });
 
     const result = await configured(delivery("Issue.update.label-added").event);
 
@@ -322,6 +333,8 @@ describe("Linear webhook Lambda handler (Step Functions and Secrets Manager mock
     clearSecretCache();
     process.env.AWS_REGION = "eu-west-1";
     process.env.STATE_MACHINE_ARN = STATE_MACHINE_ARN;
+    process.env.TRACKER = "linear";
+    Object.assign(process.env, settingsEnv());
     process.env.LINEAR_WEBHOOK_SECRET_SECRET_ARN = SECRET_ARN;
     delete process.env.LINEAR_WEBHOOK_SECRET;
     delete process.env.TRIGGER_LABEL_LINEAR;

@@ -1,10 +1,10 @@
 import { handler } from "../../functions/poll-conversation";
-import { firstPoll } from "../../functions/shared/domain/poll-schedule";
+import { DEFAULT_POLL_SCHEDULE, firstPoll } from "../../functions/shared/domain/poll-schedule";
 import type { WorkflowState } from "../../functions/shared/domain/workflow-state";
 import { TransientError } from "../../functions/shared/platform/errors";
-import { pollScheduleSettings } from "../../functions/shared/platform/settings";
 import { QaTechClient } from "../../functions/shared/qatech/client";
 import { type FakeQaTech, type FakeQaTechOptions, startFakeQaTech } from "../../simulators/qatech";
+import { settingsEnv } from "../support/settings";
 
 const KEY = "qa-test-key";
 
@@ -19,9 +19,12 @@ describe("poll-conversation", () => {
   /** The fake QA.tech and the environment the handler reads it from; inline waits shrunk 1000 times. */
   async function setUp(options: FakeQaTechOptions = {}) {
     qa = await startFakeQaTech({ apiKey: KEY, ...options });
-    Object.assign(process.env, { QATECH_API_KEY: KEY, QATECH_API_URL: qa.url, WAIT_SCALE: "0.001" });
+    Object.assign(
+      process.env,
+      { QATECH_API_KEY: KEY, WAIT_SCALE: "0.001" },
+      settingsEnv({ qatech: { apiUrl: qa.url } }),
+    );
     delete process.env.QATECH_API_KEY_SECRET_ARN;
-    delete process.env.QATECH_PROJECT_SHORT_ID;
     return new QaTechClient({ apiUrl: qa.url, apiKey: KEY });
   }
 
@@ -38,7 +41,7 @@ describe("poll-conversation", () => {
         description: "",
       },
       conversation,
-      poll: { ...firstPoll(pollScheduleSettings()), status: "pending" },
+      poll: { ...firstPoll(DEFAULT_POLL_SCHEDULE), status: "pending" },
     };
   }
 

@@ -3,10 +3,10 @@ import { buildJiraComment, markdownToAdf } from "../../functions/shared/trackers
 import {
   jiraCommentUrl,
   listJiraComments,
+  postJiraComment,
   setJiraLabels,
   updateJiraComment,
 } from "../../functions/shared/trackers/jira/api";
-import { postJiraComment } from "../../functions/shared/trackers/jira/client";
 import {
   clearLinearViewerCache,
   getLinearAttachmentUrls,
@@ -16,7 +16,7 @@ import {
   setLinearLabels,
   updateLinearComment,
 } from "../../functions/shared/trackers/linear/api";
-import { postLinearComment } from "../../functions/shared/trackers/linear/comment-id";
+import { postLinearComment } from "../../functions/shared/trackers/linear/comment";
 import { FAKE_JIRA_ACCOUNT, type FakeJira, startFakeJira } from "../../simulators/jira";
 import { type FakeLinear, ratelimitedFault, startFakeLinear } from "../../simulators/linear";
 

@@ -1,4 +1,4 @@
-import type { LabelSettings } from "../platform/settings";
+import type { Settings } from "../platform/settings";
 
 /** Where a labelled run stands, as its labels show it. */
 export type RunStage = "started" | "passed" | "failed";
@@ -10,7 +10,7 @@ export type RunStage = "started" | "passed" | "failed";
  */
 export function labelChanges(
   stage: RunStage,
-  s: LabelSettings,
+  s: Settings["labels"],
   triggerLabel: string,
 ): { add: string[]; remove: string[] } {
   const add: string[] = [];
@@ -20,9 +20,9 @@ export function labelChanges(
     if (s.removeTrigger) remove.push(triggerLabel);
   } else {
     if (s.testing) remove.push(s.testing);
-    const done = stage === "passed" ? s.tested : s.failed;
+    const done = stage === "passed" ? s.tested : s.testFailed;
     if (done) add.push(done);
-    const other = stage === "passed" ? s.failed : s.tested;
+    const other = stage === "passed" ? s.testFailed : s.tested;
     if (other) remove.push(other);
   }
   return { add, remove };

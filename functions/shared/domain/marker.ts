@@ -1,5 +1,4 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { getSecret } from "../platform/secrets";
 import type { Ticket } from "./ticket";
 
 /** What a comment of the integration is: part of its idempotency key and of its marker. */
@@ -72,12 +71,4 @@ function lastLine(text: string): string {
     .trimEnd()
     .split("\n");
   return (lines.at(-1) ?? "").trim();
-}
-
-/**
- * The key that signs markers: the MARKER_KEY secret, which the stack generates at deploy (the local runner
- * derives one from its QA.tech key unless MARKER_KEY is set).
- */
-export function markerKey(): Promise<string> {
-  return getSecret("MARKER_KEY");
 }

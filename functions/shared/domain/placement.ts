@@ -1,4 +1,4 @@
-import type { ReplyMode } from "../platform/settings";
+import type { Settings } from "../platform/settings";
 import type { CommentKind } from "./marker";
 import type { WorkflowState } from "./workflow-state";
 
@@ -12,7 +12,11 @@ export interface Placement {
  * The acknowledgement starts the thread; everything after it goes under it (or, in "replace" mode, the
  * final comment of a label run replaces its text). Follow-ups answer in their own thread.
  */
-export function placementOf(state: WorkflowState, kind: CommentKind, mode: ReplyMode): Placement {
+export function placementOf(
+  state: WorkflowState,
+  kind: CommentKind,
+  mode: Settings["comments"]["replyMode"],
+): Placement {
   if (kind === "ack") return {};
   const root = state.thread?.rootId ?? state.ack?.id;
   if (!root) return {};

@@ -1,50 +1,45 @@
-/**
- * One logger for every function: JSON lines on stdout, one correlation key (the run id) per line of
- * a run. Callers pass facts, never secrets, signatures or webhook bodies.
- */
+import { Logger } from "@aws-lambda-powertools/logger";
+import type { ConstructorOptions } from "@aws-lambda-powertools/logger/types";
 import { redactSecrets } from "./redact";
 
-export type LogFields = Record<string, unknown>;
-
-export interface Logger {
-  info(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  error(msg: string, fields?: LogFields): void;
-  /** A logger that adds `fields` to every line. */
-  child(fields: LogFields): Logger;
-}
+/**
+ * One logger for every function: Powertools for AWS Lambda's Logger (structured JSON lines, errors with
+ * their stack and cause), with the service and the function on every line, and the run id on every line of
+ * a run (`forRun`). Two things are ours: no credential this process holds reaches a line (fields may quote a
+ * peer's answer), and the lines go to a sink that tests and the local runner can redirect.
+ */
+export type { Logger } from "@aws-lambda-powertools/logger";
 
 type Sink = (line: string) => void;
 
 let sink: Sink = (line) => process.stdout.write(`${line}\n`);
 
-/** Redirects every logger's output (tests capture lines; the local runner may prefix them). */
+/** Redirects every logger's output (tests capture lines; the local runner may show them its own way). */
 export function setLogSink(next: Sink): Sink {
   const previous = sink;
   sink = next;
   return previous;
 }
 
-function errorFields(value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message };
-  return value;
+class QaTicketLogger extends Logger {
+  protected override printLog(_level: number, log: Parameters<Logger["printLog"]>[1]): void {
+    sink(redactSecrets(JSON.stringify(log.getAttributes(), this.getJsonReplacer())));
+  }
+
+  protected override createLogger(options?: ConstructorOptions): Logger {
+    return new QaTicketLogger(options);
+  }
 }
 
-/** Creates a logger whose lines all carry `base`. */
-export function createLogger(base: LogFields = {}): Logger {
-  const write = (level: string, msg: string, fields?: LogFields) => {
-    const line: LogFields = { level, time: new Date().toISOString(), msg, ...base };
-    for (const [k, v] of Object.entries(fields ?? {})) line[k] = errorFields(v);
-    // Fields may quote a peer's answer; no credential this process holds may reach a log line.
-    sink(redactSecrets(JSON.stringify(line)));
-  };
-  return {
-    info: (msg, fields) => write("info", msg, fields),
-    warn: (msg, fields) => write("warn", msg, fields),
-    error: (msg, fields) => write("error", msg, fields),
-    child: (fields) => createLogger({ ...base, ...fields }),
-  };
+/** The logger of one function (or part of the local runner): `fn` on every line. */
+export function functionLogger(fn: string): Logger {
+  return new QaTicketLogger({ serviceName: "qa-ticket", persistentKeys: { fn } });
 }
 
-/** The process-wide root logger. */
-export const log = createLogger({ service: "qa-ticket" });
+/**
+ * A logger for one run's invocation: the run id on every line, set once when the invocation starts. A
+ * child, not keys appended to the function's logger: the local runner runs many invocations at once.
+ */
+export function forRun(logger: Logger, runId: string): Logger {
+  return logger.createChild({ persistentKeys: { runId } });
+}

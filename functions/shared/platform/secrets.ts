@@ -1,4 +1,5 @@
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { clearCaches } from "@aws-lambda-powertools/parameters";
+import { getSecret as readSecret } from "@aws-lambda-powertools/parameters/secrets";
 import { ConfigError } from "./errors";
 import { registerSecret } from "./redact";
 
@@ -13,20 +14,17 @@ export type SecretName =
   | "MARKER_KEY";
 
 /** How long a fetched secret is trusted before it is read again (rotations take effect within this). */
-export const SECRET_MAX_AGE_MS = 5 * 60 * 1000;
-
-let client: SecretsManagerClient | undefined;
-const cache = new Map<string, { value: string; fetchedAt: number }>();
+export const SECRET_MAX_AGE_SECONDS = 5 * 60;
 
 /** Forgets cached values (tests; a Lambda never needs it). */
 export function clearSecretCache(): void {
-  cache.clear();
-  client = undefined;
+  clearCaches();
 }
 
 /**
- * Returns a credential. In Lambda, `<NAME>_SECRET_ARN` names the secret in Secrets Manager and the value
- * is cached for SECRET_MAX_AGE_MS across warm invocations; the local runner sets `<NAME>` itself.
+ * Returns a credential. In Lambda, `<NAME>_SECRET_ARN` names the secret in Secrets Manager, read with
+ * Powertools' Parameters and cached for SECRET_MAX_AGE_SECONDS across warm invocations; the local runner
+ * sets `<NAME>` itself. Every value read is registered, so it can never reach a comment or a log line.
  */
 export async function getSecret(name: SecretName, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const secretId = env[`${name}_SECRET_ARN`];
@@ -40,14 +38,10 @@ export async function getSecret(name: SecretName, env: NodeJS.ProcessEnv = proce
       `${name} is not configured: set ${name} (local runner) or ${name}_SECRET_ARN (Lambda)`,
     );
   }
-  const cached = cache.get(secretId);
-  if (cached && Date.now() - cached.fetchedAt < SECRET_MAX_AGE_MS) return cached.value;
-  client ??= new SecretsManagerClient({});
-  const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-  const value = result.SecretString?.trim();
+  const stored = await readSecret(secretId, { maxAge: SECRET_MAX_AGE_SECONDS });
+  const value = typeof stored === "string" ? stored.trim() : "";
   if (!value)
     throw new ConfigError(`The secret for ${name} (${secretId}) is empty: fill it with put-secret-value`);
   registerSecret(value);
-  cache.set(secretId, { value, fetchedAt: Date.now() });
   return value;
 }

@@ -1,5 +1,5 @@
 import { getSecret } from "../platform/secrets";
-import { qatechSettings } from "../platform/settings";
+import { settings } from "../platform/settings";
 import { QaTechClient, type QaTechClientOptions } from "./client";
 
 /** How long one request to QA.tech may take: well under any function's timeout, so a hung QA.tech is a retry. */
@@ -9,8 +9,11 @@ export const QATECH_TIMEOUT_MS = 10_000;
 export async function qatechClientFromEnv(
   options: Pick<QaTechClientOptions, "maxInlineRetryAfterSeconds"> = {},
 ): Promise<QaTechClient> {
+  const { apiUrl, projectShortId, applicationOverrides } = settings().qatech;
   return new QaTechClient({
-    ...qatechSettings(),
+    apiUrl,
+    projectShortId,
+    applicationOverrides,
     apiKey: await getSecret("QATECH_API_KEY"),
     timeoutMs: QATECH_TIMEOUT_MS,
     ...options,

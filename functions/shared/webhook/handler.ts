@@ -1,8 +1,16 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { TrackerName, Trigger } from "../domain/ticket";
 import { PayloadError } from "../platform/errors";
-import { createLogger } from "../platform/log";
-import { header, MAX_BODY_BYTES, rawBody, respond, type StartRun } from "./starter";
+import { functionLogger } from "../platform/log";
+import type { StartRun } from "./starter";
+
+/**
+ * Largest webhook body accepted: what the platform can deliver. Lambda takes a request of at most 6 MB,
+ * and API Gateway base64-encodes bodies it does not treat as text (4 MiB becomes 5.3 MB, plus the event's
+ * envelope). Linear and Jira send a few KB; a genuine delivery that is large (a huge description) is
+ * handled, its fields cut (limits.ts). Anything larger is refused with 413 and logged as an error.
+ */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 /** What differs between trackers at the webhook edge: how a delivery is verified and what it means. */
 export interface WebhookSpec {
@@ -34,7 +42,7 @@ type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructu
  * and 500 only when we could not act, so the tracker delivers again and the ticket is not lost.
  */
 export function createWebhookHandler(spec: WebhookSpec, startRun: StartRun): Handler {
-  const log = createLogger({ service: "qa-ticket", fn: `${spec.tracker}-webhook` });
+  const log = functionLogger(`${spec.tracker}-webhook`);
   return async (event) => {
     const started = Date.now();
     const delivery = header(event, spec.deliveryHeader);
@@ -75,4 +83,27 @@ export function createWebhookHandler(spec: WebhookSpec, startRun: StartRun): Han
       return respond(500, { outcome: "error" });
     }
   };
+}
+
+/** The raw body bytes, exactly as signed (API Gateway base64-encodes bodies it does not treat as text). */
+export function rawBody(event: APIGatewayProxyEventV2): Buffer {
+  if (event.body === undefined || event.body === null) return Buffer.alloc(0);
+  return Buffer.from(event.body, event.isBase64Encoded ? "base64" : "utf8");
+}
+
+/** A request header by name, case-insensitively; API Gateway joins repeated headers with commas. */
+export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+/** A small JSON answer; webhook senders only read the status, people debugging read the rest. */
+export function respond(
+  statusCode: number,
+  body: Record<string, unknown>,
+): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
 }

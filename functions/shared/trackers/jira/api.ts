@@ -1,4 +1,5 @@
-import { TransientError } from "../../platform/errors";
+import { endsWithTrailer } from "../../domain/marker";
+import { PermanentError, TransientError } from "../../platform/errors";
 import type { AdfDocument } from "./adf";
 import { adfToText } from "./adf-text";
 import { type JiraAuth, jiraRequest } from "./client";
@@ -80,4 +81,39 @@ export async function setJiraLabels(
 export function jiraCommentUrl(siteUrl: string, issueKey: string, commentId: string): string {
   const site = siteUrl.replace(/\/+$/, "");
   return `${site}/browse/${encodeURIComponent(issueKey)}?focusedCommentId=${encodeURIComponent(commentId)}`;
+}
+
+/** Returns the accountId of the integration's own Jira user (to ignore events it caused). */
+export async function getJiraMyself(opts: JiraAuth): Promise<string> {
+  const me = await jiraRequest<{ accountId?: unknown }>(opts, "/rest/api/3/myself", {});
+  if (typeof me?.accountId !== "string") {
+    throw new PermanentError(
+      "Jira answered GET /rest/api/3/myself without an accountId; check the Jira base URL",
+    );
+  }
+  return me.accountId;
+}
+
+/**
+ * Posts `body` (which ends with `trailer`, the comment's marker, unique per run and kind) as a comment on
+ * the issue. When one of the issue's newest comments already ends with that trailer (an earlier attempt
+ * landed), returns it instead. Only the last line counts: our comments quote text that could imitate one.
+ */
+export async function postJiraComment(
+  opts: JiraAuth & { issueKey: string; body: AdfDocument; trailer: string },
+): Promise<{ id: string; duplicate: boolean }> {
+  const path = `${issuePath(opts.issueKey)}/comment`;
+  const earlier = (await listJiraComments(opts)).find((comment) =>
+    endsWithTrailer(adfToText(comment.body), opts.trailer),
+  );
+  if (earlier) return { id: String(earlier.id), duplicate: true };
+
+  const created = await jiraRequest<{ id?: unknown }>(opts, path, {
+    method: "POST",
+    json: { body: opts.body },
+  });
+  if (typeof created?.id !== "string" && typeof created?.id !== "number") {
+    throw new TransientError(`Jira answered POST ${path} without a comment id`);
+  }
+  return { id: String(created.id), duplicate: false };
 }

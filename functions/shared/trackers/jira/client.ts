@@ -1,8 +1,8 @@
-import { endsWithTrailer } from "../../domain/marker";
-import { PermanentError, TransientError } from "../../platform/errors";
+import { PermanentError } from "../../platform/errors";
 import { type RequestOptions, requestJson } from "../../platform/http";
 import { registerSecret } from "../../platform/redact";
-import { type AdfDocument, type AdfNode, adfToText } from "./adf";
+import { getSecret } from "../../platform/secrets";
+import { settings } from "../../platform/settings";
 
 /** How to reach one Jira Cloud site as the integration's account. */
 export interface JiraAuth {
@@ -14,51 +14,12 @@ export interface JiraAuth {
   timeoutMs?: number;
 }
 
-/** How many recent comments are searched for the marker before posting. */
-const RECENT_COMMENTS = 50;
-
-/**
- * Posts `body` as a comment on the issue, ending with `trailer` (the comment's marker, unique per run and
- * kind). When a comment ending with that trailer already exists (an earlier attempt landed), returns it
- * instead. Only the last line counts: our comments quote text that could imitate a marker elsewhere.
- */
-export async function postJiraComment(
-  opts: JiraAuth & { issueKey: string; body: AdfDocument; trailer: string },
-): Promise<{ id: string; duplicate: boolean }> {
-  const path = `/rest/api/3/issue/${encodeURIComponent(opts.issueKey)}/comment`;
-  const existing = await jiraRequest<CommentPage>(
-    opts,
-    `${path}?orderBy=-created&maxResults=${RECENT_COMMENTS}`,
-    {},
-  );
-  const earlier = existing?.comments?.find((comment) =>
-    endsWithTrailer(adfToText(comment.body), opts.trailer),
-  );
-  if (earlier) return { id: String(earlier.id), duplicate: true };
-
-  const created = await jiraRequest<{ id?: unknown }>(opts, path, {
-    method: "POST",
-    json: { body: withTrailer(opts.body, opts.trailer) },
-  });
-  if (typeof created?.id !== "string" && typeof created?.id !== "number") {
-    throw new TransientError(`Jira answered POST ${path} without a comment id`);
-  }
-  return { id: String(created.id), duplicate: false };
-}
-
-/** Returns the accountId of the integration's own Jira user (to ignore events it caused). */
-export async function getJiraMyself(opts: JiraAuth): Promise<string> {
-  const me = await jiraRequest<{ accountId?: unknown }>(opts, "/rest/api/3/myself", {});
-  if (typeof me?.accountId !== "string") {
-    throw new PermanentError(
-      "Jira answered GET /rest/api/3/myself without an accountId; check the Jira base URL",
-    );
-  }
-  return me.accountId;
-}
-
-interface CommentPage {
-  comments?: Array<{ id: string | number; body?: unknown }>;
+/** How to reach Jira as the integration's account: jira.baseUrl and the JIRA_EMAIL / JIRA_API_TOKEN secrets. */
+export async function jiraAuth(): Promise<JiraAuth> {
+  const baseUrl = settings().jira.baseUrl;
+  if (!baseUrl) throw new PermanentError("jira.baseUrl is not configured");
+  const [email, apiToken] = await Promise.all([getSecret("JIRA_EMAIL"), getSecret("JIRA_API_TOKEN")]);
+  return { baseUrl, email, apiToken };
 }
 
 /** One Jira call with Basic auth; requestJson maps errors and waits out a short Retry-After once. */
@@ -78,20 +39,4 @@ export async function jiraRequest<T>(
     timeoutMs: auth.timeoutMs,
   });
   return response.body;
-}
-
-/** Appends the trailer to the last paragraph (the link line), or as its own paragraph: the comment's last line. */
-export function withTrailer(body: AdfDocument, trailer: string): AdfDocument {
-  const content = [...body.content];
-  const last = content.at(-1);
-  if (last?.type === "paragraph" && last.content?.length) {
-    content[content.length - 1] = { ...last, content: [...last.content, text(` · ${trailer}`)] };
-  } else {
-    content.push({ type: "paragraph", content: [text(trailer)] });
-  }
-  return { ...body, content };
-}
-
-function text(value: string): AdfNode {
-  return { type: "text", text: value };
 }

@@ -7,7 +7,11 @@ import {
   type Ticket,
   type Trigger,
 } from "../../domain/ticket";
-import { PayloadError } from "../../platform/errors";
+import { ConfigError, PayloadError } from "../../platform/errors";
+import { isObject } from "../../platform/json";
+import { getSecret } from "../../platform/secrets";
+import { jiraSiteUrl, settings } from "../../platform/settings";
+import { header, type WebhookSpec } from "../../webhook/handler";
 import { adfToText } from "./adf-text";
 
 /** The webhook body is not the shape of a Jira issue event; the webhook answers 400. */
@@ -167,10 +171,44 @@ function labelSet(value: unknown): string[] {
   return typeof value === "string" ? value.split(/\s+/).filter(Boolean) : [];
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function isId(value: unknown): value is string | number {
   return (typeof value === "string" && value !== "") || (typeof value === "number" && Number.isFinite(value));
+}
+
+/**
+ * Jira Cloud's webhook: `X-Hub-Signature: sha256=<hex>` over the raw body (failing closed when no secret is
+ * configured); routed by Jira's own event names: labels on issues, comments addressed to us.
+ */
+export function jiraWebhook(env: NodeJS.ProcessEnv = process.env): WebhookSpec {
+  const config = () => {
+    const s = settings(env);
+    return {
+      triggerLabel: s.jira.triggerLabel,
+      projectKeys: s.jira.projectKeys,
+      siteUrl: jiraSiteUrl(s),
+      prefix: s.comments.followUpPrefix,
+    };
+  };
+  return {
+    tracker: "jira",
+    deliveryHeader: "x-atlassian-webhook-identifier",
+    async verify(body, event) {
+      const signature = header(event, "x-hub-signature");
+      if (!signature) return "missing X-Hub-Signature header";
+      let secret: string;
+      try {
+        secret = await getSecret("JIRA_WEBHOOK_SECRET", env);
+      } catch (error) {
+        if (error instanceof ConfigError) return "no Jira webhook secret is configured";
+        throw error;
+      }
+      return verifyJiraSignature(body, signature, secret) ? null : "signature does not match";
+    },
+    eventField: "webhookEvent",
+    events: {
+      "jira:issue_created": (payload) => detectJiraTrigger(payload, config()),
+      "jira:issue_updated": (payload) => detectJiraTrigger(payload, config()),
+      comment_created: (payload) => detectJiraFollowUp(payload, config()),
+    },
+  };
 }

@@ -1,7 +1,15 @@
 import type { LinearClient } from "@linear/sdk";
 import { capText, PEER_TEXT_MAX_BYTES } from "../../domain/limits";
 import { PermanentError, TransientError } from "../../platform/errors";
+import { isObject } from "../../platform/json";
 import { redactSecrets } from "../../platform/redact";
+import { getSecret } from "../../platform/secrets";
+import { settings } from "../../platform/settings";
+
+/** How to reach Linear as the integration: the LINEAR_API_KEY secret and the configured API URL. */
+export async function linearAuth(): Promise<LinearAuth> {
+  return { apiKey: await getSecret("LINEAR_API_KEY"), apiUrl: settings().linear.apiUrl };
+}
 
 /** How to reach Linear as the integration's API key. */
 export interface LinearAuth {
@@ -21,8 +29,6 @@ export interface LinearCommentInfo {
   parentId?: string;
   issueId?: string;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 
 /** LinearErrorType values (the SDK's enum, as strings) that are worth another try. */
 const TRANSIENT_LINEAR_ERRORS = new Set([

@@ -1,10 +1,10 @@
+import { createHash } from "node:crypto";
+import { v4 as uuidv4 } from "uuid";
 import type { TicketComment } from "../../domain/comment";
 import { stripUnsafeLinks } from "../../domain/safe-links";
-import { getSecret } from "../../platform/secrets";
-import { linearApiUrl } from "../../platform/settings";
-import type { PostComment } from "..";
-import { updateLinearComment } from "./api";
-import { deterministicUuid, postLinearComment } from "./comment-id";
+import { TransientError } from "../../platform/errors";
+import type { Tracker } from "../tracker";
+import { classifyLinearError, linearAuth, updateLinearComment, withTimeout } from "./api";
 
 /**
  * Renders a comment as Linear markdown: the text, then under a rule one line of our own, the conversation
@@ -24,8 +24,12 @@ export function renderLinearComment(comment: TicketComment, trailer: string): st
  * Posts a run's comment on a Linear issue, as a new comment, a reply in the thread (`parentId`) or the new
  * text of the acknowledgement; the comment id is derived from the run, so retries never duplicate.
  */
-export const postToLinear: PostComment = async (ticket, comment, { runId, trailer, placement = {} }) => {
-  const auth = { apiKey: await getSecret("LINEAR_API_KEY"), apiUrl: linearApiUrl() };
+export const postToLinear: Tracker["postComment"] = async (
+  ticket,
+  comment,
+  { runId, trailer, placement = {} },
+) => {
+  const auth = await linearAuth();
   const body = renderLinearComment(comment, trailer);
   if (placement.replaceId) {
     await updateLinearComment({ ...auth, id: placement.replaceId, body });
@@ -39,3 +43,54 @@ export const postToLinear: PostComment = async (ticket, comment, { runId, traile
     commentId: deterministicUuid(`${runId}:${comment.kind}`),
   });
 };
+
+/**
+ * A comment id derived from `seed`: the same seed always gives the same id, so a retried post is known
+ * by it. A v4 UUID whose random bytes are the seed's digest: Linear takes client-chosen ids in v4 format.
+ */
+export function deterministicUuid(seed: string): string {
+  return uuidv4({ random: createHash("sha256").update(seed).digest().subarray(0, 16) });
+}
+
+export interface LinearCommentRequest {
+  apiKey: string;
+  apiUrl: string;
+  issueId: string;
+  body: string;
+  /** Client-chosen comment id: a retried post that already landed is recognised, not duplicated. */
+  commentId: string;
+  parentId?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * Posts a markdown comment on a Linear issue with @linear/sdk, idempotently: when the create fails,
+ * the comment id is looked up, so a comment that landed before its answer was lost counts as posted.
+ * The SDK is loaded on first use so functions that never comment on Linear never load it.
+ */
+export async function postLinearComment(
+  req: LinearCommentRequest,
+): Promise<{ id: string; duplicate: boolean }> {
+  const { LinearClient } = await import("@linear/sdk");
+  const client = new LinearClient({ apiKey: req.apiKey, apiUrl: req.apiUrl });
+  const timeoutMs = req.timeoutMs ?? 10_000;
+  try {
+    const payload = await withTimeout(
+      client.createComment({
+        id: req.commentId,
+        issueId: req.issueId,
+        body: req.body,
+        parentId: req.parentId,
+      }),
+      timeoutMs,
+      "createComment",
+    );
+    return { id: payload.commentId ?? req.commentId, duplicate: false };
+  } catch (error) {
+    const existing = await withTimeout(client.comment({ id: req.commentId }), timeoutMs, "comment").catch(
+      () => null,
+    );
+    if (existing?.id === req.commentId) return { id: existing.id, duplicate: true };
+    throw error instanceof TransientError ? error : classifyLinearError(error, "the comment");
+  }
+}

@@ -1,7 +1,12 @@
 import { createHash } from "node:crypto";
+import { LinearWebhookClient } from "@linear/sdk/webhooks";
 import { isOwnComment, stripPrefix } from "../../domain/follow-up";
 import { boundedFollowUpText, boundedTicket, executionName, type Trigger } from "../../domain/ticket";
 import { PayloadError } from "../../platform/errors";
+import { isObject, isStringArray } from "../../platform/json";
+import { getSecret } from "../../platform/secrets";
+import { settings } from "../../platform/settings";
+import { header, type WebhookSpec } from "../../webhook/handler";
 
 /** The fields of a Linear webhook that detection reads. */
 interface LinearIssueData {
@@ -25,11 +30,6 @@ interface LinearIssueData {
  * window. A label removed and added again, however soon, is not the first update: it is a new request.
  */
 const CREATION_WINDOW_MS = 60_000;
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-const isStringArray = (v: unknown): v is string[] =>
-  Array.isArray(v) && v.every((x) => typeof x === "string");
 
 function issueData(payload: Record<string, unknown>): LinearIssueData {
   const data = payload.data;
@@ -144,6 +144,39 @@ export function detectLinearFollowUp(payload: unknown, prefix = "@qa"): Trigger 
       parentId: data.parentId,
       authorId: typeof data.userId === "string" ? data.userId : undefined,
       text: boundedFollowUpText(text),
+    },
+  };
+}
+
+/**
+ * Linear's webhook: `Linear-Signature` and the 60 s `webhookTimestamp` window, checked by the SDK's
+ * LinearWebhookClient; routed by Linear's own event names: labels on issues, replies in threads (the
+ * workflow checks that the thread is ours).
+ */
+export function linearWebhook(env: NodeJS.ProcessEnv = process.env): WebhookSpec {
+  return {
+    tracker: "linear",
+    deliveryHeader: "linear-delivery",
+    async verify(body, event) {
+      const signature = header(event, "linear-signature");
+      if (!signature) return "missing Linear-Signature header";
+      const client = new LinearWebhookClient(await getSecret("LINEAR_WEBHOOK_SECRET", env));
+      try {
+        client.verify(body, signature);
+        return null;
+      } catch (error) {
+        // verify checks the HMAC first, then parses the body for its timestamp: a signed body that is
+        // not JSON is the sender's bad request, not a forgery.
+        if (error instanceof SyntaxError) return null;
+        return error instanceof Error && /timestamp/i.test(error.message)
+          ? "webhookTimestamp missing or more than 60 s away"
+          : "signature does not match";
+      }
+    },
+    eventField: "type",
+    events: {
+      Issue: (payload) => detectLinearTrigger(payload, settings(env).linear.triggerLabel),
+      Comment: (payload) => detectLinearFollowUp(payload, settings(env).comments.followUpPrefix),
     },
   };
 }

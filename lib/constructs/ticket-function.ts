@@ -5,16 +5,36 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { functionEnvironment, type OrgConfig } from "../config";
 
-export interface TicketFunctionProps {
-  /** Folder under functions/ whose index.ts exports `handler`. */
-  entry: string;
-  description: string;
-  /** Non-secret settings (see functions/shared/settings.ts). */
+/** What every function of one organisation's stack shares, from its config. */
+export interface FunctionDefaults {
+  /** The settings, as one value (lib/config.ts functionEnvironment). */
   environment: Record<string, string>;
   architecture: lambda.Architecture;
   memorySize: number;
   logRetention: logs.RetentionDays;
+}
+
+/** The function defaults a config asks for. */
+export function functionDefaults(config: OrgConfig): FunctionDefaults {
+  return {
+    environment: functionEnvironment(config),
+    architecture:
+      config.lambda.architecture === "arm64" ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+    memorySize: config.lambda.memorySizeMb,
+    // The schema accepts only the periods CloudWatch Logs offers.
+    logRetention: config.logRetentionDays as logs.RetentionDays,
+  };
+}
+
+export interface TicketFunctionProps {
+  defaults: FunctionDefaults;
+  /** Folder under functions/ whose index.ts exports `handler`. */
+  entry: string;
+  description: string;
+  /** Default: the config's (FunctionDefaults). */
+  memorySize?: number;
   /** Default 30 s: the peers' client timeout is 10 s, so a hung peer is a retry, not a dead Lambda. */
   timeout?: Duration;
   /** Caps how many copies run at once (and reserves them). Default: unreserved. */
@@ -33,7 +53,8 @@ export class TicketFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: TicketFunctionProps) {
     super(scope, id);
-    const logGroup = new logs.LogGroup(this, "Logs", { retention: props.logRetention });
+    const { defaults } = props;
+    const logGroup = new logs.LogGroup(this, "Logs", { retention: defaults.logRetention });
     this.role = new iam.Role(this, "Role", {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
       description: `${props.description} (writes only its own log group)`,
@@ -41,17 +62,17 @@ export class TicketFunction extends Construct {
     // logs:CreateLogStream and logs:PutLogEvents on this log group's streams only.
     logGroup.grantWrite(this.role);
     this.fn = new NodejsFunction(this, "Function", {
-      entry: join(__dirname, "..", "functions", props.entry, "index.ts"),
+      entry: join(__dirname, "..", "..", "functions", props.entry, "index.ts"),
       handler: "handler",
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: props.architecture,
-      memorySize: props.memorySize,
+      architecture: defaults.architecture,
+      memorySize: props.memorySize ?? defaults.memorySize,
       timeout: props.timeout ?? Duration.seconds(30),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       logGroup,
       role: this.role,
-      environment: { NODE_OPTIONS: "--enable-source-maps", ...props.environment },
+      environment: { NODE_OPTIONS: "--enable-source-maps", ...defaults.environment },
       bundling: {
         minify: true,
         sourceMap: true,

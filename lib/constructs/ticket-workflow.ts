@@ -4,9 +4,9 @@ import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
-import type { CommentKind } from "../functions/shared/domain/marker";
-import { RETRYABLE_ERRORS } from "../functions/shared/platform/errors";
-import type { StartKind } from "../functions/start-conversation";
+import type { CommentKind } from "../../functions/shared/domain/marker";
+import { RETRYABLE_ERRORS } from "../../functions/shared/platform/errors";
+import type { StartKind } from "../../functions/start-conversation";
 
 export interface TicketWorkflowProps {
   /**

@@ -1,0 +1,47 @@
+import type { TicketComment } from "../domain/comment";
+import type { Placement } from "../domain/placement";
+import type { FollowUp, Ticket } from "../domain/ticket";
+import type { WebhookSpec } from "../webhook/handler";
+
+/** How a comment is posted: once per run and kind, ending with its marker, where `placement` says. */
+export interface PostOptions {
+  runId: string;
+  /** The comment's marker line (domain/marker.ts): written last, the only part of it that is read back. */
+  trailer: string;
+  placement?: Placement;
+}
+
+/** A follow-up's thread, as read back from the tracker. */
+export interface FoundThread {
+  /** The comment was written by the integration itself: never act on it. */
+  own: boolean;
+  /** Our comment whose marker names the conversation, or null when this is not (or not yet) our thread. */
+  root: { rootId: string; conversation: { id: string } } | null;
+}
+
+/**
+ * What the workflow needs of an issue tracker. Each tracker implements it in its own folder
+ * (trackers/<name>/index.ts) and is listed once in trackers/index.ts; nothing else branches on the tracker.
+ */
+export interface Tracker {
+  /** Posts a run's comment on its ticket, at most once per run and kind. */
+  postComment(
+    ticket: Ticket,
+    comment: TicketComment,
+    options: PostOptions,
+  ): Promise<{ id: string; duplicate: boolean }>;
+  /** Adds and removes labels by name; returns the names that do not exist there. */
+  setLabels(ticket: Ticket, add: string[], remove: string[]): Promise<{ skipped: string[] }>;
+  /** Reads a follow-up's thread back: is the comment ours, and which conversation does the thread hold? */
+  findThread(ticket: Ticket, followUp: FollowUp): Promise<FoundThread>;
+  /** The ticket's text read back, for a conversation started from a comment (`retry`). */
+  refreshTicket(ticket: Ticket): Promise<Ticket>;
+  /** Links the ticket carries outside its text (Linear's attachments), as untrusted as the text. */
+  linkedUrls(ticket: Ticket): Promise<string[]>;
+}
+
+/** A tracker's two halves, each loaded on first use: its webhook (verify, detect) and the rest. */
+export interface TrackerEntry {
+  webhook: () => Promise<(env: NodeJS.ProcessEnv) => WebhookSpec>;
+  tracker: () => Promise<Tracker>;
+}

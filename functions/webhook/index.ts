@@ -1,0 +1,29 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { TrackerName } from "../shared/domain/ticket";
+import { requireEnv } from "../shared/platform/settings";
+import { TRACKERS } from "../shared/trackers";
+import { createWebhookHandler } from "../shared/webhook/handler";
+import { type StartRun, stepFunctionsStarter } from "../shared/webhook/starter";
+
+type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * The webhook of one tracker: its signature check and its event table (trackers/<name>/webhook.ts) in the
+ * pipeline every tracker shares (webhook/handler.ts), starting one run per change with `startRun`.
+ */
+export async function createTrackerWebhook(
+  tracker: TrackerName,
+  startRun: StartRun,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Handler> {
+  const spec = await TRACKERS[tracker].webhook();
+  return createWebhookHandler(spec(env), startRun);
+}
+
+let serving: Promise<Handler> | undefined;
+
+/** The Lambda entry point; the stack deploys it once per tracker, naming it in TRACKER. */
+export const handler: Handler = async (event) => {
+  serving ??= createTrackerWebhook(requireEnv(process.env, "TRACKER") as TrackerName, stepFunctionsStarter());
+  return (await serving)(event);
+};

@@ -1,0 +1,105 @@
+import { CfnOutput, Duration, Stack, Validations } from "aws-cdk-lib";
+import * as apigw from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import * as logs from "aws-cdk-lib/aws-logs";
+import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
+import { Construct } from "constructs";
+import type { TrackerName } from "../../functions/shared/domain/ticket";
+import { type FunctionDefaults, TicketFunction } from "./ticket-function";
+
+/**
+ * Default reserved concurrency of each webhook function. It caps what a flood of requests can cost (at most
+ * this many copies run at once, whatever gets past the API's throttle) while leaving plenty of room: a
+ * webhook answers in well under a second, so 10 copies handle far more than the stage's default 20 req/s.
+ */
+export const DEFAULT_WEBHOOK_RESERVED_CONCURRENCY = 10;
+
+const TITLES: Record<TrackerName, string> = { linear: "Linear", jira: "Jira" };
+
+export interface WebhookEndpointProps {
+  org: string;
+  defaults: FunctionDefaults;
+  /** The workflow each genuine trigger starts an execution of. */
+  stateMachine: IStateMachine;
+  /** Steady requests per second, and the burst above it, the endpoint accepts. */
+  throttle: { rateLimitPerSecond: number; burst: number };
+  /**
+   * Reserved concurrency of each webhook function, or "unreserved".
+   * @default DEFAULT_WEBHOOK_RESERVED_CONCURRENCY (10)
+   */
+  reservedConcurrency?: number | "unreserved";
+}
+
+/**
+ * The public HTTPS endpoint (API Gateway HTTP API, throttled, access-logged) and, per tracker, a route
+ * `POST /webhooks/<tracker>` to its own webhook function (functions/webhook, told its tracker by TRACKER).
+ */
+export class WebhookEndpoint extends Construct {
+  private readonly api: apigw.HttpApi;
+  private readonly stage: apigw.HttpStage;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: WebhookEndpointProps,
+  ) {
+    super(scope, id);
+    // The API in the stack's own scope: its logical id, and so its URL, which the trackers were given,
+    // never change with a refactoring of this construct.
+    const stack = Stack.of(this);
+    const accessLogs = new logs.LogGroup(stack, "WebhookAccessLogs", {
+      retention: props.defaults.logRetention,
+    });
+    this.api = new apigw.HttpApi(stack, "WebhookApi", {
+      description: `qa-ticket webhooks for ${props.org}`,
+      createDefaultStage: false,
+    });
+    this.stage = new apigw.HttpStage(stack, "WebhookStage", {
+      httpApi: this.api,
+      stageName: "$default",
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttle.rateLimitPerSecond, burstLimit: props.throttle.burst },
+      accessLogSettings: { destination: new apigw.LogGroupLogDestination(accessLogs) },
+    });
+  }
+
+  /** The webhook function and route of one tracker; returns the function, to grant it its secret. */
+  addTracker(tracker: TrackerName): TicketFunction {
+    const title = TITLES[tracker];
+    const reserved = this.props.reservedConcurrency ?? DEFAULT_WEBHOOK_RESERVED_CONCURRENCY;
+    const fn = new TicketFunction(Stack.of(this), `${title}Webhook`, {
+      defaults: this.props.defaults,
+      entry: "webhook",
+      description: `Verifies ${title} webhooks and starts one workflow run per labelled ticket`,
+      timeout: Duration.seconds(10),
+      reservedConcurrentExecutions: reserved === "unreserved" ? undefined : reserved,
+    });
+    fn.fn.addEnvironment("TRACKER", tracker);
+    fn.fn.addEnvironment("STATE_MACHINE_ARN", this.props.stateMachine.stateMachineArn);
+    this.props.stateMachine.grantStartExecution(fn.fn);
+    const routes = this.api.addRoutes({
+      path: `/webhooks/${tracker}`,
+      methods: [apigw.HttpMethod.POST],
+      integration: new HttpLambdaIntegration(`${tracker}Integration`, fn.fn),
+    });
+    for (const route of routes) {
+      Validations.of(route).acknowledge({
+        id: "AwsSolutions-APIG4",
+        reason:
+          `${title} cannot send AWS-signed (IAM), Cognito or JWT-authorised requests. Each delivery is ` +
+          "authenticated in the function by an HMAC-SHA256 signature over the raw body with the webhook " +
+          "secret, compared in constant time, failing closed before any work is done.",
+      });
+    }
+    new CfnOutput(Stack.of(this), `${title}WebhookUrl`, {
+      description: `Give this URL to ${title} as the webhook URL`,
+      value: this.urlOf(tracker),
+    });
+    return fn;
+  }
+
+  /** The URL a tracker delivers to. */
+  urlOf(tracker: TrackerName): string {
+    return `${this.stage.url}webhooks/${tracker}`;
+  }
+}

@@ -1,0 +1,12 @@
+import { parseSettings, SETTINGS_VARIABLE } from "../../functions/shared/platform/settings";
+
+type Section = Record<string, unknown>;
+
+/**
+ * The environment variable the stack gives every function, for settings that differ from the defaults by
+ * `changes` (one level deep per section), validated by the one settings schema.
+ */
+export function settingsEnv(changes: Record<string, Section | unknown> = {}): Record<string, string> {
+  const raw: Record<string, unknown> = { qatech: {}, ...changes };
+  return { [SETTINGS_VARIABLE]: JSON.stringify(parseSettings(raw, "test settings")) };
+}
