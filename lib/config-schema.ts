@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as z from "zod/mini";
-import { SettingsSchema } from "../functions/shared/platform/settings";
+import { SettingsSchema } from "../functions/shared/platform/settings-schema";
 
 /** The JSON Schema of the config file, as `config/schema.json` holds it. */
 export function configJsonSchema(): string {

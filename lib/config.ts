@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../functions/shared/platform/errors";
-import { parseSettings, SETTINGS_VARIABLE, type Settings } from "../functions/shared/platform/settings";
+import { SETTINGS_VARIABLE } from "../functions/shared/platform/settings";
+import { parseSettings, type Settings } from "../functions/shared/platform/settings-schema";
 
 /**
  * One organisation's deployment: its name and its settings (everything that is not secret), read from

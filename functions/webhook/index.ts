@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { TrackerName } from "../shared/domain/ticket";
 import { requireEnv } from "../shared/platform/settings";
-import { TRACKERS } from "../shared/trackers";
+import { WEBHOOKS } from "../shared/trackers/webhooks";
 import { createWebhookHandler } from "../shared/webhook/handler";
 import { type StartRun, stepFunctionsStarter } from "../shared/webhook/starter";
 
@@ -16,7 +16,7 @@ export async function createTrackerWebhook(
   startRun: StartRun,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Handler> {
-  const spec = await TRACKERS[tracker].webhook();
+  const spec = await WEBHOOKS[tracker]();
   return createWebhookHandler(spec(env), startRun);
 }
 

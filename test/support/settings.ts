@@ -1,4 +1,5 @@
-import { parseSettings, SETTINGS_VARIABLE } from "../../functions/shared/platform/settings";
+import { SETTINGS_VARIABLE } from "../../functions/shared/platform/settings";
+import { parseSettings } from "../../functions/shared/platform/settings-schema";
 
 type Section = Record<string, unknown>;
 

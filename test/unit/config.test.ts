@@ -1,12 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SETTINGS_VARIABLE, settings } from "../../functions/shared/platform/settings";
 import {
   LAMBDA_ENVIRONMENT_MAX_BYTES,
-  SETTINGS_VARIABLE,
   STACK_VARIABLES_RESERVE_BYTES,
-  settings,
-} from "../../functions/shared/platform/settings";
+} from "../../functions/shared/platform/settings-schema";
 import { ConfigFileError, functionEnvironment, loadOrgConfig, parseOrgConfig } from "../../lib/config";
 
 const SOURCE = "config/acme.json";

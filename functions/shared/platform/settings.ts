@@ -1,357 +1,21 @@
-import * as z from "zod/mini";
-import { elapsedBeforePoll, type PollSchedule } from "../domain/poll-schedule";
+import type { PollSchedule } from "../domain/poll-schedule";
 import { ConfigError } from "./errors";
+import type { Settings } from "./settings-schema";
 
 /**
- * Every setting of qa-ticket, defined once: the organisation's config file (`config/<org>.json`, checked at
- * synth), what the stack hands every function (the validated config as one JSON value, QA_TICKET_SETTINGS),
- * and what the local runner builds from its environment variables. Defaults, ranges, patterns and the
- * rules that tie fields together live here and nowhere else. `config/schema.json` is generated from it.
+ * The settings a function runs with. The stack validates the organisation's config with the one settings
+ * schema (settings-schema.ts) at synth and hands every function the result as one JSON value; the local
+ * runner does the same from its variables. A function only reads that value: the schema (and zod) stay out
+ * of its bundle, which keeps the webhook small and quick to start.
  */
+export type { Settings } from "./settings-schema";
 
-/** https, or http to this machine only (the simulators; the Linear SDK draws the same line). */
-const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
-function isServiceUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === "https:" || (url.protocol === "http:" && LOCAL_HOSTS.has(url.hostname));
-  } catch {
-    return false;
-  }
-}
-
-const serviceUrl = z.pipe(
-  z.string().check(z.refine(isServiceUrl, { error: "must be an https URL" })),
-  z.transform((url) => url.replace(/\/+$/, "")),
-);
-const text = z.string().check(z.minLength(1, { error: "must not be empty" }));
-const word = (what: string) => z.string().check(z.regex(/^\S+$/, { error: `must be ${what}` }));
-const integer = (min: number, max: number) =>
-  z.number().check(z.int({ error: "must be a whole number" }), z.minimum(min), z.maximum(max));
-const PROJECT_SHORT_ID = /^proj(-.+_.+|_.+)$/;
-const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
-
-/** How QA.tech reaches the application under test (Chat API ApplicationOverride). */
-const applicationOverride = z.strictObject({
-  applicationShortId: z.string().check(z.regex(/^app_/, { error: "must look like app_..." })),
-  devicePresetShortId: z.optional(z.string()),
-  environment: z.union([
-    z.strictObject({ url: z.string(), name: z.optional(z.string()) }),
-    z.strictObject({ shortId: z.string() }),
-    z.strictObject({ applicationBuildShortId: z.string() }),
-  ]),
-});
-
-/** The retention periods CloudWatch Logs offers, in days. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
-
-/**
- * Most polls one execution may make: each is about 9 history events (Wait, Task, Choice) and a Standard
- * execution's history stops at 25,000; the rest is room for retries, the start and the comments.
- */
-export const MAX_POLLS = 2_000;
-
-/**
- * Lambda allows 4 KB of environment variables per function (keys and values). The settings travel as one
- * variable; the stack adds its own (secret ARNs, the state machine, the queues), for which this is kept.
- */
-export const LAMBDA_ENVIRONMENT_MAX_BYTES = 4096;
-export const STACK_VARIABLES_RESERVE_BYTES = 1024;
+/** The variable that carries the validated settings. */
 export const SETTINGS_VARIABLE = "QA_TICKET_SETTINGS";
-
-/** A field with its description: it is what editors show from `config/schema.json`, and README's table. */
-function described<T extends z.ZodMiniType>(schema: T, description: string): T {
-  return schema.check(z.describe(description)) as T;
-}
-
-const fields = z.strictObject({
-  $schema: z.optional(z.string()),
-  $comment: z.optional(z.string()),
-  qatech: described(
-    z.strictObject({
-      apiUrl: z._default(described(serviceUrl, "QA.tech API base."), "https://api.qa.tech"),
-      projectShortId: z.optional(
-        described(
-          z.string().check(z.regex(PROJECT_SHORT_ID, { error: "must look like proj_..." })),
-          "The QA.tech project (proj_...); required when the API key is organisation-scoped.",
-        ),
-      ),
-      applicationOverrides: z._default(
-        described(
-          z.array(applicationOverride),
-          "Where QA.tech tests (Chat API ApplicationOverride); change reviews need them.",
-        ),
-        [],
-      ),
-      instruction: z.optional(
-        described(
-          text,
-          "What QA.tech is asked to do with each ticket; default: create and run a test, reply in markdown.",
-        ),
-      ),
-      maxConcurrency: z._default(
-        described(
-          integer(0, 1000),
-          "Conversations being started at once (the start queue's consumers); 0: no bound.",
-        ),
-        4,
-      ),
-      changeReview: z._default(
-        described(
-          z.enum(["auto", "always", "never"]),
-          "A ticket linking a pull request gets a change review: auto (with applicationOverrides), always or never.",
-        ),
-        "auto",
-      ),
-      gitlabHosts: z._default(
-        described(
-          z.array(z.string().check(z.regex(HOSTNAME, { error: "must be a hostname" }))),
-          "Self-managed GitLab hosts whose merge requests may be reviewed (github.com and gitlab.com always are).",
-        ),
-        [],
-      ),
-    }),
-    "QA.tech: the API, the project, and how conversations are started.",
-  ),
-  comments: z._default(
-    described(
-      z.strictObject({
-        replyMode: z._default(
-          described(
-            z.enum(["thread", "replace"]),
-            "The reply goes in the acknowledgement's thread, or replaces its text.",
-          ),
-          "thread",
-        ),
-        followUpPrefix: z._default(
-          described(
-            word("one word such as @qa"),
-            "What addresses a comment to the integration (Jira; optional in Linear threads).",
-          ),
-          "@qa",
-        ),
-      }),
-      "How the integration comments.",
-    ),
-    { replyMode: "thread", followUpPrefix: "@qa" },
-  ),
-  labels: z._default(
-    described(
-      z.strictObject({
-        testing: z.optional(described(text, "Set while QA.tech works on the ticket.")),
-        tested: z.optional(described(text, "Set when QA.tech's reply is complete.")),
-        testFailed: z.optional(described(text, "Set when the reply failed or the run could not get one.")),
-        removeTrigger: z._default(
-          described(
-            z.boolean(),
-            "Take the trigger label off once the run starts, so re-adding it starts a new run.",
-          ),
-          false,
-        ),
-      }),
-      "Labels that show a run's state on a board; each optional.",
-    ),
-    { removeTrigger: false },
-  ),
-  linear: z._default(
-    described(
-      z.strictObject({
-        enabled: z._default(described(z.boolean(), "Serve Linear's webhook."), true),
-        triggerLabel: z._default(described(text, "The label that starts a run (any case)."), "needs test"),
-        apiUrl: z._default(
-          described(serviceUrl, "Linear's GraphQL endpoint."),
-          "https://api.linear.app/graphql",
-        ),
-      }),
-      "Linear.",
-    ),
-    { enabled: true, triggerLabel: "needs test", apiUrl: "https://api.linear.app/graphql" },
-  ),
-  jira: z._default(
-    described(
-      z.strictObject({
-        enabled: z._default(described(z.boolean(), "Serve Jira Cloud's webhook."), false),
-        triggerLabel: z._default(
-          described(
-            word("one word (Jira labels have no spaces)"),
-            "The label that starts a run (exact case).",
-          ),
-          "needs-test",
-        ),
-        baseUrl: z.optional(
-          described(
-            serviceUrl,
-            "API base: the site, or https://api.atlassian.com/ex/jira/{cloudId} for scoped tokens.",
-          ),
-        ),
-        siteUrl: z.optional(
-          described(serviceUrl, "The site people open ({siteUrl}/browse/KEY); default baseUrl."),
-        ),
-        projectKeys: z._default(
-          described(
-            z.array(
-              z
-                .string()
-                .check(z.regex(/^[A-Z][A-Z0-9_]+$/, { error: "must be a Jira project key such as PROJ" })),
-            ),
-            "Only these projects start runs; empty: all.",
-          ),
-          [],
-        ),
-      }),
-      "Jira Cloud.",
-    ),
-    { enabled: false, triggerLabel: "needs-test", projectKeys: [] },
-  ),
-  replyTimeoutMinutes: z._default(
-    described(
-      z.number().check(z.minimum(1 / 6), z.maximum(24 * 60)),
-      "How long to wait for QA.tech's reply before saying so on the ticket (10 s to 24 h).",
-    ),
-    60,
-  ),
-  pollSchedule: z._default(
-    described(
-      z.strictObject({
-        minWaitSeconds: z._default(described(integer(1, 300), "First and shortest wait between polls."), 3),
-        fraction: z._default(
-          described(
-            z.number().check(z.minimum(0), z.maximum(1)),
-            "Each later wait as a fraction of the time waited so far.",
-          ),
-          0.1,
-        ),
-        maxWaitSeconds: z._default(described(integer(1, 3600), "Longest wait between polls."), 120),
-      }),
-      "When QA.tech's conversation is read (see README, The poll schedule).",
-    ),
-    { minWaitSeconds: 3, fraction: 0.1, maxWaitSeconds: 120 },
-  ),
-  webhook: z._default(
-    described(
-      z.strictObject({
-        rateLimitPerSecond: z._default(
-          described(integer(1, 10_000), "Steady requests per second the endpoint accepts."),
-          20,
-        ),
-        burst: z._default(described(integer(1, 5_000), "Burst above the steady rate."), 40),
-      }),
-      "Throttling of the webhook endpoint.",
-    ),
-    { rateLimitPerSecond: 20, burst: 40 },
-  ),
-  lambda: z._default(
-    described(
-      z.strictObject({
-        architecture: z._default(
-          described(z.enum(["arm64", "x86_64"]), "Processor architecture of the functions."),
-          "arm64",
-        ),
-        memorySizeMb: z._default(
-          described(integer(128, 10_240), "Memory of the functions (the poll function takes 128)."),
-          256,
-        ),
-      }),
-      "The functions.",
-    ),
-    { architecture: "arm64", memorySizeMb: 256 },
-  ),
-  logRetentionDays: z._default(
-    described(
-      z.literal(LOG_RETENTION_DAYS, {
-        error: `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
-      }),
-      "How long every log group keeps its logs, in days (one of CloudWatch's periods).",
-    ),
-    30,
-  ),
-});
-
-/** The validated settings, defaults filled in. */
-export type Settings = z.output<typeof fields>;
 
 /** The poll schedule the settings describe. */
 export function pollSchedule(s: Settings): PollSchedule {
   return { ...s.pollSchedule, replyTimeoutSeconds: Math.round(s.replyTimeoutMinutes * 60) };
-}
-
-/** The rules that tie fields together; each names the field to fix. */
-function crossFieldIssues(s: Settings): Array<{ path: string[]; message: string }> {
-  const issues: Array<{ path: string[]; message: string }> = [];
-  const add = (path: string, message: string) => issues.push({ path: path.split("."), message });
-  if (!s.linear.enabled && !s.jira.enabled) add("linear.enabled", "or jira.enabled must be true");
-  if (s.jira.enabled && !s.jira.baseUrl) add("jira.baseUrl", "is required when jira.enabled is true");
-  if (s.jira.baseUrl?.startsWith("https://api.atlassian.com/") && !s.jira.siteUrl)
-    add("jira.siteUrl", "is required with an api.atlassian.com baseUrl (ticket links need the site)");
-  if (s.jira.enabled) {
-    for (const key of ["testing", "tested", "testFailed"] as const) {
-      const label = s.labels[key];
-      if (label && /\s/.test(label))
-        add(`labels.${key}`, `"${label}" has a space, which Jira labels cannot have`);
-    }
-  }
-  if (s.qatech.maxConcurrency === 1)
-    add(
-      "qatech.maxConcurrency",
-      "must be 0 (no bound) or 2 to 1000: an SQS event source runs at least 2 at once",
-    );
-  if (s.qatech.changeReview === "always" && s.qatech.applicationOverrides.length === 0)
-    add("qatech.changeReview", "is always, but a change review needs qatech.applicationOverrides");
-  if (s.pollSchedule.maxWaitSeconds < s.pollSchedule.minWaitSeconds)
-    add("pollSchedule.maxWaitSeconds", "must not be less than minWaitSeconds");
-  const schedule = pollSchedule(s);
-  let polls = 0;
-  while (elapsedBeforePoll(polls, schedule) < schedule.replyTimeoutSeconds && polls <= MAX_POLLS) polls++;
-  if (polls > MAX_POLLS)
-    add(
-      "pollSchedule",
-      `with replyTimeoutMinutes ${s.replyTimeoutMinutes} needs more than ${MAX_POLLS} polls, more than a Standard ` +
-        "execution's history holds: raise pollSchedule.maxWaitSeconds or lower replyTimeoutMinutes",
-    );
-  const budget = LAMBDA_ENVIRONMENT_MAX_BYTES - STACK_VARIABLES_RESERVE_BYTES;
-  const { $schema: _schema, $comment: _comment, ...carried } = s;
-  const bytes = Buffer.byteLength(SETTINGS_VARIABLE + JSON.stringify(carried));
-  if (bytes > budget) {
-    const long = [
-      ["qatech.instruction", s.qatech.instruction],
-      ["qatech.applicationOverrides", s.qatech.applicationOverrides],
-      ["jira.projectKeys", s.jira.projectKeys],
-    ].sort((a, b) => JSON.stringify(b[1] ?? "").length - JSON.stringify(a[1] ?? "").length)[0][0] as string;
-    add(
-      long,
-      `is too long: the settings would take ${bytes} bytes of each function's environment, over the ${budget} ` +
-        `bytes Lambda leaves them (4 KB in all, ${STACK_VARIABLES_RESERVE_BYTES} kept for the stack's own variables)`,
-    );
-  }
-  return issues;
-}
-
-/** The settings schema, cross-field rules included (for parsing, and for `config/schema.json`). */
-export const SettingsSchema = fields.check(
-  z.superRefine((s, ctx) => {
-    for (const issue of crossFieldIssues(s)) ctx.addIssue({ code: "custom", ...issue, input: s });
-  }),
-);
-
-/** One line per problem: where it is and what is wrong, e.g. `qatech.maxConcurrency must be a whole number`. */
-function describe(error: z.core.$ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const where = issue.path.reduce<string>(
-        (at, part) =>
-          typeof part === "number" ? `${at}[${part}]` : at ? `${at}.${String(part)}` : String(part),
-        "",
-      );
-      if (issue.code === "unrecognized_keys") {
-        const keys = issue.keys.map((key) => (where ? `${where}.${key}` : key)).join(", ");
-        return `${keys} ${issue.keys.length > 1 ? "are not known settings" : "is not a known setting"}`;
-      }
-      if (issue.code === "invalid_type" && issue.input === undefined) return `${where} is required`;
-      return `${where || "the settings"} ${issue.message}`;
-    })
-    .join("; ");
 }
 
 /** Jira's site, which ticket links are built from: siteUrl, else the API base. */
@@ -366,13 +30,6 @@ export function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-/** Validates settings (a config file's content, or the local runner's); the error names every field to fix. */
-export function parseSettings(raw: unknown, source: string): Settings {
-  const result = SettingsSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(`${source}: ${describe(result.error)}`);
-  return result.data;
-}
-
 let cached: { text: string; settings: Settings } | undefined;
 
 /**
@@ -384,13 +41,11 @@ export function settings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!text)
     throw new ConfigError(`${SETTINGS_VARIABLE} is not set: the stack (or the local runner) sets it`);
   if (cached?.text !== text) {
-    let raw: unknown;
     try {
-      raw = JSON.parse(text);
+      cached = { text, settings: JSON.parse(text) as Settings };
     } catch {
       throw new ConfigError(`${SETTINGS_VARIABLE} is not JSON`);
     }
-    cached = { text, settings: parseSettings(raw, SETTINGS_VARIABLE) };
   }
   return cached.settings;
 }

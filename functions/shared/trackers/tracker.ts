@@ -1,7 +1,6 @@
 import type { TicketComment } from "../domain/comment";
 import type { Placement } from "../domain/placement";
 import type { FollowUp, Ticket } from "../domain/ticket";
-import type { WebhookSpec } from "../webhook/handler";
 
 /** How a comment is posted: once per run and kind, ending with its marker, where `placement` says. */
 export interface PostOptions {
@@ -38,10 +37,4 @@ export interface Tracker {
   refreshTicket(ticket: Ticket): Promise<Ticket>;
   /** Links the ticket carries outside its text (Linear's attachments), as untrusted as the text. */
   linkedUrls(ticket: Ticket): Promise<string[]>;
-}
-
-/** A tracker's two halves, each loaded on first use: its webhook (verify, detect) and the rest. */
-export interface TrackerEntry {
-  webhook: () => Promise<(env: NodeJS.ProcessEnv) => WebhookSpec>;
-  tracker: () => Promise<Tracker>;
 }
