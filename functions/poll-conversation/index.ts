@@ -4,8 +4,8 @@ import type { WorkflowState } from "../shared/domain/workflow-state";
 import { ConfigError } from "../shared/platform/errors";
 import { forRun, functionLogger } from "../shared/platform/log";
 import { pollSchedule, settings } from "../shared/platform/settings";
-import { findReply, noteOurMessage, type Reply } from "../shared/qatech/client";
 import { QATECH_TIMEOUT_MS, qatechClientFromEnv } from "../shared/qatech/from-settings";
+import { findReply, noteOurMessage, type Reply } from "../shared/qatech/reply";
 
 const logger = functionLogger("poll-conversation");
 

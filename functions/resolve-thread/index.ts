@@ -2,8 +2,8 @@ import { threadAction } from "../shared/domain/thread";
 import type { WorkflowState } from "../shared/domain/workflow-state";
 import { ConfigError } from "../shared/platform/errors";
 import { forRun, functionLogger } from "../shared/platform/log";
-import { newestAssistantMessage } from "../shared/qatech/client";
 import { qatechClientFromEnv } from "../shared/qatech/from-settings";
+import { newestAssistantMessage } from "../shared/qatech/reply";
 import { trackerOf } from "../shared/trackers";
 
 const logger = functionLogger("resolve-thread");

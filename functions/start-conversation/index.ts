@@ -9,8 +9,8 @@ import type { WorkflowState } from "../shared/domain/workflow-state";
 import { ConfigError, TransientError } from "../shared/platform/errors";
 import { forRun, functionLogger } from "../shared/platform/log";
 import { pollSchedule, requireEnv, type Settings, settings } from "../shared/platform/settings";
-import { findPullRequest, type PullRequest } from "../shared/qatech/client";
 import { qatechClientFromEnv } from "../shared/qatech/from-settings";
+import { findPullRequest, type PullRequest } from "../shared/qatech/pull-request";
 import { trackerOf } from "../shared/trackers";
 
 const logger = functionLogger("start-conversation");

@@ -1,4 +1,5 @@
-import type { ConversationRef, Reply } from "../qatech/client";
+import type { ConversationRef } from "../qatech/client";
+import type { Reply } from "../qatech/reply";
 import type { PollState } from "./poll-schedule";
 import type { WorkflowInput } from "./ticket";
 

@@ -7,7 +7,7 @@ import {
   type PollSchedule,
   type PollState,
   waitBeforePoll,
-} from "../../functions/shared/domain/poll-schedule";
+} from "../../../../functions/shared/domain/poll-schedule";
 
 /** Runs the loop the way the workflow does (firstPoll, then afterPoll after each poll) up to the deadline. */
 function runLoop(s: PollSchedule): { waits: number[]; pollTimes: number[]; states: PollState[] } {

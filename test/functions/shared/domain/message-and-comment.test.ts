@@ -1,8 +1,8 @@
-import { composeComment } from "../../functions/shared/domain/comment";
-import { composeTicketMessage, DEFAULT_INSTRUCTION } from "../../functions/shared/domain/message";
-import type { Ticket } from "../../functions/shared/domain/ticket";
-import type { WorkflowState } from "../../functions/shared/domain/workflow-state";
-import { renderLinearComment } from "../../functions/shared/trackers/linear/comment";
+import { composeComment } from "../../../../functions/shared/domain/comment";
+import { composeTicketMessage, DEFAULT_INSTRUCTION } from "../../../../functions/shared/domain/message";
+import type { Ticket } from "../../../../functions/shared/domain/ticket";
+import type { WorkflowState } from "../../../../functions/shared/domain/workflow-state";
+import { renderLinearComment } from "../../../../functions/shared/trackers/linear/comment";
 
 const ticket: Ticket = {
   tracker: "linear",

@@ -1,9 +1,9 @@
-import { PermanentError, TransientError } from "../../functions/shared/platform/errors";
-import { adfToText, buildJiraComment } from "../../functions/shared/trackers/jira/adf";
-import { getJiraMyself, postJiraComment } from "../../functions/shared/trackers/jira/api";
-import { withTrailer } from "../../functions/shared/trackers/jira/comment";
-import { type FakeJira, startFakeJira } from "../../simulators/jira";
-import { expectValidAdf } from "../support/adf-schema";
+import { PermanentError, TransientError } from "../../../../../functions/shared/platform/errors";
+import { adfToText, buildJiraComment } from "../../../../../functions/shared/trackers/jira/adf";
+import { getJiraMyself, postJiraComment } from "../../../../../functions/shared/trackers/jira/api";
+import { withTrailer } from "../../../../../functions/shared/trackers/jira/comment";
+import { type FakeJira, startFakeJira } from "../../../../../simulators/jira";
+import { expectValidAdf } from "../../../../support/adf-schema";
 
 const email = "qa-bot@acme.example";
 const apiToken = "token-123";

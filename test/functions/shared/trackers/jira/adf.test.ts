@@ -8,8 +8,8 @@ import {
   buildJiraComment,
   JIRA_COMMENT_MAX_CHARS,
   markdownToAdf,
-} from "../../functions/shared/trackers/jira/adf";
-import { expectValidAdf } from "../support/adf-schema";
+} from "../../../../../functions/shared/trackers/jira/adf";
+import { expectValidAdf } from "../../../../support/adf-schema";
 
 const link = { url: "https://app.qa.tech/conversations/c-42", label: "Open the conversation in QA.tech" };
 
@@ -290,7 +290,10 @@ describe("buildJiraComment", () => {
 describe("adfToText", () => {
   it("renders a realistic Jira description as readable text", () => {
     const payload = JSON.parse(
-      readFileSync(path.join(__dirname, "../fixtures/jira/jira-issue_updated.adf-description.json"), "utf8"),
+      readFileSync(
+        path.join(__dirname, "../../../../fixtures/jira/jira-issue_updated.adf-description.json"),
+        "utf8",
+      ),
     );
 
     const text = adfToText(payload.issue.fields.description);

@@ -4,14 +4,14 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from "@aws-s
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-jest";
-import type { Trigger } from "../../functions/shared/domain/ticket";
-import { setLogSink } from "../../functions/shared/platform/log";
-import { clearSecretCache } from "../../functions/shared/platform/secrets";
-import { MAX_BODY_BYTES } from "../../functions/shared/webhook/handler";
-import type { StartRun } from "../../functions/shared/webhook/starter";
-import { createTrackerWebhook, handler } from "../../functions/webhook";
-import { linearFixture, signedLinearDelivery } from "../../simulators/signing";
-import { settingsEnv } from "../support/settings";
+import type { Trigger } from "../../../functions/shared/domain/ticket";
+import { setLogSink } from "../../../functions/shared/platform/log";
+import { clearSecretCache } from "../../../functions/shared/platform/secrets";
+import { MAX_BODY_BYTES } from "../../../functions/shared/webhook/handler";
+import type { StartRun } from "../../../functions/shared/webhook/starter";
+import { createTrackerWebhook, handler } from "../../../functions/webhook";
+import { linearFixture, signedLinearDelivery } from "../../../simulators/signing";
+import { settingsEnv } from "../../support/settings";
 
 /** The Linear webhook's handler, for a given start and environment. */
 const createLinearWebhookHandler =

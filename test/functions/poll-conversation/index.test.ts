@@ -1,10 +1,10 @@
-import { handler } from "../../functions/poll-conversation";
-import { DEFAULT_POLL_SCHEDULE, firstPoll } from "../../functions/shared/domain/poll-schedule";
-import type { WorkflowState } from "../../functions/shared/domain/workflow-state";
-import { TransientError } from "../../functions/shared/platform/errors";
-import { QaTechClient } from "../../functions/shared/qatech/client";
-import { type FakeQaTech, type FakeQaTechOptions, startFakeQaTech } from "../../simulators/qatech";
-import { settingsEnv } from "../support/settings";
+import { handler } from "../../../functions/poll-conversation";
+import { DEFAULT_POLL_SCHEDULE, firstPoll } from "../../../functions/shared/domain/poll-schedule";
+import type { WorkflowState } from "../../../functions/shared/domain/workflow-state";
+import { TransientError } from "../../../functions/shared/platform/errors";
+import { QaTechClient } from "../../../functions/shared/qatech/client";
+import { type FakeQaTech, type FakeQaTechOptions, startFakeQaTech } from "../../../simulators/qatech";
+import { settingsEnv } from "../../support/settings";
 
 const KEY = "qa-test-key";
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { markdownToAdf as marklassian } from "marklassian";
-import { isSafeUrl, stripUnsafeLinks } from "../../functions/shared/domain/safe-links";
+import { isSafeUrl, stripUnsafeLinks } from "../../../../functions/shared/domain/safe-links";
 
 /** Every link and image target a CommonMark/GFM parser (marked, through marklassian) finds in `markdown`. */
 function targets(markdown: string): string[] {

@@ -1,17 +1,15 @@
-import { PermanentError, TransientError } from "../../functions/shared/platform/errors";
-import { parseRetryAfter } from "../../functions/shared/platform/http";
+import { PermanentError, TransientError } from "../../../../functions/shared/platform/errors";
+import { parseRetryAfter } from "../../../../functions/shared/platform/http";
 import {
   type ChatMessage,
   type ConversationRef,
-  findPullRequest,
-  findReply,
   messageDigest,
-  newestAssistantMessage,
-  noteOurMessage,
   QaTechClient,
   type QaTechClientOptions,
-} from "../../functions/shared/qatech/client";
-import { type FakeQaTech, startFakeQaTech } from "../../simulators/qatech";
+} from "../../../../functions/shared/qatech/client";
+import { findPullRequest } from "../../../../functions/shared/qatech/pull-request";
+import { findReply, newestAssistantMessage, noteOurMessage } from "../../../../functions/shared/qatech/reply";
+import { type FakeQaTech, startFakeQaTech } from "../../../../simulators/qatech";
 
 const OUR_TEXT = "Create a test for ENG-42\n\nCheckout crashes on empty cart";
 const OURS = messageDigest(OUR_TEXT);

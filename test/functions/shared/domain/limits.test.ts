@@ -9,8 +9,8 @@ import {
   sanitizeText,
   TITLE_MAX_BYTES,
   URL_MAX_BYTES,
-} from "../../functions/shared/domain/limits";
-import { boundedFollowUpText, boundedTicket } from "../../functions/shared/domain/ticket";
+} from "../../../../functions/shared/domain/limits";
+import { boundedFollowUpText, boundedTicket } from "../../../../functions/shared/domain/ticket";
 
 /** Bytes a string takes inside a JSON document, as Step Functions counts them. */
 const inJson = (text: string) => jsonBytes(text) - 2;

@@ -1,7 +1,7 @@
 import fc from "fast-check";
-import { PayloadError } from "../../functions/shared/platform/errors";
-import { detectLinearTrigger } from "../../functions/shared/trackers/linear/webhook";
-import { linearFixture } from "../../simulators/signing";
+import { PayloadError } from "../../../../../functions/shared/platform/errors";
+import { detectLinearTrigger } from "../../../../../functions/shared/trackers/linear/webhook";
+import { linearFixture } from "../../../../../simulators/signing";
 
 const LABEL = "needs test";
 

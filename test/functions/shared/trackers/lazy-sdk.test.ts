@@ -3,12 +3,12 @@
  * it. Each test loads the modules in a fresh registry with @linear/sdk replaced by a factory that records
  * its call and throws, so any require of the SDK both fails loudly and is counted.
  */
-import type { TicketComment } from "../../functions/shared/domain/comment";
-import type { Ticket } from "../../functions/shared/domain/ticket";
-import type * as Trackers from "../../functions/shared/trackers";
-import type * as Webhook from "../../functions/webhook";
-import { type FakeJira, startFakeJira } from "../../simulators/jira";
-import { settingsEnv } from "../support/settings";
+import type { TicketComment } from "../../../../functions/shared/domain/comment";
+import type { Ticket } from "../../../../functions/shared/domain/ticket";
+import type * as Trackers from "../../../../functions/shared/trackers";
+import type * as Webhook from "../../../../functions/webhook";
+import { type FakeJira, startFakeJira } from "../../../../simulators/jira";
+import { settingsEnv } from "../../../support/settings";
 
 const email = "qa-bot@acme.example";
 const apiToken = "token-123";
@@ -70,7 +70,7 @@ async function isolatedTrackers<T>(use: (trackerOf: typeof Trackers.trackerOf) =
   let result!: T;
   await jest.isolateModulesAsync(async () => {
     forbidLinearSdk();
-    const { trackerOf } = require("../../functions/shared/trackers") as typeof Trackers;
+    const { trackerOf } = require("../../../../functions/shared/trackers") as typeof Trackers;
     result = await use(trackerOf);
   });
   return result;
@@ -81,7 +81,7 @@ async function isolatedWebhook<T>(use: (webhook: typeof Webhook) => Promise<T>):
   let result!: T;
   await jest.isolateModulesAsync(async () => {
     forbidLinearSdk();
-    result = await use(require("../../functions/webhook") as typeof Webhook);
+    result = await use(require("../../../../functions/webhook") as typeof Webhook);
   });
   return result;
 }
@@ -163,7 +163,7 @@ test("the start queue's consumer does not import @linear/sdk (it loads it to rea
   jest.isolateModules(() => {
     forbidLinearSdk();
     const start =
-      require("../../functions/start-conversation") as typeof import("../../functions/start-conversation");
+      require("../../../../functions/start-conversation") as typeof import("../../../../functions/start-conversation");
     expect(typeof start.handler).toBe("function");
   });
   expect(sdkLoads).toEqual([]);

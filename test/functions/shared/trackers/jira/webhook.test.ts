@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { DESCRIPTION_MAX_BYTES, jsonBytes } from "../../functions/shared/domain/limits";
-import { detectJiraTrigger, JiraPayloadError } from "../../functions/shared/trackers/jira/webhook";
+import { DESCRIPTION_MAX_BYTES, jsonBytes } from "../../../../../functions/shared/domain/limits";
+import { detectJiraTrigger, JiraPayloadError } from "../../../../../functions/shared/trackers/jira/webhook";
 
 function fixture(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(path.join(__dirname, "../fixtures/jira", `${name}.json`), "utf8"));
+  return JSON.parse(readFileSync(path.join(__dirname, "../../../../fixtures/jira", `${name}.json`), "utf8"));
 }
 
 const config = { triggerLabel: "needs-test", siteUrl: "https://acme.atlassian.net/" };

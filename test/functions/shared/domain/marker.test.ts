@@ -1,4 +1,4 @@
-import { endsWithMarker, markerText, readMarker } from "../../functions/shared/domain/marker";
+import { endsWithMarker, markerText, readMarker } from "../../../../functions/shared/domain/marker";
 
 const KEY = "a-deployment's-own-marker-key";
 const ticketA = { tracker: "linear" as const, id: "issue-a" };

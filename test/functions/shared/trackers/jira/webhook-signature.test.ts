@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { verifyJiraSignature } from "../../functions/shared/trackers/jira/webhook";
+import { verifyJiraSignature } from "../../../../../functions/shared/trackers/jira/webhook";
 
 const secret = "whsec-jira-test";
 const body = Buffer.from('{"webhookEvent":"jira:issue_updated","issue":{"id":"10002"}}');

@@ -1,7 +1,7 @@
-import "../../lib/local/polyfill";
+import "../../../lib/local/polyfill";
 import { StateMachine } from "aws-local-stepfunctions";
-import { POLL_TIMEOUT_SECONDS } from "../../functions/poll-conversation/timeout";
-import { checkExecutionInput, withDataLimit } from "../../lib/local/tasks";
+import { POLL_TIMEOUT_SECONDS } from "../../../functions/poll-conversation/timeout";
+import { checkExecutionInput, withDataLimit } from "../../../lib/local/tasks";
 
 /** A Task whose errors a catch-all Catch sends to "Caught". */
 const definition = {
@@ -62,7 +62,7 @@ describe("the local runner's Lambda contexts", () => {
   it("gives the poll function the time its Lambda timeout gives it, counting down", async () => {
     let remaining: number[] = [];
     jest.isolateModules(() => {
-      jest.doMock("../../functions/poll-conversation", () => ({
+      jest.doMock("../../../functions/poll-conversation", () => ({
         handler: async (_: unknown, context: { getRemainingTimeInMillis(): number }) => {
           remaining = [context.getRemainingTimeInMillis()];
           await new Promise((resolve) => setTimeout(resolve, 50));
@@ -70,9 +70,9 @@ describe("the local runner's Lambda contexts", () => {
           return {};
         },
       }));
-      const { localTasks } = require("../../lib/local/tasks") as typeof import("../../lib/local/tasks");
+      const { localTasks } = require("../../../lib/local/tasks") as typeof import("../../../lib/local/tasks");
       const { renderWorkflowDefinition } =
-        require("../../lib/local/definition") as typeof import("../../lib/local/definition");
+        require("../../../lib/local/definition") as typeof import("../../../lib/local/definition");
       const tasks = localTasks(renderWorkflowDefinition(3600), {} as never);
       void tasks.PollConversation({});
     });

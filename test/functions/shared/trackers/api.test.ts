@@ -1,12 +1,12 @@
-import { PermanentError, TransientError } from "../../functions/shared/platform/errors";
-import { buildJiraComment, markdownToAdf } from "../../functions/shared/trackers/jira/adf";
+import { PermanentError, TransientError } from "../../../../functions/shared/platform/errors";
+import { buildJiraComment, markdownToAdf } from "../../../../functions/shared/trackers/jira/adf";
 import {
   jiraCommentUrl,
   listJiraComments,
   postJiraComment,
   setJiraLabels,
   updateJiraComment,
-} from "../../functions/shared/trackers/jira/api";
+} from "../../../../functions/shared/trackers/jira/api";
 import {
   clearLinearViewerCache,
   getLinearAttachmentUrls,
@@ -15,10 +15,10 @@ import {
   linearViewerId,
   setLinearLabels,
   updateLinearComment,
-} from "../../functions/shared/trackers/linear/api";
-import { postLinearComment } from "../../functions/shared/trackers/linear/comment";
-import { FAKE_JIRA_ACCOUNT, type FakeJira, startFakeJira } from "../../simulators/jira";
-import { type FakeLinear, ratelimitedFault, startFakeLinear } from "../../simulators/linear";
+} from "../../../../functions/shared/trackers/linear/api";
+import { postLinearComment } from "../../../../functions/shared/trackers/linear/comment";
+import { FAKE_JIRA_ACCOUNT, type FakeJira, startFakeJira } from "../../../../simulators/jira";
+import { type FakeLinear, ratelimitedFault, startFakeLinear } from "../../../../simulators/linear";
 
 const ISSUE_ID = "539068e2-ae88-4d09-bd75-22eb4a59612f";
 const COMMENT_ID = "0b6c4d8e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";

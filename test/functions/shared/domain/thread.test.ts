@@ -1,0 +1,36 @@
+import { threadAction } from "../../../../functions/shared/domain/thread";
+
+const OURS = { own: false, ours: true };
+const NOT_OURS = { own: false, ours: false };
+
+describe("threadAction", () => {
+  it("ignores the integration's own comments, whatever they say", () => {
+    expect(threadAction({ own: true, ours: true }, "help", "linear")).toBe("ignore");
+    expect(threadAction({ own: true, ours: true }, "Does it work on Safari?", "jira")).toBe("ignore");
+  });
+
+  it("sends a question in our thread to its conversation", () => {
+    expect(threadAction(OURS, "Does it work on Safari?", "linear")).toBe("ask");
+  });
+
+  it("ignores a question in a thread that is not ours", () => {
+    expect(threadAction(NOT_OURS, "Does it work on Safari?", "linear")).toBe("ignore");
+  });
+
+  it.each(["retry", "status", "help"] as const)("answers %s in our thread", (command) => {
+    expect(threadAction(OURS, `  ${command.toUpperCase()} `, "linear")).toBe(command);
+  });
+
+  it("answers help even where no conversation exists yet", () => {
+    expect(threadAction(NOT_OURS, "help", "linear")).toBe("help");
+  });
+
+  it("starts afresh on retry in Jira, where every addressed comment is meant for us, but not in a stranger's Linear thread", () => {
+    expect(threadAction(NOT_OURS, "retry", "jira")).toBe("retry");
+    expect(threadAction(NOT_OURS, "retry", "linear")).toBe("ignore");
+  });
+
+  it("asks for status only where there is a conversation to ask about", () => {
+    expect(threadAction(NOT_OURS, "status", "jira")).toBe("ignore");
+  });
+});
