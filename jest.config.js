@@ -1,4 +1,4 @@
-/** Jest runs the TypeScript sources through ts-jest (CommonJS). @linear/sdk, marklassian and marked ship
+/** Jest runs the TypeScript sources through ts-jest (CommonJS). @linear/sdk, marklassian, marked and uuid ship
  * ESM only, so they are transformed too instead of being skipped like the rest of node_modules. */
 module.exports = {
   testEnvironment: "node",

@@ -46,7 +46,7 @@ export const THROTTLE_RETRIER: Retrier = {
   maxAttempts: 40,
   maxDelaySeconds: 60,
 };
-/** The queued start's retrier on TransientError, as lib/workflow.ts deploys it. */
+/** The queued start's retrier on TransientError, as lib/constructs/ticket-workflow.ts deploys it. */
 export const TRANSIENT_RETRIER: Retrier = QATECH_RETRY;
 
 /** Step Functions' FULL jitter: uniform in [0, min(interval * rate^k, max delay)] before retry k (from 0). */

@@ -1,7 +1,7 @@
 // `npm run bench`: what users feel (how soon the comment lands, how often QA.tech is polled), what a ticket
 // costs, how fast the webhook answers, and how big and quick to load each function is. Schedules and a burst
 // of conversation starts run on a simulated clock; the rest is measured on the real local runner against the
-// simulators in test/fakes.
+// simulators in simulators/.
 import { execFile, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";

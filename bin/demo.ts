@@ -1,5 +1,5 @@
 // `npm run demo`: the whole flow on this machine, no account anywhere. The local runner runs the real
-// workflow against SIMULATORS of QA.tech, Linear and Jira (the fakes the end-to-end tests use, test/fakes/).
+// workflow against SIMULATORS of QA.tech, Linear and Jira (simulators/, which the end-to-end tests use too).
 
 import { setLogSink } from "../functions/shared/platform/log";
 import { adfToText } from "../functions/shared/trackers/jira/adf";

@@ -107,7 +107,7 @@ function firstPollState() {
   return { ...firstPoll(pollSchedule(settings())), status: "pending" as const };
 }
 
-/** What the workflow puts on the start queue (lib/workflow.ts builds the same shape). */
+/** What the workflow puts on the start queue (lib/constructs/ticket-workflow.ts builds it). */
 export interface StartRequest {
   taskToken: string;
   kind: StartKind;

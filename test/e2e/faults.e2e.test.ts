@@ -231,7 +231,7 @@ describe("faults of QA.tech, Linear and Jira, as the ticket sees them", () => {
   });
 
   describe("a tracker outage does not silence a ticket", () => {
-    // Each retry waits a jittered 5 s x 2^k, at most 5 minutes (lib/workflow.ts TRACKER_RETRY): 12 failures
+    // Each retry waits a jittered 5 s x 2^k, at most 5 minutes (lib/constructs/ticket-workflow.ts TRACKER_RETRY): 12 failures
     // in a row last about half an hour in AWS. WAIT_SCALE 0.001 plays them in well under a minute.
     it("Linear: createComment failing 12 times in a row still ends with the acknowledgement and the reply", async () => {
       h = await startHarness({ env: { WAIT_SCALE: "0.001" } });

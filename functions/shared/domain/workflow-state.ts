@@ -28,7 +28,7 @@ export interface ThreadState {
 /**
  * The state that travels through the workflow. Each Task handler takes it whole and returns it with its
  * own part added, so the definition needs no path juggling and the handlers are typed end to end.
- * Its size is bounded (functions/shared/limits.ts): Step Functions fails a state over 256 KiB.
+ * Its size is bounded (domain/limits.ts): Step Functions fails a state over 256 KiB.
  */
 export interface WorkflowState extends WorkflowInput {
   /** Our acknowledgement comment: the root of the ticket's thread. */
