@@ -369,7 +369,8 @@ function describe(error: z.core.$ZodError, raw: unknown): string {
       }
       // Zod leaves `input` out of its issues, so a missing field is told by looking the path up in the input:
       // a fraction where a whole number belongs is also an invalid_type, and must not read "is required".
-      if (issue.code === "invalid_type" && valueAt(raw, issue.path) === undefined) return `${where} is required`;
+      if (issue.code === "invalid_type" && valueAt(raw, issue.path) === undefined)
+        return `${where} is required`;
       return `${where || "the settings"} ${issue.message}`;
     })
     .join("; ");
