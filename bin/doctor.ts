@@ -16,4 +16,11 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-main().then((code) => process.exit(code));
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    // Typically AWS: no credentials, no region, or no permission to read the stack or the secrets.
+    console.error(`doctor stopped: ${error.name}: ${error.message}`);
+    process.exit(1);
+  },
+);

@@ -91,4 +91,11 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code));
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    // Typically AWS (no credentials or region, a missing permission) or a failed cdk deploy.
+    console.error(`setup stopped: ${error.name}: ${error.message}`);
+    process.exit(1);
+  },
+);
