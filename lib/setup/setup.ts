@@ -330,7 +330,8 @@ async function jiraWebhook(
         `  URL:     ${url}`,
         `  Events:  Issue: created, updated; Comment: created  (${JIRA_EVENTS.join(", ")})`,
         `  JQL:     ${jql || "(empty: all projects)"}`,
-        `  Secret:  ${secret}`,
+        // In a dry run a new secret is not stored, so it is not shown: it would not be the one used.
+        `  Secret:  ${dryRun && fresh ? "(generated and stored when run without --dry-run)" : secret}`,
         "Jira will not show the secret again; it is stored in Secrets Manager as " +
           secretId(org, "JIRA_WEBHOOK_SECRET"),
       ].join("\n"),

@@ -259,6 +259,10 @@ describe("npm run setup, end to end (simulators, mocked AWS, injected deployer)"
 
   it("prints what to paste into Jira when the account is no Jira admin, with the secret it stored", async () => {
     w = await world({ jiraAdmin: false });
+    await w.setup({ dryRun: true });
+    // A dry run stores nothing, so it shows no secret that would not be the one used.
+    expect(w.lines.join("\n")).toContain("Secret:  (generated and stored when run without --dry-run)");
+    w.lines.length = 0;
 
     await expect(w.setup()).rejects.toThrow(/run setup again with --jira-webhook-done/);
     const printed = w.lines.join("\n");
