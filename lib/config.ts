@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../functions/shared/platform/errors";
+import { ORG_VARIABLE } from "../functions/shared/platform/metrics";
 import { SETTINGS_VARIABLE } from "../functions/shared/platform/settings";
 import { parseSettings, type Settings } from "../functions/shared/platform/settings-schema";
 
@@ -58,8 +60,56 @@ export function loadOrgConfig(org: string, dir = join(__dirname, "..", "config")
   return parseOrgConfig(org, raw, source);
 }
 
-/** What every function's environment holds of the config: the validated settings, as one JSON value. */
+/**
+ * What every function's environment holds of the config: the validated settings, as one JSON value (without
+ * where alarms go, which no function reads), and the organisation, which names its metrics.
+ */
 export function functionEnvironment(config: OrgConfig): Record<string, string> {
-  const { org: _, $schema: _schema, $comment: _comment, ...settings } = config;
-  return { [SETTINGS_VARIABLE]: JSON.stringify(settings) };
+  const {
+    org,
+    $schema: _schema,
+    $comment: _comment,
+    alarmEmail: _email,
+    alarmEndpoints: _endpoints,
+    ...settings
+  } = config;
+  return { [SETTINGS_VARIABLE]: JSON.stringify(settings), [ORG_VARIABLE]: org };
+}
+
+/** The project the example config names: a placeholder that no real organisation's QA.tech knows. */
+export const PLACEHOLDER_PROJECT = "proj_example";
+
+/**
+ * Refuses a config that cannot serve a real organisation: one still naming the example's placeholder
+ * project. Only `example` itself may (so `cdk synth -c org=example` keeps working offline, in CI).
+ */
+export function checkDeployable(config: OrgConfig): void {
+  if (config.org !== "example" && config.qatech.projectShortId === PLACEHOLDER_PROJECT) {
+    throw new ConfigFileError(
+      `config/${config.org}.json: qatech.projectShortId is still the example's placeholder "${PLACEHOLDER_PROJECT}": ` +
+        "set your QA.tech project (proj_...), or run npm run setup -- --org " +
+        config.org,
+    );
+  }
+}
+
+/**
+ * A digest of the settings a deployment runs with (the config with its defaults, the organisation
+ * included). The stack outputs it; `doctor` compares it with the local config's to tell a stale stack.
+ */
+export function settingsHash(config: OrgConfig): string {
+  const { $schema: _schema, $comment: _comment, ...settings } = config;
+  return createHash("sha256").update(canonicalJson(settings)).digest("hex").slice(0, 16);
+}
+
+/** JSON with object keys sorted, so the same settings always give the same text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
 }

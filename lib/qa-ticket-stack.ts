@@ -1,11 +1,12 @@
-import { Duration, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from "aws-cdk-lib";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import { POLL_TIMEOUT_SECONDS } from "../functions/poll-conversation/timeout";
-import type { OrgConfig } from "./config";
+import { type OrgConfig, settingsHash } from "./config";
 import { Alarms } from "./constructs/alarms";
+import { OperationsDashboard } from "./constructs/dashboard";
 import { StartQueue } from "./constructs/start-queue";
 import { functionDefaults, TicketFunction } from "./constructs/ticket-function";
 import { TicketWorkflow } from "./constructs/ticket-workflow";
@@ -96,8 +97,27 @@ export class QaTicketStack extends Stack {
     if (config.linear.enabled) secrets.grantRead(endpoint.addTracker("linear"), "LINEAR_WEBHOOK_SECRET");
     if (config.jira.enabled) secrets.grantRead(endpoint.addTracker("jira"), "JIRA_WEBHOOK_SECRET");
 
-    new Alarms(this, "Alarms", { org: config.org, stateMachine: workflow.stateMachine });
     secrets.addFillOutputs();
+
+    // Operations (issue 12): alarms to a topic people subscribe to, a dashboard, and what doctor compares.
+    const operations = {
+      org: config.org,
+      stateMachine: workflow.stateMachine,
+      api: endpoint.api,
+      startQueue: start.queue,
+      deadLetterQueue: start.deadLetters,
+    };
+    new Alarms(this, "Alarms", {
+      ...operations,
+      trackers: (["linear", "jira"] as const).filter((tracker) => config[tracker].enabled),
+      alarmEmail: config.alarmEmail,
+      alarmEndpoints: config.alarmEndpoints,
+    });
+    new OperationsDashboard(this, "Operations", operations);
+    new CfnOutput(this, "SettingsHash", {
+      description: "Digest of the settings this stack was deployed with (npm run doctor compares it)",
+      value: settingsHash(config),
+    });
   }
 }
 

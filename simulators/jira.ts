@@ -1,5 +1,6 @@
 import type http from "node:http";
 import { validateAdf } from "./adf-schema";
+import { type FakeJiraWebhook, jiraAdminRoute } from "./jira-admin";
 import { answer, FaultQueue, type FaultRule, parseJson, type Reply, readBody, startServer } from "./server";
 
 /** A comment as stored by the fake. */
@@ -45,6 +46,8 @@ export interface FakeJiraOptions {
    * v3 returns it). Any other issue is unknown (404), as it is to Jira.
    */
   issues?: Record<string, { id: string; summary: string; description?: unknown }>;
+  /** The account is a Jira admin, so it may register admin webhooks (simulators/jira-admin.ts); default false. */
+  admin?: boolean;
 }
 
 /** A running fake Jira Cloud REST API (v3 comments and myself). */
@@ -61,6 +64,8 @@ export interface FakeJira {
   addComment(issueKey: string, comment: { body: unknown; authorAccountId: string }): FakeJiraComment;
   /** Every request received, faulted ones included. */
   requests: RecordedJiraRequest[];
+  /** Admin webhooks registered (simulators/jira-admin.ts); `secret` is what Jira would sign with. */
+  webhooks: FakeJiraWebhook[];
   /** Queues a fault for the next `times` (default 1) matching requests; `path` is matched without the prefix. */
   failNext(rule: FaultRule): void;
   /** Stops the server, ending hung requests. */
@@ -93,6 +98,8 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     Object.entries(options.labels ?? {}).map(([key, value]) => [key, [...value]]),
   );
   let nextId = 10_000;
+  const webhooks: FakeJiraWebhook[] = [];
+  let baseUrl = "";
 
   const route = (
     method: string,
@@ -105,6 +112,13 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     if (method === "GET" && path === "/rest/api/3/myself") {
       return { status: 200, body: { ...FAKE_JIRA_ACCOUNT, emailAddress: email, active: true } };
     }
+    const admin = jiraAdminRoute(
+      { admin: options.admin ?? false, webhooks, baseUrl: () => baseUrl },
+      method,
+      path,
+      body,
+    );
+    if (admin) return admin;
     const one = ONE_COMMENT_PATH.exec(path);
     if (one) {
       if (method !== "PUT") return errors(405, `Method ${method} is not allowed`);
@@ -242,10 +256,12 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     );
   });
 
+  baseUrl = server.url;
   return {
     url: server.url,
     comments,
     requests,
+    webhooks,
     labelChanges,
     labels: (issueKey) => [...(labels.get(issueKey) ?? [])],
     addComment: (issueKey, comment) => {

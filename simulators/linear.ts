@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type http from "node:http";
+import { adminOperations, type FakeLinearWebhook, type FakeLinearWebhookFailure } from "./linear-admin";
 import {
   answer,
   type Fault,
@@ -79,6 +80,10 @@ export interface FakeLinearOptions {
   attachments?: Record<string, FakeLinearAttachment[]>;
   /** Extra GraphQL operations by name: return the `data` object, or throw to answer a GraphQL error. */
   operations?: Record<string, (variables: Record<string, unknown>) => unknown>;
+  /** The API key's user is a workspace admin (may manage webhooks, simulators/linear-admin.ts); default true. */
+  admin?: boolean;
+  /** Webhooks the workspace already has. */
+  webhooks?: FakeLinearWebhook[];
 }
 
 /** One GraphQL request as the fake received it. */
@@ -100,6 +105,12 @@ export interface FakeLinear {
   requests: RecordedLinearRequest[];
   /** Every label edit, in order (no-op edits included). */
   labelChanges: FakeLinearLabelChange[];
+  /** The workspace's labels, those created through the API included. */
+  labels: FakeLinearLabel[];
+  /** The workspace's webhooks (simulators/linear-admin.ts). */
+  webhooks: FakeLinearWebhook[];
+  /** Records a failed delivery of a webhook, as Linear does when the endpoint does not answer 200. */
+  addWebhookFailure(webhookId: string, failure: FakeLinearWebhookFailure): void;
   /** The issue's current label ids, in the order they were added. */
   issueLabelIds(issueId: string): string[];
   /** Stores a comment as written by someone else (a human reply), without a request; returns it. */
@@ -166,7 +177,9 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
   const updatedAt = new Map<string, string>();
   const startedAt = new Date().toISOString();
   let lastSyncId = 0;
-  const labels = options.labels ?? DEFAULT_FAKE_LINEAR_LABELS;
+  // A copy: labels created through the API must not leak into the shared default or the caller's list.
+  const labels = [...(options.labels ?? DEFAULT_FAKE_LINEAR_LABELS)];
+  const webhooks = [...(options.webhooks ?? [])];
   const labelChanges: FakeLinearLabelChange[] = [];
   const issueLabels = new Map<string, string[]>(
     Object.entries(options.issueLabelIds ?? {}).map(([id, ids]) => [id, [...ids]]),
@@ -405,6 +418,8 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
         displayName: "qa-bot",
         email: "qa-bot@example.com",
         active: true,
+        // User.admin (SDK class User): "Whether the user is a workspace administrator."
+        admin: options.admin ?? true,
         app: true,
         isMe: true,
         createdAt: startedAt,
@@ -451,6 +466,16 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
       }
       return { issueUpdate: changeLabels(variables.id, added, removed) };
     },
+    ...adminOperations({
+      viewerId,
+      admin: options.admin ?? true,
+      webhooks,
+      labels,
+      nextSyncId: () => ++lastSyncId,
+      fail: (message, type, userMessage) => {
+        throw new GraphQLError(message, type, userMessage);
+      },
+    }),
     ...options.operations,
   };
 
@@ -498,6 +523,13 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
     comments,
     requests,
     labelChanges,
+    labels,
+    webhooks,
+    addWebhookFailure: (webhookId, failure) => {
+      const webhook = webhooks.find((w) => w.id === webhookId);
+      if (!webhook) throw new Error(`Fake Linear has no webhook ${webhookId}`);
+      webhook.failures.push({ ...failure, createdAt: failure.createdAt ?? new Date().toISOString() });
+    },
     issueLabelIds: (issueId) => [...(issueLabels.get(issueId) ?? [])],
     addComment: (input) => {
       const comment: FakeLinearComment = {

@@ -3,6 +3,7 @@ import { afterPoll } from "../shared/domain/poll-schedule";
 import type { WorkflowState } from "../shared/domain/workflow-state";
 import { ConfigError } from "../shared/platform/errors";
 import { forRun, functionLogger } from "../shared/platform/log";
+import { emitMetric, METRIC } from "../shared/platform/metrics";
 import { pollSchedule, settings } from "../shared/platform/settings";
 import { QATECH_TIMEOUT_MS, qatechClientFromEnv } from "../shared/qatech/from-settings";
 import { findReply, noteOurMessage, type Reply } from "../shared/qatech/reply";
@@ -76,6 +77,9 @@ export async function handler(state: WorkflowState, context?: InvocationClock): 
     const n = poll.n + 1;
     if (reply) {
       log.info("reply final", { n, status: reply.status });
+      // Schedule time, not clock time: what the reply took as the loop saw it, the same in Lambda and locally.
+      emitMetric(METRIC.replySeconds, poll.elapsedSeconds + poll.waitSeconds, { unit: "Seconds" });
+      emitMetric(METRIC.pollsPerRun, n);
       return {
         ...state,
         conversation: ref,
@@ -86,6 +90,7 @@ export async function handler(state: WorkflowState, context?: InvocationClock): 
     const next = afterPoll(poll, schedule);
     if (!next) {
       log.warn("reply deadline reached", { n });
+      emitMetric(METRIC.pollsPerRun, n);
       return { ...state, conversation: ref, poll: { ...poll, n, status: "deadline" } };
     }
     const inline =

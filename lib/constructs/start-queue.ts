@@ -22,6 +22,8 @@ export interface StartQueueProps {
  */
 export class StartQueue extends Construct {
   readonly queue: sqs.Queue;
+  /** Where a request goes after 5 failed deliveries to the consumer (which answers it with a failure). */
+  readonly deadLetters: sqs.Queue;
   readonly consumer: TicketFunction;
 
   constructor(scope: Construct, id: string, props: StartQueueProps) {
@@ -34,6 +36,7 @@ export class StartQueue extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    this.deadLetters = deadLetters;
     this.queue = new sqs.Queue(stack, "StartQueue", {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

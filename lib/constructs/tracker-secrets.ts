@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, Validations } from "aws-cdk-lib";
+import { CfnOutput, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { SecretName } from "../../functions/shared/platform/secrets";
@@ -72,6 +72,9 @@ export class TrackerSecrets extends Construct {
         ? description
         : `${description} Fill with: aws secretsmanager put-secret-value --secret-id <this name> --secret-string '<value>'`,
       generateSecretString: generated ? { passwordLength: 64, excludePunctuation: true } : undefined,
+      // The credentials outlive the stack: `cdk destroy` leaves them (and the marker key, without which
+      // earlier threads are no longer recognised); README "Removal" says how the same org is deployed again.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(created).acknowledge({
       id: "AwsSolutions-SMG4",

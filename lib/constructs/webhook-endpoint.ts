@@ -35,7 +35,8 @@ export interface WebhookEndpointProps {
  * `POST /webhooks/<tracker>` to its own webhook function (functions/webhook, told its tracker by TRACKER).
  */
 export class WebhookEndpoint extends Construct {
-  private readonly api: apigw.HttpApi;
+  /** The HTTP API; its metrics feed the alarms and the dashboard. */
+  readonly api: apigw.HttpApi;
   private readonly stage: apigw.HttpStage;
 
   constructor(

@@ -24,6 +24,45 @@ export { checkLocalEnv } from "./env";
 export type EventLog =
   ReturnType<StateMachine["run"]>["eventLogs"] extends AsyncGenerator<infer E> ? E : never;
 
+/** The messages of an error's causes, outermost first ("fetch failed: connect ECONNREFUSED ..."), if any. */
+export function causeChain(error: Error): string | undefined {
+  const parts: string[] = [];
+  let cause: unknown = error.cause;
+  while (cause !== undefined && parts.length < 5) {
+    // By shape, not instanceof: fetch's errors come from Node's own realm, which is not always ours.
+    if (typeof cause === "object" && cause !== null && typeof (cause as Error).message === "string") {
+      const { message, code } = cause as Error & { code?: unknown };
+      parts.push(typeof code === "string" && !message.includes(code) ? `${message} (${code})` : message);
+      cause = (cause as Error).cause;
+    } else {
+      parts.push(String(cause));
+      cause = undefined;
+    }
+  }
+  return parts.length ? parts.join(": ") : undefined;
+}
+
+/**
+ * A failed state's Cause as text. The library hands over what the task threw, which may be an Error (of
+ * Node's realm or ours): written as is, it would log as `{}` and hide what went wrong.
+ */
+export function causeText(cause: unknown): string | undefined {
+  if (cause === undefined || cause === null) return undefined;
+  if (typeof cause === "string") return cause;
+  if (typeof cause === "object" && typeof (cause as Error).message === "string")
+    return (cause as Error).message;
+  return JSON.stringify(cause);
+}
+
+/**
+ * What a failed step's log line says went wrong: the error's own message and every cause under it
+ * ("QA.tech could not be reached (GET ...): fetch failed: connect ECONNREFUSED ..."), not just its name.
+ */
+export function failureText(error: Error | undefined, cause: unknown): string | undefined {
+  if (!error) return causeText(cause);
+  return [error.message, causeChain(error)].filter(Boolean).join(": ");
+}
+
 /** One workflow execution on the local runner, like a Step Functions execution. */
 export interface LocalExecution {
   name: string;
@@ -97,6 +136,9 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
 
   const run = (name: string, input: WorkflowInput): LocalExecution => {
     const scaler = timeScaler(definition, waitScale);
+    const runLog = forRun(log, name);
+    // What each task last threw: the library's Cause keeps only the error's `cause` (or its message).
+    const thrown = new Map<string, Error>();
     const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, task] of Object.entries(tasks)) {
       const limited = withDataLimit(stateName, task);
@@ -107,6 +149,7 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
           return output;
         } catch (error) {
           scaler.failed(stateName, error);
+          if (typeof error === "object" && error !== null) thrown.set(stateName, error as Error);
           throw error;
         }
       };
@@ -119,7 +162,6 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
       startedAt: Date.now(),
       done: Promise.resolve(),
     };
-    const runLog = forRun(log, name);
     // Like StartExecution, starting only schedules the run: the webhook answers before the first state.
     record.done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       if (closing) {
@@ -139,7 +181,8 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
           if ("state" in event && event.type !== "StateEntered") {
             const fields: Record<string, unknown> = { state: event.state.name, event: event.type };
             if ("Error" in event) fields.error = event.Error;
-            if ("Cause" in event && event.type === "StateFailed") fields.cause = event.Cause;
+            if ("Cause" in event && event.type === "StateFailed")
+              fields.cause = failureText(thrown.get(event.state.name), event.Cause);
             runLog.info("step", fields);
           }
         }
@@ -157,7 +200,7 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
       // Report the error as Step Functions does: the Fail state's Error and Cause, not the library's wrapper.
       const failed = record.events.find((e) => e.type === "ExecutionFailed");
       if (failed && "Error" in failed)
-        record.error = { name: failed.Error, message: String(failed.Cause ?? "") };
+        record.error = { name: failed.Error, message: causeText(failed.Cause) ?? "" };
       record.stoppedAt = Date.now();
       runLog.info("execution finished", { status: record.status, error: record.error?.message });
     });

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ORG_VARIABLE } from "../../functions/shared/platform/metrics";
 import { SETTINGS_VARIABLE, settings } from "../../functions/shared/platform/settings";
 import {
   LAMBDA_ENVIRONMENT_MAX_BYTES,
@@ -109,6 +110,28 @@ describe("organisation config", () => {
     ["a GitLab host in capitals", { qatech: { gitlabHosts: ["GitLab.acme.com"] } }, "qatech.gitlabHosts[0]"],
     ["an empty GitLab host", { qatech: { gitlabHosts: ["gitlab.acme.com", ""] } }, "qatech.gitlabHosts[1]"],
     ["GitLab hosts given as text", { qatech: { gitlabHosts: "gitlab.acme.com" } }, "qatech.gitlabHosts"],
+    [
+      "a fractional concurrency",
+      { qatech: { maxConcurrency: 2.5 } },
+      "qatech.maxConcurrency must be a whole",
+    ],
+    [
+      "a fractional wait",
+      { pollSchedule: { minWaitSeconds: 1.5 } },
+      "pollSchedule.minWaitSeconds must be a whole",
+    ],
+    ["a retention CloudWatch does not offer", { logRetentionDays: 10 }, "logRetentionDays must be one of"],
+    ["an alarm email that is no address", { alarmEmail: "ops at acme" }, "alarmEmail"],
+    [
+      "an https alarm endpoint that is not https",
+      { alarmEndpoints: [{ protocol: "https", endpoint: "http://hooks.acme.example/x" }] },
+      "alarmEndpoints.0.endpoint must be an https URL",
+    ],
+    [
+      "an alarm endpoint of a protocol the stack does not subscribe",
+      { alarmEndpoints: [{ protocol: "sms", endpoint: "+15550100" }] },
+      "alarmEndpoints[0].protocol",
+    ],
   ])("refuses %s, naming the file and the field", (_what, changes, field) => {
     const message = problem(exampleWith(changes));
 
@@ -202,14 +225,24 @@ describe("functionEnvironment", () => {
       exampleWith({
         qatech: { instruction: "Test the checkout on staging.", gitlabHosts: ["gitlab.acme.com"] },
         replyTimeoutMinutes: 90,
+        alarmEmail: "ops@acme.example",
       }),
       SOURCE,
     );
 
     const env = functionEnvironment(config);
 
-    const { org: _, $schema: _schema, $comment: _comment, ...expected } = config;
-    expect(Object.keys(env)).toEqual([SETTINGS_VARIABLE]);
+    // Where alarms go is the stack's business, not a function's; the org names the metrics.
+    const {
+      org: _,
+      $schema: _schema,
+      $comment: _comment,
+      alarmEmail: _email,
+      alarmEndpoints: _endpoints,
+      ...expected
+    } = config;
+    expect(Object.keys(env)).toEqual([SETTINGS_VARIABLE, ORG_VARIABLE]);
+    expect(env[ORG_VARIABLE]).toBe("acme");
     expect(settings(env)).toEqual(expected);
   });
 

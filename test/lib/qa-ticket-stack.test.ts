@@ -474,3 +474,36 @@ describe("QaTicketStack with real bundling", () => {
     }
   }, 120_000);
 });
+
+describe("QaTicketStack on cdk destroy", () => {
+  it("keeps every secret (credentials and marker key) when the stack is deleted or a secret replaced", () => {
+    const config = parseOrgConfig(
+      "acme",
+      { qatech: {}, jira: { enabled: true, baseUrl: "https://acme.atlassian.net" } },
+      "test",
+    );
+    const secrets = Object.values(resourcesOf(synth(config).template)).filter(
+      (r) => r.Type === "AWS::SecretsManager::Secret",
+    ) as Array<Resource & { DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+
+    expect(secrets).toHaveLength(7);
+    for (const secret of secrets) {
+      expect([secret.Properties?.Name, secret.DeletionPolicy, secret.UpdateReplacePolicy]).toEqual([
+        secret.Properties?.Name,
+        "Retain",
+        "Retain",
+      ]);
+    }
+  });
+
+  it("names each secret statically, so a redeploy can adopt the retained ones (cdk import)", () => {
+    const resources = resourcesOf(synth().template);
+    const names = Object.values(resources)
+      .filter((r) => r.Type === "AWS::SecretsManager::Secret")
+      .map((r) => r.Properties?.Name);
+
+    expect(names.every((name) => typeof name === "string" && name.startsWith("qa-ticket/example/"))).toBe(
+      true,
+    );
+  });
+});

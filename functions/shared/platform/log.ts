@@ -21,6 +21,11 @@ export function setLogSink(next: Sink): Sink {
   return previous;
 }
 
+/** Writes one line where log lines go (metrics in embedded metric format travel the same way). */
+export function writeLine(line: string): void {
+  sink(line);
+}
+
 class QaTicketLogger extends Logger {
   protected override printLog(_level: number, log: Parameters<Logger["printLog"]>[1]): void {
     sink(redactSecrets(JSON.stringify(log.getAttributes(), this.getJsonReplacer())));

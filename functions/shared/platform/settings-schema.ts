@@ -267,6 +267,21 @@ const fields = z.strictObject({
     ),
     30,
   ),
+  // Operations: who hears about trouble (the alarm topic, lib/constructs/alarms.ts).
+  alarmEmail: z.optional(
+    described(
+      z.email({ error: "must be an email address" }),
+      "Where alarms go: an email subscription to the stack's alarm topic (AWS mails a link to confirm it).",
+    ),
+  ),
+  alarmEndpoints: z._default(
+    described(
+      z.array(z.strictObject({ protocol: z.enum(["https", "email"]), endpoint: text })),
+      "More subscribers to the alarm topic (https: an incident tool's URL; email). For Slack or Teams, point " +
+        "AWS Chatbot at the AlarmTopicArn output.",
+    ),
+    [],
+  ),
 });
 
 /** The validated settings, defaults filled in. */
@@ -305,6 +320,15 @@ function crossFieldIssues(s: Settings): Array<{ path: string[]; message: string 
       `with replyTimeoutMinutes ${s.replyTimeoutMinutes} needs more than ${MAX_POLLS} polls, more than a Standard ` +
         "execution's history holds: raise pollSchedule.maxWaitSeconds or lower replyTimeoutMinutes",
     );
+  for (const [i, { protocol, endpoint }] of s.alarmEndpoints.entries()) {
+    const fits =
+      protocol === "https" ? /^https:\/\/[^\s/]+/.test(endpoint) : /^[^\s@]+@[^\s@]+$/.test(endpoint);
+    if (!fits)
+      add(
+        `alarmEndpoints.${i}.endpoint`,
+        `must be ${protocol === "https" ? "an https URL" : "an email address"}`,
+      );
+  }
   const budget = LAMBDA_ENVIRONMENT_MAX_BYTES - STACK_VARIABLES_RESERVE_BYTES;
   const { $schema: _schema, $comment: _comment, ...carried } = s;
   const bytes = Buffer.byteLength(SETTINGS_VARIABLE + JSON.stringify(carried));
@@ -331,7 +355,7 @@ export const SettingsSchema = fields.check(
 );
 
 /** One line per problem: where it is and what is wrong, e.g. `qatech.maxConcurrency must be a whole number`. */
-function describe(error: z.core.$ZodError): string {
+function describe(error: z.core.$ZodError, raw: unknown): string {
   return error.issues
     .map((issue) => {
       const where = issue.path.reduce<string>(
@@ -343,15 +367,27 @@ function describe(error: z.core.$ZodError): string {
         const keys = issue.keys.map((key) => (where ? `${where}.${key}` : key)).join(", ");
         return `${keys} ${issue.keys.length > 1 ? "are not known settings" : "is not a known setting"}`;
       }
-      if (issue.code === "invalid_type" && issue.input === undefined) return `${where} is required`;
+      // Zod leaves `input` out of its issues, so a missing field is told by looking the path up in the input:
+      // a fraction where a whole number belongs is also an invalid_type, and must not read "is required".
+      if (issue.code === "invalid_type" && valueAt(raw, issue.path) === undefined)
+        return `${where} is required`;
       return `${where || "the settings"} ${issue.message}`;
     })
     .join("; ");
 }
 
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let at = raw;
+  for (const part of path) {
+    if (typeof at !== "object" || at === null) return undefined;
+    at = (at as Record<PropertyKey, unknown>)[part];
+  }
+  return at;
+}
+
 /** Validates settings (a config file's content, or the local runner's); the error names every field to fix. */
 export function parseSettings(raw: unknown, source: string): Settings {
   const result = SettingsSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(`${source}: ${describe(result.error)}`);
+  if (!result.success) throw new ConfigError(`${source}: ${describe(result.error, raw)}`);
   return result.data;
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { jsonBytes, KEY_MAX_BYTES, URL_MAX_BYTES } from "../domain/limits";
 import { PermanentError } from "../platform/errors";
 import { requestJson } from "../platform/http";
+import { emitMetric, METRIC } from "../platform/metrics";
 import { registerSecret } from "../platform/redact";
 import type { PullRequest } from "./pull-request";
 
@@ -65,6 +66,9 @@ export function messageDigest(text: string): string {
   return createHash("sha256").update(text.trim()).digest("hex").slice(0, 16);
 }
 
+/** QA.tech's answers that mean it will not work for us at all until someone acts: key, credits, organisation. */
+const REFUSALS = new Set([401, 402, 403]);
+
 const CONVERSATION_ID = /^chat(-.+_.+|_.+)$/;
 
 /** The link every comment carries: an http(s) URL of bounded size, never another scheme. */
@@ -102,17 +106,24 @@ export class QaTechClient {
   }
 
   /** `maxInlineRetryAfterSeconds` lowers the client's own limit for this request. */
-  private request<T>(path: string, json?: unknown, maxInlineRetryAfterSeconds?: number) {
+  private async request<T>(path: string, json?: unknown, maxInlineRetryAfterSeconds?: number) {
     const limits = [this.options.maxInlineRetryAfterSeconds, maxInlineRetryAfterSeconds].filter(
       (n): n is number => n !== undefined,
     );
-    return requestJson<T>(`${this.base}${path}`, {
-      peer: "QA.tech",
-      json,
-      timeoutMs: this.options.timeoutMs,
-      maxInlineRetryAfterSeconds: limits.length ? Math.min(...limits) : undefined,
-      headers: { authorization: `Bearer ${this.options.apiKey}` },
-    });
+    try {
+      return await requestJson<T>(`${this.base}${path}`, {
+        peer: "QA.tech",
+        json,
+        timeoutMs: this.options.timeoutMs,
+        maxInlineRetryAfterSeconds: limits.length ? Math.min(...limits) : undefined,
+        headers: { authorization: `Bearer ${this.options.apiKey}` },
+      });
+    } catch (error) {
+      // A refused key, exhausted credits or a suspended organisation stops every ticket: counted for the alarm.
+      if (error instanceof PermanentError && REFUSALS.has(error.status ?? 0))
+        emitMetric(METRIC.qatechRefused, 1, { metadata: { status: String(error.status) } });
+      throw error;
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import type { TrackerName, Trigger } from "../domain/ticket";
 import { PayloadError } from "../platform/errors";
 import { functionLogger } from "../platform/log";
+import { emitMetric, METRIC } from "../platform/metrics";
 import type { StartRun } from "./starter";
 
 /**
@@ -55,6 +56,7 @@ export function createWebhookHandler(spec: WebhookSpec, startRun: StartRun): Han
         ms: Date.now() - started,
         ...fields,
       });
+      countOutcome(spec.tracker, outcome);
       return respond(status, { outcome, ...fields });
     };
     try {
@@ -80,9 +82,15 @@ export function createWebhookHandler(spec: WebhookSpec, startRun: StartRun): Han
     } catch (error) {
       if (error instanceof PayloadError) return answer(400, "bad request", { reason: error.message });
       log.error("webhook failed", { tracker: spec.tracker, delivery, error });
+      countOutcome(spec.tracker, "error");
       return respond(500, { outcome: "error" });
     }
   };
+}
+
+/** One webhook answer, by tracker and outcome: the dashboard's webhook outcomes and the alarm on 401s. */
+function countOutcome(tracker: string, outcome: string): void {
+  emitMetric(METRIC.webhookRequests, 1, { dimensions: { Tracker: tracker, Outcome: outcome } });
 }
 
 /** The raw body bytes, exactly as signed (API Gateway base64-encodes bodies it does not treat as text). */

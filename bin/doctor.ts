@@ -1,0 +1,26 @@
+// `npm run doctor -- --org <name>`: is this deployment healthy? A table of checks, each failed one with its
+// fix (lib/doctor/doctor.ts); exits 1 when a check fails, so CI can run it after a deploy.
+import { parseArgs } from "node:util";
+import { formatDoctorTable, runDoctor } from "../lib/doctor/doctor";
+import { defaultAwsClients } from "../lib/ops/aws";
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { org: { type: "string" }, help: { type: "boolean" } } });
+  if (values.help || !values.org) {
+    console.log("npm run doctor -- --org <name>   (AWS credentials as for cdk deploy)");
+    return values.help ? 0 : 2;
+  }
+  const { rows, ok } = await runDoctor({ org: values.org, clients: defaultAwsClients() });
+  console.log(formatDoctorTable(rows));
+  console.log(ok ? "\nall checks pass" : "\nsome checks fail: apply the fixes above, then run doctor again");
+  return ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    // Typically AWS: no credentials, no region, or no permission to read the stack or the secrets.
+    console.error(`doctor stopped: ${error.name}: ${error.message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,299 @@
+import type { TrackerName } from "../../functions/shared/domain/ticket";
+import type { SecretName } from "../../functions/shared/platform/secrets";
+import { checkDeployable, loadOrgConfig, type OrgConfig, settingsHash } from "../config";
+import {
+  type AwsClients,
+  isUsable,
+  readSecret,
+  readStack,
+  type SecretState,
+  secretId,
+  stackName,
+  topicSubscriptions,
+} from "../ops/aws";
+import { type CheckResult, checkJira, checkLinear, checkQaTech } from "../ops/credentials";
+import { JIRA_EVENTS, JiraAdmin, JiraNotAdminError } from "../ops/jira";
+import { LINEAR_RESOURCE_TYPES, LinearAdmin, webhookLabel } from "../ops/linear";
+import { probeWebhook } from "../ops/probe";
+
+/** One line of the doctor's table. `warn` is worth a look but does not fail the run. */
+export interface DoctorRow {
+  check: string;
+  status: "ok" | "FAIL" | "warn";
+  detail: string;
+  fix?: string;
+}
+
+export interface DoctorOptions {
+  org: string;
+  clients: AwsClients;
+  /** Where config/<org>.json is; default the project's config/. */
+  configDir?: string;
+  /** Failed deliveries older than this are history, not trouble; default 24 hours. */
+  failureWindowMs?: number;
+  now?: () => number;
+}
+
+/** The secrets a deployment of this config reads (the marker key is the stack's own). */
+export function neededSecrets(config: OrgConfig): SecretName[] {
+  return [
+    "QATECH_API_KEY",
+    ...(config.linear.enabled ? (["LINEAR_API_KEY", "LINEAR_WEBHOOK_SECRET"] as const) : []),
+    ...(config.jira.enabled ? (["JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_WEBHOOK_SECRET"] as const) : []),
+  ];
+}
+
+/**
+ * Checks one organisation's deployment end to end and returns the table: config, stack, secrets, each
+ * key, each webhook (and Linear's failed deliveries), a signed request to each endpoint, the alarm topic.
+ * Later checks that need what an earlier one found missing say so instead of failing obscurely.
+ */
+export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorRow[]; ok: boolean }> {
+  const { org, clients } = options;
+  const rows: DoctorRow[] = [];
+  const add = (check: string, result: CheckResult | DoctorRow) => {
+    if ("status" in result) rows.push(result);
+    else
+      rows.push(
+        result.ok
+          ? { check, status: "ok", detail: result.detail }
+          : { check, status: "FAIL", detail: result.detail, fix: result.fix },
+      );
+  };
+  const done = () => ({ rows, ok: rows.every((r) => r.status !== "FAIL") });
+  const setup = `npm run setup -- --org ${org}`;
+
+  let config: OrgConfig;
+  try {
+    config = loadOrgConfig(org, options.configDir);
+    checkDeployable(config);
+    add("config", { ok: true, detail: `config/${org}.json is valid` });
+  } catch (error) {
+    add("config", { ok: false, detail: (error as Error).message, fix: `fix the file, or run ${setup}` });
+    return done();
+  }
+  const trackers = (["linear", "jira"] as const).filter((t) => config[t].enabled);
+
+  const stack = await readStack(clients, org);
+  if (!stack) {
+    add("stack deployed", {
+      ok: false,
+      detail: `${stackName(org)} does not exist in this account and region`,
+      fix: setup,
+    });
+    return done();
+  }
+  if (!isUsable(stack.status)) {
+    add("stack deployed", {
+      ok: false,
+      detail: `${stackName(org)} is ${stack.status}`,
+      fix: `npx cdk deploy -c org=${org} (see the stack's events in CloudFormation)`,
+    });
+  } else add("stack deployed", { ok: true, detail: `${stackName(org)} ${stack.status}` });
+  const deployedHash = stack.outputs.SettingsHash;
+  add(
+    "stack matches config",
+    deployedHash === settingsHash(config)
+      ? { ok: true, detail: `settings ${deployedHash}` }
+      : {
+          ok: false,
+          detail: deployedHash
+            ? `the stack runs other settings (${deployedHash}) than config/${org}.json (${settingsHash(config)})`
+            : "the stack predates settings hashes",
+          fix: `npx cdk diff -c org=${org} && npx cdk deploy -c org=${org}`,
+        },
+  );
+
+  const secrets = new Map<SecretName, SecretState>();
+  const unset: string[] = [];
+  for (const name of neededSecrets(config)) {
+    const state = await readSecret(clients, org, name);
+    secrets.set(name, state);
+    if (state.kind !== "set")
+      unset.push(
+        `${secretId(org, name)} (${state.kind === "missing" ? "missing" : "still the placeholder"})`,
+      );
+  }
+  add(
+    "secrets set",
+    unset.length
+      ? { ok: false, detail: `not filled: ${unset.join(", ")}`, fix: setup }
+      : { ok: true, detail: `${secrets.size} secrets filled` },
+  );
+  const value = (name: SecretName) => {
+    const state = secrets.get(name);
+    return state?.kind === "set" ? state.value : undefined;
+  };
+  const skip = (check: string, why: string) =>
+    rows.push({ check, status: "warn", detail: `not checked: ${why}` });
+
+  const qatechKey = value("QATECH_API_KEY");
+  if (qatechKey)
+    add("QA.tech key", await checkQaTech(config.qatech.apiUrl, qatechKey, config.qatech.projectShortId));
+  else skip("QA.tech key", "the secret is not filled");
+
+  if (config.linear.enabled) await linearChecks(config, stack.outputs, value, add, skip, options);
+  if (config.jira.enabled) await jiraChecks(config, stack.outputs, value, add, skip);
+
+  for (const tracker of trackers) {
+    const url = stack.outputs[tracker === "linear" ? "LinearWebhookUrl" : "JiraWebhookUrl"];
+    const secret = value(tracker === "linear" ? "LINEAR_WEBHOOK_SECRET" : "JIRA_WEBHOOK_SECRET");
+    const check = `${title(tracker)} endpoint answers`;
+    if (!url || !secret) {
+      skip(check, !url ? "the stack has no URL output for it" : "its signing secret is not filled");
+      continue;
+    }
+    const answer = await probeWebhook(tracker, url, secret);
+    if ("error" in answer)
+      add(check, {
+        ok: false,
+        detail: `${url} could not be reached: ${answer.error}`,
+        fix: "check the stack (API Gateway) in the AWS console",
+      });
+    else if (answer.status === 200)
+      add(check, { ok: true, detail: `signed test request: 200 ${answer.outcome ?? ""}`.trim() });
+    else
+      add(check, {
+        ok: false,
+        detail: `signed test request: ${answer.status} ${answer.outcome ?? ""}`.trim(),
+        fix:
+          answer.status === 401
+            ? `the function checks another secret than the one stored: wait 5 minutes (secrets are cached), then ${setup}`
+            : "read the webhook function's log (CloudWatch Logs)",
+      });
+  }
+
+  const topic = stack.outputs.AlarmTopicArn;
+  if (!topic) skip("alarms reach someone", "the stack has no AlarmTopicArn output (deploy this version)");
+  else {
+    const { confirmed, pending } = await topicSubscriptions(clients, topic);
+    add(
+      "alarms reach someone",
+      confirmed.length
+        ? { ok: true, detail: `confirmed: ${confirmed.join(", ")}` }
+        : {
+            ok: false,
+            detail: pending.length
+              ? `awaiting confirmation: ${pending.join(", ")}`
+              : "the alarm topic has no subscription",
+            fix: pending.length
+              ? "open the email from AWS Notifications and click Confirm subscription"
+              : `set alarmEmail in config/${org}.json and deploy`,
+          },
+    );
+  }
+  return done();
+}
+
+function title(tracker: TrackerName): string {
+  return tracker === "linear" ? "Linear" : "Jira";
+}
+
+type Add = (check: string, result: CheckResult | DoctorRow) => void;
+type Skip = (check: string, why: string) => void;
+
+async function linearChecks(
+  config: OrgConfig,
+  outputs: Record<string, string>,
+  value: (name: SecretName) => string | undefined,
+  add: Add,
+  skip: Skip,
+  options: DoctorOptions,
+): Promise<void> {
+  const key = value("LINEAR_API_KEY");
+  if (!key) return skip("Linear key", "the secret is not filled");
+  const keyCheck = await checkLinear(config.linear.apiUrl, key);
+  add("Linear key", keyCheck);
+  if (!keyCheck.ok) return;
+  const url = outputs.LinearWebhookUrl;
+  if (!keyCheck.viewer?.admin)
+    return skip("Linear webhook", "the key's user is not a workspace admin, who alone may read webhooks");
+  const admin = new LinearAdmin(config.linear.apiUrl, key);
+  const webhook = await admin.findWebhook(url, webhookLabel(config.org));
+  const fix = `npm run setup -- --org ${config.org}`;
+  if (!webhook) return add("Linear webhook", { ok: false, detail: `no webhook points at ${url}`, fix });
+  const problems: string[] = [];
+  if (!webhook.enabled) problems.push("it is disabled (Linear disables a webhook that keeps failing)");
+  if (webhook.url !== url) problems.push(`it points at ${webhook.url}, not ${url}`);
+  const missing = LINEAR_RESOURCE_TYPES.filter((t) => !webhook.resourceTypes.includes(t));
+  if (missing.length) problems.push(`it does not subscribe to ${missing.join(", ")}`);
+  const stored = value("LINEAR_WEBHOOK_SECRET");
+  if (webhook.secret && stored && webhook.secret !== stored)
+    problems.push("its signing secret is not the stored one");
+  add(
+    "Linear webhook",
+    problems.length
+      ? { ok: false, detail: problems.join("; "), fix }
+      : {
+          ok: true,
+          detail: `enabled, ${webhook.resourceTypes.join(" + ")}, ${webhook.secret ? "same secret as stored" : "secret not shown by Linear"}`,
+        },
+  );
+  const failures = await admin.webhookFailures(webhook.id);
+  if (failures === null)
+    return skip("Linear failed deliveries", "Linear did not answer the query for them (an internal field)");
+  const since = (options.now ?? Date.now)() - (options.failureWindowMs ?? 24 * 3600_000);
+  const recent = failures.filter((f) => Date.parse(f.createdAt) >= since);
+  if (recent.length === 0)
+    return add("Linear failed deliveries", { ok: true, detail: "none in the last 24 hours" });
+  const last = recent.at(-1);
+  const deliveries = new Set(recent.map((f) => f.executionId)).size;
+  add("Linear failed deliveries", {
+    ok: false,
+    detail:
+      `${recent.length} failed attempts of ${deliveries} deliveries in 24 h; last: ${last?.httpStatus ?? "no response"} ${(last?.responseOrError ?? "").slice(0, 120)}`.trim(),
+    fix: "401: the webhook's secret is not the stored one (run setup); 5xx or timeouts: read the webhook function's log",
+  });
+}
+
+async function jiraChecks(
+  config: OrgConfig,
+  outputs: Record<string, string>,
+  value: (name: SecretName) => string | undefined,
+  add: Add,
+  skip: Skip,
+): Promise<void> {
+  const email = value("JIRA_EMAIL");
+  const token = value("JIRA_API_TOKEN");
+  const baseUrl = config.jira.baseUrl ?? "";
+  if (!email || !token) return skip("Jira credentials", "the secrets are not filled");
+  const check = await checkJira(baseUrl, email, token);
+  add("Jira credentials", check);
+  if (!check.ok) return;
+  const url = outputs.JiraWebhookUrl;
+  try {
+    const webhook = await new JiraAdmin(baseUrl, email, token).findWebhook(url, `qa-ticket ${config.org}`);
+    const fix = `npm run setup -- --org ${config.org}`;
+    if (!webhook) return add("Jira webhook", { ok: false, detail: `no admin webhook points at ${url}`, fix });
+    const missing = JIRA_EVENTS.filter((e) => !webhook.events.includes(e));
+    const problems = [
+      ...(webhook.enabled ? [] : ["it is disabled"]),
+      ...(webhook.url === url ? [] : [`it points at ${webhook.url}`]),
+      ...(missing.length ? [`it lacks the events ${missing.join(", ")}`] : []),
+    ];
+    add(
+      "Jira webhook",
+      problems.length
+        ? { ok: false, detail: problems.join("; "), fix }
+        : { ok: true, detail: `enabled, ${webhook.events.length} events` },
+    );
+  } catch (error) {
+    if (error instanceof JiraNotAdminError)
+      return skip(
+        "Jira webhook",
+        "the account is not a Jira admin; the signed test request below still checks the endpoint",
+      );
+    throw error;
+  }
+}
+
+/** The table as doctor prints it: one row per check, the fix under a failed one. */
+export function formatDoctorTable(rows: DoctorRow[]): string {
+  const width = Math.max(...rows.map((r) => r.check.length));
+  const lines = rows.map((r) => {
+    const mark = r.status === "ok" ? "ok  " : r.status === "warn" ? "warn" : "FAIL";
+    const line = `${mark}  ${r.check.padEnd(width)}  ${r.detail}`;
+    return r.fix ? `${line}\n${" ".repeat(width + 8)}fix: ${r.fix}` : line;
+  });
+  return lines.join("\n");
+}

@@ -1,0 +1,132 @@
+import { CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { ListSubscriptionsByTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import type { SecretName } from "../../functions/shared/platform/secrets";
+
+/** The AWS clients `setup` and `doctor` use; tests pass clients mocked with aws-sdk-client-mock. */
+export interface AwsClients {
+  secrets: SecretsManagerClient;
+  cloudFormation: CloudFormationClient;
+  sns: SNSClient;
+}
+
+/** Clients for the account and region the environment names (AWS_PROFILE, AWS_REGION, ...), as the CDK uses. */
+export function defaultAwsClients(): AwsClients {
+  return {
+    secrets: new SecretsManagerClient({}),
+    cloudFormation: new CloudFormationClient({}),
+    sns: new SNSClient({}),
+  };
+}
+
+/** The stack of an organisation, as bin/app.ts names it. */
+export function stackName(org: string): string {
+  return `QaTicket-${org}`;
+}
+
+/** The secret of one credential, as lib/constructs/tracker-secrets.ts names it. */
+export function secretId(org: string, name: SecretName): string {
+  return `qa-ticket/${org}/${name.toLowerCase().replaceAll("_", "-")}`;
+}
+
+/** A deployed stack: its status and outputs; null when it does not exist. */
+export interface DeployedStack {
+  status: string;
+  outputs: Record<string, string>;
+}
+
+/** Reads the organisation's stack, or null when there is none. */
+export async function readStack(clients: AwsClients, org: string): Promise<DeployedStack | null> {
+  try {
+    const { Stacks } = await clients.cloudFormation.send(
+      new DescribeStacksCommand({ StackName: stackName(org) }),
+    );
+    const stack = Stacks?.[0];
+    if (!stack) return null;
+    const outputs: Record<string, string> = {};
+    for (const output of stack.Outputs ?? [])
+      if (output.OutputKey) outputs[output.OutputKey] = output.OutputValue ?? "";
+    return { status: stack.StackStatus ?? "UNKNOWN", outputs };
+  } catch (error) {
+    // CloudFormation answers a missing stack with a ValidationError "Stack with id X does not exist".
+    if (error instanceof Error && /does not exist/.test(error.message)) return null;
+    throw error;
+  }
+}
+
+/** Stack statuses a deployment works in (not failed, not rolled back, not in progress). */
+export function isUsable(status: string): boolean {
+  return status === "CREATE_COMPLETE" || status === "UPDATE_COMPLETE" || status === "IMPORT_COMPLETE";
+}
+
+/** A secret's state: missing, still the stack's random placeholder, or set by someone. */
+export type SecretState =
+  | { kind: "missing" }
+  | { kind: "placeholder"; arn: string; logicalId?: string }
+  | { kind: "set"; arn: string; value: string; logicalId?: string };
+
+/**
+ * What a secret holds. The stack creates each credential with a random placeholder (one version); any
+ * put-secret-value adds a version, so a secret with a single version was never filled.
+ */
+export async function readSecret(clients: AwsClients, org: string, name: SecretName): Promise<SecretState> {
+  const id = secretId(org, name);
+  let arn: string;
+  let logicalId: string | undefined;
+  try {
+    const described = await clients.secrets.send(new DescribeSecretCommand({ SecretId: id }));
+    arn = described.ARN ?? id;
+    // CloudFormation tags what it creates with the resource's logical id; the tag outlives the stack.
+    logicalId = described.Tags?.find((t) => t.Key === "aws:cloudformation:logical-id")?.Value;
+  } catch (error) {
+    if (error instanceof Error && error.name === "ResourceNotFoundException") return { kind: "missing" };
+    throw error;
+  }
+  const { Versions } = await clients.secrets.send(new ListSecretVersionIdsCommand({ SecretId: id }));
+  if ((Versions ?? []).length <= 1) return { kind: "placeholder", arn, logicalId };
+  const { SecretString } = await clients.secrets.send(new GetSecretValueCommand({ SecretId: id }));
+  return SecretString?.trim()
+    ? { kind: "set", arn, value: SecretString.trim(), logicalId }
+    : { kind: "placeholder", arn, logicalId };
+}
+
+/** Stores a credential as the secret's new current value. */
+export async function storeSecret(
+  clients: AwsClients,
+  org: string,
+  name: SecretName,
+  value: string,
+): Promise<void> {
+  await clients.secrets.send(
+    new PutSecretValueCommand({ SecretId: secretId(org, name), SecretString: value }),
+  );
+}
+
+/** The alarm topic's subscriptions: how many there are and how many their owners confirmed. */
+export async function topicSubscriptions(
+  clients: AwsClients,
+  topicArn: string,
+): Promise<{ confirmed: string[]; pending: string[] }> {
+  const confirmed: string[] = [];
+  const pending: string[] = [];
+  let next: string | undefined;
+  do {
+    const page = await clients.sns.send(
+      new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: next }),
+    );
+    for (const s of page.Subscriptions ?? []) {
+      const who = `${s.Protocol} ${s.Endpoint}`;
+      // SNS lists an unconfirmed subscription with the ARN "PendingConfirmation".
+      if (!s.SubscriptionArn || s.SubscriptionArn === "PendingConfirmation") pending.push(who);
+      else confirmed.push(who);
+    }
+    next = page.NextToken;
+  } while (next);
+  return { confirmed, pending };
+}

@@ -1,0 +1,437 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { SecretName } from "../../functions/shared/platform/secrets";
+import {
+  ConfigFileError,
+  checkDeployable,
+  loadOrgConfig,
+  type OrgConfig,
+  parseOrgConfig,
+  settingsHash,
+} from "../config";
+import { type DoctorRow, formatDoctorTable, neededSecrets, runDoctor } from "../doctor/doctor";
+import {
+  type AwsClients,
+  isUsable,
+  readSecret,
+  readStack,
+  type SecretState,
+  secretId,
+  stackName,
+  storeSecret,
+} from "../ops/aws";
+import { type CheckResult, checkJira, checkLinear, checkQaTech, newSigningSecret } from "../ops/credentials";
+import { JIRA_EVENTS, JiraAdmin, JiraNotAdminError, jiraWebhookJql, jiraWebhookName } from "../ops/jira";
+import { LinearAdmin, webhookLabel } from "../ops/linear";
+import type { Deployer } from "./deployer";
+import { secretLogicalIds } from "./import-mapping";
+import type { Prompter } from "./prompt";
+
+/** What setup may be told up front (flags and environment variables), so CI never has to be asked. */
+export interface SetupAnswers {
+  qatechProject?: string;
+  alarmEmail?: string;
+  /** Serve Linear (default yes for a new config). */
+  linear?: boolean;
+  /** Serve Jira with this site (a new config). */
+  jiraBaseUrl?: string;
+  jiraProjectKeys?: string[];
+  /** Service URLs of a new config (default the real services; the simulators in tests). */
+  qatechApiUrl?: string;
+  linearApiUrl?: string;
+  qatechApiKey?: string;
+  linearApiKey?: string;
+  jiraEmail?: string;
+  jiraApiToken?: string;
+  /** The Jira webhook was created by hand with the values setup printed. */
+  jiraWebhookDone?: boolean;
+}
+
+export interface SetupOptions {
+  org: string;
+  clients: AwsClients;
+  deployer: Deployer;
+  prompter: Prompter;
+  answers: SetupAnswers;
+  /** Each progress line, and what the operator must read. */
+  print: (line: string) => void;
+  /** Show what would change; change nothing. */
+  dryRun?: boolean;
+  /** Deploy even when the stack already runs this config (after an upgrade). */
+  deploy?: boolean;
+  /** Where config/<org>.json lives; default the project's config/. */
+  configDir?: string;
+}
+
+/** Setup stopped: the message names what is wrong and what to do. */
+export class SetupError extends Error {
+  override name = "SetupError";
+}
+
+/** What a run did: whether it ended well, how many things it changed, and the doctor's verdict. */
+export interface SetupResult {
+  ok: boolean;
+  changes: string[];
+  doctor?: { rows: DoctorRow[]; ok: boolean };
+}
+
+const STEPS = [
+  "config",
+  "credentials",
+  "stack",
+  "secrets",
+  "Linear webhook",
+  "Linear labels",
+  "Jira webhook",
+  "doctor",
+] as const;
+
+/**
+ * `npm run setup -- --org <name>`: from nothing (or from any earlier state) to a deployment that works,
+ * one step per line. Every step first looks at what is there and changes only what differs, so a re-run
+ * changes nothing; `dryRun` says what it would change. Credentials are checked before anything uses them.
+ */
+export async function runSetup(options: SetupOptions): Promise<SetupResult> {
+  const { org, clients, prompter, answers, dryRun } = options;
+  const changes: string[] = [];
+  let index = 0;
+  const step = (name: (typeof STEPS)[number], outcome: string) =>
+    options.print(`[${++index}/${STEPS.length}] ${name}: ${outcome}`);
+  const change = (what: string) => {
+    changes.push(what);
+    return dryRun ? `would ${what}` : what;
+  };
+
+  // 1. The config file: kept as it is when it exists, written from a few answers when it does not.
+  const configDir = options.configDir ?? join(__dirname, "..", "..", "config");
+  const config = await ensureConfig(
+    options,
+    configDir,
+    (what) => step("config", change(what)),
+    (what) => step("config", what),
+  );
+
+  // 2. Credentials: given, or already stored, or asked for; each checked before it is used or stored.
+  const stored = new Map<SecretName, SecretState>();
+  for (const name of [...neededSecrets(config), "MARKER_KEY" as const])
+    stored.set(name, await readSecret(clients, org, name));
+  let stack = await readStack(clients, org);
+  const retained = [...stored.entries()].filter(([, s]) => s.kind !== "missing");
+  // Each retained secret's logical id, from the tag CloudFormation gave it; synthesized when a tag is missing,
+  // now, before any connection to a tracker is open (the synth holds the event loop for seconds).
+  const untagged = retained.some(([, s]) => s.kind !== "missing" && !s.logicalId);
+  const logicalIds = !stack && untagged ? secretLogicalIds(config) : {};
+  const storedValue = (name: SecretName) => {
+    const s = stored.get(name);
+    return s?.kind === "set" ? s.value : undefined;
+  };
+  const credential = async (name: SecretName, given: string | undefined, question: string, visible = false) =>
+    given ?? storedValue(name) ?? (visible ? await prompter.ask(question) : await prompter.secret(question));
+  const values = new Map<SecretName, string>();
+  const checks: string[] = [];
+  const require = (what: string, result: CheckResult) => {
+    if (!result.ok) throw new SetupError(`${what}: ${result.detail}. Fix: ${result.fix}`);
+    checks.push(`${what} ${result.detail}`);
+  };
+  values.set("QATECH_API_KEY", await credential("QATECH_API_KEY", answers.qatechApiKey, "QA.tech API key:"));
+  require("QA.tech", await checkQaTech(
+    config.qatech.apiUrl,
+    values.get("QATECH_API_KEY") ?? "",
+    config.qatech.projectShortId,
+  ));
+  let linearAdmin = false;
+  if (config.linear.enabled) {
+    values.set("LINEAR_API_KEY", await credential("LINEAR_API_KEY", answers.linearApiKey, "Linear API key:"));
+    const result = await checkLinear(config.linear.apiUrl, values.get("LINEAR_API_KEY") ?? "");
+    require("Linear", result);
+    linearAdmin = result.viewer?.admin ?? false;
+    if (!linearAdmin)
+      throw new SetupError(
+        `Linear: the key's user (${result.viewer?.name}) is not a workspace admin, and only admins may create ` +
+          "webhooks. Fix: use an admin's API key (or make that user an admin), then run setup again",
+      );
+  }
+  if (config.jira.enabled) {
+    values.set("JIRA_EMAIL", await credential("JIRA_EMAIL", answers.jiraEmail, "Jira account email:", true));
+    values.set("JIRA_API_TOKEN", await credential("JIRA_API_TOKEN", answers.jiraApiToken, "Jira API token:"));
+    require("Jira", await checkJira(
+      config.jira.baseUrl ?? "",
+      values.get("JIRA_EMAIL") ?? "",
+      values.get("JIRA_API_TOKEN") ?? "",
+    ));
+  }
+  step("credentials", `checked: ${checks.join("; ")}`);
+
+  // 3. The stack: deployed when missing or running other settings; retained secrets adopted first.
+  const current = stack && isUsable(stack.status) && stack.outputs.SettingsHash === settingsHash(config);
+  if (current && !options.deploy) step("stack", `${stackName(org)} is up to date with the config`);
+  else {
+    if (!stack && retained.length) {
+      // `cdk destroy` left these (RemovalPolicy.RETAIN); CloudFormation would refuse to create them again.
+      const ids = logicalIds;
+      const mapping: Record<string, { Id: string }> = {};
+      for (const [name, state] of retained) {
+        const logicalId =
+          state.kind === "missing" ? undefined : (state.logicalId ?? ids[secretId(org, name)]);
+        if (state.kind !== "missing" && logicalId) mapping[logicalId] = { Id: state.arn };
+      }
+      step(
+        "stack",
+        change(`adopt ${Object.keys(mapping).length} secrets kept from an earlier deployment (cdk import)`),
+      );
+      if (!dryRun) await options.deployer.importSecrets(org, mapping);
+    }
+    step("stack", change(`${stack ? "update" : "deploy"} ${stackName(org)} (cdk deploy)`));
+    if (!dryRun) {
+      await options.deployer.deploy(org);
+      stack = await readStack(clients, org);
+      if (!stack || !isUsable(stack.status))
+        throw new SetupError(
+          `${stackName(org)} is ${stack?.status ?? "missing"} after the deploy: see its events in CloudFormation`,
+        );
+    }
+  }
+  const outputs = stack?.outputs ?? {};
+  const urlOf = (key: string) => outputs[key] ?? `<${key} of the stack, once deployed>`;
+
+  // 4. The credentials into Secrets Manager, where the functions read them.
+  const put = async (name: SecretName, value: string, why = `store ${secretId(org, name)}`) => {
+    if (storedValue(name) === value) return false;
+    changes.push(why);
+    if (!dryRun) await storeSecret(clients, org, name, value);
+    stored.set(name, { kind: "set", arn: secretId(org, name), value });
+    return true;
+  };
+  const storedNow: string[] = [];
+  for (const [name, value] of values) if (await put(name, value)) storedNow.push(secretId(org, name));
+  step(
+    "secrets",
+    storedNow.length ? `${dryRun ? "would store" : "stored"} ${storedNow.join(", ")}` : "unchanged",
+  );
+
+  // A signing secret: the stored one, or a new one stored before any tracker is given it.
+  const signingSecret = async (name: "LINEAR_WEBHOOK_SECRET" | "JIRA_WEBHOOK_SECRET") => {
+    const existing = storedValue(name);
+    if (existing) return { secret: existing, fresh: false };
+    const secret = newSigningSecret();
+    await put(name, secret, `generate and store ${secretId(org, name)}`);
+    return { secret, fresh: true };
+  };
+
+  // 5. Linear's webhook, by API: found by its URL (or label) and brought in line, else created.
+  if (!config.linear.enabled) step("Linear webhook", "Linear is not enabled in the config");
+  else {
+    const url = urlOf("LinearWebhookUrl");
+    const admin = new LinearAdmin(config.linear.apiUrl, values.get("LINEAR_API_KEY") ?? "");
+    const label = webhookLabel(org);
+    const webhook = stack ? await admin.findWebhook(url, label) : null;
+    const { secret, fresh } = await signingSecret("LINEAR_WEBHOOK_SECRET");
+    const differs =
+      webhook &&
+      (fresh ||
+        !webhook.enabled ||
+        webhook.url !== url ||
+        !["Issue", "Comment"].every((t) => webhook.resourceTypes.includes(t)) ||
+        // Linear shows the secret to admins; when it does not, the stored one is trusted (doctor probes it).
+        (webhook.secret != null && webhook.secret !== secret));
+    if (!webhook) {
+      step(
+        "Linear webhook",
+        change(`create the webhook ${url} (Issue, Comment) with the stored signing secret`),
+      );
+      if (!dryRun) await admin.createWebhook({ url, label, secret });
+    } else if (differs) {
+      step(
+        "Linear webhook",
+        change(`update webhook ${webhook.id}: ${url}, Issue + Comment, enabled, the stored secret`),
+      );
+      if (!dryRun) await admin.updateWebhook(webhook.id, { url, label, secret });
+    } else step("Linear webhook", `unchanged (${webhook.id})`);
+
+    // 6. The trigger label (any team's counts) and the lifecycle labels (workspace-wide) the config names.
+    const wanted: Array<[string, boolean]> = [
+      [config.linear.triggerLabel, true],
+      ...[config.labels.testing, config.labels.tested, config.labels.testFailed]
+        .filter((name): name is string => Boolean(name))
+        .map((name): [string, boolean] => [name, false]),
+    ];
+    const created: string[] = [];
+    for (const [name, anyTeam] of wanted) {
+      if (await admin.hasLabel(name, anyTeam)) continue;
+      changes.push(`create label "${name}"`);
+      created.push(`"${name}"`);
+      if (!dryRun) await admin.createLabel(name);
+    }
+    step(
+      "Linear labels",
+      created.length ? `${dryRun ? "would create" : "created"} ${created.join(", ")}` : "unchanged",
+    );
+  }
+  if (!config.linear.enabled) step("Linear labels", "Linear is not enabled in the config");
+
+  // 7. Jira's admin webhook: by REST when the account is a Jira admin, else by hand with printed values.
+  if (!config.jira.enabled) step("Jira webhook", "Jira is not enabled in the config");
+  else
+    await jiraWebhook(
+      options,
+      config,
+      urlOf("JiraWebhookUrl"),
+      values,
+      signingSecret,
+      (o) => step("Jira webhook", o),
+      change,
+    );
+
+  // 8. doctor: the same checks `npm run doctor` makes, on what was just set up.
+  if (dryRun) {
+    step(
+      "doctor",
+      `skipped in a dry run; ${changes.length ? `${changes.length} changes to make` : "nothing to change"}`,
+    );
+    return { ok: true, changes };
+  }
+  const doctor = await runDoctor({ org, clients, configDir });
+  step("doctor", doctor.ok ? "all checks pass" : "some checks fail (below)");
+  options.print(formatDoctorTable(doctor.rows));
+  return { ok: doctor.ok, changes, doctor };
+}
+
+async function jiraWebhook(
+  options: SetupOptions,
+  config: OrgConfig,
+  url: string,
+  values: Map<SecretName, string>,
+  signingSecret: (name: "JIRA_WEBHOOK_SECRET") => Promise<{ secret: string; fresh: boolean }>,
+  report: (outcome: string) => void,
+  change: (what: string) => string,
+): Promise<void> {
+  const { dryRun, org } = options;
+  const name = jiraWebhookName(org);
+  const jql = jiraWebhookJql(config.jira.projectKeys);
+  const admin = new JiraAdmin(
+    config.jira.baseUrl ?? "",
+    values.get("JIRA_EMAIL") ?? "",
+    values.get("JIRA_API_TOKEN") ?? "",
+  );
+  let existing: Awaited<ReturnType<JiraAdmin["findWebhook"]>>;
+  try {
+    existing = await admin.findWebhook(url, name);
+  } catch (error) {
+    if (!(error instanceof JiraNotAdminError)) throw error;
+    // Not an admin: the values to paste into Jira settings -> System -> WebHooks, then a confirmation.
+    const { secret, fresh } = await signingSecret("JIRA_WEBHOOK_SECRET");
+    if (options.answers.jiraWebhookDone && !fresh)
+      return report("created by hand (confirmed with --jira-webhook-done)");
+    options.print(
+      [
+        "The Jira account is not a Jira admin, so the webhook cannot be registered by API. A Jira admin creates it in",
+        "Jira settings -> System -> WebHooks -> Create a WebHook, with:",
+        `  Name:    ${name}`,
+        `  URL:     ${url}`,
+        `  Events:  Issue: created, updated; Comment: created  (${JIRA_EVENTS.join(", ")})`,
+        `  JQL:     ${jql || "(empty: all projects)"}`,
+        // In a dry run a new secret is not stored, so it is not shown: it would not be the one used.
+        `  Secret:  ${dryRun && fresh ? "(generated and stored when run without --dry-run)" : secret}`,
+        "Jira will not show the secret again; it is stored in Secrets Manager as " +
+          secretId(org, "JIRA_WEBHOOK_SECRET"),
+      ].join("\n"),
+    );
+    if (dryRun) return report(change("create the Jira webhook by hand (values above)"));
+    const confirmed =
+      options.answers.jiraWebhookDone || (await options.prompter.confirm("Created it in Jira?", false));
+    if (!confirmed)
+      throw new SetupError(
+        "Jira: create the webhook with the values above, then run setup again with --jira-webhook-done",
+      );
+    return report("created by hand, as confirmed");
+  }
+  const { secret, fresh } = await signingSecret("JIRA_WEBHOOK_SECRET");
+  const differs =
+    existing &&
+    (fresh ||
+      !existing.enabled ||
+      existing.url !== url ||
+      existing.jql !== jql ||
+      !JIRA_EVENTS.every((e) => existing.events.includes(e)));
+  if (!existing) {
+    report(change(`register the admin webhook ${url} with the stored secret`));
+    if (!dryRun) await admin.putWebhook({ name, url, jql, secret });
+  } else if (differs) {
+    report(change(`update admin webhook ${existing.id}: ${url}, events, JQL, the stored secret`));
+    if (!dryRun) await admin.putWebhook({ name, url, jql, secret }, existing.id);
+  } else report(`unchanged (${existing.id})`);
+}
+
+/** Reads config/<org>.json, or writes it from the answers (asking only what has no good default). */
+async function ensureConfig(
+  options: SetupOptions,
+  configDir: string,
+  changed: (what: string) => void,
+  unchanged: (what: string) => void,
+): Promise<OrgConfig> {
+  const { org, answers, prompter } = options;
+  const file = join(configDir, `${org}.json`);
+  const check = (config: OrgConfig) => {
+    try {
+      checkDeployable(config);
+    } catch (error) {
+      throw new SetupError((error as Error).message);
+    }
+    return config;
+  };
+  if (existsSync(file)) {
+    let config: OrgConfig;
+    try {
+      config = loadOrgConfig(org, configDir);
+    } catch (error) {
+      if (error instanceof ConfigFileError) throw new SetupError(`${error.message}. Fix: edit ${file}`);
+      throw error;
+    }
+    if (config.alarmEmail || !answers.alarmEmail) {
+      unchanged(
+        `config/${org}.json is valid${config.alarmEmail ? "" : " (no alarmEmail: alarms reach nobody)"}`,
+      );
+      return check(config);
+    }
+    // The one field setup adds to an existing file: where alarms go, when given.
+    const raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    const next = check(parseOrgConfig(org, { ...raw, alarmEmail: answers.alarmEmail }, file));
+    changed(`add alarmEmail to config/${org}.json`);
+    if (!options.dryRun)
+      writeFileSync(file, `${JSON.stringify({ ...raw, alarmEmail: answers.alarmEmail }, null, 2)}\n`);
+    return next;
+  }
+  const project =
+    answers.qatechProject ??
+    (await prompter.ask("QA.tech project (proj_..., Enter for a project-scoped key's own):", ""));
+  const linear =
+    answers.linear ?? (answers.jiraBaseUrl ? false : await prompter.confirm("Serve Linear?", true));
+  const jiraBaseUrl =
+    answers.jiraBaseUrl ??
+    ((await prompter.confirm("Serve Jira Cloud?", false))
+      ? await prompter.ask("Jira site (https://<site>.atlassian.net):")
+      : undefined);
+  const alarmEmail = answers.alarmEmail ?? (await prompter.ask("Email for alarms (Enter for none):", ""));
+  const raw: Record<string, unknown> = {
+    $schema: "./schema.json",
+    qatech: {
+      ...(answers.qatechApiUrl ? { apiUrl: answers.qatechApiUrl } : {}),
+      ...(project ? { projectShortId: project } : {}),
+    },
+    linear: { enabled: linear, ...(answers.linearApiUrl ? { apiUrl: answers.linearApiUrl } : {}) },
+    jira: jiraBaseUrl
+      ? { enabled: true, baseUrl: jiraBaseUrl, projectKeys: answers.jiraProjectKeys ?? [] }
+      : { enabled: false },
+    ...(alarmEmail ? { alarmEmail } : {}),
+  };
+  let config: OrgConfig;
+  try {
+    config = check(parseOrgConfig(org, raw, file));
+  } catch (error) {
+    if (error instanceof ConfigFileError) throw new SetupError(error.message);
+    throw error;
+  }
+  changed(`write config/${org}.json`);
+  if (!options.dryRun) writeFileSync(file, `${JSON.stringify(raw, null, 2)}\n`);
+  return config;
+}

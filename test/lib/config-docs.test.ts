@@ -1,0 +1,30 @@
+import { readFileSync } from "node:fs";
+import { BEGIN, configFieldTable, END, README_PATH, readmeWithConfigTable } from "../../lib/config-docs";
+
+describe("README's config table", () => {
+  it("is the table the settings schema gives (run `npm run docs` after changing the schema)", () => {
+    const readme = readFileSync(README_PATH, "utf8");
+
+    expect(readme).toBe(readmeWithConfigTable(readme));
+  });
+
+  it("has one row per setting, with its default, and marks the required qatech block", () => {
+    const table = configFieldTable();
+
+    expect(table).toContain("| `qatech` | object | **required** |");
+    expect(table).toContain("| `qatech.maxConcurrency` | whole number 0-1000 | `4` |");
+    expect(table).toContain('| `qatech.apiUrl` | string | `"https://api.qa.tech"` |');
+    expect(table).toContain("| `alarmEmail` | email | none |");
+    expect(table).not.toContain("$schema");
+  });
+
+  it("replaces only what is between the markers", () => {
+    const readme = `# x\n\nbefore\n${BEGIN}\nstale\n${END}\nafter\n`;
+
+    const updated = readmeWithConfigTable(readme);
+
+    expect(updated.startsWith(`# x\n\nbefore\n${BEGIN}\n| field |`)).toBe(true);
+    expect(updated.endsWith(`\n${END}\nafter\n`)).toBe(true);
+    expect(updated).not.toContain("stale");
+  });
+});
