@@ -14,7 +14,7 @@ import { type FunctionDefaults, TicketFunction } from "./ticket-function";
  */
 export const DEFAULT_WEBHOOK_RESERVED_CONCURRENCY = 10;
 
-const TITLES: Record<TrackerName, string> = { linear: "Linear", jira: "Jira" };
+const TITLES: Record<TrackerName, string> = { linear: "Linear", jira: "Jira", "linear-agent": "LinearAgent" };
 
 export interface WebhookEndpointProps {
   org: string;

@@ -58,6 +58,8 @@ export interface CommentContext {
 /** The acknowledgement: the root of the ticket's thread, saying who is on it and where the answer will be. */
 function acknowledgement(state: WorkflowState, context?: CommentContext): string {
   const what = state.review ? `is reviewing ${state.review.prUrl} for this ticket` : "is on it";
+  if (state.ticket.tracker === "linear-agent")
+    return `QA.tech ${what}: follow it with the Open button; its answer will be this session's response.`;
   const where =
     context?.replyMode === "replace"
       ? "will update this comment"
@@ -100,6 +102,7 @@ const COMPOSE: Record<
   answer,
   reply,
   failure: (state, _context, link) => failure(state, link),
+  progress: (state) => state.progress?.text ?? "",
 };
 
 /**
