@@ -33,7 +33,6 @@ const VARIABLES: Record<string, string> = {
   "linear.agent.clientId": "LINEAR_AGENT_CLIENT_ID",
   "linear.agent.sessionOnLabel": "LINEAR_AGENT_SESSION_ON_LABEL",
   "linear.agent.authorizeUrl": "LINEAR_OAUTH_AUTHORIZE_URL",
-  "linear.agent.tokenUrl": "LINEAR_OAUTH_TOKEN_URL",
   "jira.triggerLabel": "TRIGGER_LABEL_JIRA",
   "jira.baseUrl": "JIRA_BASE_URL",
   "jira.siteUrl": "JIRA_SITE_URL",

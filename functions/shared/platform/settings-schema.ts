@@ -48,7 +48,6 @@ const LINEAR_AGENT_DEFAULTS = {
   enabled: false,
   sessionOnLabel: true,
   authorizeUrl: "https://linear.app/oauth/authorize",
-  tokenUrl: "https://api.linear.app/oauth/token",
 };
 
 /** QA.tech as a Linear agent: an OAuth app installed with actor=app (README, "QA.tech as a Linear agent"). */
@@ -72,12 +71,11 @@ const linearAgent = described(
       LINEAR_AGENT_DEFAULTS.sessionOnLabel,
     ),
     authorizeUrl: z._default(
-      described(serviceUrl, "Linear's OAuth authorize page."),
+      described(
+        serviceUrl,
+        "Linear's OAuth authorize page (the token endpoint is /oauth/token on apiUrl's host).",
+      ),
       LINEAR_AGENT_DEFAULTS.authorizeUrl,
-    ),
-    tokenUrl: z._default(
-      described(serviceUrl, "Linear's OAuth token endpoint."),
-      LINEAR_AGENT_DEFAULTS.tokenUrl,
     ),
   }),
   "QA.tech as a Linear agent (an OAuth app installed with actor=app).",

@@ -160,11 +160,12 @@ export function refreshGrant(client: OAuthClient, refreshToken: string): Promise
 
 /** The OAuth client as configured: linear.agent's clientId and tokenUrl, and the client secret. */
 export async function configuredOAuthClient(): Promise<OAuthClient> {
-  const agent = settings().linear.agent;
+  const { agent, apiUrl } = settings().linear;
   if (!agent?.enabled || !agent.clientId)
     throw new ConfigError("linear.agent is not enabled, or has no clientId: the Linear agent is off");
   return {
-    tokenUrl: agent.tokenUrl,
+    // Linear's token endpoint is on the API's host (api.linear.app/oauth/token, [OA]).
+    tokenUrl: new URL("/oauth/token", apiUrl).toString(),
     clientId: agent.clientId,
     clientSecret: await getSecret("LINEAR_AGENT_CLIENT_SECRET"),
   };
