@@ -9,6 +9,8 @@ export interface TicketComment {
   markdown: string;
   /** The conversation in QA.tech, when one was opened. */
   link?: { url: string; label: string };
+  /** It says that something failed (a failure, or a reply that failed or was cancelled): an agent's `error`. */
+  failed?: boolean;
 }
 
 const LINK_LABEL = "Open the conversation in QA.tech";
@@ -116,5 +118,8 @@ export function composeComment(
 ): TicketComment {
   const conversationUrl = state.conversation?.url ?? state.thread?.conversation?.url;
   const link = conversationUrl ? { url: conversationUrl, label: LINK_LABEL } : undefined;
-  return { kind, link, markdown: COMPOSE[kind](state, context, link) };
+  const failed =
+    kind === "failure" ||
+    (kind === "reply" && state.reply !== undefined && state.reply.status !== "COMPLETED");
+  return { kind, link, markdown: COMPOSE[kind](state, context, link), ...(failed ? { failed } : {}) };
 }

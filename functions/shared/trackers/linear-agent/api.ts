@@ -123,10 +123,13 @@ export async function sessionUrls(sessionId: string): Promise<string[]> {
 /** The session's activities, oldest first (the most recent `first`, default 100). */
 export async function sessionActivities(sessionId: string, first = 100): Promise<AgentActivityInfo[]> {
   return agentCall("agentSession activities", async (client) => {
+    // The SDK's own query for AgentSession.activities() (one request instead of agentSession + activities),
+    // its errors parsed as the client's own calls parse them (a 401 is then AuthenticationError).
+    const { AgentSession_ActivitiesQuery, parseLinearError } = await import("@linear/sdk");
     const request = (document: string, variables?: Record<string, unknown>) =>
-      client.client.request(document, variables);
-    // The SDK's own query for AgentSession.activities() (one request instead of agentSession + activities).
-    const { AgentSession_ActivitiesQuery } = await import("@linear/sdk");
+      client.client.request(document, variables).catch((error: unknown) => {
+        throw parseLinearError(error as never);
+      });
     const connection = await new AgentSession_ActivitiesQuery(request as never, sessionId, {
       last: first,
     }).fetch();

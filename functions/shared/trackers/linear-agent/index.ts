@@ -54,7 +54,7 @@ async function postToSession(
   const posted = await createAgentActivity({
     sessionId,
     id: deterministicUuid(`${options.runId}:${kind}:${options.sequence ?? 0}`),
-    content: { type: contentTypeOf(kind), body },
+    content: { type: contentTypeOf(kind, comment.failed), body },
     ephemeral: kind === "progress",
   });
   return { id: sessionId, duplicate: posted.duplicate };

@@ -36,9 +36,9 @@ export function promptedRunId(sessionId: string, activityId: string): string {
   return `${sessionRunPrefix(sessionId)}-${createHash("sha256").update(activityId).digest("hex").slice(0, 12)}`;
 }
 
-/** Which activity type each of a run's comments becomes (linear-agents.md §4). */
-export function contentTypeOf(kind: CommentKind): ActivityContent["type"] {
-  if (kind === "failure") return "error";
+/** Which activity type each of a run's comments becomes (linear-agents.md §4): what failed is an error. */
+export function contentTypeOf(kind: CommentKind, failed = false): ActivityContent["type"] {
+  if (kind === "failure" || failed) return "error";
   if (kind === "ack" || kind === "progress") return "thought";
   return "response";
 }
