@@ -6,6 +6,7 @@ import type { Construct } from "constructs";
 import { POLL_TIMEOUT_SECONDS } from "../functions/poll-conversation/timeout";
 import type { OrgConfig } from "./config";
 import { Alarms } from "./constructs/alarms";
+import { LinearAgent } from "./constructs/linear-agent";
 import { StartQueue } from "./constructs/start-queue";
 import { functionDefaults, TicketFunction } from "./constructs/ticket-function";
 import { TicketWorkflow } from "./constructs/ticket-workflow";
@@ -95,6 +96,19 @@ export class QaTicketStack extends Stack {
     });
     if (config.linear.enabled) secrets.grantRead(endpoint.addTracker("linear"), "LINEAR_WEBHOOK_SECRET");
     if (config.jira.enabled) secrets.grantRead(endpoint.addTracker("jira"), "JIRA_WEBHOOK_SECRET");
+
+    // --- Linear agent (issue 13): install pages, agent webhook, tokens and their one refresher ---
+    if (config.linear.agent?.enabled) {
+      new LinearAgent(this, "LinearAgent", {
+        org: config.org,
+        defaults,
+        secrets,
+        endpoint,
+        stateMachine: workflow.stateMachine,
+        callers: [postComment, resolveThread, start.consumer],
+      });
+    }
+    // --- end Linear agent ---
 
     new Alarms(this, "Alarms", { org: config.org, stateMachine: workflow.stateMachine });
     secrets.addFillOutputs();

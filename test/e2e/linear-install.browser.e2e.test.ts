@@ -70,7 +70,9 @@ describe("installing QA.tech as a Linear agent, in a browser", () => {
     await page.getByRole("heading", { level: 1 }).waitFor();
 
     expect(new URL(page.url()).pathname).toBe("/linear/callback");
-    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("QA.tech is connected to Acme Inc");
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(
+      "QA.tech is connected to Acme Inc",
+    );
     expect(await page.getByRole("status").textContent()).toContain("Acme Inc");
     expect(await page.getByRole("heading", { name: "What to do next" }).isVisible()).toBe(true);
     expect(await page.locator("html").getAttribute("lang")).toBe("en");
@@ -79,7 +81,11 @@ describe("installing QA.tech as a Linear agent, in a browser", () => {
 
     // The stored tokens are the app's in that workspace, and they work: a mention is answered.
     const [stored] = h.runner.agentTokens?.writes ?? [];
-    expect(stored).toMatchObject({ appUserId: h.agent.appUserId, organizationId: "org-acme", workspace: "Acme Inc" });
+    expect(stored).toMatchObject({
+      appUserId: h.agent.appUserId,
+      organizationId: "org-acme",
+      workspace: "Acme Inc",
+    });
     expect(h.agent.grants.authorization_code).toBe(1);
     const session = await h.agent.mention(ISSUE_ID, "@QA.tech check it");
     await h.runner.settled();
@@ -93,9 +99,15 @@ describe("installing QA.tech as a Linear agent, in a browser", () => {
     const response = await page.goto(`${h.runner.url}/linear/callback?code=stolen&state=forged.state`);
 
     expect(response?.status()).toBe(400);
-    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("QA.tech was not connected to Linear");
-    expect(await page.getByRole("status").textContent()).toContain("not opened from this deployment's install link");
-    expect(await page.getByRole("link", { name: "the install link" }).getAttribute("href")).toBe("/linear/install");
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(
+      "QA.tech was not connected to Linear",
+    );
+    expect(await page.getByRole("status").textContent()).toContain(
+      "not opened from this deployment's install link",
+    );
+    expect(await page.getByRole("link", { name: "the install link" }).getAttribute("href")).toBe(
+      "/linear/install",
+    );
     await page.screenshot({ path: join(ARTIFACTS, "linear-install-bad-state.png"), fullPage: true });
     await page.close();
     expect(h.runner.agentTokens?.writes).toHaveLength(0);
@@ -110,7 +122,9 @@ describe("installing QA.tech as a Linear agent, in a browser", () => {
     await page.getByRole("button", { name: "Cancel" }).click();
     await page.getByRole("heading", { level: 1 }).waitFor();
 
-    expect(await page.getByRole("status").textContent()).toContain("Linear did not authorize QA.tech (access_denied)");
+    expect(await page.getByRole("status").textContent()).toContain(
+      "Linear did not authorize QA.tech (access_denied)",
+    );
     await page.close();
     expect(h.runner.agentTokens?.writes).toHaveLength(0);
   });
