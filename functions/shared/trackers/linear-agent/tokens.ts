@@ -151,8 +151,9 @@ export function lambdaRefresher(functionName: string, client = new LambdaClient(
     if (answer.FunctionError) {
       const error = isObject(safeJson(text)) ? (safeJson(text) as Record<string, unknown>) : {};
       const message = `The Linear token refresher failed: ${String(error.errorMessage ?? "no message")}`;
+      // Linear refused the refresh token (revoked, uninstalled): only a new install helps.
       if (error.errorType === "PermanentError" || error.errorType === "ConfigError")
-        throw new ConfigError(message);
+        throw new ConfigError(`${message}. Reinstall the agent: open /linear/install`);
       throw new TransientError(message);
     }
     const tokens = parseTokens(text);
