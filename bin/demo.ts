@@ -140,7 +140,8 @@ async function agentDemo(h: Harness, at: () => string, quote: (text: string) => 
     ),
   );
   const long = await h.agent.mention(issueId, "@QA.tech run the full regression suite");
-  while (long.externalUrls.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (!long.history.some((a) => a.content.body?.startsWith("QA.tech is on it")))
+    await new Promise((resolve) => setTimeout(resolve, 20));
   await h.agent.stop(long.id);
   await h.runner.settled();
   const stopped = [...h.runner.executions.values()].at(-1);

@@ -6,6 +6,7 @@ import { type FunctionDefaults, TicketFunction } from "./ticket-function";
 import type { TrackerSecrets } from "./tracker-secrets";
 import type { WebhookEndpoint } from "./webhook-endpoint";
 
+/** What the Linear agent needs of the stack. */
 export interface LinearAgentProps {
   org: string;
   defaults: FunctionDefaults;
