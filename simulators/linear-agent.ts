@@ -568,6 +568,23 @@ export class FakeLinearAgent {
 
   // --- What people do in Linear, and the webhooks it sends ([AI], [WH]) ---
 
+  /** A session as Linear holds it when a webhook fixture names it (no webhook is sent). */
+  addSession(opts: {
+    id: string;
+    issueId: string;
+    creatorId?: string;
+    externalUrls?: FakeAgentSession["externalUrls"];
+  }) {
+    const issue = this.issues[opts.issueId];
+    if (!issue) throw new Error(`The simulator knows no issue ${opts.issueId}`);
+    const session = this.open({ ...issue, id: opts.issueId }, opts.creatorId, undefined);
+    this.sessions.delete(session.id);
+    session.id = opts.id;
+    session.externalUrls = opts.externalUrls ?? [];
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
   /** Someone mentions the app in an issue (or delegates it, without `text`): a session and its `created`. */
   async mention(issueId: string, text: string | undefined, userId = "user-jane"): Promise<FakeAgentSession> {
     const issue = this.issues[issueId];
