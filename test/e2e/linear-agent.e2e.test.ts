@@ -107,6 +107,19 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
     ]);
   });
 
+  it("answers `@qa status` written in the session from the session's conversation", async () => {
+    h = await startHarness({ agent: {} });
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
+    await h.runner.settled();
+
+    await h.agent.prompt(session.id, "@qa status");
+    await h.runner.settled();
+
+    expect(appActivities(h, session).at(-1)).toMatchObject({ type: "response" });
+    expect(appActivities(h, session).at(-1)?.body).toMatch(/^QA\.tech's latest reply is completed\./);
+    expect(h.qatech.conversations()).toHaveLength(1);
+  });
+
   it("stops at once on a stop request: the run is stopped, a final response says so, nothing is posted after it", async () => {
     h = await startHarness({ agent: {}, qatech: { plan: () => ({ status: "NEVER" }) } });
     const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");

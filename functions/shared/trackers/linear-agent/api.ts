@@ -36,15 +36,16 @@ export async function agentAuth(tokens?: AgentTokens): Promise<LinearAuth & { to
 export async function agentCall<T>(
   what: string,
   work: (client: LinearClient, auth: LinearAuth & { tokens: AgentTokens }) => Promise<T>,
+  timeoutMs = 10_000,
 ): Promise<T> {
-  let auth = await agentAuth();
+  let auth = { ...(await agentAuth()), timeoutMs };
   for (let attempt = 1; ; attempt++) {
     const client = await linearClient(auth);
     try {
       return await withTimeout(work(client, auth), auth.timeoutMs ?? 10_000, what);
     } catch (error) {
       if (attempt === 1 && isAuthenticationError(error)) {
-        auth = await agentAuth(await renewAgentTokens(auth.tokens.accessToken));
+        auth = { ...(await agentAuth(await renewAgentTokens(auth.tokens.accessToken))), timeoutMs };
         continue;
       }
       throw classifyLinearError(error, what);
@@ -67,25 +68,31 @@ export async function createAgentActivity(req: {
   id: string;
   content: ActivityContent;
   ephemeral?: boolean;
+  /** Per call; default 10 s (the webhook, which Linear gives 5 s in all, uses less). */
+  timeoutMs?: number;
 }): Promise<{ id: string; duplicate: boolean }> {
-  return agentCall("createAgentActivity", async (client) => {
-    try {
-      const payload = await client.createAgentActivity({
-        agentSessionId: req.sessionId,
-        id: req.id,
-        content: { ...req.content },
-        ...(req.ephemeral ? { ephemeral: true } : {}),
-      });
-      if (!payload.success)
-        throw new PermanentError(`Linear did not create activity ${req.id} (success: false)`);
-      return { id: req.id, duplicate: false };
-    } catch (error) {
-      if (isAuthenticationError(error)) throw error;
-      const existing = await client.agentActivity(req.id).catch(() => null);
-      if (existing?.id === req.id) return { id: req.id, duplicate: true };
-      throw error;
-    }
-  });
+  return agentCall(
+    "createAgentActivity",
+    async (client) => {
+      try {
+        const payload = await client.createAgentActivity({
+          agentSessionId: req.sessionId,
+          id: req.id,
+          content: { ...req.content },
+          ...(req.ephemeral ? { ephemeral: true } : {}),
+        });
+        if (!payload.success)
+          throw new PermanentError(`Linear did not create activity ${req.id} (success: false)`);
+        return { id: req.id, duplicate: false };
+      } catch (error) {
+        if (isAuthenticationError(error)) throw error;
+        const existing = await client.agentActivity(req.id).catch(() => null);
+        if (existing?.id === req.id) return { id: req.id, duplicate: true };
+        throw error;
+      }
+    },
+    req.timeoutMs,
+  );
 }
 
 /** Sets the session's external link: Linear shows it as the Open button (and it acknowledges the session). */
@@ -113,11 +120,15 @@ export async function createSessionOnIssue(
 }
 
 /** The session's external URLs (an empty list before anyone set them). */
-export async function sessionUrls(sessionId: string): Promise<string[]> {
-  return agentCall("agentSession", async (client) => {
-    const session = await client.agentSession(sessionId);
-    return session.externalLinks.map((link) => link.url);
-  });
+export async function sessionUrls(sessionId: string, timeoutMs?: number): Promise<string[]> {
+  return agentCall(
+    "agentSession",
+    async (client) => {
+      const session = await client.agentSession(sessionId);
+      return session.externalLinks.map((link) => link.url);
+    },
+    timeoutMs,
+  );
 }
 
 /** The session's activities, oldest first (the most recent `first`, default 100). */

@@ -1,8 +1,10 @@
 import { LinearWebhookClient } from "@linear/sdk/webhooks";
+import { stripPrefix } from "../../domain/follow-up";
 import { boundedFollowUpText, boundedTicket, type Ticket, type Trigger } from "../../domain/ticket";
 import { PayloadError } from "../../platform/errors";
 import { isObject } from "../../platform/json";
 import { getSecret } from "../../platform/secrets";
+import { settings } from "../../platform/settings";
 import { type ActContext, header, type WebhookSpec } from "../../webhook/handler";
 import { deterministicUuid } from "../linear/comment";
 import { createAgentActivity, sessionUrls } from "./api";
@@ -14,6 +16,12 @@ import {
   STOPPED_RESPONSE,
   sessionRunPrefix,
 } from "./session";
+
+/**
+ * Each Linear call of the webhook may take this long: Linear gives the whole delivery 5 s ([WH]), and a call that
+ * times out fails the delivery (500), which Linear sends again.
+ */
+const WEBHOOK_CALL_TIMEOUT_MS = 2_000;
 
 /** The text of a prompt activity: `content.body`, as implementers read it, else `body` as the docs say (§2). */
 function promptText(activity: Record<string, unknown>): string {
@@ -47,7 +55,7 @@ function sessionTicket(session: Record<string, unknown>, request: string): Ticke
  * from the prompt activity); a prompt with the `stop` signal asks to stop the session's runs (linear-agents.md
  * §2, §5). Anything else is ignored.
  */
-export function detectAgentEvent(payload: unknown): Trigger | null {
+export function detectAgentEvent(payload: unknown, prefix = "@qa"): Trigger | null {
   if (!isObject(payload) || payload.type !== "AgentSessionEvent") return null;
   const session = payload.agentSession;
   if (!isObject(session) || typeof session.id !== "string" || session.id === "")
@@ -64,7 +72,8 @@ export function detectAgentEvent(payload: unknown): Trigger | null {
   const ticket = sessionTicket(session, "");
   if (activity.signal === "stop")
     return { runId: promptedRunId(session.id, activity.id), ticket, stop: true };
-  const text = promptText(activity).trim();
+  // `@qa status` in a session is the command `status`, as in a thread; the prefix is optional there.
+  const text = (stripPrefix(promptText(activity), prefix) ?? promptText(activity)).trim();
   if (!text) return null;
   return {
     runId: promptedRunId(session.id, activity.id),
@@ -96,6 +105,7 @@ export async function actOnAgentEvent(
       sessionId,
       id: deterministicUuid(`${trigger.runId}:stopped`),
       content: { type: "response", body: STOPPED_RESPONSE },
+      timeoutMs: WEBHOOK_CALL_TIMEOUT_MS,
     });
     return stopped > 0 ? "stopped" : "stopped (nothing was running)";
   }
@@ -103,11 +113,13 @@ export async function actOnAgentEvent(
     // A session the integration opened itself for a label run arrives as `created` too, without a creator
     // and already carrying its conversation's link: that run already serves it.
     const session = isObject(payload) && isObject(payload.agentSession) ? payload.agentSession : {};
-    if (!session.creatorId && (await sessionUrls(sessionId)).length > 0) return "ignored (our own session)";
+    if (!session.creatorId && (await sessionUrls(sessionId, WEBHOOK_CALL_TIMEOUT_MS)).length > 0)
+      return "ignored (our own session)";
     await createAgentActivity({
       sessionId,
       id: deterministicUuid(`${sessionId}:first-thought`),
       content: { type: "thought", body: FIRST_THOUGHT },
+      timeoutMs: WEBHOOK_CALL_TIMEOUT_MS,
     });
   } else {
     await createAgentActivity({
@@ -115,6 +127,7 @@ export async function actOnAgentEvent(
       id: deterministicUuid(`${trigger.runId}:prompt-thought`),
       content: { type: "thought", body: PROMPT_THOUGHT },
       ephemeral: true,
+      timeoutMs: WEBHOOK_CALL_TIMEOUT_MS,
     });
   }
   return start(trigger);
@@ -143,7 +156,9 @@ export function linearAgentWebhook(env: NodeJS.ProcessEnv = process.env): Webhoo
       }
     },
     eventField: "type",
-    events: { AgentSessionEvent: detectAgentEvent },
+    events: {
+      AgentSessionEvent: (payload) => detectAgentEvent(payload, settings(env).comments.followUpPrefix),
+    },
     act: actOnAgentEvent,
   };
 }
