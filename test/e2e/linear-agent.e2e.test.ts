@@ -217,6 +217,32 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
   });
 });
 
+describe("a label run in agent mode that fails before it has a session", () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.runner.settled();
+    expect(h.agent.unresponsive()).toEqual([]);
+    await h.close();
+  });
+
+  it("opens the session with its error, so the issue still hears what happened", async () => {
+    h = await startHarness({ agent: {} });
+    h.qatech.failNext({
+      method: "POST",
+      path: "/v1/chat",
+      fault: { status: 403, body: { message: "Forbidden project" } },
+    });
+
+    await h.sendLinear("Issue.update.label-added");
+    await h.runner.settled();
+
+    const [session] = [...h.agent.sessions.values()];
+    expect(session.externalUrls).toEqual([]);
+    expect(appActivities(h, session).map((a) => a.type)).toEqual(["error"]);
+    expect(appActivities(h, session)[0].body).toContain("QA.tech could not take this ticket");
+  });
+});
+
 describe("the Linear agent's tokens", () => {
   let h: Harness;
   afterEach(async () => h.close());

@@ -1,6 +1,6 @@
 import type { TicketComment } from "../../domain/comment";
 import { boundedTicket, type Ticket } from "../../domain/ticket";
-import { PermanentError, SessionStopped } from "../../platform/errors";
+import { SessionStopped } from "../../platform/errors";
 import { getSecret } from "../../platform/secrets";
 import { getLinearAttachmentUrls, getLinearIssue, setLinearLabels } from "../linear/api";
 import { deterministicUuid, renderLinearComment } from "../linear/comment";
@@ -35,9 +35,8 @@ async function postToSession(
   let sessionId = sessionOf(ticket, options);
   const link = comment.link ? { label: SESSION_LINK_LABEL, url: comment.link.url } : undefined;
   if (!sessionId) {
-    // A label run: its acknowledgement opens the session, already acknowledged by its link.
-    if (comment.kind !== "ack")
-      throw new PermanentError("No agent session to post to: the acknowledgement opens it");
+    // A label run: its acknowledgement opens the session, already acknowledged by its link; a run that failed
+    // before it had one opens it with its failure, so the issue still hears what happened.
     sessionId = await createSessionOnIssue(ticket.id, link);
   } else {
     const activities = await sessionActivities(sessionId);

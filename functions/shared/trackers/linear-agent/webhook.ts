@@ -30,11 +30,14 @@ function promptText(activity: Record<string, unknown>): string {
   return typeof activity.body === "string" ? activity.body : "";
 }
 
-/** The session's issue as the ticket of its runs; the person's request (the mention) goes with its text. */
-function sessionTicket(session: Record<string, unknown>, request: string): Ticket {
+/**
+ * The session's issue as the ticket of its runs; the person's request (the mention) goes with its text. Null
+ * for a session on something other than an issue: QA.tech tests what issues describe.
+ */
+function sessionTicket(session: Record<string, unknown>, request: string): Ticket | null {
   const issue = isObject(session.issue) ? session.issue : {};
   const id = typeof issue.id === "string" ? issue.id : session.issueId;
-  if (typeof id !== "string") throw new PayloadError("AgentSessionEvent without agentSession.issue");
+  if (typeof id !== "string") return null;
   const description = typeof issue.description === "string" ? issue.description : "";
   const asked = request.trim() ? `\n\nAsked in Linear's agent session:\n\n${request.trim()}` : "";
   return boundedTicket({
@@ -63,13 +66,15 @@ export function detectAgentEvent(payload: unknown, prefix = "@qa"): Trigger | nu
   if (payload.action === "created") {
     const comment =
       isObject(session.comment) && typeof session.comment.body === "string" ? session.comment.body : "";
-    return { runId: createdRunId(session.id), ticket: sessionTicket(session, comment) };
+    const ticket = sessionTicket(session, comment);
+    return ticket ? { runId: createdRunId(session.id), ticket } : null;
   }
   if (payload.action !== "prompted") return null;
   const activity = payload.agentActivity;
   if (!isObject(activity) || typeof activity.id !== "string")
     throw new PayloadError("prompted AgentSessionEvent without agentActivity.id");
   const ticket = sessionTicket(session, "");
+  if (!ticket) return null;
   if (activity.signal === "stop")
     return { runId: promptedRunId(session.id, activity.id), ticket, stop: true };
   // `@qa status` in a session is the command `status`, as in a thread; the prefix is optional there.
