@@ -225,7 +225,7 @@ describe("a label run in agent mode that fails before it has a session", () => {
     await h.close();
   });
 
-  it("opens the session with its error, so the issue still hears what happened", async () => {
+  it("comments the failure on the issue, as the label flow does, and opens no session", async () => {
     h = await startHarness({ agent: {} });
     h.qatech.failNext({
       method: "POST",
@@ -236,10 +236,9 @@ describe("a label run in agent mode that fails before it has a session", () => {
     await h.sendLinear("Issue.update.label-added");
     await h.runner.settled();
 
-    const [session] = [...h.agent.sessions.values()];
-    expect(session.externalUrls).toEqual([]);
-    expect(appActivities(h, session).map((a) => a.type)).toEqual(["error"]);
-    expect(appActivities(h, session)[0].body).toContain("QA.tech could not take this ticket");
+    expect(h.agent.sessions.size).toBe(0);
+    expect(h.linear.comments).toHaveLength(1);
+    expect(h.linear.comments[0].body).toContain("QA.tech could not take this ticket");
   });
 });
 

@@ -34,9 +34,15 @@ async function postToSession(
 ): Promise<{ id: string; duplicate: boolean }> {
   let sessionId = sessionOf(ticket, options);
   const link = comment.link ? { label: SESSION_LINK_LABEL, url: comment.link.url } : undefined;
+  if (!sessionId && comment.kind !== "ack") {
+    // A label run that failed before its acknowledgement: no session to tell, so a comment on the issue, as
+    // the label flow does. A session opened here would carry no link, and could not be told from a session
+    // someone else opened when Linear reports it as `created` (webhook.ts).
+    const { linear } = await import("../linear");
+    return linear.postComment(ticket, comment, options);
+  }
   if (!sessionId) {
-    // A label run: its acknowledgement opens the session, already acknowledged by its link; a run that failed
-    // before it had one opens it with its failure, so the issue still hears what happened.
+    // A label run: its acknowledgement opens the session, already acknowledged by its link.
     sessionId = await createSessionOnIssue(ticket.id, link);
   } else {
     const activities = await sessionActivities(sessionId);
