@@ -54,6 +54,7 @@ describe("installing QA.tech as a Linear agent, in a browser", () => {
   });
 
   afterEach(async () => {
+    if (!h) return; // the browser did not start: beforeAll's error says why
     await h.runner.settled();
     await h.close();
   });
