@@ -120,6 +120,21 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
     expect(h.qatech.conversations()).toHaveLength(1);
   });
 
+  it("meets the 10-second rule for many sessions opened at once", async () => {
+    h = await startHarness({ agent: {} });
+
+    const sessions = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => h.agent.mention(ISSUE_ID, `@QA.tech check case ${i}`)),
+    );
+    await h.runner.settled();
+
+    for (const session of sessions) {
+      expect(h.agent.responseDelayMs(session.id)).toBeLessThan(10_000);
+      expect(appActivities(h, session).at(-1)?.type).toBe("response");
+    }
+    expect(h.qatech.conversations()).toHaveLength(12);
+  });
+
   it("stops at once on a stop request: the run is stopped, a final response says so, nothing is posted after it", async () => {
     h = await startHarness({ agent: {}, qatech: { plan: () => ({ status: "NEVER" }) } });
     const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
@@ -245,6 +260,20 @@ describe("a label run in agent mode that fails before it has a session", () => {
 describe("the Linear agent's tokens", () => {
   let h: Harness;
   afterEach(async () => h.close());
+
+  it("a run whose token expired meanwhile refreshes it once and finishes", async () => {
+    h = await startHarness({ agent: {} });
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
+    await h.runner.settled();
+    h.agent.expireAccessTokens(); // 24 h later
+
+    await h.agent.prompt(session.id, "And on mobile Safari?");
+    await h.runner.settled();
+
+    expect(h.agent.deliveries.at(-1)?.status).toBe(200);
+    expect(h.agent.grants.refresh_token).toBe(1);
+    expect(appActivities(h, session).filter((a) => a.type === "response")).toHaveLength(2);
+  });
 
   it("many concurrent 401s refresh exactly once; every caller goes on with the new token", async () => {
     h = await startHarness({ agent: {} });

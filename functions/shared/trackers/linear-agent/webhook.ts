@@ -1,5 +1,6 @@
 import { LinearWebhookClient } from "@linear/sdk/webhooks";
 import { stripPrefix } from "../../domain/follow-up";
+import { jsonBytes, KEY_MAX_BYTES } from "../../domain/limits";
 import { boundedFollowUpText, boundedTicket, type Ticket, type Trigger } from "../../domain/ticket";
 import { PayloadError } from "../../platform/errors";
 import { isObject } from "../../platform/json";
@@ -71,8 +72,8 @@ export function detectAgentEvent(payload: unknown, prefix = "@qa"): Trigger | nu
   }
   if (payload.action !== "prompted") return null;
   const activity = payload.agentActivity;
-  if (!isObject(activity) || typeof activity.id !== "string")
-    throw new PayloadError("prompted AgentSessionEvent without agentActivity.id");
+  if (!isObject(activity) || typeof activity.id !== "string" || jsonBytes(activity.id) > KEY_MAX_BYTES)
+    throw new PayloadError("prompted AgentSessionEvent without a plausible agentActivity.id");
   const ticket = sessionTicket(session, "");
   if (!ticket) return null;
   if (activity.signal === "stop")
@@ -86,7 +87,10 @@ export function detectAgentEvent(payload: unknown, prefix = "@qa"): Trigger | nu
     followUp: {
       commentId: activity.id,
       parentId: session.id,
-      authorId: typeof activity.userId === "string" ? activity.userId : undefined,
+      authorId:
+        typeof activity.userId === "string" && jsonBytes(activity.userId) <= KEY_MAX_BYTES
+          ? activity.userId
+          : undefined,
       text: boundedFollowUpText(text),
     },
   };
