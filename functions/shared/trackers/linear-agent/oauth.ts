@@ -158,7 +158,7 @@ export function refreshGrant(client: OAuthClient, refreshToken: string): Promise
   return tokenRequest(client, { grant_type: "refresh_token", refresh_token: refreshToken });
 }
 
-/** The OAuth client as configured: linear.agent's clientId and tokenUrl, and the client secret. */
+/** The OAuth client as configured: linear.agent's clientId, the client secret, Linear's token endpoint. */
 export async function configuredOAuthClient(): Promise<OAuthClient> {
   const { agent, apiUrl } = settings().linear;
   if (!agent?.enabled || !agent.clientId)

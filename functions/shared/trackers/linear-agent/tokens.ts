@@ -99,7 +99,13 @@ export async function compareAndRefresh(
   const current = await store.read();
   if (!current) throw new ConfigError(NOT_INSTALLED);
   if (current.accessToken !== seenAccessToken && !expiresSoon(current, now())) return current;
-  const next = withAnswer(current, await refresh(current.refreshToken), now());
+  const answer = await refresh(current.refreshToken);
+  // An answer without a refresh token (an app without rotation) leaves the stored one valid.
+  const next = withAnswer(
+    current,
+    { ...answer, refreshToken: answer.refreshToken || current.refreshToken },
+    now(),
+  );
   await store.write(next);
   return next;
 }
