@@ -3,7 +3,8 @@
 
 import { setLogSink } from "../functions/shared/platform/log";
 import { adfToText } from "../functions/shared/trackers/jira/adf";
-import { startHarness } from "../simulators/harness";
+import { type Harness, startHarness } from "../simulators/harness";
+import type { FakeAgentSession } from "../simulators/linear-agent";
 import { linearFixture } from "../simulators/signing";
 
 const tty = process.stdout.isTTY;
@@ -20,9 +21,12 @@ async function main() {
     console.log(`${at()} ${dim(String(entry.message))} ${fields.map((k) => `${k}=${entry[k]}`).join(" ")}`);
   });
   const h = await startHarness({
+    // QA.tech as a Linear agent too; the label keeps its comment flow here (sessionOnLabel off), so both show.
+    agent: {},
+    env: { LINEAR_AGENT_SESSION_ON_LABEL: "false" },
     qatech: {
       plan: (message) => ({
-        pollsUntilFinal: 3,
+        pollsUntilFinal: message.includes("regression") ? 1_000 : 3,
         text: message.includes("Safari")
           ? "Yes: I ran **Checkout - empty cart** on mobile Safari (iPhone 15 preset) and it fails the same way."
           : [
@@ -95,9 +99,61 @@ async function main() {
   console.log(bold(`\n${at()} ...and the reply, linking it:\n`));
   console.log(quote(adfToText(jiraReply.body)));
 
+  await agentDemo(h, at, quote);
+
   const counts = `conversations opened: ${h.qatech.conversations().length}; comments posted: Linear ${h.linear.comments.length}, Jira ${h.jira.comments.length}`;
   console.log(`\n${counts}`);
   await h.close();
+}
+
+/** QA.tech as a Linear agent: a session from mention to response, a message in it, and a stop. */
+async function agentDemo(h: Harness, at: () => string, quote: (text: string) => string): Promise<void> {
+  const issueId = ack0IssueId(h);
+  const show = (session: FakeAgentSession) =>
+    session.history
+      .map(
+        (a) =>
+          `  ${a.userId === h.agent.appUserId ? "QA.tech" : "Jane   "} ${a.content.type}${a.ephemeral ? " (ephemeral)" : ""}${a.signal ? ` [${a.signal}]` : ""}: ${(a.content.body ?? "").split("\n")[0]}`,
+      )
+      .join("\n");
+
+  console.log(bold(`\n${at()} Linear agent: Jane writes "@QA.tech check the empty-cart case" in ENG-42`));
+  const session = await h.agent.mention(issueId, "@QA.tech check the empty-cart case");
+  console.log(
+    `${at()} Webhook answered ${h.agent.deliveries.at(-1)?.status}; first activity ${h.agent.responseDelayMs(session.id)} ms after "created" (Linear allows 10 s)`,
+  );
+  await h.runner.settled();
+  console.log(`${at()} Session's Open link: ${session.externalUrls.map((u) => u.url).join(", ")}`);
+  const question = "Does it also work on mobile Safari?";
+  console.log(bold(`\n${at()} Jane writes in the session: "${question}"`));
+  await h.agent.prompt(session.id, question);
+  await h.runner.settled();
+  console.log(bold(`\n${at()} The session, as Linear shows it (first lines):\n`));
+  console.log(show(session));
+  const [response] = session.activities.filter((a) => a.content.type === "response");
+  console.log(bold(`\n${at()} Its first response (markdown):\n`));
+  console.log(quote(response?.content.body ?? "(none)"));
+
+  console.log(
+    bold(
+      `\n${at()} Another session: "@QA.tech run the full regression suite", then Jane sends a stop request`,
+    ),
+  );
+  const long = await h.agent.mention(issueId, "@QA.tech run the full regression suite");
+  while (!long.history.some((a) => a.content.body?.startsWith("QA.tech is on it")))
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  await h.agent.stop(long.id);
+  await h.runner.settled();
+  const stopped = [...h.runner.executions.values()].at(-1);
+  console.log(`${at()} Its run: ${stopped?.status}; the session:\n`);
+  console.log(show(long));
+  if (h.agent.unresponsive().length) throw new Error("A session missed Linear's 10-second rule");
+}
+
+/** The Linear issue of the demo (ENG-42). */
+function ack0IssueId(h: Harness): string {
+  const [ack] = h.linearAcks();
+  return ack.issueId;
 }
 
 main().catch((error) => {

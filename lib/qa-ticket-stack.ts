@@ -7,6 +7,7 @@ import { POLL_TIMEOUT_SECONDS } from "../functions/poll-conversation/timeout";
 import { type OrgConfig, settingsHash } from "./config";
 import { Alarms } from "./constructs/alarms";
 import { OperationsDashboard } from "./constructs/dashboard";
+import { LinearAgent } from "./constructs/linear-agent";
 import { StartQueue } from "./constructs/start-queue";
 import { functionDefaults, TicketFunction } from "./constructs/ticket-function";
 import { TicketWorkflow } from "./constructs/ticket-workflow";
@@ -97,9 +98,20 @@ export class QaTicketStack extends Stack {
     if (config.linear.enabled) secrets.grantRead(endpoint.addTracker("linear"), "LINEAR_WEBHOOK_SECRET");
     if (config.jira.enabled) secrets.grantRead(endpoint.addTracker("jira"), "JIRA_WEBHOOK_SECRET");
 
+    // QA.tech as a Linear agent: install pages, the agent webhook, the tokens and their one refresher.
+    if (config.linear.agent?.enabled) {
+      new LinearAgent(this, "LinearAgent", {
+        org: config.org,
+        defaults,
+        secrets,
+        endpoint,
+        stateMachine: workflow.stateMachine,
+        callers: [postComment, resolveThread, start.consumer],
+      });
+    }
     secrets.addFillOutputs();
 
-    // Operations (issue 12): alarms to a topic people subscribe to, a dashboard, and what doctor compares.
+    // Operations: alarms to a topic people subscribe to, a dashboard, and what doctor compares.
     const operations = {
       org: config.org,
       stateMachine: workflow.stateMachine,

@@ -5,6 +5,7 @@ import { adfToText } from "../functions/shared/trackers/jira/adf-text";
 import { type LocalRunner, startLocalRunner } from "../lib/local/runner";
 import { type FakeJira, type FakeJiraComment, type FakeJiraOptions, startFakeJira } from "./jira";
 import { type FakeLinear, type FakeLinearComment, type FakeLinearOptions, startFakeLinear } from "./linear";
+import { FakeLinearAgent, type FakeLinearAgentOptions } from "./linear-agent";
 import { type FakeQaTech, type FakeQaTechOptions, startFakeQaTech } from "./qatech";
 import { linearFixture, signedLinearDelivery } from "./signing";
 
@@ -52,6 +53,8 @@ export interface Harness {
   qatech: FakeQaTech;
   linear: FakeLinear;
   jira: FakeJira;
+  /** Linear as an agent platform, when started with `agent`. */
+  agent: FakeLinearAgent;
   /** Linear comments that open a thread: the acknowledgements. */
   linearAcks(): FakeLinearComment[];
   /** Linear comments that end a run (reply, command answer or failure), without the acknowledgements. */
@@ -81,6 +84,8 @@ export async function startHarness(
     linear?: FakeLinearOptions;
     jira?: FakeJiraOptions;
     env?: Record<string, string>;
+    /** QA.tech as a Linear agent: the simulator's agent platform, and the runner's agent variables. */
+    agent?: FakeLinearAgentOptions & { installed?: boolean };
   } = {},
 ): Promise<Harness> {
   // An organisation-scoped key, the kind the README has operators create: every POST must name its project
@@ -91,8 +96,10 @@ export async function startHarness(
     ...options.qatech,
   });
   const fixtures = fixtureIssues();
+  const agent = new FakeLinearAgent(options.agent);
   const linear = await startFakeLinear({
     apiKey: LINEAR_API_KEY,
+    ...(options.agent ? { agent } : {}),
     ...options.linear,
     issues: { ...fixtures.issues, ...options.linear?.issues },
     issueTeamIds: { ...fixtures.issueTeamIds, ...options.linear?.issueTeamIds },
@@ -113,9 +120,12 @@ export async function startHarness(
       JIRA_API_TOKEN,
       JIRA_WEBHOOK_SECRET,
       WAIT_SCALE: "0.01",
+      ...(options.agent ? agentEnv(agent, linear.url, options.agent.installed ?? true) : {}),
       ...options.env,
     },
   });
+  agent.webhookUrl = `${runner.url}/webhooks/linear-agent`;
+  agent.redirectUris.add(`${runner.url}/linear/callback`);
   const post = async (path: string, headers: Record<string, string>, body: string): Promise<Sent> => {
     const res = await fetch(`${runner.url}${path}`, { method: "POST", headers, body });
     const text = await res.text();
@@ -127,6 +137,7 @@ export async function startHarness(
     qatech,
     linear,
     jira,
+    agent,
     linearAcks: () => linear.comments.filter((c) => isAck(c.body)),
     linearReplies: () => linear.comments.filter((c) => !isAck(c.body)),
     jiraAcks: () => jira.comments.filter((c) => isAck(adfToText(c.body))),
@@ -150,4 +161,26 @@ export async function startHarness(
       await Promise.all([qatech.close(), linear.close(), jira.close()]);
     },
   };
+}
+
+/** The runner's variables for the Linear agent; `installed` seeds its token store as a finished install would. */
+function agentEnv(agent: FakeLinearAgent, linearUrl: string, installed: boolean): Record<string, string> {
+  const env: Record<string, string> = {
+    LINEAR_AGENT_CLIENT_ID: agent.clientId,
+    LINEAR_AGENT_CLIENT_SECRET: agent.clientSecret,
+    LINEAR_AGENT_WEBHOOK_SECRET: agent.webhookSecret,
+    LINEAR_OAUTH_AUTHORIZE_URL: new URL("/oauth/authorize", linearUrl).toString(),
+  };
+  if (installed) {
+    const issued = agent.issueTokens();
+    env.LINEAR_AGENT_TOKENS = JSON.stringify({
+      accessToken: issued.accessToken,
+      refreshToken: issued.refreshToken,
+      expiresAt: new Date(Date.now() + issued.expiresIn * 1000).toISOString(),
+      appUserId: agent.appUserId,
+      organizationId: agent.organization.id,
+      workspace: agent.organization.name,
+    });
+  }
+  return env;
 }

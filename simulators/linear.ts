@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import { adminOperations, type FakeLinearWebhook, type FakeLinearWebhookFailure } from "./linear-admin";
+import type { FakeLinearAgent } from "./linear-agent";
 import {
   answer,
   type Fault,
@@ -60,6 +61,15 @@ export const DEFAULT_FAKE_LINEAR_LABELS: FakeLinearLabel[] = [
 /** The team of every issue the fake is not told otherwise about (`issueTeamIds`). */
 export const DEFAULT_FAKE_LINEAR_TEAM = "team-default";
 
+/** An issue the `issue` query knows. */
+export interface FakeLinearIssue {
+  identifier: string;
+  title: string;
+  description?: string;
+  url: string;
+  teamId?: string;
+}
+
 /** Options of startFakeLinear. */
 export interface FakeLinearOptions {
   /** Expected Authorization header, as the SDK sends an API key (no "Bearer"); default "lin_api_test". */
@@ -84,6 +94,8 @@ export interface FakeLinearOptions {
   admin?: boolean;
   /** Webhooks the workspace already has. */
   webhooks?: FakeLinearWebhook[];
+  /** Linear as an agent platform (simulators/linear-agent.ts): OAuth, app tokens, sessions, webhooks. */
+  agent?: FakeLinearAgent;
 }
 
 /** One GraphQL request as the fake received it. */
@@ -479,8 +491,11 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
     ...options.operations,
   };
 
-  const execute = (operation: string, variables: Record<string, unknown>): Reply => {
-    const run = operations[operation];
+  const execute = (
+    operation: string,
+    variables: Record<string, unknown>,
+    run = operations[operation],
+  ): Reply => {
     if (!run) {
       const message = `Fake Linear does not implement operation "${operation}"`;
       return errorReply(new GraphQLError(message, "graphql error", message));
@@ -493,19 +508,34 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
     }
   };
 
+  // The agent platform: the OAuth pages, app tokens and the Agent API, from simulators/linear-agent.ts ---
+  const agent = options.agent;
+  if (agent) agent.issues = options.issues ?? {};
+  const agentOperations = agent?.operations() ?? {};
+
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const method = req.method ?? "GET";
     const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
+    if (agent && (await agent.route(req, res, path))) return;
     const parsed = parseJson(await readBody(req));
     const body = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Record<string, unknown>;
     const operation = operationName(body);
     const variables = (body.variables ?? {}) as Record<string, unknown>;
     requests.push({ operation, variables, query: String(body.query ?? ""), headers: { ...req.headers } });
     const fault = faults.take({ method, path, operation });
+    // An app's OAuth token (null for the API key): who it is, or Linear's 401 or rate-limit answer.
+    const appToken = agent?.authenticate(req.headers.authorization) ?? null;
 
     let commit: () => Reply;
     if (method !== "POST" || path !== "/graphql") {
       commit = () => ({ status: 404, body: { errors: [{ message: `Not found: ${method} ${path}` }] } });
+    } else if (appToken) {
+      const who = appToken;
+      commit = () => {
+        if ("reply" in who) return who.reply;
+        const run = agentOperations[operation];
+        return run ? execute(operation, variables, (v) => run(v, who)) : execute(operation, variables);
+      };
     } else if (req.headers.authorization !== apiKey) {
       const message = "Authentication required, not authenticated";
       const error = new GraphQLError(message, "authentication error", "You need to authenticate.");

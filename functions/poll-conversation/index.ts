@@ -1,12 +1,13 @@
 import { capText, REPLY_MAX_BYTES } from "../shared/domain/limits";
 import { afterPoll } from "../shared/domain/poll-schedule";
+import { nextProgress } from "../shared/domain/progress";
 import type { WorkflowState } from "../shared/domain/workflow-state";
 import { ConfigError } from "../shared/platform/errors";
 import { forRun, functionLogger } from "../shared/platform/log";
 import { emitMetric, METRIC } from "../shared/platform/metrics";
 import { pollSchedule, settings } from "../shared/platform/settings";
 import { QATECH_TIMEOUT_MS, qatechClientFromEnv } from "../shared/qatech/from-settings";
-import { findReply, noteOurMessage, type Reply } from "../shared/qatech/reply";
+import { findReply, noteOurMessage, partialReply, type Reply } from "../shared/qatech/reply";
 
 const logger = functionLogger("poll-conversation");
 
@@ -92,6 +93,16 @@ export async function handler(state: WorkflowState, context?: InvocationClock): 
       log.warn("reply deadline reached", { n });
       emitMetric(METRIC.pollsPerRun, n);
       return { ...state, conversation: ref, poll: { ...poll, n, status: "deadline" } };
+    }
+    // An agent session shows QA.tech's partial text as it grows (throttled, domain/progress.ts): the state
+    // machine posts it, then waits as it would have.
+    if (state.ticket.tracker === "linear-agent") {
+      const progress = nextProgress(
+        state.progress,
+        partialReply(conversation.messages, ref),
+        next.elapsedSeconds,
+      );
+      if (progress) return { ...state, conversation: ref, poll: { ...next, status: "progress" }, progress };
     }
     const inline =
       next.waitSeconds <= INLINE_WAIT_MAX_SECONDS && waitedInline + next.waitSeconds <= INLINE_BUDGET_SECONDS;

@@ -5,7 +5,7 @@ import { type CommentKind, markerText } from "../shared/domain/marker";
 import { placementOf } from "../shared/domain/placement";
 import type { TrackerName } from "../shared/domain/ticket";
 import type { WorkflowState } from "../shared/domain/workflow-state";
-import { TransientError } from "../shared/platform/errors";
+import { SessionStopped, TransientError } from "../shared/platform/errors";
 import { forRun, functionLogger, type Logger } from "../shared/platform/log";
 import { getSecret } from "../shared/platform/secrets";
 import { type Settings, settings } from "../shared/platform/settings";
@@ -13,21 +13,27 @@ import { type Tracker, trackerOf } from "../shared/trackers";
 
 const logger = functionLogger("post-comment");
 
+/** The settings block of a tracker: the Linear agent is Linear's (its labels, its trigger label). */
+function trackerSettings(s: Settings, tracker: TrackerName): Settings["linear"] | Settings["jira"] {
+  return tracker === "linear-agent" ? s.linear : s[tracker];
+}
+
 function context(s: Settings, tracker: TrackerName): CommentContext {
   const help = helpText({
-    triggerLabel: s[tracker].triggerLabel,
+    triggerLabel: trackerSettings(s, tracker).triggerLabel,
     prefix: s.comments.followUpPrefix,
     replyMode: s.comments.replyMode,
     changeReview: s.qatech.changeReview,
     replyTimeoutMinutes: Math.round(s.replyTimeoutMinutes),
-    tracker,
+    tracker: tracker === "jira" ? "jira" : "linear",
   });
   return { help, replyMode: s.comments.replyMode };
 }
 
 /** The stage a labelled run's comment marks, or null for comments that change no label (follow-ups, commands). */
 function stageOf(state: WorkflowState, kind: CommentKind): RunStage | null {
-  if (kind === "answer" || (state.followUp && state.thread?.action !== "retry")) return null;
+  if (kind === "answer" || kind === "progress" || (state.followUp && state.thread?.action !== "retry"))
+    return null;
   if (kind === "ack") return "started";
   return kind === "reply" && state.reply?.status === "COMPLETED" ? "passed" : "failed";
 }
@@ -46,7 +52,11 @@ async function updateLabels(
 ): Promise<void> {
   const stage = stageOf(state, kind);
   if (!stage) return;
-  const { add, remove } = labelChanges(stage, s.labels, s[state.ticket.tracker].triggerLabel);
+  const { add, remove } = labelChanges(
+    stage,
+    s.labels,
+    trackerSettings(s, state.ticket.tracker).triggerLabel,
+  );
   if (add.length === 0 && remove.length === 0) return;
   try {
     const { skipped } = await tracker.setLabels(state.ticket, add, remove);
@@ -62,6 +72,7 @@ const KIND_NAMES: Record<CommentKind, string> = {
   reply: "QA.tech's reply",
   answer: "the answer to the command",
   failure: "the failure comment",
+  progress: "the progress update",
 };
 
 /** What the state machine passes: the kind of comment (named by the task) and the run's state. */
@@ -94,12 +105,21 @@ export async function handler({ kind, state }: PostCommentEvent): Promise<Workfl
       runId: state.runId,
       trailer,
       placement: placementOf(state, kind, ctx.replyMode),
+      followUpId: state.followUp?.commentId,
+      sequence: kind === "progress" ? state.progress?.sent : undefined,
     });
   } catch (error) {
+    // A progress update is superseded by the next one: one that cannot be posted (Linear's rate limit
+    // included) is skipped, never retried for hours, and never fails the run.
+    if (kind === "progress" && !(error instanceof SessionStopped)) {
+      log.warn("progress not posted", { error });
+      return state;
+    }
     if (error instanceof Error) error.message = `Could not post ${KIND_NAMES[kind]}: ${error.message}`;
     throw error;
   }
   log.info("comment posted", { kind, duplicate: result.duplicate });
   await updateLabels(log, tracker, s, state, kind);
+  if (kind === "progress") return state;
   return kind === "ack" ? { ...state, ack: { id: result.id } } : { ...state, comment: result };
 }

@@ -2,8 +2,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import type { TrackerName } from "../shared/domain/ticket";
 import { requireEnv } from "../shared/platform/settings";
 import { WEBHOOKS } from "../shared/trackers/webhooks";
-import { createWebhookHandler } from "../shared/webhook/handler";
-import { type StartRun, stepFunctionsStarter } from "../shared/webhook/starter";
+import { createWebhookHandler, type StopRuns } from "../shared/webhook/handler";
+import { type StartRun, stepFunctionsStarter, stepFunctionsStopper } from "../shared/webhook/starter";
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -15,15 +15,21 @@ export async function createTrackerWebhook(
   tracker: TrackerName,
   startRun: StartRun,
   env: NodeJS.ProcessEnv = process.env,
+  stopRuns?: StopRuns,
 ): Promise<Handler> {
   const spec = await WEBHOOKS[tracker]();
-  return createWebhookHandler(spec(env), startRun);
+  return createWebhookHandler(spec(env), startRun, stopRuns);
 }
 
 let serving: Promise<Handler> | undefined;
 
 /** The Lambda entry point; the stack deploys it once per tracker, naming it in TRACKER. */
 export const handler: Handler = async (event) => {
-  serving ??= createTrackerWebhook(requireEnv(process.env, "TRACKER") as TrackerName, stepFunctionsStarter());
+  serving ??= createTrackerWebhook(
+    requireEnv(process.env, "TRACKER") as TrackerName,
+    stepFunctionsStarter(),
+    process.env,
+    stepFunctionsStopper(),
+  );
   return (await serving)(event);
 };

@@ -106,6 +106,12 @@ export class TicketWorkflow extends Construct {
       });
       return t;
     };
+    // A Linear agent session whose person asked to stop: nothing more is posted (the first catcher of every
+    // comment task, ahead of the failure comment).
+    const stopped = new sfn.Succeed(this, "Stopped", {
+      stateName: "Stopped",
+      comment: "The agent session was stopped: post nothing more",
+    });
     const postComment = (name: string, kind: CommentKind, comment: string) => {
       const t = lambdaTask(
         name,
@@ -114,6 +120,7 @@ export class TicketWorkflow extends Construct {
         sfn.TaskInput.fromObject({ kind, state: sfn.JsonPath.entirePayload }),
       );
       retry(t, [...RETRYABLE_ERRORS], TRACKER_RETRY);
+      t.addCatch(stopped, { errors: ["SessionStopped"], resultPath: "$.error" });
       return t;
     };
     const queued = (name: string, kind: StartKind, comment: string) => {
@@ -156,6 +163,11 @@ export class TicketWorkflow extends Construct {
     retry(pollConversation, [...RETRYABLE_ERRORS], QATECH_RETRY);
     const isReplyFinal = new sfn.Choice(this, "IsReplyFinal", { stateName: "IsReplyFinal" });
     const postReply = postComment("PostReply", "reply", "Comment the reply on the ticket");
+    const postProgress = postComment(
+      "PostProgress",
+      "progress",
+      "Agent runs only: show QA.tech's partial text in the session (throttled by the poll function)",
+    );
     const replyDeadline = new sfn.Pass(this, "ReplyDeadline", {
       stateName: "ReplyDeadline",
       result: sfn.Result.fromObject({
@@ -214,6 +226,7 @@ export class TicketWorkflow extends Construct {
             postReply.next(new sfn.Succeed(this, "Done")),
           )
           .when(sfn.Condition.stringEquals("$.poll.status", "deadline"), replyDeadline.next(postFailure))
+          .when(sfn.Condition.stringEquals("$.poll.status", "progress"), postProgress.next(waitForReply))
           .otherwise(waitForReply),
       );
     postFailure.next(failed);

@@ -12,6 +12,8 @@ const SECRETS: Record<SecretName, { description: string; generated?: boolean }> 
   JIRA_EMAIL: { description: "Email of the Jira account that comments." },
   JIRA_API_TOKEN: { description: "API token of that Jira account." },
   JIRA_WEBHOOK_SECRET: { description: "Secret of the Jira webhook (X-Hub-Signature)." },
+  LINEAR_AGENT_CLIENT_SECRET: { description: "Client secret of the Linear OAuth app (the agent)." },
+  LINEAR_AGENT_WEBHOOK_SECRET: { description: "Webhook signing secret of the Linear OAuth app (the agent)." },
   MARKER_KEY: {
     description:
       "Generated at deploy: signs the markers that tie qa-ticket's comments to their ticket and conversation. " +

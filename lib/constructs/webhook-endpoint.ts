@@ -14,7 +14,7 @@ import { type FunctionDefaults, TicketFunction } from "./ticket-function";
  */
 export const DEFAULT_WEBHOOK_RESERVED_CONCURRENCY = 10;
 
-const TITLES: Record<TrackerName, string> = { linear: "Linear", jira: "Jira" };
+const TITLES: Record<TrackerName, string> = { linear: "Linear", jira: "Jira", "linear-agent": "LinearAgent" };
 
 export interface WebhookEndpointProps {
   org: string;
@@ -97,6 +97,32 @@ export class WebhookEndpoint extends Construct {
       value: this.urlOf(tracker),
     });
     return fn;
+  }
+
+  /**
+   * A page people open (GET `path`, e.g. the Linear agent's install link), served by `fn`. Public by design:
+   * what the page does is guarded in the function (the install's signed state).
+   */
+  addPage(path: string, fn: TicketFunction): void {
+    const routes = this.api.addRoutes({
+      path,
+      methods: [apigw.HttpMethod.GET],
+      integration: new HttpLambdaIntegration(`${path.replaceAll("/", "")}Integration`, fn.fn),
+    });
+    for (const route of routes) {
+      Validations.of(route).acknowledge({
+        id: "AwsSolutions-APIG4",
+        reason:
+          "A page a person opens in a browser during the OAuth install, so it cannot carry AWS credentials. The " +
+          "callback stores nothing unless the state is signed by this deployment, unexpired, and bound to the " +
+          "browser that started the install (cookie); the code is then exchanged with the client secret.",
+      });
+    }
+  }
+
+  /** The URL of a page added with addPage. */
+  pageUrl(path: string): string {
+    return `${this.stage.url}${path.replace(/^\//, "")}`;
   }
 
   /** The URL a tracker delivers to. */

@@ -7,6 +7,7 @@ import { parseSettings, type Settings } from "../../functions/shared/platform/se
 const TRACKER_VARIABLES: Record<TrackerName, string[]> = {
   linear: ["LINEAR_API_KEY", "LINEAR_WEBHOOK_SECRET"],
   jira: ["JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_WEBHOOK_SECRET"],
+  "linear-agent": ["LINEAR_AGENT_CLIENT_ID", "LINEAR_AGENT_CLIENT_SECRET", "LINEAR_AGENT_WEBHOOK_SECRET"],
 };
 
 /**
@@ -29,6 +30,9 @@ const VARIABLES: Record<string, string> = {
   "labels.removeTrigger": "LABEL_REMOVE_TRIGGER",
   "linear.triggerLabel": "TRIGGER_LABEL_LINEAR",
   "linear.apiUrl": "LINEAR_API_URL",
+  "linear.agent.clientId": "LINEAR_AGENT_CLIENT_ID",
+  "linear.agent.sessionOnLabel": "LINEAR_AGENT_SESSION_ON_LABEL",
+  "linear.agent.authorizeUrl": "LINEAR_OAUTH_AUTHORIZE_URL",
   "jira.triggerLabel": "TRIGGER_LABEL_JIRA",
   "jira.baseUrl": "JIRA_BASE_URL",
   "jira.siteUrl": "JIRA_SITE_URL",
@@ -55,9 +59,13 @@ function numeric(value: string): unknown {
 function settingsFromEnv(env: NodeJS.ProcessEnv, trackers: TrackerName[]): Settings {
   const raw: Record<string, Record<string, unknown> | unknown> = {};
   const put = (path: string, value: unknown) => {
-    const [section, key] = path.split(".");
-    if (!key) raw[section] = value;
-    else raw[section] = { ...(raw[section] as object), [key]: value };
+    const keys = path.split(".");
+    let at: Record<string, unknown> = raw;
+    for (const key of keys.slice(0, -1)) {
+      at[key] = { ...(at[key] as object) };
+      at = at[key] as Record<string, unknown>;
+    }
+    at[keys[keys.length - 1]] = value;
   };
   const transform: Record<string, (value: string) => unknown> = {
     "qatech.applicationOverrides": (value) => {
@@ -74,6 +82,7 @@ function settingsFromEnv(env: NodeJS.ProcessEnv, trackers: TrackerName[]): Setti
         .map((h) => h.trim())
         .filter(Boolean),
     "labels.removeTrigger": (value) => (value === "true" ? true : value === "false" ? false : value),
+    "linear.agent.sessionOnLabel": (value) => (value === "true" ? true : value === "false" ? false : value),
     "jira.projectKeys": (value) =>
       value
         .split(",")
@@ -93,6 +102,7 @@ function settingsFromEnv(env: NodeJS.ProcessEnv, trackers: TrackerName[]): Setti
   }
   put("linear.enabled", trackers.includes("linear"));
   put("jira.enabled", trackers.includes("jira"));
+  put("linear.agent.enabled", trackers.includes("linear-agent"));
   try {
     return parseSettings(raw, "local environment");
   } catch (error) {

@@ -27,13 +27,20 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer): APIGatewa
     if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(",") : value;
   }
   const url = new URL(req.url ?? "/", "http://localhost");
+  const query = url.searchParams.size ? Object.fromEntries(url.searchParams) : undefined;
+  const cookies = headers.cookie?.split(";").map((c) => c.trim());
   return {
     version: "2.0",
     routeKey: `${req.method} ${url.pathname}`,
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
-    requestContext: { http: { method: req.method ?? "", path: url.pathname } },
+    ...(query ? { queryStringParameters: query } : {}),
+    ...(cookies ? { cookies } : {}),
+    requestContext: {
+      domainName: headers.host ?? "",
+      http: { method: req.method ?? "", path: url.pathname },
+    },
     body: body.toString("base64"),
     isBase64Encoded: true,
   } as unknown as APIGatewayProxyEventV2;
@@ -41,6 +48,9 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer): APIGatewa
 
 /** Writes a Lambda proxy result as the HTTP answer. */
 export function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
-  res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
+  const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string>) };
+  // API Gateway (payload 2.0) turns `cookies` into Set-Cookie headers.
+  if (result.cookies?.length) headers["set-cookie"] = result.cookies;
+  res.writeHead(result.statusCode ?? 200, headers);
   res.end(result.body ?? "");
 }

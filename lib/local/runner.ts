@@ -3,10 +3,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { StateMachine } from "aws-local-stepfunctions";
+import { handler as linearInstall } from "../../functions/linear-install";
 import type { WorkflowInput } from "../../functions/shared/domain/ticket";
 import type { WorkflowState } from "../../functions/shared/domain/workflow-state";
 import { forRun, functionLogger, type Logger } from "../../functions/shared/platform/log";
 import { pollSchedule, SETTINGS_VARIABLE } from "../../functions/shared/platform/settings";
+import type { StopRuns } from "../../functions/shared/webhook/handler";
 import type { StartRun } from "../../functions/shared/webhook/starter";
 import { workflowInput } from "../../functions/shared/webhook/starter";
 import { createStartConsumer } from "../../functions/start-conversation";
@@ -14,6 +16,7 @@ import { createTrackerWebhook } from "../../functions/webhook";
 import { renderWorkflowDefinition } from "./definition";
 import { checkLocalEnv, localMarkerKey } from "./env";
 import { readBody, send, toApiGatewayEvent } from "./http";
+import { type MemoryTokenStore, useLocalAgentTokens } from "./linear-agent";
 import { LocalStartQueue } from "./start-queue";
 import { checkExecutionInput, localTasks, withDataLimit } from "./tasks";
 import { timeScaler } from "./time-scale";
@@ -89,6 +92,8 @@ export interface LocalRunner {
   /** Base URL, e.g. http://127.0.0.1:3000. */
   url: string;
   executions: Map<string, LocalExecution>;
+  /** The Linear agent's token store, when the agent is on. */
+  agentTokens?: MemoryTokenStore;
   /** Resolves when no execution is running. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -132,6 +137,9 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
   const executions = new Map<string, LocalExecution>();
   // Closing the runner stops what still runs, as StopExecution would, so nothing outlives it.
   const aborts = new Set<() => void>();
+  // StopExecution by name: a stopped execution ends ABORTED, as in Step Functions.
+  const abortByName = new Map<string, () => void>();
+  const stopped = new Set<string>();
   let closing = false;
 
   const run = (name: string, input: WorkflowInput): LocalExecution => {
@@ -164,7 +172,7 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
     };
     // Like StartExecution, starting only schedules the run: the webhook answers before the first state.
     record.done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-      if (closing) {
+      if (closing || stopped.has(name)) {
         record.status = "ABORTED";
         return;
       }
@@ -175,6 +183,7 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
         noThrowOnAbort: true,
       });
       aborts.add(execution.abort);
+      abortByName.set(name, execution.abort);
       const collect = (async () => {
         for await (const event of execution.eventLogs) {
           record.events.push(event);
@@ -190,12 +199,13 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
       try {
         const output = await execution.result;
         record.output = output as unknown as WorkflowState;
-        record.status = output === null && closing ? "ABORTED" : "SUCCEEDED";
+        record.status = output === null && (closing || stopped.has(name)) ? "ABORTED" : "SUCCEEDED";
       } catch (error) {
         record.status = "FAILED";
         record.error = { name: (error as Error).name, message: (error as Error).message };
       }
       aborts.delete(execution.abort);
+      abortByName.delete(name);
       await collect;
       // Report the error as Step Functions does: the Fail state's Error and Cause, not the library's wrapper.
       const failed = record.events.find((e) => e.type === "ExecutionFailed");
@@ -221,19 +231,49 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
     return "started";
   };
 
+  // StopExecution for each running execution whose name starts with the prefix (a Linear agent's stop).
+  const stopRuns: StopRuns = async (prefix) => {
+    let count = 0;
+    for (const [name, record] of executions) {
+      if (!name.startsWith(prefix) || record.status !== "RUNNING") continue;
+      stopped.add(name);
+      const abort = abortByName.get(name);
+      if (abort) abort();
+      else record.status = "ABORTED"; // scheduled, not yet running: it never runs (see run)
+      count++;
+    }
+    return count;
+  };
+
+  // Routes by method and path, as the HTTP API's routes are.
   const routes: Record<
     string,
     (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>
   > = {};
   for (const tracker of trackers)
-    routes[`/webhooks/${tracker}`] = await createTrackerWebhook(tracker, startRun);
+    routes[`POST /webhooks/${tracker}`] = await createTrackerWebhook(
+      tracker,
+      startRun,
+      process.env,
+      stopRuns,
+    );
+  // The Linear agent: its install pages and its tokens
+  const agent = trackers.includes("linear-agent") ? useLocalAgentTokens(env) : undefined;
+  if (agent) {
+    routes["GET /linear/install"] = linearInstall;
+    routes["GET /linear/callback"] = linearInstall;
+  }
 
   const server: Server = createServer(async (req, res) => {
     try {
       const path = (req.url ?? "/").split("?")[0];
-      const route = routes[path];
-      if (!route) return send(res, { statusCode: 404, body: '{"outcome":"no such route"}' });
-      if (req.method !== "POST") return send(res, { statusCode: 405, body: '{"outcome":"use POST"}' });
+      const route = routes[`${req.method} ${path}`];
+      if (!route) {
+        const known = Object.keys(routes).some((key) => key.endsWith(` ${path}`));
+        return known
+          ? send(res, { statusCode: 405, body: '{"outcome":"method not allowed"}' })
+          : send(res, { statusCode: 404, body: '{"outcome":"no such route"}' });
+      }
       const body = await readBody(req);
       if (!body) {
         res.setHeader("connection", "close");
@@ -256,6 +296,7 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
   return {
     url,
     executions,
+    agentTokens: agent?.store,
     async settled() {
       for (;;) {
         const running = [...executions.values()].filter((e) => e.status === "RUNNING");
@@ -270,6 +311,7 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
         for (const abort of aborts) abort();
         server.closeAllConnections();
         server.close(() => {
+          agent?.close();
           restoreEnv();
           resolve();
         });

@@ -63,6 +63,7 @@ describe("organisation config", () => {
       enabled: true,
       triggerLabel: "needs test",
       apiUrl: "https://api.linear.app/graphql",
+      agent: { enabled: false, sessionOnLabel: true, authorizeUrl: "https://linear.app/oauth/authorize" },
     });
     expect(config.replyTimeoutMinutes).toBe(60);
   });

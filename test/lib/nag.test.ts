@@ -35,9 +35,17 @@ function referencedIds(resource: unknown): string[] {
   return [...text.matchAll(/"(?:Ref|Fn::GetAtt)":(?:\["|")([A-Za-z0-9]+)/g)].map((m) => m[1]);
 }
 
+const withAgent = () =>
+  parseOrgConfig(
+    "acme",
+    { qatech: {}, linear: { agent: { enabled: true, clientId: "qa_ticket_client_1234" } } },
+    "test config",
+  );
+
 describe.each([
   ["config/example.json (Linear only)", example],
   ["Linear and Jira enabled", withJira],
+  ["the Linear agent enabled", withAgent],
 ])("AwsSolutions checks: %s", (_name, config) => {
   let template: Template;
   beforeAll(() => {
@@ -76,19 +84,25 @@ describe.each([
   it("lets each webhook function start executions of this state machine only", () => {
     const webhookPolicies = resources(template, "AWS::IAM::Policy").filter(([id]) => /Webhook/.test(id));
     expect(webhookPolicies.length).toBeGreaterThan(0);
-    for (const [, policy] of webhookPolicies) {
+    for (const [id, policy] of webhookPolicies) {
       const statements = ((policy.Properties as Json).PolicyDocument as Json).Statement as Json[];
-      const start = statements.filter((s) => JSON.stringify(s.Action).includes("states:"));
-      expect(start).toHaveLength(1);
+      const states = statements.filter((s) => JSON.stringify(s.Action).includes("states:"));
+      // The Linear agent's webhook also stops a session's running executions, found among the running ones.
+      const others = /LinearAgent/.test(id) ? ["states:ListExecutions", "states:StopExecution"] : [];
+      expect(states.map((s) => s.Action)).toEqual(["states:StartExecution", ...others]);
+      const start = states.slice(0, 1);
       expect(start[0].Action).toBe("states:StartExecution");
       expect(referencedIds(start[0].Resource)).toEqual([expect.stringMatching(/^WorkflowStateMachine/)]);
     }
   });
 
-  it("reserves 10 concurrent executions for each webhook function and none for any other", () => {
+  it("reserves 10 concurrent executions for each webhook function, 1 for the token refresher, none for others", () => {
     for (const [id, fn] of resources(template, "AWS::Lambda::Function")) {
       const reserved = (fn.Properties as Json).ReservedConcurrentExecutions;
-      expect([id, reserved]).toEqual([id, /Webhook/.test(id) ? 10 : undefined]);
+      expect([id, reserved]).toEqual([
+        id,
+        /Webhook/.test(id) ? 10 : /LinearTokenRefresher/.test(id) ? 1 : undefined,
+      ]);
     }
   });
 });

@@ -184,7 +184,13 @@ describe("QaTicketStack (example config)", () => {
       const state = definition.States[name];
       const retried = (state.Retry ?? []).flatMap((r) => r.ErrorEquals);
       expect(retried).toContain("TransientError");
+      // A comment task first ends a stopped agent session quietly; everything else goes to PostFailure.
+      const stopped =
+        name === "PostReply"
+          ? [expect.objectContaining({ ErrorEquals: ["SessionStopped"], Next: "Stopped" })]
+          : [];
       expect(state.Catch).toEqual([
+        ...stopped,
         expect.objectContaining({ ErrorEquals: ["States.ALL"], Next: "PostFailure" }),
       ]);
     }

@@ -9,6 +9,8 @@ export interface TicketComment {
   markdown: string;
   /** The conversation in QA.tech, when one was opened. */
   link?: { url: string; label: string };
+  /** It says that something failed (a failure, or a reply that failed or was cancelled): an agent's `error`. */
+  failed?: boolean;
 }
 
 const LINK_LABEL = "Open the conversation in QA.tech";
@@ -58,6 +60,8 @@ export interface CommentContext {
 /** The acknowledgement: the root of the ticket's thread, saying who is on it and where the answer will be. */
 function acknowledgement(state: WorkflowState, context?: CommentContext): string {
   const what = state.review ? `is reviewing ${state.review.prUrl} for this ticket` : "is on it";
+  if (state.ticket.tracker === "linear-agent")
+    return `QA.tech ${what}: follow it with the Open button; its answer will be this session's response.`;
   const where =
     context?.replyMode === "replace"
       ? "will update this comment"
@@ -100,6 +104,7 @@ const COMPOSE: Record<
   answer,
   reply,
   failure: (state, _context, link) => failure(state, link),
+  progress: (state) => state.progress?.text ?? "",
 };
 
 /**
@@ -113,5 +118,8 @@ export function composeComment(
 ): TicketComment {
   const conversationUrl = state.conversation?.url ?? state.thread?.conversation?.url;
   const link = conversationUrl ? { url: conversationUrl, label: LINK_LABEL } : undefined;
-  return { kind, link, markdown: COMPOSE[kind](state, context, link) };
+  const failed =
+    kind === "failure" ||
+    (kind === "reply" && state.reply !== undefined && state.reply.status !== "COMPLETED");
+  return { kind, link, markdown: COMPOSE[kind](state, context, link), ...(failed ? { failed } : {}) };
 }

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Ticket } from "./ticket";
 
 /** What a comment of the integration is: part of its idempotency key and of its marker. */
-export type CommentKind = "ack" | "reply" | "failure" | "answer";
+export type CommentKind = "ack" | "reply" | "failure" | "answer" | "progress";
 
 /**
  * What the integration writes as the last line of each of its comments: which run and step wrote it and
@@ -17,7 +17,7 @@ export interface Marker {
   conversationId?: string;
 }
 
-const KINDS = new Set<CommentKind>(["ack", "reply", "failure", "answer"]);
+const KINDS = new Set<CommentKind>(["ack", "reply", "failure", "answer", "progress"]);
 const DIGEST_HEX = 32;
 // runId/kind, conversation (or "-"), digest: at the very end of the comment's last line.
 const TRAILER = /qa-ticket ([A-Za-z0-9_-]{1,80})\/([a-z]+) (chat[^\s`]{1,200}|-) ([0-9a-f]{32})`?$/;

@@ -5,7 +5,7 @@ export const DEFAULT_INSTRUCTION =
   "A ticket in our issue tracker was labelled for testing. Create or update an end-to-end test that covers " +
   "the change it describes, run it, and reply with what you tested and what you found, in short markdown.";
 
-const TRACKER_NAMES = { linear: "Linear", jira: "Jira" } as const;
+const TRACKER_NAMES = { linear: "Linear", jira: "Jira", "linear-agent": "Linear" } as const;
 const START = "<<<TICKET";
 const END = "TICKET>>>";
 

@@ -11,7 +11,7 @@ import {
 } from "./limits";
 
 /** The issue trackers qa-ticket connects to QA.tech. */
-export type TrackerName = "linear" | "jira";
+export type TrackerName = "linear" | "jira" | "linear-agent";
 
 /** The one domain type that travels through the workflow: a ticket, whatever tracker it came from. */
 export interface Ticket {
@@ -30,6 +30,11 @@ export interface Ticket {
    * for Jira, and in executions started before it was carried: the labels step then reads it back.
    */
   teamId?: string;
+  /**
+   * Linear agent (tracker "linear-agent"): the agent session the run reports to. Absent in a label run,
+   * whose acknowledgement opens the session (and whose later steps find it as the thread's root).
+   */
+  sessionId?: string;
 }
 
 /** A comment someone wrote on a ticket that may be addressed to the integration (a follow-up or a command). */
@@ -59,6 +64,8 @@ export interface Trigger {
   runId: string;
   ticket: Ticket;
   followUp?: FollowUp;
+  /** Linear agent: a stop request for the session's runs; nothing is started. */
+  stop?: boolean;
 }
 
 const DESCRIPTION_CUT = `\n\n[description cut at ${DESCRIPTION_MAX_BYTES / 1024} KiB]`;
@@ -83,6 +90,11 @@ export function boundedTicket(ticket: Ticket): Ticket {
   };
   // Only a hint for the labels: an odd one is dropped (the team is then read back), never cut.
   if (ticket.teamId !== undefined && isPlausibleId(ticket.teamId)) bounded.teamId = ticket.teamId;
+  // Where the agent's run writes: refused like an id, never cut.
+  if (ticket.sessionId !== undefined) {
+    if (!isPlausibleId(ticket.sessionId)) throw new PayloadError("The agent session id is not plausible");
+    bounded.sessionId = ticket.sessionId;
+  }
   return bounded;
 }
 

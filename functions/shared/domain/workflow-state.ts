@@ -1,10 +1,11 @@
 import type { ConversationRef } from "../qatech/client";
 import type { Reply } from "../qatech/reply";
 import type { PollState } from "./poll-schedule";
+import type { ProgressState } from "./progress";
 import type { WorkflowInput } from "./ticket";
 
-/** Where the poll loop stands: still waiting, a final reply found, or the reply deadline passed. */
-export type PollStatus = "pending" | "final" | "deadline";
+/** Where the poll loop stands: still waiting, progress to show (agent runs), a final reply, or the deadline. */
+export type PollStatus = "pending" | "final" | "deadline" | "progress";
 
 /** An error as Step Functions hands it to a Catch (`Cause` is the Lambda's JSON error, or plain text locally). */
 export interface CaughtError {
@@ -39,6 +40,8 @@ export interface WorkflowState extends WorkflowInput {
   conversation?: ConversationRef;
   poll?: PollState & { status: PollStatus };
   reply?: Reply;
+  /** Agent runs: the progress shown so far, and the update to post next. */
+  progress?: ProgressState;
   error?: CaughtError;
   comment?: { id: string; duplicate: boolean };
 }

@@ -29,6 +29,14 @@ export class PermanentError extends Error {
   }
 }
 
+/**
+ * The person in a Linear agent session asked the agent to stop: the run ends quietly and posts nothing more
+ * (the stop's own answer was posted by the webhook). The state machine ends such a run in its Stopped state.
+ */
+export class SessionStopped extends Error {
+  override name = "SessionStopped";
+}
+
 /** The error names the state machine retries; kept here so the definition and handlers agree. */
 export const RETRYABLE_ERRORS = ["TransientError"] as const;
 

@@ -11,7 +11,11 @@ export type SecretName =
   | "JIRA_EMAIL"
   | "JIRA_API_TOKEN"
   | "JIRA_WEBHOOK_SECRET"
-  | "MARKER_KEY";
+  | "MARKER_KEY"
+  // The Linear agent: the OAuth app's client secret and webhook signing secret. Its token set is a
+  // secret too, but written as well as read: trackers/linear-agent/tokens.ts reaches it directly.
+  | "LINEAR_AGENT_CLIENT_SECRET"
+  | "LINEAR_AGENT_WEBHOOK_SECRET";
 
 /** How long a fetched secret is trusted before it is read again (rotations take effect within this). */
 export const SECRET_MAX_AGE_SECONDS = 5 * 60;

@@ -43,6 +43,44 @@ const applicationOverride = z.strictObject({
   ]),
 });
 
+// QA.tech as a Linear agent (README: "QA.tech as a Linear agent").
+const LINEAR_AGENT_DEFAULTS = {
+  enabled: false,
+  sessionOnLabel: true,
+  authorizeUrl: "https://linear.app/oauth/authorize",
+};
+
+/** QA.tech as a Linear agent: an OAuth app installed with actor=app (README, "QA.tech as a Linear agent"). */
+const linearAgent = described(
+  z.strictObject({
+    enabled: z._default(
+      described(z.boolean(), "Serve Linear's agent sessions (mentions and delegation)."),
+      LINEAR_AGENT_DEFAULTS.enabled,
+    ),
+    clientId: z.optional(
+      described(
+        z.string().check(z.regex(/^[A-Za-z0-9_-]{8,128}$/, { error: "must be the OAuth app's client ID" })),
+        "The Linear OAuth app's client ID (not secret; the client secret is in Secrets Manager).",
+      ),
+    ),
+    sessionOnLabel: z._default(
+      described(
+        z.boolean(),
+        "The trigger label opens an agent session on the issue too (agentSessionCreateOnIssue).",
+      ),
+      LINEAR_AGENT_DEFAULTS.sessionOnLabel,
+    ),
+    authorizeUrl: z._default(
+      described(
+        serviceUrl,
+        "Linear's OAuth authorize page (the token endpoint is /oauth/token on apiUrl's host).",
+      ),
+      LINEAR_AGENT_DEFAULTS.authorizeUrl,
+    ),
+  }),
+  "QA.tech as a Linear agent (an OAuth app installed with actor=app).",
+);
+
 /** The retention periods CloudWatch Logs offers, in days. */
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -164,10 +202,17 @@ const fields = z.strictObject({
           described(serviceUrl, "Linear's GraphQL endpoint."),
           "https://api.linear.app/graphql",
         ),
+        // QA.tech as an agent in Linear's agent sessions
+        agent: z._default(linearAgent, LINEAR_AGENT_DEFAULTS),
       }),
       "Linear.",
     ),
-    { enabled: true, triggerLabel: "needs test", apiUrl: "https://api.linear.app/graphql" },
+    {
+      enabled: true,
+      triggerLabel: "needs test",
+      apiUrl: "https://api.linear.app/graphql",
+      agent: LINEAR_AGENT_DEFAULTS,
+    },
   ),
   jira: z._default(
     described(
@@ -302,6 +347,11 @@ function crossFieldIssues(s: Settings): Array<{ path: string[]; message: string 
         add(`labels.${key}`, `"${label}" has a space, which Jira labels cannot have`);
     }
   }
+  // The Linear agent needs its OAuth app.
+  if (s.linear.agent.enabled && !s.linear.agent.clientId)
+    add("linear.agent.clientId", "is required when linear.agent.enabled is true");
+  if (s.linear.agent.enabled && !s.linear.enabled)
+    add("linear.agent.enabled", "needs linear.enabled (the agent reads issues and labels as Linear does)");
   if (s.qatech.maxConcurrency === 1)
     add(
       "qatech.maxConcurrency",

@@ -85,6 +85,14 @@ export function findReply(messages: ChatMessage[], ref: ConversationRef): Reply 
   return { status: newest.status as Reply["status"], text };
 }
 
+/** The text QA.tech has written so far in answer to our message, while it is not final (agent progress). */
+export function partialReply(messages: ChatMessage[], ref: ConversationRef): string {
+  return (answersToOurs(messages, ref) ?? [])
+    .map((m) => (m.text ?? "").trim())
+    .filter(Boolean)
+    .join("\n\n");
+}
+
 /** The conversation's latest assistant message by createdAt, whatever order `messages` come in. */
 export function newestAssistantMessage(messages: ChatMessage[]): ChatMessage | undefined {
   return chronological(messages)

@@ -11,6 +11,7 @@ export type { Tracker } from "./tracker";
 export const TRACKERS: Record<TrackerName, () => Promise<Tracker>> = {
   linear: async () => (await import("./linear")).linear,
   jira: async () => (await import("./jira")).jira,
+  "linear-agent": async () => (await import("./linear-agent")).linearAgent,
 };
 
 /** The tracker a ticket lives in. */

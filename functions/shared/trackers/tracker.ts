@@ -8,6 +8,10 @@ export interface PostOptions {
   /** The comment's marker line (domain/marker.ts): written last, the only part of it that is read back. */
   trailer: string;
   placement?: Placement;
+  /** The comment that started the run (a follow-up; in an agent session, its prompt activity). */
+  followUpId?: string;
+  /** Which of the run's progress updates this is (1, 2, ...): each is a new activity. */
+  sequence?: number;
 }
 
 /** A follow-up's thread, as read back from the tracker. */

@@ -9,4 +9,5 @@ import type { WebhookSpec } from "../webhook/handler";
 export const WEBHOOKS: Record<TrackerName, () => Promise<(env: NodeJS.ProcessEnv) => WebhookSpec>> = {
   linear: async () => (await import("./linear/webhook")).linearWebhook,
   jira: async () => (await import("./jira/webhook")).jiraWebhook,
+  "linear-agent": async () => (await import("./linear-agent/webhook")).linearAgentWebhook,
 };

@@ -24,7 +24,26 @@ export interface WebhookSpec {
   eventField: string;
   /** The events acted on, keyed by the tracker's own names: each turns a body into a run, or null. */
   events: Record<string, (payload: unknown) => Trigger | null>;
+  /**
+   * How a trigger is acted on, when starting its run is not all (the Linear agent posts its first thought
+   * before the run starts, and stops a session's runs). Default: start the run. Returns the outcome logged.
+   */
+  act?: (trigger: Trigger, context: ActContext) => Promise<string>;
 }
+
+/** What `act` may do: start a run, or stop the running runs whose names start with a prefix. */
+export interface ActContext {
+  payload: unknown;
+  start: StartRun;
+  stop: StopRuns;
+}
+
+/** Stops the running runs whose execution names start with `prefix`; returns how many were stopped. */
+export type StopRuns = (prefix: string, cause: string) => Promise<number>;
+
+const noStop: StopRuns = async () => {
+  throw new Error("This webhook cannot stop runs");
+};
 
 /** Routes a parsed body to its event's detector: null for events not in the table. */
 function detect(spec: WebhookSpec, payload: unknown): Trigger | null {
@@ -42,7 +61,11 @@ type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructu
  * Answers 413/401/400 for bad deliveries, 200 for everything genuine (started, duplicate or ignored),
  * and 500 only when we could not act, so the tracker delivers again and the ticket is not lost.
  */
-export function createWebhookHandler(spec: WebhookSpec, startRun: StartRun): Handler {
+export function createWebhookHandler(
+  spec: WebhookSpec,
+  startRun: StartRun,
+  stopRuns: StopRuns = noStop,
+): Handler {
   const log = functionLogger(`${spec.tracker}-webhook`);
   return async (event) => {
     const started = Date.now();
@@ -77,7 +100,9 @@ export function createWebhookHandler(spec: WebhookSpec, startRun: StartRun): Han
       }
       const trigger = detect(spec, payload);
       if (!trigger) return answer(200, "ignored");
-      const result = await startRun(trigger);
+      const result = spec.act
+        ? await spec.act(trigger, { payload, start: startRun, stop: stopRuns })
+        : await startRun(trigger);
       return answer(200, result, { runId: trigger.runId });
     } catch (error) {
       if (error instanceof PayloadError) return answer(400, "bad request", { reason: error.message });

@@ -1,6 +1,12 @@
-import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import {
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from "@aws-sdk/client-sfn";
 import type { Trigger, WorkflowInput } from "../domain/ticket";
 import { requireEnv } from "../platform/settings";
+import type { StopRuns } from "./handler";
 
 /** Starts the run a trigger asks for: "started", or "duplicate" when that change was already handled. */
 export type StartRun = (trigger: Trigger) => Promise<"started" | "duplicate">;
@@ -34,5 +40,42 @@ export function stepFunctionsStarter(env: NodeJS.ProcessEnv = process.env): Star
       if (error instanceof Error && error.name === "ExecutionAlreadyExists") return "duplicate";
       throw error;
     }
+  };
+}
+
+/**
+ * Stops running executions by name prefix (a Linear agent session's runs): ListExecutions has no name filter,
+ * so the running ones are listed and filtered here. Stopped with error SessionStopped, so the history says why.
+ */
+export function stepFunctionsStopper(env: NodeJS.ProcessEnv = process.env): StopRuns {
+  let client: SFNClient | undefined;
+  return async (prefix, cause) => {
+    const stateMachineArn = requireEnv(env, "STATE_MACHINE_ARN");
+    client ??= new SFNClient({});
+    let stopped = 0;
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(
+        new ListExecutionsCommand({ stateMachineArn, statusFilter: "RUNNING", maxResults: 1000, nextToken }),
+      );
+      for (const execution of page.executions ?? []) {
+        if (!execution.name?.startsWith(prefix) || !execution.executionArn) continue;
+        try {
+          await client.send(
+            new StopExecutionCommand({
+              executionArn: execution.executionArn,
+              error: "SessionStopped",
+              cause,
+            }),
+          );
+          stopped++;
+        } catch (error) {
+          // Ended on its own meanwhile: nothing left to stop.
+          if (!(error instanceof Error && error.name === "ExecutionDoesNotExist")) throw error;
+        }
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return stopped;
   };
 }

@@ -7,13 +7,15 @@ import { getSecret } from "../../platform/secrets";
 import { settings } from "../../platform/settings";
 
 /** How to reach Linear as the integration: the LINEAR_API_KEY secret and the configured API URL. */
-export async function linearAuth(): Promise<LinearAuth> {
+export async function linearAuth(): Promise<LinearAuth & { apiKey: string }> {
   return { apiKey: await getSecret("LINEAR_API_KEY"), apiUrl: settings().linear.apiUrl };
 }
 
-/** How to reach Linear as the integration's API key. */
+/** How to reach Linear as the integration: its API key, or (the Linear agent) the app's OAuth access token. */
 export interface LinearAuth {
-  apiKey: string;
+  apiKey?: string;
+  /** An OAuth access token (sent as `Bearer ...`); used instead of apiKey when set. */
+  accessToken?: string;
   apiUrl: string;
   /** Per SDK call; default 10 s. */
   timeoutMs?: number;
@@ -49,11 +51,23 @@ export function classifyLinearError(error: unknown, what: string): Error {
   );
   const message = `Linear refused ${what} (${type}): ${said}`;
   if (TRANSIENT_LINEAR_ERRORS.has(type)) {
-    const retryAfter = isObject(error) && typeof error.retryAfter === "number" ? error.retryAfter : undefined;
+    const retryAfter = retryAfterOf(error);
     return new TransientError(message, { cause: error, retryAfterSeconds: retryAfter });
   }
   const status = isObject(error) && typeof error.status === "number" ? error.status : undefined;
   return new PermanentError(message, { cause: error, status });
+}
+
+/**
+ * How long Linear asked us to wait: the SDK's `retryAfter` (Retry-After), else the time until the request
+ * budget resets (`requestsResetAt`, X-RateLimit-Requests-Reset, Unix ms), in whole seconds.
+ */
+function retryAfterOf(error: unknown, now = Date.now()): number | undefined {
+  if (!isObject(error)) return undefined;
+  if (typeof error.retryAfter === "number") return error.retryAfter;
+  if (typeof error.requestsResetAt === "number" && error.requestsResetAt > now)
+    return Math.ceil((error.requestsResetAt - now) / 1000);
+  return undefined;
 }
 
 /** Linear answers a lookup of a missing entity with an "invalid input" error saying "Entity not found". */
@@ -80,9 +94,11 @@ export async function withTimeout<T>(work: Promise<T>, ms: number, what: string)
 }
 
 /** The SDK is loaded on first use so functions that never talk to Linear never load it. */
-async function linearClient(auth: LinearAuth): Promise<LinearClient> {
+export async function linearClient(auth: LinearAuth): Promise<LinearClient> {
   const { LinearClient } = await import("@linear/sdk");
-  return new LinearClient({ apiKey: auth.apiKey, apiUrl: auth.apiUrl });
+  return auth.accessToken
+    ? new LinearClient({ accessToken: auth.accessToken, apiUrl: auth.apiUrl })
+    : new LinearClient({ apiKey: auth.apiKey, apiUrl: auth.apiUrl });
 }
 
 /** One SDK call with a timeout and error mapping. */
@@ -112,7 +128,7 @@ export function clearLinearViewerCache(): void {
  * scope per API key (and API URL), so a warm Lambda asks once.
  */
 export function linearViewerId(opts: LinearAuth): Promise<string> {
-  const key = `${opts.apiUrl}\n${opts.apiKey}`;
+  const key = `${opts.apiUrl}\n${opts.accessToken ?? opts.apiKey}`;
   const cached = viewerIds.get(key);
   if (cached) return cached;
   const lookup = call(opts, "viewer", async (client) => {

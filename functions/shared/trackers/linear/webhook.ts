@@ -175,8 +175,18 @@ export function linearWebhook(env: NodeJS.ProcessEnv = process.env): WebhookSpec
     },
     eventField: "type",
     events: {
-      Issue: (payload) => detectLinearTrigger(payload, settings(env).linear.triggerLabel),
+      Issue: (payload) => asAgentRun(detectLinearTrigger(payload, settings(env).linear.triggerLabel), env),
       Comment: (payload) => detectLinearFollowUp(payload, settings(env).comments.followUpPrefix),
     },
   };
+}
+
+/**
+ * With QA.tech as a Linear agent and `sessionOnLabel`, a labelled issue's run reports in an agent session of
+ * its own (opened by its acknowledgement), so every run shows in the same place.
+ */
+function asAgentRun(trigger: Trigger | null, env: NodeJS.ProcessEnv): Trigger | null {
+  const agent = settings(env).linear.agent;
+  if (!trigger || !agent?.enabled || !agent.sessionOnLabel) return trigger;
+  return { ...trigger, ticket: { ...trigger.ticket, tracker: "linear-agent" } };
 }

@@ -1,0 +1,162 @@
+import type { LinearClient } from "@linear/sdk";
+import { PermanentError } from "../../platform/errors";
+import { isObject } from "../../platform/json";
+import { settings } from "../../platform/settings";
+import { classifyLinearError, type LinearAuth, linearClient, withTimeout } from "../linear/api";
+import { type AgentTokens, agentTokens, renewAgentTokens } from "./tokens";
+
+/** An activity of a session, as this module reads it back. */
+export interface AgentActivityInfo {
+  id: string;
+  /** content.type: thought, action, elicitation, response, error, prompt. */
+  type: string;
+  body: string;
+  signal?: string;
+  userId?: string;
+  createdAt: string;
+}
+
+/** An SDK error that means "this token is not (or no longer) accepted": Linear's 401. */
+function isAuthenticationError(error: unknown): boolean {
+  const inner = isObject(error) && error.cause !== undefined ? error.cause : error;
+  return isObject(inner) && inner.type === "AuthenticationError";
+}
+
+/** How to reach Linear as the agent app: its access token and the configured API URL. */
+export async function agentAuth(tokens?: AgentTokens): Promise<LinearAuth & { tokens: AgentTokens }> {
+  const current = tokens ?? (await agentTokens());
+  return { accessToken: current.accessToken, apiUrl: settings().linear.apiUrl, tokens: current };
+}
+
+/**
+ * One call as the agent app, with the SDK's errors mapped (a rate limit becomes a TransientError carrying
+ * Linear's Retry-After) and Linear's 401 handled once: the refresher is asked for newer tokens (it refreshes
+ * only if nobody did) and the call is sent again. A second 401 is an error like any other.
+ */
+export async function agentCall<T>(
+  what: string,
+  work: (client: LinearClient, auth: LinearAuth & { tokens: AgentTokens }) => Promise<T>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  let auth = { ...(await agentAuth()), timeoutMs };
+  for (let attempt = 1; ; attempt++) {
+    const client = await linearClient(auth);
+    try {
+      return await withTimeout(work(client, auth), auth.timeoutMs ?? 10_000, what);
+    } catch (error) {
+      if (attempt === 1 && isAuthenticationError(error)) {
+        auth = { ...(await agentAuth(await renewAgentTokens(auth.tokens.accessToken))), timeoutMs };
+        continue;
+      }
+      throw classifyLinearError(error, what);
+    }
+  }
+}
+
+/** An activity's content (linear-agents.md §4): thought, response, error, ... each with a markdown body. */
+export interface ActivityContent {
+  type: "thought" | "response" | "error" | "elicitation";
+  body: string;
+}
+
+/**
+ * Posts an activity with a client-chosen id, idempotently: when the create fails, the id is looked up, so an
+ * activity that landed before its answer was lost (or a redelivered webhook's) counts as posted.
+ */
+export async function createAgentActivity(req: {
+  sessionId: string;
+  id: string;
+  content: ActivityContent;
+  ephemeral?: boolean;
+  /** Per call; default 10 s (the webhook, which Linear gives 5 s in all, uses less). */
+  timeoutMs?: number;
+}): Promise<{ id: string; duplicate: boolean }> {
+  return agentCall(
+    "createAgentActivity",
+    async (client) => {
+      try {
+        const payload = await client.createAgentActivity({
+          agentSessionId: req.sessionId,
+          id: req.id,
+          content: { ...req.content },
+          ...(req.ephemeral ? { ephemeral: true } : {}),
+        });
+        if (!payload.success)
+          throw new PermanentError(`Linear did not create activity ${req.id} (success: false)`);
+        return { id: req.id, duplicate: false };
+      } catch (error) {
+        if (isAuthenticationError(error)) throw error;
+        const existing = await client.agentActivity(req.id).catch(() => null);
+        if (existing?.id === req.id) return { id: req.id, duplicate: true };
+        throw error;
+      }
+    },
+    req.timeoutMs,
+  );
+}
+
+/** Sets the session's external link: Linear shows it as the Open button (and it acknowledges the session). */
+export async function setSessionUrl(sessionId: string, link: { label: string; url: string }): Promise<void> {
+  await agentCall("updateAgentSession", async (client) => {
+    const payload = await client.updateAgentSession(sessionId, { externalUrls: [link] });
+    if (!payload.success) throw new PermanentError(`Linear did not update session ${sessionId}`);
+  });
+}
+
+/** Opens a session on an issue (a label run), already acknowledged by its link; returns its id. */
+export async function createSessionOnIssue(
+  issueId: string,
+  link?: { label: string; url: string },
+): Promise<string> {
+  return agentCall("agentSessionCreateOnIssue", async (client) => {
+    const payload = await client.agentSessionCreateOnIssue({
+      issueId,
+      ...(link ? { externalUrls: [link] } : {}),
+    });
+    const id = payload.agentSessionId;
+    if (!payload.success || !id) throw new PermanentError(`Linear did not open a session on ${issueId}`);
+    return id;
+  });
+}
+
+/** The session's external URLs (an empty list before anyone set them). */
+export async function sessionUrls(sessionId: string, timeoutMs?: number): Promise<string[]> {
+  return agentCall(
+    "agentSession",
+    async (client) => {
+      const session = await client.agentSession(sessionId);
+      return session.externalLinks.map((link) => link.url);
+    },
+    timeoutMs,
+  );
+}
+
+/** The session's activities, oldest first (the most recent `first`, default 100). */
+export async function sessionActivities(sessionId: string, first = 100): Promise<AgentActivityInfo[]> {
+  return agentCall("agentSession activities", async (client) => {
+    // The SDK's own query for AgentSession.activities() (one request instead of agentSession + activities),
+    // its errors parsed as the client's own calls parse them (a 401 is then AuthenticationError).
+    const { AgentSession_ActivitiesQuery, parseLinearError } = await import("@linear/sdk");
+    const request = (document: string, variables?: Record<string, unknown>) =>
+      client.client.request(document, variables).catch((error: unknown) => {
+        throw parseLinearError(error as never);
+      });
+    const connection = await new AgentSession_ActivitiesQuery(request as never, sessionId, {
+      last: first,
+    }).fetch();
+    return connection.nodes
+      .map((node): AgentActivityInfo => {
+        const content = isObject(node.content) ? (node.content as Record<string, unknown>) : {};
+        const info: AgentActivityInfo = {
+          id: node.id,
+          type: typeof content.type === "string" ? content.type : "",
+          body: typeof content.body === "string" ? content.body : "",
+          createdAt: node.createdAt.toISOString(),
+        };
+        if (node.signal) info.signal = node.signal;
+        if (node.userId) info.userId = node.userId;
+        return info;
+      })
+      .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
+  });
+}

@@ -1,0 +1,103 @@
+import type { TicketComment } from "../../domain/comment";
+import { boundedTicket, type Ticket } from "../../domain/ticket";
+import { SessionStopped } from "../../platform/errors";
+import { getSecret } from "../../platform/secrets";
+import { getLinearAttachmentUrls, getLinearIssue, setLinearLabels } from "../linear/api";
+import { deterministicUuid, renderLinearComment } from "../linear/comment";
+import type { PostOptions, Tracker } from "../tracker";
+import {
+  agentAuth,
+  createAgentActivity,
+  createSessionOnIssue,
+  sessionActivities,
+  setSessionUrl,
+} from "./api";
+import { contentTypeOf, conversationOf, SESSION_LINK_LABEL, stoppedSince } from "./session";
+import { agentTokens } from "./tokens";
+
+/** The session a run posts to: the webhook's, or (a label run) the one its acknowledgement opened. */
+function sessionOf(ticket: Ticket, options: PostOptions): string | undefined {
+  return ticket.sessionId ?? options.placement?.parentId ?? options.placement?.replaceId;
+}
+
+/**
+ * Posts a run's comment as session updates: the acknowledgement sets the Open link and says QA.tech is on it,
+ * progress is an ephemeral thought, the reply or an answer the session's response, a failure an error. Before
+ * anything is posted the session is read back: once its person asked to stop, nothing more is posted
+ * (SessionStopped ends the run quietly). Each activity's id is derived from the run and kind, so retries
+ * never post twice.
+ */
+async function postToSession(
+  ticket: Ticket,
+  comment: TicketComment,
+  options: PostOptions,
+): Promise<{ id: string; duplicate: boolean }> {
+  let sessionId = sessionOf(ticket, options);
+  const link = comment.link ? { label: SESSION_LINK_LABEL, url: comment.link.url } : undefined;
+  if (!sessionId && comment.kind !== "ack") {
+    // A label run that failed before its acknowledgement: no session to tell, so a comment on the issue, as
+    // the label flow does. A session opened here would carry no link, and could not be told from a session
+    // someone else opened when Linear reports it as `created` (webhook.ts).
+    const { linear } = await import("../linear");
+    return linear.postComment(ticket, comment, options);
+  }
+  if (!sessionId) {
+    // A label run: its acknowledgement opens the session, already acknowledged by its link.
+    sessionId = await createSessionOnIssue(ticket.id, link);
+  } else {
+    const activities = await sessionActivities(sessionId);
+    if (stoppedSince(activities, options.followUpId)) {
+      throw new SessionStopped(`The agent session ${sessionId} was stopped: ${comment.kind} not posted`);
+    }
+    if (comment.kind === "ack" && link) await setSessionUrl(sessionId, link);
+  }
+  const kind = comment.kind;
+  const body =
+    kind === "progress"
+      ? comment.markdown
+      : renderLinearComment({ ...comment, link: undefined }, options.trailer);
+  const posted = await createAgentActivity({
+    sessionId,
+    id: deterministicUuid(`${options.runId}:${kind}:${options.sequence ?? 0}`),
+    content: { type: contentTypeOf(kind, comment.failed), body },
+    ephemeral: kind === "progress",
+  });
+  return { id: sessionId, duplicate: posted.duplicate };
+}
+
+/** Linear as the agent app: the same issue reads and labels as Linear, with the app's OAuth token. */
+export const linearAgent: Tracker = {
+  postComment: postToSession,
+  async setLabels(ticket, add, remove) {
+    return setLinearLabels({
+      ...(await agentAuth()),
+      issueId: ticket.id,
+      teamId: ticket.teamId,
+      add,
+      remove,
+    });
+  },
+  async findThread(ticket, followUp) {
+    const sessionId = ticket.sessionId ?? followUp.parentId;
+    if (!sessionId) return { own: false, root: null };
+    const { appUserId } = await agentTokens();
+    if (followUp.authorId === appUserId) return { own: true, root: null };
+    const activities = await sessionActivities(sessionId);
+    const id = conversationOf(activities, appUserId, await getSecret("MARKER_KEY"), ticket);
+    return { own: false, root: id ? { rootId: sessionId, conversation: { id } } : null };
+  },
+  async refreshTicket(ticket) {
+    const issue = await getLinearIssue({ ...(await agentAuth()), id: ticket.id });
+    return boundedTicket({
+      ...ticket,
+      key: issue.identifier,
+      title: issue.title,
+      url: issue.url,
+      description: issue.description,
+      teamId: issue.teamId,
+    });
+  },
+  async linkedUrls(ticket) {
+    return getLinearAttachmentUrls({ ...(await agentAuth()), issueId: ticket.id });
+  },
+};

@@ -1,0 +1,111 @@
+import { CfnOutput, type CfnResource, Duration, Stack, Validations } from "aws-cdk-lib";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
+import { Construct } from "constructs";
+import { type FunctionDefaults, TicketFunction } from "./ticket-function";
+import type { TrackerSecrets } from "./tracker-secrets";
+import type { WebhookEndpoint } from "./webhook-endpoint";
+
+/** What the Linear agent needs of the stack. */
+export interface LinearAgentProps {
+  org: string;
+  defaults: FunctionDefaults;
+  secrets: TrackerSecrets;
+  endpoint: WebhookEndpoint;
+  /** The workflow: the agent's webhook starts and stops its executions. */
+  stateMachine: IStateMachine;
+  /** The functions that call Linear as the agent (post-comment, resolve-thread, the start queue's consumer). */
+  callers: TicketFunction[];
+}
+
+/**
+ * QA.tech as a Linear agent (README, "QA.tech as a Linear agent"): the install pages, the agent's webhook, the
+ * token set in Secrets Manager, and the one function that refreshes it. The refresher has a reserved
+ * concurrency of 1, so two refreshes of Linear's rotating refresh token can never run at once; every other
+ * function only reads the tokens and invokes the refresher after a 401 or near the expiry.
+ */
+export class LinearAgent extends Construct {
+  constructor(scope: Construct, id: string, props: LinearAgentProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { defaults, secrets } = props;
+    // In the stack's own scope and named, like the other secrets: no refactoring can replace it.
+    const tokens = new secretsmanager.Secret(stack, "LINEAR_AGENT_TOKENS", {
+      secretName: `qa-ticket/${props.org}/linear-agent-tokens`,
+      description:
+        "The Linear agent's OAuth tokens (JSON), written by the install callback and by the token refresher. " +
+        "Do not edit: open /linear/install to (re)install.",
+      generateSecretString: { passwordLength: 32, excludePunctuation: true },
+    });
+    Validations.of(tokens).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason:
+        "Rotated by the application itself: the token refresher spends Linear's rotating refresh token and writes " +
+        "the new pair every 24 hours; a Secrets Manager rotation Lambda would race it.",
+    });
+
+    const refresher = new TicketFunction(stack, "LinearTokenRefresher", {
+      defaults,
+      entry: "linear-token-refresher",
+      description: "The one place that refreshes the Linear agent's OAuth tokens (compare-and-refresh)",
+      // One at a time: Linear spends a refresh token on use, so two concurrent refreshes would leave one
+      // with a spent token. Callers that are throttled meanwhile retry, then find the new token stored.
+      reservedConcurrentExecutions: 1,
+      timeout: Duration.seconds(20),
+    });
+    tokens.grantRead(refresher.fn);
+    tokens.grantWrite(refresher.fn);
+    refresher.fn.addEnvironment("LINEAR_AGENT_TOKENS_SECRET_ARN", tokens.secretArn);
+    secrets.grantRead(refresher, "LINEAR_AGENT_CLIENT_SECRET");
+
+    const install = new TicketFunction(stack, "LinearInstall", {
+      defaults,
+      entry: "linear-install",
+      description: "GET /linear/install and /linear/callback: installs QA.tech as a Linear agent",
+    });
+    tokens.grantRead(install.fn);
+    tokens.grantWrite(install.fn);
+    install.fn.addEnvironment("LINEAR_AGENT_TOKENS_SECRET_ARN", tokens.secretArn);
+    // The marker key derives the key that signs the install's state; the client secret exchanges the code.
+    secrets.grantRead(install, "MARKER_KEY", "LINEAR_AGENT_CLIENT_SECRET");
+    props.endpoint.addPage("/linear/install", install);
+    props.endpoint.addPage("/linear/callback", install);
+
+    const webhook = props.endpoint.addTracker("linear-agent");
+    secrets.grantRead(webhook, "LINEAR_AGENT_WEBHOOK_SECRET");
+    // A stop request stops the session's running executions, found by name among the running ones.
+    props.stateMachine.grant(webhook.fn, "states:ListExecutions");
+    props.stateMachine.grantExecution(webhook.fn, "states:StopExecution");
+    const machineId = stack.getLogicalId(props.stateMachine.node.defaultChild as CfnResource);
+    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}:*`;
+    Validations.of(webhook.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${executions}]`,
+      reason:
+        "states:StopExecution on this state machine's executions (execution:<machine>:*): a stop request stops " +
+        "the running executions of one agent session, whose names are known only at run time.",
+    });
+
+    const refresherId = stack.getLogicalId(refresher.fn.node.defaultChild as CfnResource);
+    for (const caller of [webhook, ...props.callers]) {
+      tokens.grantRead(caller.fn);
+      caller.fn.addEnvironment("LINEAR_AGENT_TOKENS_SECRET_ARN", tokens.secretArn);
+      refresher.fn.grantInvoke(caller.fn);
+      caller.fn.addEnvironment("LINEAR_TOKEN_REFRESHER_FUNCTION", refresher.fn.functionName);
+      Validations.of(caller.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${refresherId}.Arn>:*]`,
+        reason:
+          "lambda:InvokeFunction on the token refresher and its versions (function:X:*), generated by CDK's " +
+          "grantInvoke; no other function.",
+      });
+    }
+
+    new CfnOutput(stack, "LinearInstallUrl", {
+      description: "Open this link as a Linear workspace admin to install QA.tech as an agent",
+      value: props.endpoint.pageUrl("/linear/install"),
+    });
+    new CfnOutput(stack, "LinearCallbackUrl", {
+      description: "Enter this as the Linear OAuth app's callback URL",
+      value: props.endpoint.pageUrl("/linear/callback"),
+    });
+  }
+}

@@ -1,0 +1,293 @@
+import { type Harness, startHarness } from "../../simulators/harness";
+import { ratelimitedFault } from "../../simulators/linear";
+import type { FakeAgentSession } from "../../simulators/linear-agent";
+
+const ISSUE_ID = "539068e2-ae88-4d09-bd75-22eb4a59612f"; // ENG-42, from the Issue.update.label-added fixture
+
+/** The activities of a session as a person sees them: type and body. */
+/** Waits until `check` holds (polling the simulator's state), for at most `ms`. */
+async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function seen(session: FakeAgentSession) {
+  return session.activities.map((a) => ({
+    type: a.content.type,
+    body: a.content.body ?? "",
+    ephemeral: a.ephemeral,
+  }));
+}
+
+/** Activities the app posted (not the person's prompts). */
+function appActivities(h: Harness, session: FakeAgentSession) {
+  return seen(session).filter((_, i) => session.activities[i].userId === h.agent.appUserId);
+}
+
+describe("QA.tech as a Linear agent, end to end through the local runner", () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.runner.settled();
+    // Linear's 10-second rule, as the simulator saw it, holds in every test.
+    expect(h.agent.unresponsive()).toEqual([]);
+    await h.close();
+  });
+
+  it("answers a mention: a thought at once, the Open link, progress, then QA.tech's reply as the response", async () => {
+    h = await startHarness({
+      agent: {},
+      qatech: { plan: () => ({ pollsUntilFinal: 4, text: "Checked the **empty cart**: it passes." }) },
+    });
+
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech check the empty-cart case");
+    await h.runner.settled();
+
+    const [created] = h.agent.deliveries;
+    expect(created).toMatchObject({ action: "created", status: 200, body: { outcome: "started" } });
+    const activities = appActivities(h, session);
+    expect(activities[0]).toEqual({
+      type: "thought",
+      body: "Opening a QA.tech conversation...",
+      ephemeral: false,
+    });
+    expect(activities.at(-1)?.type).toBe("response");
+    expect(activities.at(-1)?.body).toContain("Checked the **empty cart**: it passes.");
+    const [conversation] = h.qatech.conversations();
+    expect(session.externalUrls).toEqual([{ label: "QA.tech conversation", url: conversation.url }]);
+    expect(session.status).toBe("complete");
+    // The person's request reached QA.tech with the issue.
+    const asked = conversation.messages.find((m) => m.role === "user")?.text;
+    expect(asked).toContain("check the empty-cart case");
+    expect(asked).toContain("ENG-42");
+    // While QA.tech wrote, its partial text showed as an ephemeral thought (replaced by the next activity).
+    const progress = session.history.filter((a) => a.ephemeral && a.content.type === "thought");
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    expect(progress[0].content.body).toBe("Checked the **empty");
+    expect(h.agent.responseDelayMs(session.id)).toBeLessThan(10_000);
+  });
+
+  it("delivered again with the same Linear-Delivery, starts one run and posts the first thought once", async () => {
+    h = await startHarness({ agent: {} });
+
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech test it");
+    const again = await h.agent.redeliver(h.agent.deliveries[0]);
+    await h.runner.settled();
+
+    expect(again.status).toBe(200);
+    expect(again.body.outcome).toMatch(/duplicate|started/);
+    expect(h.runner.executions.size).toBe(1);
+    expect(h.qatech.conversations()).toHaveLength(1);
+    const firstThoughts = session.history.filter(
+      (a) => a.content.body === "Opening a QA.tech conversation...",
+    );
+    expect(firstThoughts).toHaveLength(1);
+    expect(appActivities(h, session).filter((a) => a.type === "response")).toHaveLength(1);
+  });
+
+  it("sends a message in the session to the same conversation; its answer is the next response", async () => {
+    h = await startHarness({
+      agent: {},
+      qatech: { plan: (m) => ({ text: m.includes("Safari") ? "Safari fails too." : "Done: it passes." }) },
+    });
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
+    await h.runner.settled();
+
+    await h.agent.prompt(session.id, "Does it also work on mobile Safari?");
+    await h.runner.settled();
+
+    expect(h.qatech.conversations()).toHaveLength(1);
+    const responses = appActivities(h, session).filter((a) => a.type === "response");
+    expect(responses.map((r) => r.body.split("\n")[0])).toEqual(["Done: it passes.", "Safari fails too."]);
+    expect(h.agent.deliveries.map((d) => [d.action, d.status])).toEqual([
+      ["created", 200],
+      ["prompted", 200],
+    ]);
+  });
+
+  it("answers `@qa status` written in the session from the session's conversation", async () => {
+    h = await startHarness({ agent: {} });
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
+    await h.runner.settled();
+
+    await h.agent.prompt(session.id, "@qa status");
+    await h.runner.settled();
+
+    expect(appActivities(h, session).at(-1)).toMatchObject({ type: "response" });
+    expect(appActivities(h, session).at(-1)?.body).toMatch(/^QA\.tech's latest reply is completed\./);
+    expect(h.qatech.conversations()).toHaveLength(1);
+  });
+
+  it("meets the 10-second rule for many sessions opened at once", async () => {
+    h = await startHarness({ agent: {} });
+
+    const sessions = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => h.agent.mention(ISSUE_ID, `@QA.tech check case ${i}`)),
+    );
+    await h.runner.settled();
+
+    for (const session of sessions) {
+      expect(h.agent.responseDelayMs(session.id)).toBeLessThan(10_000);
+      expect(appActivities(h, session).at(-1)?.type).toBe("response");
+    }
+    expect(h.qatech.conversations()).toHaveLength(12);
+  });
+
+  it("stops at once on a stop request: the run is stopped, a final response says so, nothing is posted after it", async () => {
+    h = await startHarness({ agent: {}, qatech: { plan: () => ({ status: "NEVER" }) } });
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
+    // The acknowledgement is in (a post in flight when the stop arrives may land after it: README, Limits).
+    await until(() => session.history.some((a) => a.content.body?.startsWith("QA.tech is on it")));
+
+    const stop = await h.agent.stop(session.id);
+    await h.runner.settled();
+
+    const delivery = h.agent.deliveries.at(-1);
+    expect(delivery).toMatchObject({ action: "prompted", status: 200, body: { outcome: "stopped" } });
+    const [run] = [...h.runner.executions.values()];
+    expect(run.status).toBe("ABORTED");
+    const last = session.history.at(-1);
+    expect(last?.content.type).toBe("response");
+    expect(last?.content.body).toMatch(/^Stopped, as asked/);
+    expect(Date.parse(last?.createdAt ?? "")).toBeGreaterThan(Date.parse(stop.createdAt));
+  });
+
+  it("a stop that arrives before the run exists still wins: the run starts later and posts nothing", async () => {
+    h = await startHarness({ agent: {} });
+    // Linear's rate limit refuses the first thought: the webhook answers 500 so that Linear delivers again.
+    h.linear.failNext({
+      operation: "createAgentActivity",
+      fault: ratelimitedFault({ retryAfterSeconds: 30 }),
+    });
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
+    expect(h.agent.deliveries[0]).toMatchObject({ action: "created", status: 500 });
+
+    await h.agent.stop(session.id);
+    const redelivered = await h.agent.redeliver(h.agent.deliveries[0]);
+    await h.runner.settled();
+
+    expect(redelivered.status).toBe(200);
+    const [run] = [...h.runner.executions.values()];
+    expect(run.status).toBe("SUCCEEDED");
+    expect(run.events.some((e) => e.type === "StateEntered" && e.state.name === "Stopped")).toBe(true);
+    // After the stop's own response, nothing but the redelivery's first thought (the 10-second rule's).
+    const afterStop = session.history.slice(session.history.findIndex((a) => a.signal === "stop") + 1);
+    expect(afterStop.map((a) => a.content.type)).toEqual(["response", "thought"]);
+    expect(afterStop.map((a) => a.content.body)).not.toContainEqual(
+      expect.stringContaining("QA.tech is on it"),
+    );
+  });
+
+  it("a run whose conversation fails ends with an error activity saying what happened", async () => {
+    h = await startHarness({ agent: {}, qatech: { plan: () => ({ status: "FAILED" }) } });
+
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
+    await h.runner.settled();
+
+    const last = appActivities(h, session).at(-1);
+    expect(last?.type).toBe("error");
+    expect(last?.body).toContain("QA.tech's reply failed before it was complete");
+    expect(session.status).toBe("error");
+  });
+
+  it("rides out Linear's rate limit in the run: the refused step is retried, the session completes", async () => {
+    h = await startHarness({ agent: {} });
+    // The acknowledgement's session update is refused once with Linear's ratelimited error.
+    h.linear.failNext({ operation: "updateAgentSession", fault: ratelimitedFault({ retryAfterSeconds: 1 }) });
+
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
+    await h.runner.settled();
+
+    const [run] = [...h.runner.executions.values()];
+    expect(run.status).toBe("SUCCEEDED");
+    const retried = run.events.filter(
+      (e) => e.type === "StateRetried" && e.state.name === "PostAcknowledgement",
+    );
+    expect(retried).toHaveLength(1);
+    expect(session.externalUrls).toHaveLength(1);
+    expect(appActivities(h, session).at(-1)?.type).toBe("response");
+  });
+
+  it("with the trigger label, opens a session on the issue with the link, ignores its own `created`, answers there", async () => {
+    h = await startHarness({ agent: {} });
+
+    const res = await h.sendLinear("Issue.update.label-added");
+    await h.runner.settled();
+    await until(() => h.agent.deliveries.length > 0);
+    await h.runner.settled();
+
+    expect(res.body.outcome).toBe("started");
+    const [session] = [...h.agent.sessions.values()];
+    expect(session.creatorId).toBeUndefined();
+    expect(session.externalUrls).toHaveLength(1);
+    expect(h.agent.deliveries[0]).toMatchObject({
+      action: "created",
+      body: { outcome: "ignored (our own session)" },
+    });
+    expect(appActivities(h, session).map((a) => a.type)).toEqual(["thought", "response"]);
+    expect(h.linear.comments).toHaveLength(0);
+    expect(h.runner.executions.size).toBe(1);
+  });
+});
+
+describe("a label run in agent mode that fails before it has a session", () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.runner.settled();
+    expect(h.agent.unresponsive()).toEqual([]);
+    await h.close();
+  });
+
+  it("comments the failure on the issue, as the label flow does, and opens no session", async () => {
+    h = await startHarness({ agent: {} });
+    h.qatech.failNext({
+      method: "POST",
+      path: "/v1/chat",
+      fault: { status: 403, body: { message: "Forbidden project" } },
+    });
+
+    await h.sendLinear("Issue.update.label-added");
+    await h.runner.settled();
+
+    expect(h.agent.sessions.size).toBe(0);
+    expect(h.linear.comments).toHaveLength(1);
+    expect(h.linear.comments[0].body).toContain("QA.tech could not take this ticket");
+  });
+});
+
+describe("the Linear agent's tokens", () => {
+  let h: Harness;
+  afterEach(async () => h.close());
+
+  it("a run whose token expired meanwhile refreshes it once and finishes", async () => {
+    h = await startHarness({ agent: {} });
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
+    await h.runner.settled();
+    h.agent.expireAccessTokens(); // 24 h later
+
+    await h.agent.prompt(session.id, "And on mobile Safari?");
+    await h.runner.settled();
+
+    expect(h.agent.deliveries.at(-1)?.status).toBe(200);
+    expect(h.agent.grants.refresh_token).toBe(1);
+    expect(appActivities(h, session).filter((a) => a.type === "response")).toHaveLength(2);
+  });
+
+  it("many concurrent 401s refresh exactly once; every caller goes on with the new token", async () => {
+    h = await startHarness({ agent: {} });
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
+    await h.runner.settled();
+    const { sessionActivities } = await import("../../functions/shared/trackers/linear-agent/api");
+    await sessionActivities(session.id); // the process now holds the token
+    h.agent.expireAccessTokens(); // as 24 h later: Linear answers 401 to it
+
+    const reads = await Promise.all(Array.from({ length: 20 }, () => sessionActivities(session.id)));
+
+    expect(reads.every((r) => r.length === session.activities.length)).toBe(true);
+    expect(h.agent.grants.refresh_token).toBe(1);
+    expect(h.agent.grants.refused).toBe(0);
+    expect(h.runner.agentTokens?.writes).toHaveLength(1);
+  });
+});
