@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
@@ -12,16 +12,28 @@ import { type Harness, startHarness } from "../../simulators/harness";
 const ARTIFACTS = join(__dirname, "..", "artifacts");
 const ISSUE_ID = "539068e2-ae88-4d09-bd75-22eb4a59612f";
 
-/** Chromium's path, or an error saying how to install it: these tests must not pass without a browser. */
+/** Browsers Playwright's library can drive, by the names Debian, Ubuntu, Fedora and Chrome's packages give them. */
+const BROWSERS = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
+const MAC_CHROME = "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome";
+
+/**
+ * The browser's path (CHROMIUM_PATH, else the first of BROWSERS on the PATH, else Chrome on macOS), or an
+ * error saying how to install one: these tests must not pass without a browser.
+ */
 function chromiumPath(): string {
-  try {
-    return execFileSync("which", ["chromium"], { encoding: "utf8" }).trim();
-  } catch {
-    throw new Error(
-      "Chromium is not installed, and the install pages are tested in a real browser: run " +
-        "`apt-get install -y chromium` (Debian; .ci/run does it) and run the tests again.",
-    );
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  for (const name of BROWSERS) {
+    try {
+      return execFileSync("which", [name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      // not this one
+    }
   }
+  if (existsSync(MAC_CHROME)) return MAC_CHROME;
+  throw new Error(
+    "No Chromium or Chrome found, and the install pages are tested in a real browser: install one " +
+      "(`apt-get install -y chromium` on Debian, as .ci/run does) or set CHROMIUM_PATH, then run the tests again.",
+  );
 }
 
 describe("installing QA.tech as a Linear agent, in a browser", () => {
