@@ -17,6 +17,7 @@ async function main() {
   // Show the runner's one-line-per-step log, compactly.
   setLogSink((line) => {
     const entry = JSON.parse(line) as Record<string, unknown>;
+    if (entry._aws) return; // a metric (embedded metric format), not a step
     const fields = ["outcome", "state", "event", "status", "error"].filter((k) => entry[k] !== undefined);
     console.log(`${at()} ${dim(String(entry.message))} ${fields.map((k) => `${k}=${entry[k]}`).join(" ")}`);
   });
