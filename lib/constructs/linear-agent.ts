@@ -1,4 +1,4 @@
-import { CfnOutput, type CfnResource, Duration, Stack, Validations } from "aws-cdk-lib";
+import { CfnOutput, type CfnResource, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
@@ -36,6 +36,10 @@ export class LinearAgent extends Construct {
         "The Linear agent's OAuth tokens (JSON), written by the install callback and by the token refresher. " +
         "Do not edit: open /linear/install to (re)install.",
       generateSecretString: { passwordLength: 32, excludePunctuation: true },
+      // Kept on `cdk destroy`, like the credentials (tracker-secrets.ts). A deleted secret is only scheduled for
+      // deletion, and its name cannot be used again for 7 to 30 days: a redeploy of the same org would fail to
+      // create it. Kept, it keeps the install too (setup adopts it with `cdk import`, README "Removal").
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(tokens).acknowledge({
       id: "AwsSolutions-SMG4",
