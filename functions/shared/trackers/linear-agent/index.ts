@@ -1,9 +1,10 @@
 import type { TicketComment } from "../../domain/comment";
-import { boundedTicket, type Ticket } from "../../domain/ticket";
+import type { Ticket } from "../../domain/ticket";
 import { SessionStopped } from "../../platform/errors";
 import { getSecret } from "../../platform/secrets";
-import { getLinearAttachmentUrls, getLinearIssue, setLinearLabels } from "../linear/api";
+import { getLinearAttachmentUrls, setLinearLabels } from "../linear/api";
 import { deterministicUuid, renderLinearComment } from "../linear/comment";
+import { refreshLinearTicket } from "../linear/thread";
 import type { PostOptions, Tracker } from "../tracker";
 import {
   agentAuth,
@@ -87,15 +88,7 @@ export const linearAgent: Tracker = {
     return { own: false, root: id ? { rootId: sessionId, conversation: { id } } : null };
   },
   async refreshTicket(ticket) {
-    const issue = await getLinearIssue({ ...(await agentAuth()), id: ticket.id });
-    return boundedTicket({
-      ...ticket,
-      key: issue.identifier,
-      title: issue.title,
-      url: issue.url,
-      description: issue.description,
-      teamId: issue.teamId,
-    });
+    return refreshLinearTicket(ticket, await agentAuth());
   },
   async linkedUrls(ticket) {
     return getLinearAttachmentUrls({ ...(await agentAuth()), issueId: ticket.id });

@@ -1,13 +1,12 @@
-import { LinearWebhookClient } from "@linear/sdk/webhooks";
 import { stripPrefix } from "../../domain/follow-up";
 import { jsonBytes, KEY_MAX_BYTES } from "../../domain/limits";
 import { boundedFollowUpText, boundedTicket, type Ticket, type Trigger } from "../../domain/ticket";
 import { PayloadError } from "../../platform/errors";
 import { isObject } from "../../platform/json";
-import { getSecret } from "../../platform/secrets";
 import { settings } from "../../platform/settings";
-import { type ActContext, header, type WebhookSpec } from "../../webhook/handler";
+import type { ActContext, WebhookSpec } from "../../webhook/handler";
 import { deterministicUuid } from "../linear/comment";
+import { verifyLinearSignature } from "../linear/webhook";
 import { createAgentActivity, sessionUrls } from "./api";
 import {
   createdRunId,
@@ -150,20 +149,7 @@ export function linearAgentWebhook(env: NodeJS.ProcessEnv = process.env): Webhoo
   return {
     tracker: "linear-agent",
     deliveryHeader: "linear-delivery",
-    async verify(body, event) {
-      const signature = header(event, "linear-signature");
-      if (!signature) return "missing Linear-Signature header";
-      const client = new LinearWebhookClient(await getSecret("LINEAR_AGENT_WEBHOOK_SECRET", env));
-      try {
-        client.verify(body, signature);
-        return null;
-      } catch (error) {
-        if (error instanceof SyntaxError) return null;
-        return error instanceof Error && /timestamp/i.test(error.message)
-          ? "webhookTimestamp missing or more than 60 s away"
-          : "signature does not match";
-      }
-    },
+    verify: verifyLinearSignature("LINEAR_AGENT_WEBHOOK_SECRET", env),
     eventField: "type",
     events: {
       AgentSessionEvent: (payload) => detectAgentEvent(payload, settings(env).comments.followUpPrefix),

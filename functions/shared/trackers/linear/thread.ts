@@ -2,7 +2,7 @@ import { readMarker } from "../../domain/marker";
 import { boundedTicket, type FollowUp, type Ticket } from "../../domain/ticket";
 import { getSecret } from "../../platform/secrets";
 import type { FoundThread } from "../tracker";
-import { getLinearComment, getLinearIssue, linearAuth, linearViewerId } from "./api";
+import { getLinearComment, getLinearIssue, type LinearAuth, linearAuth, linearViewerId } from "./api";
 
 /**
  * A reply's thread: its root comment must be ours (written by the API key's user) and end with a marker
@@ -19,9 +19,12 @@ export async function findLinearThread(ticket: Ticket, followUp: FollowUp): Prom
   return { own: false, root: id ? { rootId: root.id, conversation: { id } } : null };
 }
 
-/** The issue's text and team read back: a Comment webhook carries neither the description nor the team. */
-export async function refreshLinearTicket(ticket: Ticket): Promise<Ticket> {
-  const issue = await getLinearIssue({ ...(await linearAuth()), id: ticket.id });
+/**
+ * The issue's text and team read back: a Comment webhook carries neither the description nor the team. Read
+ * with the API key, or with the given credentials (the agent's OAuth token).
+ */
+export async function refreshLinearTicket(ticket: Ticket, auth?: LinearAuth): Promise<Ticket> {
+  const issue = await getLinearIssue({ ...(auth ?? (await linearAuth())), id: ticket.id });
   return boundedTicket({
     ...ticket,
     key: issue.identifier,

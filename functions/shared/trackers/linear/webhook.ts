@@ -149,6 +149,32 @@ export function detectLinearFollowUp(payload: unknown, prefix = "@qa"): Trigger 
 }
 
 /**
+ * Checks `Linear-Signature` and the 60 s `webhookTimestamp` window with the SDK's LinearWebhookClient, using
+ * the named signing secret (the workspace webhook's, or the agent's OAuth app's); null when genuine.
+ */
+export function verifyLinearSignature(
+  secret: "LINEAR_WEBHOOK_SECRET" | "LINEAR_AGENT_WEBHOOK_SECRET",
+  env: NodeJS.ProcessEnv,
+): WebhookSpec["verify"] {
+  return async (body, event) => {
+    const signature = header(event, "linear-signature");
+    if (!signature) return "missing Linear-Signature header";
+    const client = new LinearWebhookClient(await getSecret(secret, env));
+    try {
+      client.verify(body, signature);
+      return null;
+    } catch (error) {
+      // verify checks the HMAC first, then parses the body for its timestamp: a signed body that is
+      // not JSON is the sender's bad request, not a forgery.
+      if (error instanceof SyntaxError) return null;
+      return error instanceof Error && /timestamp/i.test(error.message)
+        ? "webhookTimestamp missing or more than 60 s away"
+        : "signature does not match";
+    }
+  };
+}
+
+/**
  * Linear's webhook: `Linear-Signature` and the 60 s `webhookTimestamp` window, checked by the SDK's
  * LinearWebhookClient; routed by Linear's own event names: labels on issues, replies in threads (the
  * workflow checks that the thread is ours).
@@ -157,22 +183,7 @@ export function linearWebhook(env: NodeJS.ProcessEnv = process.env): WebhookSpec
   return {
     tracker: "linear",
     deliveryHeader: "linear-delivery",
-    async verify(body, event) {
-      const signature = header(event, "linear-signature");
-      if (!signature) return "missing Linear-Signature header";
-      const client = new LinearWebhookClient(await getSecret("LINEAR_WEBHOOK_SECRET", env));
-      try {
-        client.verify(body, signature);
-        return null;
-      } catch (error) {
-        // verify checks the HMAC first, then parses the body for its timestamp: a signed body that is
-        // not JSON is the sender's bad request, not a forgery.
-        if (error instanceof SyntaxError) return null;
-        return error instanceof Error && /timestamp/i.test(error.message)
-          ? "webhookTimestamp missing or more than 60 s away"
-          : "signature does not match";
-      }
-    },
+    verify: verifyLinearSignature("LINEAR_WEBHOOK_SECRET", env),
     eventField: "type",
     events: {
       Issue: (payload) => asAgentRun(detectLinearTrigger(payload, settings(env).linear.triggerLabel), env),
