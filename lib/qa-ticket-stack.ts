@@ -121,7 +121,11 @@ export class QaTicketStack extends Stack {
     };
     new Alarms(this, "Alarms", {
       ...operations,
-      trackers: (["linear", "jira"] as const).filter((tracker) => config[tracker].enabled),
+      trackers: [
+        ...(config.linear.enabled ? (["linear"] as const) : []),
+        ...(config.linear.agent?.enabled ? (["linear-agent"] as const) : []),
+        ...(config.jira.enabled ? (["jira"] as const) : []),
+      ],
       alarmEmail: config.alarmEmail,
       alarmEndpoints: config.alarmEndpoints,
     });

@@ -66,21 +66,20 @@ export class Alarms extends Construct {
     const fiveMinutes = Duration.minutes(5);
     const unauthorized: Record<string, cloudwatch.IMetric> = {};
     for (const tracker of props.trackers) {
-      unauthorized[tracker] = qaTicketMetric(props.org, METRIC.webhookRequests, {
+      // A math expression's ids are lowercase letters, digits and underscores: linear-agent -> linear_agent.
+      unauthorized[tracker.replaceAll("-", "_")] = qaTicketMetric(props.org, METRIC.webhookRequests, {
         dimensions: { Tracker: tracker, Outcome: "unauthorized" },
       });
     }
     const alarms: Array<[string, string, cloudwatch.IMetric, number]> = [
       [
         "FailedRuns",
-        "a ticket run failed, timed out or was aborted (its ticket got a failure comment if it could)",
+        "a ticket run failed or timed out (its ticket got a failure comment if it could)",
+        // Not aborted runs: only StopExecution aborts one, on purpose (an operator, or a stop request in a
+        // Linear agent session, which ends the session with a response saying it stopped).
         new cloudwatch.MathExpression({
-          expression: "failed + timedOut + aborted",
-          usingMetrics: {
-            failed: machine.metricFailed(),
-            timedOut: machine.metricTimedOut(),
-            aborted: machine.metricAborted(),
-          },
+          expression: "failed + timedOut",
+          usingMetrics: { failed: machine.metricFailed(), timedOut: machine.metricTimedOut() },
           period: fiveMinutes,
         }),
         1,

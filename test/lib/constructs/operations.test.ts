@@ -88,7 +88,9 @@ describe("Alarms", () => {
         { Name: "service", Value: "qa-ticket" },
       ],
     });
-    expect(text(byName("FailedRuns"))).toContain("failed + timedOut + aborted");
+    // A stop request in an agent session aborts its run on purpose: that is no failure to wake anyone for.
+    expect(text(byName("FailedRuns"))).toContain('"Expression":"failed + timedOut"');
+    expect(text(byName("FailedRuns"))).not.toContain("ExecutionsAborted");
   });
 
   it("counts only the trackers that are served", () => {
@@ -97,6 +99,18 @@ describe("Alarms", () => {
       id.startsWith("AlarmsWebhookUnauthorized"),
     );
     expect(JSON.stringify(unauthorized.Properties)).toContain('"Expression":"FILL(linear, 0)"');
+  });
+
+  it("counts the Linear agent's refused deliveries too, when the agent is served", () => {
+    const withAgent = synth(
+      acme({ linear: { agent: { enabled: true, clientId: "lin_client_acme" } } }),
+    ).resources;
+    const [[, unauthorized]] = ofType(withAgent, "AWS::CloudWatch::Alarm").filter(([id]) =>
+      id.startsWith("AlarmsWebhookUnauthorized"),
+    );
+    const properties = JSON.stringify(unauthorized.Properties);
+    expect(properties).toContain('"Expression":"FILL(linear, 0) + FILL(linear_agent, 0) + FILL(jira, 0)"');
+    expect(properties).toContain('"Value":"linear-agent"');
   });
 
   it("subscribes nobody when the config names nobody (doctor then says so)", () => {
