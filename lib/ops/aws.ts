@@ -30,8 +30,15 @@ export function stackName(org: string): string {
   return `QaTicket-${org}`;
 }
 
-/** The secret of one credential, as lib/constructs/tracker-secrets.ts names it. */
-export function secretId(org: string, name: SecretName): string {
+/**
+ * A secret of the organisation's stack: a credential (SecretName), or the Linear agent's token set, which no
+ * function reads with getSecret (trackers/linear-agent/tokens.ts reads and writes it) but setup adopts after a
+ * destroy and doctor reads to see whether the agent is installed.
+ */
+export type StackSecret = SecretName | "LINEAR_AGENT_TOKENS";
+
+/** The secret of one credential, as lib/constructs/tracker-secrets.ts (and linear-agent.ts) name it. */
+export function secretId(org: string, name: StackSecret): string {
   return `qa-ticket/${org}/${name.toLowerCase().replaceAll("_", "-")}`;
 }
 
@@ -75,7 +82,7 @@ export type SecretState =
  * What a secret holds. The stack creates each credential with a random placeholder (one version); any
  * put-secret-value adds a version, so a secret with a single version was never filled.
  */
-export async function readSecret(clients: AwsClients, org: string, name: SecretName): Promise<SecretState> {
+export async function readSecret(clients: AwsClients, org: string, name: StackSecret): Promise<SecretState> {
   const id = secretId(org, name);
   let arn: string;
   let logicalId: string | undefined;

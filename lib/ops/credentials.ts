@@ -125,20 +125,53 @@ export async function checkLinear(
     const who = { id: viewer.id, name: viewer.displayName || viewer.name, admin: viewer.admin };
     return { ok: true, detail: `key of ${who.name}${who.admin ? " (workspace admin)" : ""}`, viewer: who };
   } catch (error) {
-    const type = error instanceof Error ? error.constructor.name : "";
-    const message = error instanceof Error ? error.message : String(error);
-    if (/Authentication/i.test(type) || /authenticat/i.test(message))
-      return {
-        ok: false,
-        detail: "Linear refused the API key: it is wrong or revoked",
-        fix: "create one in Linear: Settings -> Security & access -> Personal API keys",
-      };
-    return {
+    return linearRefusal(apiUrl, error, {
       ok: false,
-      detail: `Linear (${apiUrl}) could not be asked: ${message}`,
-      fix: "check linear.apiUrl and the network, then try again",
-    };
+      detail: "Linear refused the API key: it is wrong or revoked",
+      fix: "create one in Linear: Settings -> Security & access -> Personal API keys",
+    });
   }
+}
+
+/**
+ * The Linear agent's OAuth access token: `viewer` (the app user) and `organization` (the workspace), as the
+ * install's callback asks them. An OAuth token goes as `Authorization: Bearer <token>` (the SDK's
+ * `accessToken`), an API key without a scheme. `refusedFix` is what to do when Linear refuses the token.
+ */
+export async function checkLinearAppToken(
+  apiUrl: string,
+  accessToken: string,
+  refusedFix: string,
+): Promise<CheckResult & { appUser?: { id: string; name: string }; workspace?: string }> {
+  try {
+    const client = new LinearClient({ accessToken, apiUrl });
+    const [viewer, organization] = await Promise.all([client.viewer, client.organization]);
+    const appUser = { id: viewer.id, name: viewer.displayName || viewer.name };
+    return {
+      ok: true,
+      detail: `workspace ${organization.name}, app user ${appUser.name} (${appUser.id})`,
+      appUser,
+      workspace: organization.name,
+    };
+  } catch (error) {
+    return linearRefusal(apiUrl, error, {
+      ok: false,
+      detail: "Linear refused the agent's access token (revoked, or the app was uninstalled)",
+      fix: refusedFix,
+    });
+  }
+}
+
+/** A failed Linear call as a check: `refused` for an authentication error (401), else Linear was not reached. */
+function linearRefusal(apiUrl: string, error: unknown, refused: CheckResult): CheckResult {
+  const type = error instanceof Error ? error.constructor.name : "";
+  const message = error instanceof Error ? error.message : String(error);
+  if (/Authentication/i.test(type) || /authenticat/i.test(message)) return refused;
+  return {
+    ok: false,
+    detail: `Linear (${apiUrl}) could not be asked: ${message}`,
+    fix: "check linear.apiUrl and the network, then try again",
+  };
 }
 
 /** Jira's site, email and token: GET /rest/api/3/myself answers 200 with the account for a valid pair. */

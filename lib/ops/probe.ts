@@ -15,10 +15,19 @@ export async function probeWebhook(
     tracker === "linear"
       ? // A resource type the integration does not act on, in Linear's envelope; timestamped, as Linear signs it.
         JSON.stringify({ action: "create", type: "QaTicketProbe", data: {}, webhookTimestamp: Date.now() })
-      : JSON.stringify({ webhookEvent: "qa_ticket:probe", timestamp: Date.now() });
+      : tracker === "linear-agent"
+        ? // An AgentSessionEvent with an action the agent does not act on (it acts on created and prompted):
+          // it passes the signature and the 60 s window, reaches detectAgentEvent, and is ignored.
+          JSON.stringify({
+            type: "AgentSessionEvent",
+            action: "qaTicketProbe",
+            agentSession: { id: "qa-ticket-doctor" },
+            webhookTimestamp: Date.now(),
+          })
+        : JSON.stringify({ webhookEvent: "qa_ticket:probe", timestamp: Date.now() });
   const signature = createHmac("sha256", secret).update(body).digest("hex");
   const headers: Record<string, string> =
-    tracker === "linear"
+    tracker !== "jira"
       ? {
           "content-type": "application/json",
           "linear-signature": signature,
