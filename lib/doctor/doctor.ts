@@ -1,5 +1,6 @@
 import type { TrackerName } from "../../functions/shared/domain/ticket";
 import type { SecretName } from "../../functions/shared/platform/secrets";
+import { parseTokens } from "../../functions/shared/trackers/linear-agent/tokens";
 import { checkDeployable, loadOrgConfig, type OrgConfig, settingsHash } from "../config";
 import {
   type AwsClients,
@@ -11,7 +12,13 @@ import {
   stackName,
   topicSubscriptions,
 } from "../ops/aws";
-import { type CheckResult, checkJira, checkLinear, checkQaTech } from "../ops/credentials";
+import {
+  type CheckResult,
+  checkJira,
+  checkLinear,
+  checkLinearAppToken,
+  checkQaTech,
+} from "../ops/credentials";
 import { JIRA_EVENTS, JiraAdmin, JiraNotAdminError } from "../ops/jira";
 import { LINEAR_RESOURCE_TYPES, LinearAdmin, webhookLabel } from "../ops/linear";
 import { probeWebhook } from "../ops/probe";
@@ -34,11 +41,17 @@ export interface DoctorOptions {
   now?: () => number;
 }
 
-/** The secrets a deployment of this config reads (the marker key is the stack's own). */
+/**
+ * The secrets a deployment of this config reads that someone has to fill (the marker key is the stack's own;
+ * the Linear agent's token set is written by its install, and checked on its own row).
+ */
 export function neededSecrets(config: OrgConfig): SecretName[] {
   return [
     "QATECH_API_KEY",
     ...(config.linear.enabled ? (["LINEAR_API_KEY", "LINEAR_WEBHOOK_SECRET"] as const) : []),
+    ...(config.linear.enabled && config.linear.agent.enabled
+      ? (["LINEAR_AGENT_CLIENT_SECRET", "LINEAR_AGENT_WEBHOOK_SECRET"] as const)
+      : []),
     ...(config.jira.enabled ? (["JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_WEBHOOK_SECRET"] as const) : []),
   ];
 }
@@ -72,7 +85,11 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
     add("config", { ok: false, detail: (error as Error).message, fix: `fix the file, or run ${setup}` });
     return done();
   }
-  const trackers = (["linear", "jira"] as const).filter((t) => config[t].enabled);
+  const agent = config.linear.enabled && config.linear.agent.enabled;
+  const trackers: TrackerName[] = [
+    ...(["linear", "jira"] as const).filter((t) => config[t].enabled),
+    ...(agent ? (["linear-agent"] as const) : []),
+  ];
 
   const stack = await readStack(clients, org);
   if (!stack) {
@@ -133,11 +150,12 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
   else skip("QA.tech key", "the secret is not filled");
 
   if (config.linear.enabled) await linearChecks(config, stack.outputs, value, add, skip, options);
+  if (agent) await agentInstalled(config, stack.outputs, add, options);
   if (config.jira.enabled) await jiraChecks(config, stack.outputs, value, add, skip);
 
   for (const tracker of trackers) {
-    const url = stack.outputs[tracker === "linear" ? "LinearWebhookUrl" : "JiraWebhookUrl"];
-    const secret = value(tracker === "linear" ? "LINEAR_WEBHOOK_SECRET" : "JIRA_WEBHOOK_SECRET");
+    const url = stack.outputs[ENDPOINTS[tracker].output];
+    const secret = value(ENDPOINTS[tracker].secret);
     const check = `${title(tracker)} endpoint answers`;
     if (!url || !secret) {
       skip(check, !url ? "the stack has no URL output for it" : "its signing secret is not filled");
@@ -157,9 +175,12 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
         ok: false,
         detail: `signed test request: ${answer.status} ${answer.outcome ?? ""}`.trim(),
         fix:
-          answer.status === 401
-            ? `the function checks another secret than the one stored: wait 5 minutes (secrets are cached), then ${setup}`
-            : "read the webhook function's log (CloudWatch Logs)",
+          answer.status !== 401
+            ? "read the webhook function's log (CloudWatch Logs)"
+            : tracker === "linear-agent"
+              ? // Setup cannot give Linear's OAuth app another secret: the stored one must be the app's.
+                `the function checks another secret than the one stored: wait 5 minutes (secrets are cached) and run doctor again; ${secretId(org, "LINEAR_AGENT_WEBHOOK_SECRET")} must hold the OAuth app's webhook signing secret`
+              : `the function checks another secret than the one stored: wait 5 minutes (secrets are cached), then ${setup}`,
       });
   }
 
@@ -186,8 +207,15 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
 }
 
 function title(tracker: TrackerName): string {
-  return tracker === "linear" ? "Linear" : "Jira";
+  return tracker === "linear" ? "Linear" : tracker === "jira" ? "Jira" : "Linear agent";
 }
+
+/** Where each webhook is (the stack's output) and the secret its deliveries are signed with. */
+const ENDPOINTS: Record<TrackerName, { output: string; secret: SecretName }> = {
+  linear: { output: "LinearWebhookUrl", secret: "LINEAR_WEBHOOK_SECRET" },
+  jira: { output: "JiraWebhookUrl", secret: "JIRA_WEBHOOK_SECRET" },
+  "linear-agent": { output: "LinearAgentWebhookUrl", secret: "LINEAR_AGENT_WEBHOOK_SECRET" },
+};
 
 type Add = (check: string, result: CheckResult | DoctorRow) => void;
 type Skip = (check: string, why: string) => void;
@@ -244,6 +272,59 @@ async function linearChecks(
       `${recent.length} failed attempts of ${deliveries} deliveries in 24 h; last: ${last?.httpStatus ?? "no response"} ${(last?.responseOrError ?? "").slice(0, 120)}`.trim(),
     fix: "401: the webhook's secret is not the stored one (run setup); 5xx or timeouts: read the webhook function's log",
   });
+}
+
+/**
+ * Whether the Linear agent is installed: the token set its install stored, and, while its access token is
+ * unexpired, who Linear says it is. An expired token is fine: the first call refreshes it. Doctor never
+ * refreshes: each refresh spends Linear's refresh token, and only the refresher may (README, Tokens).
+ */
+async function agentInstalled(
+  config: OrgConfig,
+  outputs: Record<string, string>,
+  add: Add,
+  options: DoctorOptions,
+): Promise<void> {
+  const check = "Linear agent installed";
+  const { org, clients } = options;
+  const id = secretId(org, "LINEAR_AGENT_TOKENS");
+  const install = `open ${outputs.LinearInstallUrl ?? "the stack's LinearInstallUrl output"} as a Linear workspace admin and press Authorize`;
+  const read = async () => {
+    const state = await readSecret(clients, org, "LINEAR_AGENT_TOKENS");
+    return { state, tokens: state.kind === "set" ? parseTokens(state.value) : null };
+  };
+  const { state, tokens } = await read();
+  if (state.kind === "missing")
+    return add(check, {
+      ok: false,
+      detail: `${id} does not exist (the stack was deployed without the agent)`,
+      fix: `npm run setup -- --org ${org}`,
+    });
+  if (!tokens)
+    return add(check, {
+      ok: false,
+      detail:
+        state.kind === "placeholder"
+          ? `not installed: ${id} still holds the stack's placeholder`
+          : `${id} holds no token set (edited by hand?)`,
+      fix: install,
+    });
+  const now = (options.now ?? Date.now)();
+  if (!(Date.parse(tokens.expiresAt) > now))
+    return add(check, {
+      ok: true,
+      detail: `installed in ${tokens.workspace}; the access token expired at ${tokens.expiresAt} and is refreshed on first use`,
+    });
+  const ask = (accessToken: string) =>
+    checkLinearAppToken(config.linear.apiUrl, accessToken, `install again: ${install}`);
+  let result = await ask(tokens.accessToken);
+  if (!result.ok) {
+    // The refresher may have replaced the token meanwhile (Linear may revoke the old one): ask with the new one.
+    const { tokens: newer } = await read();
+    if (newer && newer.accessToken !== tokens.accessToken && Date.parse(newer.expiresAt) > now)
+      result = await ask(newer.accessToken);
+  }
+  add(check, result.ok ? { ok: true, detail: `installed: ${result.detail}` } : result);
 }
 
 async function jiraChecks(
