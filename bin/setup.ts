@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { defaultAwsClients } from "../lib/ops/aws";
 import { cdkCliDeployer } from "../lib/setup/deployer";
 import { MissingInputError, noPrompter, terminalPrompter } from "../lib/setup/prompt";
-import { runSetup, SetupError } from "../lib/setup/setup";
+import { openInBrowser, runSetup, SetupError } from "../lib/setup/setup";
 
 const USAGE = `npm run setup -- --org <name> [options]
 
@@ -23,8 +23,10 @@ const USAGE = `npm run setup -- --org <name> [options]
   --qatech-api-url, --linear-api-url   other service URLs for a new config (QATECH_API_URL, LINEAR_API_URL)
 
 Credentials, from the environment or asked for (masked): QATECH_API_KEY, LINEAR_API_KEY, JIRA_EMAIL,
-JIRA_API_TOKEN. Webhook signing secrets are generated and stored by setup. AWS: the usual AWS_PROFILE /
-AWS_REGION / credentials, as for cdk deploy.`;
+JIRA_API_TOKEN; with linear.agent.enabled, the Linear OAuth app's LINEAR_AGENT_CLIENT_SECRET and
+LINEAR_AGENT_WEBHOOK_SECRET (Linear shows them in the app's settings only). Webhook signing secrets are
+generated and stored by setup. On a terminal, setup opens the agent's install link in the browser.
+AWS: the usual AWS_PROFILE / AWS_REGION / credentials, as for cdk deploy.`;
 
 async function main(): Promise<number> {
   if (existsSync(".env")) process.loadEnvFile(".env");
@@ -61,6 +63,8 @@ async function main(): Promise<number> {
       print: (line) => console.log(line),
       dryRun: values["dry-run"],
       deploy: values.deploy,
+      interactive,
+      openUrl: openInBrowser,
       answers: {
         qatechProject: values["qatech-project"] ?? env.QATECH_PROJECT_SHORT_ID,
         alarmEmail: values["alarm-email"] ?? env.ALARM_EMAIL,
@@ -79,6 +83,8 @@ async function main(): Promise<number> {
         linearApiKey: env.LINEAR_API_KEY || undefined,
         jiraEmail: env.JIRA_EMAIL || undefined,
         jiraApiToken: env.JIRA_API_TOKEN || undefined,
+        linearAgentClientSecret: env.LINEAR_AGENT_CLIENT_SECRET || undefined,
+        linearAgentWebhookSecret: env.LINEAR_AGENT_WEBHOOK_SECRET || undefined,
       },
     });
     return result.ok ? 0 : 1;

@@ -1,6 +1,8 @@
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SecretName } from "../../functions/shared/platform/secrets";
+import { parseTokens } from "../../functions/shared/trackers/linear-agent/tokens";
 import {
   ConfigFileError,
   checkDeployable,
@@ -16,6 +18,7 @@ import {
   readSecret,
   readStack,
   type SecretState,
+  type StackSecret,
   secretId,
   stackName,
   storeSecret,
@@ -43,6 +46,9 @@ export interface SetupAnswers {
   linearApiKey?: string;
   jiraEmail?: string;
   jiraApiToken?: string;
+  /** The Linear agent's OAuth app: its client secret and its webhook signing secret (Linear shows both). */
+  linearAgentClientSecret?: string;
+  linearAgentWebhookSecret?: string;
   /** The Jira webhook was created by hand with the values setup printed. */
   jiraWebhookDone?: boolean;
 }
@@ -61,6 +67,13 @@ export interface SetupOptions {
   deploy?: boolean;
   /** Where config/<org>.json lives; default the project's config/. */
   configDir?: string;
+  /**
+   * Someone is at a terminal: setup may open the Linear agent's install link in the browser and wait for
+   * them to authorize it. Default false (CI: the link is printed, doctor checks the install).
+   */
+  interactive?: boolean;
+  /** Opens a link in the browser (interactive runs only); default openInBrowser. Tests pass their own. */
+  openUrl?: (url: string) => void;
 }
 
 /** Setup stopped: the message names what is wrong and what to do. */
@@ -82,6 +95,7 @@ const STEPS = [
   "secrets",
   "Linear webhook",
   "Linear labels",
+  "Linear agent",
   "Jira webhook",
   "doctor",
 ] as const;
@@ -94,9 +108,9 @@ const STEPS = [
 export async function runSetup(options: SetupOptions): Promise<SetupResult> {
   const { org, clients, prompter, answers, dryRun } = options;
   const changes: string[] = [];
-  let index = 0;
+  // Numbered by the step, not by the line: a step may print two lines (the stack: adopt, then deploy).
   const step = (name: (typeof STEPS)[number], outcome: string) =>
-    options.print(`[${++index}/${STEPS.length}] ${name}: ${outcome}`);
+    options.print(`[${STEPS.indexOf(name) + 1}/${STEPS.length}] ${name}: ${outcome}`);
   const change = (what: string) => {
     changes.push(what);
     return dryRun ? `would ${what}` : what;
@@ -112,16 +126,23 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
   );
 
   // 2. Credentials: given, or already stored, or asked for; each checked before it is used or stored.
-  const stored = new Map<SecretName, SecretState>();
-  for (const name of [...neededSecrets(config), "MARKER_KEY" as const])
+  const agent = config.linear.enabled && config.linear.agent.enabled;
+  const stored = new Map<StackSecret, SecretState>();
+  // The agent's token set too: setup never writes it (the install does), but adopts it after a destroy.
+  for (const name of [
+    ...neededSecrets(config),
+    "MARKER_KEY" as const,
+    ...(agent ? ["LINEAR_AGENT_TOKENS" as const] : []),
+  ])
     stored.set(name, await readSecret(clients, org, name));
   let stack = await readStack(clients, org);
+  const stackExisted = stack !== null;
   const retained = [...stored.entries()].filter(([, s]) => s.kind !== "missing");
   // Each retained secret's logical id, from the tag CloudFormation gave it; synthesized when a tag is missing,
   // now, before any connection to a tracker is open (the synth holds the event loop for seconds).
   const untagged = retained.some(([, s]) => s.kind !== "missing" && !s.logicalId);
   const logicalIds = !stack && untagged ? secretLogicalIds(config) : {};
-  const storedValue = (name: SecretName) => {
+  const storedValue = (name: StackSecret) => {
     const s = stored.get(name);
     return s?.kind === "set" ? s.value : undefined;
   };
@@ -269,7 +290,19 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
   }
   if (!config.linear.enabled) step("Linear labels", "Linear is not enabled in the config");
 
-  // 7. Jira's admin webhook: by REST when the account is a Jira admin, else by hand with printed values.
+  // 7. The Linear agent: what to enter in its OAuth app, the two secrets only Linear's UI shows, the install.
+  if (!agent) step("Linear agent", "not enabled in the config");
+  else
+    await linearAgent(options, config, {
+      deployed: Boolean(stack),
+      newStack: !stackExisted && Boolean(stack),
+      urlOf,
+      stored: storedValue,
+      put,
+      report: (o) => step("Linear agent", o),
+    });
+
+  // 8. Jira's admin webhook: by REST when the account is a Jira admin, else by hand with printed values.
   if (!config.jira.enabled) step("Jira webhook", "Jira is not enabled in the config");
   else
     await jiraWebhook(
@@ -282,7 +315,7 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
       change,
     );
 
-  // 8. doctor: the same checks `npm run doctor` makes, on what was just set up.
+  // 9. doctor: the same checks `npm run doctor` makes, on what was just set up.
   if (dryRun) {
     step(
       "doctor",
@@ -294,6 +327,118 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
   step("doctor", doctor.ok ? "all checks pass" : "some checks fail (below)");
   options.print(formatDoctorTable(doctor.rows));
   return { ok: doctor.ok, changes, doctor };
+}
+
+/**
+ * The Linear agent's OAuth app is created by a person in Linear's settings, which show its client secret and
+ * webhook signing secret only there: setup prints what to enter, stores the two secrets (given in the
+ * environment, already stored, or typed masked), then sees to the install, which a workspace admin completes
+ * in the browser. Not installed is not an error here: doctor, which runs last, fails on it with the link.
+ */
+async function linearAgent(
+  options: SetupOptions,
+  config: OrgConfig,
+  ctx: {
+    deployed: boolean;
+    /** The stack was created by this run (after a destroy: new URLs the OAuth app does not know yet). */
+    newStack: boolean;
+    urlOf: (output: string) => string;
+    stored: (name: StackSecret) => string | undefined;
+    put: (name: SecretName, value: string) => Promise<boolean>;
+    report: (outcome: string) => void;
+  },
+): Promise<void> {
+  const { org, answers, prompter, dryRun } = options;
+  const clientSecretId = secretId(org, "LINEAR_AGENT_CLIENT_SECRET");
+  const webhookSecretId = secretId(org, "LINEAR_AGENT_WEBHOOK_SECRET");
+  options.print(
+    [
+      "The Linear agent's OAuth app (in Linear: Settings -> API -> Applications; create it there, not public, if",
+      "there is none) must have:",
+      `  Client ID:     ${config.linear.agent.clientId} (linear.agent.clientId in config/${org}.json)`,
+      `  Callback URL:  ${ctx.urlOf("LinearCallbackUrl")}`,
+      '  Webhooks:      on, category "Agent session events"',
+      `  Webhook URL:   ${ctx.urlOf("LinearAgentWebhookUrl")}`,
+      "Linear shows the app's client secret and webhook signing secret only there; setup stores them in",
+      `${clientSecretId} and ${webhookSecretId}.`,
+    ].join("\n"),
+  );
+  const secret = async (name: SecretName, given: string | undefined, question: string) => {
+    const value = (given ?? ctx.stored(name) ?? (await prompter.secret(question))).trim();
+    if (!value) throw new SetupError(`Linear agent: ${question.replace(/:$/, "")} is empty`);
+    return value;
+  };
+  const clientSecret = await secret(
+    "LINEAR_AGENT_CLIENT_SECRET",
+    answers.linearAgentClientSecret,
+    "The OAuth app's client secret (LINEAR_AGENT_CLIENT_SECRET):",
+  );
+  const webhookSecret = await secret(
+    "LINEAR_AGENT_WEBHOOK_SECRET",
+    answers.linearAgentWebhookSecret,
+    "The OAuth app's webhook signing secret (LINEAR_AGENT_WEBHOOK_SECRET):",
+  );
+  const storedNow: string[] = [];
+  if (await ctx.put("LINEAR_AGENT_CLIENT_SECRET", clientSecret)) storedNow.push(clientSecretId);
+  if (await ctx.put("LINEAR_AGENT_WEBHOOK_SECRET", webhookSecret)) storedNow.push(webhookSecretId);
+  const secrets = storedNow.length
+    ? `${dryRun ? "would store" : "stored"} ${storedNow.join(", ")}`
+    : "secrets unchanged";
+
+  const installUrl = ctx.urlOf("LinearInstallUrl");
+  if (!ctx.deployed) return ctx.report(`${secrets}; once deployed, install it: open ${installUrl}`);
+  const installed = async () => {
+    const state = await readSecret(options.clients, org, "LINEAR_AGENT_TOKENS");
+    return state.kind === "set" ? parseTokens(state.value) : null;
+  };
+  const tokens = await installed();
+  // Kept from a destroyed stack, the install still holds; the app's URLs, in Linear's settings, do not.
+  if (tokens)
+    return ctx.report(
+      `${secrets}; installed in ${tokens.workspace}${
+        ctx.newStack
+          ? "; the stack is new, and so are its URLs: enter the callback and webhook URLs above in the OAuth app"
+          : ""
+      }`,
+    );
+  options.print(
+    `Install the agent: open ${installUrl} as a Linear workspace admin and press Authorize; the page you land on ` +
+      "names the connected workspace.",
+  );
+  const notYet = `not installed yet: open ${installUrl} as a workspace admin (doctor checks it)`;
+  if (dryRun || !options.interactive) return ctx.report(`${secrets}; ${notYet}`);
+  // Best effort: the link is printed above whether or not a browser opens.
+  (options.openUrl ?? openInBrowser)(installUrl);
+  if (!(await prompter.confirm("Authorized in Linear?", false))) return ctx.report(`${secrets}; ${notYet}`);
+  const after = await installed();
+  ctx.report(
+    after
+      ? `${secrets}; installed in ${after.workspace}`
+      : `${secrets}; the install stored no tokens: ${notYet}`,
+  );
+}
+
+/** Opens a link in the system's browser, best effort: errors are ignored (the link is printed too). */
+export function openInBrowser(url: string): void {
+  const [command, args] =
+    process.platform === "darwin"
+      ? ["open", [url]]
+      : process.platform === "win32"
+        ? // start's first quoted argument is a window title, so an empty one goes first.
+          ["cmd", ["/c", "start", '""', url]]
+        : ["xdg-open", [url]];
+  try {
+    const child = spawn(command, args as string[], {
+      detached: true,
+      stdio: "ignore",
+      // cmd parses its own command line: `start "" <url>` as written, not quoted again by Node.
+      windowsVerbatimArguments: process.platform === "win32",
+    });
+    child.on("error", () => undefined);
+    child.unref();
+  } catch {
+    // No opener on this system: the operator opens the printed link.
+  }
 }
 
 async function jiraWebhook(

@@ -154,15 +154,16 @@ describe("npm run setup, end to end (simulators, mocked AWS, injected deployer)"
     expect(w.lines.join("\n")).toMatch(/awaiting confirmation: email ops@acme.example/);
     // Signed test requests reached the deployed handler and started nothing.
     expect(w.aws.started).toEqual([]);
-    expect(w.lines.slice(0, 8).map((l) => l.split(":")[0])).toEqual([
-      "[1/8] config",
-      "[2/8] credentials",
-      "[3/8] stack",
-      "[4/8] secrets",
-      "[5/8] Linear webhook",
-      "[6/8] Linear labels",
-      "[7/8] Jira webhook",
-      "[8/8] doctor",
+    expect(w.lines.slice(0, 9).map((l) => l.split(":")[0])).toEqual([
+      "[1/9] config",
+      "[2/9] credentials",
+      "[3/9] stack",
+      "[4/9] secrets",
+      "[5/9] Linear webhook",
+      "[6/9] Linear labels",
+      "[7/9] Linear agent",
+      "[8/9] Jira webhook",
+      "[9/9] doctor",
     ]);
 
     w.aws.confirmSubscriptions();
@@ -189,7 +190,7 @@ describe("npm run setup, end to end (simulators, mocked AWS, injected deployer)"
     expect(w.linear.webhooks).toHaveLength(1);
     expect(w.linear.webhooks[0].secret).toBe(secretBefore);
     expect(w.jira.webhooks).toHaveLength(1);
-    expect(w.lines.filter((l) => /^\[\d\/8\]/.test(l)).join("\n")).toMatch(
+    expect(w.lines.filter((l) => /^\[\d\/9\]/.test(l)).join("\n")).toMatch(
       /stack: QaTicket-acme is up to date[\s\S]*secrets: unchanged[\s\S]*Linear webhook: unchanged[\s\S]*Linear labels: unchanged[\s\S]*Jira webhook: unchanged/,
     );
   });
