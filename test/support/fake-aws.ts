@@ -25,7 +25,7 @@ import type { Deployer } from "../../lib/setup/deployer";
 const REGION = "eu-west-1";
 const ACCOUNT = "123456789012";
 /** The secrets' logical ids, as test/lib/qa-ticket-stack.test.ts pins them. */
-const LOGICAL_IDS: Record<string, string> = {
+export const SECRET_LOGICAL_IDS: Record<string, string> = {
   "qatech-api-key": "QATECHAPIKEY8AA2D3FF",
   "linear-api-key": "LINEARAPIKEYA26A3637",
   "linear-webhook-secret": "LINEARWEBHOOKSECRET4863BB11",
@@ -33,6 +33,10 @@ const LOGICAL_IDS: Record<string, string> = {
   "jira-api-token": "JIRAAPITOKEN77E68414",
   "jira-webhook-secret": "JIRAWEBHOOKSECRET1CB3981F",
   "marker-key": "MARKERKEY5019EC53",
+  // The Linear agent's (lib/constructs/tracker-secrets.ts and linear-agent.ts), with linear.agent.enabled.
+  "linear-agent-client-secret": "LINEARAGENTCLIENTSECRETDFF15E86",
+  "linear-agent-webhook-secret": "LINEARAGENTWEBHOOKSECRET34AB9430",
+  "linear-agent-tokens": "LINEARAGENTTOKENSF079FA08",
 };
 const SECRET_NAMES = [
   "qatech-api-key",
@@ -42,6 +46,9 @@ const SECRET_NAMES = [
   "jira-api-token",
   "jira-webhook-secret",
   "marker-key",
+  "linear-agent-client-secret",
+  "linear-agent-webhook-secret",
+  "linear-agent-tokens",
 ];
 
 /**
@@ -64,6 +71,11 @@ export class FakeAws {
   endpointUrl = "";
   /** Whether deployed secrets carry CloudFormation's aws:cloudformation:logical-id tag. */
   tagLogicalIds = true;
+  /**
+   * Values the deployed functions still hold from their 5-minute secret cache, by secret name: they verify
+   * with these instead of the stored value (a secret changed less than 5 minutes ago).
+   */
+  readonly cachedSecrets = new Map<string, string>();
   private closeEndpoint: () => Promise<void> = async () => {};
 
   constructor(private readonly configDir: string) {
@@ -150,19 +162,27 @@ export class FakeAws {
         const config = loadOrgConfig(org, this.configDir);
         for (const name of SECRET_NAMES) {
           const id = `qa-ticket/${org}/${name}`;
+          const agent = config.linear.enabled && config.linear.agent.enabled;
           const used =
             name === "marker-key" ||
             name === "qatech-api-key" ||
-            (name.startsWith("linear") && config.linear.enabled) ||
+            (name.startsWith("linear-agent") ? agent : name.startsWith("linear") && config.linear.enabled) ||
             (name.startsWith("jira") && config.jira.enabled);
           if (used && !this.secrets.has(id))
-            this.addPlaceholder(id, this.tagLogicalIds ? LOGICAL_IDS[name] : undefined);
+            this.addPlaceholder(id, this.tagLogicalIds ? SECRET_LOGICAL_IDS[name] : undefined);
         }
         this.stack = {
           status: this.stack ? "UPDATE_COMPLETE" : "CREATE_COMPLETE",
           outputs: {
             ...(config.linear.enabled ? { LinearWebhookUrl: `${this.endpointUrl}/webhooks/linear` } : {}),
             ...(config.jira.enabled ? { JiraWebhookUrl: `${this.endpointUrl}/webhooks/jira` } : {}),
+            ...(config.linear.enabled && config.linear.agent.enabled
+              ? {
+                  LinearAgentWebhookUrl: `${this.endpointUrl}/webhooks/linear-agent`,
+                  LinearInstallUrl: `${this.endpointUrl}/linear/install`,
+                  LinearCallbackUrl: `${this.endpointUrl}/linear/callback`,
+                }
+              : {}),
             AlarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:QaTicket-${org}-AlarmTopic`,
             SettingsHash: settingsHash(config),
           },
@@ -192,15 +212,22 @@ export class FakeAws {
    */
   async startEndpoint(org: string): Promise<void> {
     const store = this;
+    const read = (name: string) => {
+      const id = `qa-ticket/${org}/${name}`;
+      return store.cachedSecrets.get(id) ?? store.value(id);
+    };
     const env = (tracker: TrackerName): NodeJS.ProcessEnv => ({
       get QA_TICKET_SETTINGS() {
         return functionEnvironment(loadOrgConfig(org, store.configDir)).QA_TICKET_SETTINGS;
       },
       get LINEAR_WEBHOOK_SECRET() {
-        return tracker === "linear" ? store.value(`qa-ticket/${org}/linear-webhook-secret`) : undefined;
+        return tracker === "linear" ? read("linear-webhook-secret") : undefined;
       },
       get JIRA_WEBHOOK_SECRET() {
-        return tracker === "jira" ? store.value(`qa-ticket/${org}/jira-webhook-secret`) : undefined;
+        return tracker === "jira" ? read("jira-webhook-secret") : undefined;
+      },
+      get LINEAR_AGENT_WEBHOOK_SECRET() {
+        return tracker === "linear-agent" ? read("linear-agent-webhook-secret") : undefined;
       },
     });
     const startRun = async (trigger: Trigger) => {
@@ -210,6 +237,8 @@ export class FakeAws {
     const routes = {
       "/webhooks/linear": await createTrackerWebhook("linear", startRun, env("linear")),
       "/webhooks/jira": await createTrackerWebhook("jira", startRun, env("jira")),
+      // The agent's webhook; an event it acts on would post to Linear first, which no test here sends.
+      "/webhooks/linear-agent": await createTrackerWebhook("linear-agent", startRun, env("linear-agent")),
     } as Record<string, Awaited<ReturnType<typeof createTrackerWebhook>>>;
     const server = createServer(async (req, res) => {
       const route = routes[(req.url ?? "").split("?")[0]];
