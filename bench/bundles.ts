@@ -25,6 +25,8 @@ export const FUNCTIONS = [
   "poll-conversation",
   "post-comment",
   "resolve-thread",
+  // The Linear agent's webhook: a function of its own, with the Agent API client (no size target of its own).
+  "linear-agent-webhook",
 ] as const;
 
 export interface BundleResult {

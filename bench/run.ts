@@ -238,7 +238,10 @@ async function main() {
     {
       target: "no function loads a tracker SDK it does not use (Jira path never loads @linear/sdk)",
       measured: bundles.map((b) => `${b.fn}: ${b.loadsLinearSdk ? "loads" : "no"}`).join(", "),
-      met: bundles.filter((b) => b.fn !== "webhook (linear)").every((b) => !b.loadsLinearSdk),
+      // Linear's two webhooks use it: the label webhook its 10 KB verifier, the agent's webhook its client.
+      met: bundles
+        .filter((b) => b.fn !== "webhook (linear)" && b.fn !== "linear-agent-webhook")
+        .every((b) => !b.loadsLinearSdk),
     },
   ];
 

@@ -1,7 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import type { TrackerName } from "../shared/domain/ticket";
 import { requireEnv } from "../shared/platform/settings";
-import { WEBHOOKS } from "../shared/trackers/webhooks";
+import { type LabelTracker, WEBHOOKS } from "../shared/trackers/webhooks";
 import { createWebhookHandler, type StopRuns } from "../shared/webhook/handler";
 import { type StartRun, stepFunctionsStarter, stepFunctionsStopper } from "../shared/webhook/starter";
 
@@ -12,7 +11,7 @@ type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructu
  * pipeline every tracker shares (webhook/handler.ts), starting one run per change with `startRun`.
  */
 export async function createTrackerWebhook(
-  tracker: TrackerName,
+  tracker: LabelTracker,
   startRun: StartRun,
   env: NodeJS.ProcessEnv = process.env,
   stopRuns?: StopRuns,
@@ -23,10 +22,10 @@ export async function createTrackerWebhook(
 
 let serving: Promise<Handler> | undefined;
 
-/** The Lambda entry point; the stack deploys it once per tracker, naming it in TRACKER. */
+/** The Lambda entry point; the stack deploys it once per tracker (Linear, Jira), naming it in TRACKER. */
 export const handler: Handler = async (event) => {
   serving ??= createTrackerWebhook(
-    requireEnv(process.env, "TRACKER") as TrackerName,
+    requireEnv(process.env, "TRACKER") as LabelTracker,
     stepFunctionsStarter(),
     process.env,
     stepFunctionsStopper(),

@@ -70,7 +70,8 @@ export class WebhookEndpoint extends Construct {
     const reserved = this.props.reservedConcurrency ?? DEFAULT_WEBHOOK_RESERVED_CONCURRENCY;
     const fn = new TicketFunction(Stack.of(this), `${title}Webhook`, {
       defaults: this.props.defaults,
-      entry: "webhook",
+      // The label webhooks share one small function; the Linear agent's has its own (it talks to Linear).
+      entry: tracker === "linear-agent" ? "linear-agent-webhook" : "webhook",
       description: `Verifies ${title} webhooks and starts one workflow run per labelled ticket`,
       timeout: Duration.seconds(10),
       reservedConcurrentExecutions: reserved === "unreserved" ? undefined : reserved,

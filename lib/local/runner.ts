@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { StateMachine } from "aws-local-stepfunctions";
+import { createAgentWebhook } from "../../functions/linear-agent-webhook";
 import { handler as linearInstall } from "../../functions/linear-install";
 import type { WorkflowInput } from "../../functions/shared/domain/ticket";
 import type { WorkflowState } from "../../functions/shared/domain/workflow-state";
@@ -251,12 +252,10 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
     (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>
   > = {};
   for (const tracker of trackers)
-    routes[`POST /webhooks/${tracker}`] = await createTrackerWebhook(
-      tracker,
-      startRun,
-      process.env,
-      stopRuns,
-    );
+    routes[`POST /webhooks/${tracker}`] =
+      tracker === "linear-agent"
+        ? createAgentWebhook(startRun, process.env, stopRuns)
+        : await createTrackerWebhook(tracker, startRun, process.env, stopRuns);
   // The Linear agent: its install pages and its tokens
   const agent = trackers.includes("linear-agent") ? useLocalAgentTokens(env) : undefined;
   if (agent) {

@@ -15,6 +15,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { ListSubscriptionsByTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
+import { createAgentWebhook } from "../../functions/linear-agent-webhook";
 import type { TrackerName, Trigger } from "../../functions/shared/domain/ticket";
 import { createTrackerWebhook } from "../../functions/webhook";
 import { functionEnvironment, loadOrgConfig, settingsHash } from "../../lib/config";
@@ -238,7 +239,7 @@ export class FakeAws {
       "/webhooks/linear": await createTrackerWebhook("linear", startRun, env("linear")),
       "/webhooks/jira": await createTrackerWebhook("jira", startRun, env("jira")),
       // The agent's webhook; an event it acts on would post to Linear first, which no test here sends.
-      "/webhooks/linear-agent": await createTrackerWebhook("linear-agent", startRun, env("linear-agent")),
+      "/webhooks/linear-agent": createAgentWebhook(startRun, env("linear-agent")),
     } as Record<string, Awaited<ReturnType<typeof createTrackerWebhook>>>;
     const server = createServer(async (req, res) => {
       const route = routes[(req.url ?? "").split("?")[0]];

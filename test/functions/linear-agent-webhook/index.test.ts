@@ -2,13 +2,13 @@ import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from "@aws-sdk
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-jest";
+import { createAgentWebhook } from "../../../functions/linear-agent-webhook";
 import type { Trigger } from "../../../functions/shared/domain/ticket";
 import { clearSecretCache } from "../../../functions/shared/platform/secrets";
 import { sessionRunPrefix } from "../../../functions/shared/trackers/linear-agent/session";
 import { setAgentTokenAccess } from "../../../functions/shared/trackers/linear-agent/tokens";
 import type { StopRuns } from "../../../functions/shared/webhook/handler";
 import { stepFunctionsStopper } from "../../../functions/shared/webhook/starter";
-import { createTrackerWebhook } from "../../../functions/webhook";
 import { MemoryTokenStore } from "../../../lib/local/linear-agent";
 import { type FakeLinear, ratelimitedFault, startFakeLinear } from "../../../simulators/linear";
 import { type FakeAgentSession, FakeLinearAgent } from "../../../simulators/linear-agent";
@@ -55,7 +55,7 @@ describe("the Linear agent's webhook", () => {
       stopped.push(prefix);
       return 1;
     };
-    return createTrackerWebhook("linear-agent", start, process.env, stop);
+    return createAgentWebhook(start, process.env, stop);
   };
 
   beforeEach(async () => {
