@@ -68,10 +68,10 @@ const TRACKED = { linear: "@linear/sdk", marklassian: "marklassian" } as const;
 const MARK = "__qaTicketBenchEvaluated";
 
 /**
- * The stack's bundling options (lib/ticket-function.ts), minus the source map, which does not change the
- * .js size. esbuild 0.28 accepts target node24, so it is used as deployed.
+ * The stack's bundling options (lib/constructs/ticket-function.ts), minus the source map, which does not
+ * change the .js size. esbuild 0.28 accepts target node24, so it is used as deployed.
  */
-function deployedOptions(fn: string, outfile: string): BuildOptions {
+export function deployedOptions(fn: string, outfile: string): BuildOptions {
   return {
     entryPoints: [join(ROOT, "functions", folderOf(fn), "index.ts")],
     outfile,

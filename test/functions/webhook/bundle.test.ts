@@ -1,5 +1,5 @@
-import { join } from "node:path";
 import { build } from "esbuild";
+import { deployedOptions } from "../../../bench/bundles";
 
 /**
  * The label webhooks' function is bundled as the stack bundles it (esbuild, minified, CommonJS, AWS SDK
@@ -7,24 +7,11 @@ import { build } from "esbuild";
  * tokens and Lambda client live in functions/linear-agent-webhook) and without @linear/sdk's client. A dynamic
  * import is still bundled, so one line in the webhooks' registry would be enough to pull them in.
  */
-const ROOT = join(__dirname, "..", "..", "..");
-
-async function bundle(entry: string) {
-  const { metafile, outputFiles } = await build({
-    entryPoints: [join(ROOT, "functions", entry, "index.ts")],
-    bundle: true,
-    minify: true,
-    platform: "node",
-    target: "node24",
-    format: "cjs",
-    keepNames: true,
-    write: false,
-    outfile: "index.js",
-    metafile: true,
-    logLevel: "silent",
-  });
+async function bundle(fn: string) {
+  // As the stack bundles it; in memory.
+  const { metafile, outputFiles } = await build({ ...deployedOptions(fn, "index.js"), write: false });
   const js = outputFiles.find((f) => f.path.endsWith(".js"));
-  return { bytes: js?.contents.byteLength ?? 0, inputs: Object.keys(metafile.inputs) };
+  return { bytes: js?.contents.byteLength ?? 0, inputs: Object.keys(metafile?.inputs ?? {}) };
 }
 
 describe("the webhook function's bundle", () => {
