@@ -26,8 +26,3 @@ export function redactSecrets(text: string): string {
   for (const secret of all) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   return out;
 }
-
-/** Forgets every registered credential (tests). */
-export function clearRegisteredSecrets(): void {
-  secrets.clear();
-}
