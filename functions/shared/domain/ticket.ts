@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { PayloadError } from "../platform/errors";
 import {
   capText,
@@ -111,8 +112,12 @@ export function boundedFollowUpText(text: string): string {
 // read back unambiguously from the comment markers that carry the run id.
 const NAME_FORBIDDEN = /[^A-Za-z0-9_-]+/g;
 
-/** Builds a Step Functions execution name: 1-80 letters, digits, `-` and `_`. */
-export function executionName(tracker: TrackerName, key: string, digest: string): string {
+/**
+ * Builds a Step Functions execution name (1-80 letters, digits, `-` and `_`) for one change: the tracker,
+ * the ticket's key, and a digest of `change`, which names the change the same way on every delivery of it.
+ */
+export function executionName(tracker: TrackerName, key: string, change: string): string {
   const safeKey = key.replace(NAME_FORBIDDEN, "_").slice(0, 40);
+  const digest = createHash("sha256").update(change).digest("hex").slice(0, 16);
   return `${tracker}-${safeKey}-${digest}`.slice(0, 80);
 }

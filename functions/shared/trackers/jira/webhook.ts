@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { isOwnComment, stripPrefix } from "../../domain/follow-up";
 import {
   boundedFollowUpText,
@@ -80,8 +80,10 @@ export function detectJiraTrigger(payload: unknown, config: JiraTriggerConfig): 
     change = String(changelog.id);
   }
 
-  const digest = createHash("sha256").update(`${issue.id}:${change}`).digest("hex").slice(0, 16);
-  return { runId: executionName("jira", issue.key, digest), ticket: jiraTicket(issue, config.siteUrl) };
+  return {
+    runId: executionName("jira", issue.key, `${issue.id}:${change}`),
+    ticket: jiraTicket(issue, config.siteUrl),
+  };
 }
 
 function jiraTicket(issue: IssueFacts, siteUrl: string): Ticket {
@@ -118,9 +120,8 @@ export function detectJiraFollowUp(
     isObject(comment.author) && typeof comment.author.accountId === "string"
       ? comment.author.accountId
       : undefined;
-  const digest = createHash("sha256").update(`${issue.id}:comment:${comment.id}`).digest("hex").slice(0, 16);
   return {
-    runId: executionName("jira", issue.key, digest),
+    runId: executionName("jira", issue.key, `${issue.id}:comment:${comment.id}`),
     ticket: jiraTicket(issue, config.siteUrl),
     followUp: { commentId: String(comment.id), authorId: author, text: boundedFollowUpText(addressed) },
   };

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { LinearWebhookClient } from "@linear/sdk/webhooks";
 import { isOwnComment, stripPrefix } from "../../domain/follow-up";
 import { boundedFollowUpText, boundedTicket, executionName, type Trigger } from "../../domain/ticket";
@@ -87,12 +86,9 @@ export function detectLinearTrigger(payload: unknown, triggerLabel: string): Tri
   }
   const labelId = added.sort()[0];
   if (!labelId) return null;
-  const digest = createHash("sha256")
-    .update(`${data.id}:${labelId}:${changeTime(action, data, payload.updatedFrom)}`)
-    .digest("hex")
-    .slice(0, 16);
+  const change = `${data.id}:${labelId}:${changeTime(action, data, payload.updatedFrom)}`;
   return {
-    runId: executionName("linear", data.identifier, digest),
+    runId: executionName("linear", data.identifier, change),
     ticket: boundedTicket({
       tracker: "linear",
       id: data.id,
@@ -128,9 +124,8 @@ export function detectLinearFollowUp(payload: unknown, prefix = "@qa"): Trigger 
   if (!text) return null;
   const issue = isObject(data.issue) ? data.issue : {};
   const key = typeof issue.identifier === "string" ? issue.identifier : "comment";
-  const digest = createHash("sha256").update(`${data.issueId}:comment:${data.id}`).digest("hex").slice(0, 16);
   return {
-    runId: executionName("linear", key, digest),
+    runId: executionName("linear", key, `${data.issueId}:comment:${data.id}`),
     ticket: boundedTicket({
       tracker: "linear",
       id: data.issueId,
