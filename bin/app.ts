@@ -3,7 +3,7 @@
 // cdk-nag's AwsSolutions checks run on every synth; an unacknowledged finding fails it (see SECURITY.md).
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { ConfigFileError, checkDeployable, loadOrgConfig } from "../lib/config";
+import { ConfigFileError, checkDeployable, loadOrgConfig, stackName } from "../lib/config";
 import { QaTicketStack } from "../lib/qa-ticket-stack";
 
 const app = new App();
@@ -18,7 +18,7 @@ try {
   const config = loadOrgConfig(org);
   // The example's placeholder project is refused for every org but `example` (CI synthesizes that one).
   checkDeployable(config);
-  new QaTicketStack(app, `QaTicket-${config.org}`, {
+  new QaTicketStack(app, stackName(config.org), {
     config,
     description: `qa-ticket for ${config.org}: labelled tickets become QA.tech conversations`,
     webhookReservedConcurrency: webhookReservedConcurrency(

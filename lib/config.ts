@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../functions/shared/platform/errors";
 import { ORG_VARIABLE } from "../functions/shared/platform/metrics";
+import type { SecretName } from "../functions/shared/platform/secrets";
 import { SETTINGS_VARIABLE } from "../functions/shared/platform/settings";
 import { parseSettings, type Settings } from "../functions/shared/platform/settings-schema";
 
@@ -13,6 +14,23 @@ import { parseSettings, type Settings } from "../functions/shared/platform/setti
 export interface OrgConfig extends Settings {
   /** Organisation name from `-c org=<name>`; names the stack and the secrets. */
   org: string;
+}
+
+/** The stack of an organisation: bin/app.ts deploys it under this name, setup and doctor read it. */
+export function stackName(org: string): string {
+  return `QaTicket-${org}`;
+}
+
+/**
+ * A secret of the organisation's stack: a credential (SecretName), or the Linear agent's token set, which no
+ * function reads with getSecret (trackers/linear-agent/tokens.ts reads and writes it) but setup adopts after a
+ * destroy and doctor reads to see whether the agent is installed.
+ */
+export type StackSecret = SecretName | "LINEAR_AGENT_TOKENS";
+
+/** A secret's name in Secrets Manager (`qa-ticket/<org>/<name>`): the stack creates it, setup and doctor read it. */
+export function secretId(org: string, name: StackSecret): string {
+  return `qa-ticket/${org}/${name.toLowerCase().replaceAll("_", "-")}`;
 }
 
 /** A config file that cannot be used; the message names the file and the field. */

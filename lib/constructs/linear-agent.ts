@@ -2,6 +2,7 @@ import { CfnOutput, type CfnResource, Duration, RemovalPolicy, Stack, Validation
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
+import { secretId } from "../config";
 import { type FunctionDefaults, TicketFunction } from "./ticket-function";
 import type { TrackerSecrets } from "./tracker-secrets";
 import type { WebhookEndpoint } from "./webhook-endpoint";
@@ -31,7 +32,7 @@ export class LinearAgent extends Construct {
     const { defaults, secrets } = props;
     // In the stack's own scope and named, like the other secrets: no refactoring can replace it.
     const tokens = new secretsmanager.Secret(stack, "LINEAR_AGENT_TOKENS", {
-      secretName: `qa-ticket/${props.org}/linear-agent-tokens`,
+      secretName: secretId(props.org, "LINEAR_AGENT_TOKENS"),
       description:
         "The Linear agent's OAuth tokens (JSON), written by the install callback and by the token refresher. " +
         "Do not edit: open /linear/install to (re)install.",

@@ -2,6 +2,7 @@ import { CfnOutput, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { SecretName } from "../../functions/shared/platform/secrets";
+import { secretId } from "../config";
 import type { TicketFunction } from "./ticket-function";
 
 /** What each secret holds, as its description in Secrets Manager says; `generated` ones the stack fills. */
@@ -69,7 +70,7 @@ export class TrackerSecrets extends Construct {
     // In the stack's own scope, under its own name: its logical id then never changes, so no refactoring of
     // this construct can make CloudFormation replace a secret, and lose its value.
     const created = new secretsmanager.Secret(Stack.of(this), name, {
-      secretName: `qa-ticket/${this.props.org}/${name.toLowerCase().replaceAll("_", "-")}`,
+      secretName: secretId(this.props.org, name),
       description: generated
         ? description
         : `${description} Fill with: aws secretsmanager put-secret-value --secret-id <this name> --secret-string '<value>'`,

@@ -1,15 +1,13 @@
 import type { TrackerName } from "../../functions/shared/domain/ticket";
 import type { SecretName } from "../../functions/shared/platform/secrets";
 import { parseTokens } from "../../functions/shared/trackers/linear-agent/tokens";
-import { checkDeployable, loadOrgConfig, type OrgConfig, settingsHash } from "../config";
+import { checkDeployable, loadOrgConfig, type OrgConfig, secretId, settingsHash, stackName } from "../config";
 import {
   type AwsClients,
   isUsable,
   readSecret,
   readStack,
   type SecretState,
-  secretId,
-  stackName,
   topicSubscriptions,
 } from "../ops/aws";
 import {

@@ -8,6 +8,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { ListSubscriptionsByTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { SecretName } from "../../functions/shared/platform/secrets";
+import { type StackSecret, secretId, stackName } from "../config";
 
 /** The AWS clients `setup` and `doctor` use; tests pass clients mocked with aws-sdk-client-mock. */
 export interface AwsClients {
@@ -23,23 +24,6 @@ export function defaultAwsClients(): AwsClients {
     cloudFormation: new CloudFormationClient({}),
     sns: new SNSClient({}),
   };
-}
-
-/** The stack of an organisation, as bin/app.ts names it. */
-export function stackName(org: string): string {
-  return `QaTicket-${org}`;
-}
-
-/**
- * A secret of the organisation's stack: a credential (SecretName), or the Linear agent's token set, which no
- * function reads with getSecret (trackers/linear-agent/tokens.ts reads and writes it) but setup adopts after a
- * destroy and doctor reads to see whether the agent is installed.
- */
-export type StackSecret = SecretName | "LINEAR_AGENT_TOKENS";
-
-/** The secret of one credential, as lib/constructs/tracker-secrets.ts (and linear-agent.ts) name it. */
-export function secretId(org: string, name: StackSecret): string {
-  return `qa-ticket/${org}/${name.toLowerCase().replaceAll("_", "-")}`;
 }
 
 /** A deployed stack: its status and outputs; null when it does not exist. */

@@ -1,6 +1,6 @@
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
-import type { OrgConfig } from "../config";
+import { type OrgConfig, stackName } from "../config";
 import { QaTicketStack } from "../qa-ticket-stack";
 
 /**
@@ -9,7 +9,7 @@ import { QaTicketStack } from "../qa-ticket-stack";
  */
 export function secretLogicalIds(config: OrgConfig): Record<string, string> {
   const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
-  const template = Template.fromStack(new QaTicketStack(app, `QaTicket-${config.org}`, { config }));
+  const template = Template.fromStack(new QaTicketStack(app, stackName(config.org), { config }));
   const resources = template.toJSON().Resources as Record<
     string,
     { Type: string; Properties?: { Name?: string } }

@@ -9,20 +9,13 @@ import {
   loadOrgConfig,
   type OrgConfig,
   parseOrgConfig,
-  settingsHash,
-} from "../config";
-import { type DoctorRow, formatDoctorTable, neededSecrets, runDoctor } from "../doctor/doctor";
-import {
-  type AwsClients,
-  isUsable,
-  readSecret,
-  readStack,
-  type SecretState,
   type StackSecret,
   secretId,
+  settingsHash,
   stackName,
-  storeSecret,
-} from "../ops/aws";
+} from "../config";
+import { type DoctorRow, formatDoctorTable, neededSecrets, runDoctor } from "../doctor/doctor";
+import { type AwsClients, isUsable, readSecret, readStack, type SecretState, storeSecret } from "../ops/aws";
 import { type CheckResult, checkJira, checkLinear, checkQaTech, newSigningSecret } from "../ops/credentials";
 import { JIRA_EVENTS, JiraAdmin, JiraNotAdminError, jiraWebhookJql, jiraWebhookName } from "../ops/jira";
 import { LinearAdmin, webhookLabel } from "../ops/linear";

@@ -18,7 +18,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { createAgentWebhook } from "../../functions/linear-agent-webhook";
 import type { TrackerName, Trigger } from "../../functions/shared/domain/ticket";
 import { createTrackerWebhook } from "../../functions/webhook";
-import { functionEnvironment, loadOrgConfig, settingsHash } from "../../lib/config";
+import { functionEnvironment, loadOrgConfig, settingsHash, stackName } from "../../lib/config";
 import { readBody, send, toApiGatewayEvent } from "../../lib/local/http";
 import type { AwsClients } from "../../lib/ops/aws";
 import type { Deployer } from "../../lib/setup/deployer";
@@ -39,18 +39,6 @@ export const SECRET_LOGICAL_IDS: Record<string, string> = {
   "linear-agent-webhook-secret": "LINEARAGENTWEBHOOKSECRET34AB9430",
   "linear-agent-tokens": "LINEARAGENTTOKENSF079FA08",
 };
-const SECRET_NAMES = [
-  "qatech-api-key",
-  "linear-api-key",
-  "linear-webhook-secret",
-  "jira-email",
-  "jira-api-token",
-  "jira-webhook-secret",
-  "marker-key",
-  "linear-agent-client-secret",
-  "linear-agent-webhook-secret",
-  "linear-agent-tokens",
-];
 
 /**
  * One AWS account as setup and doctor see it, behind real SDK clients mocked with aws-sdk-client-mock:
@@ -161,7 +149,7 @@ export class FakeAws {
       deploy: async (org) => {
         this.deploys.push(org);
         const config = loadOrgConfig(org, this.configDir);
-        for (const name of SECRET_NAMES) {
+        for (const name of Object.keys(SECRET_LOGICAL_IDS)) {
           const id = `qa-ticket/${org}/${name}`;
           const agent = config.linear.enabled && config.linear.agent.enabled;
           const used =
@@ -184,7 +172,7 @@ export class FakeAws {
                   LinearCallbackUrl: `${this.endpointUrl}/linear/callback`,
                 }
               : {}),
-            AlarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:QaTicket-${org}-AlarmTopic`,
+            AlarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:${stackName(org)}-AlarmTopic`,
             SettingsHash: settingsHash(config),
           },
         };
