@@ -1,7 +1,8 @@
-import { createHmac, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type http from "node:http";
 import { type FakeLinearIssue, GraphQLError } from "./linear";
 import { type Reply, readBody } from "./server";
+import { signedLinearDelivery } from "./signing";
 
 /**
  * Linear as an agent platform, plugged into the Linear simulator (simulators/linear.ts): the OAuth install
@@ -89,7 +90,7 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The agent platform: OAuth, sessions, webhooks. Create it, pass `extension` to startFakeLinear. */
+/** The agent platform: OAuth, sessions, webhooks. Create it, pass it as `agent` to startFakeLinear. */
 export class FakeLinearAgent {
   readonly clientId: string;
   readonly clientSecret: string;
@@ -711,16 +712,10 @@ export class FakeLinearAgent {
   ): Promise<FakeAgentDelivery> {
     if (!this.webhookUrl) throw new Error("The simulator's agent webhook URL is not set");
     // [WH]: webhookTimestamp inside the signed body; Linear-Signature is the hex HMAC-SHA256 of the raw body.
-    const body = JSON.stringify({ ...payload, webhookTimestamp: Date.now() });
+    const { body, headers } = signedLinearDelivery(payload, this.webhookSecret, { delivery });
     const response = await fetch(this.webhookUrl, {
       method: "POST",
-      headers: {
-        "content-type": "application/json; charset=utf-8",
-        "linear-delivery": delivery,
-        "linear-event": "AgentSessionEvent",
-        "linear-signature": createHmac("sha256", this.webhookSecret).update(body).digest("hex"),
-        "user-agent": "Linear-Webhook",
-      },
+      headers,
       body,
       signal: AbortSignal.timeout(5_000), // [WH]: an answer after 5 s is a failed delivery
     });
