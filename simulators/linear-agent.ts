@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type http from "node:http";
-import { type FakeLinearIssue, GraphQLError } from "./linear";
+import { connection, type FakeLinearIssue, GraphQLError, UUID_V4 } from "./linear";
 import { type Reply, readBody } from "./server";
 import { signedLinearDelivery } from "./signing";
 
@@ -72,7 +72,6 @@ export interface FakeAgentDelivery {
   payload: Record<string, unknown>;
 }
 
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 /** [AI]: the types an agent may create; `prompt` is user-only. */
 const AGENT_TYPES = new Set(["thought", "action", "elicitation", "response", "error"]);
 /** [AI]: ephemeral is allowed only for thought and action. */
@@ -357,14 +356,7 @@ export class FakeLinearAgent {
               : 50;
         const all = session.activities.map((a) => this.activityNode(a));
         const nodes = typeof variables.last === "number" ? all.slice(-count) : all.slice(0, count);
-        const pageInfo = {
-          __typename: "PageInfo",
-          startCursor: nodes[0]?.id ?? null,
-          endCursor: nodes.at(-1)?.id ?? null,
-          hasPreviousPage: false,
-          hasNextPage: false,
-        };
-        return { agentSession: { activities: { __typename: "AgentActivityConnection", nodes, pageInfo } } };
+        return { agentSession: { activities: connection("AgentActivityConnection", nodes) } };
       },
       agentActivity: (variables) => {
         for (const session of this.sessions.values()) {

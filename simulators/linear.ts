@@ -169,8 +169,23 @@ export function ratelimitedFault(options: { retryAfterSeconds?: number; resetInM
   return { status: 400, headers, body: { errors: [{ message: "Rate limit exceeded", extensions }] } };
 }
 
-// CommentCreateInput.id is documented (SDK types) as "UUID v4 format".
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+// CommentCreateInput.id is documented (SDK types) as "UUID v4 format"; so is AgentActivityCreateInput.id.
+export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * A GraphQL connection as the SDK's models read it: the nodes and a PageInfo whose cursors are the first and
+ * last node ids (the fake serves one page; `hasNextPage` says whether more were left out).
+ */
+export function connection<T extends { id: string }>(typename: string, nodes: T[], hasNextPage = false) {
+  const pageInfo = {
+    __typename: "PageInfo",
+    startCursor: nodes[0]?.id ?? null,
+    endCursor: nodes.at(-1)?.id ?? null,
+    hasPreviousPage: false,
+    hasNextPage,
+  };
+  return { __typename: typename, nodes, pageInfo };
+}
 
 /** The SDK posts no operationName: the name is the first word after query/mutation. */
 function operationName(body: { query?: unknown; operationName?: unknown }): string {
@@ -367,14 +382,7 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
       const first = typeof variables.first === "number" ? variables.first : 50;
       const all = (options.attachments?.[id] ?? []).map((a, index) => attachmentNode(id, a, index));
       const nodes = all.slice(0, first);
-      const pageInfo = {
-        __typename: "PageInfo",
-        startCursor: nodes[0]?.id ?? null,
-        endCursor: nodes.at(-1)?.id ?? null,
-        hasPreviousPage: false,
-        hasNextPage: all.length > nodes.length,
-      };
-      return { issue: { attachments: { __typename: "AttachmentConnection", nodes, pageInfo } } };
+      return { issue: { attachments: connection("AttachmentConnection", nodes, all.length > nodes.length) } };
     },
     createComment: (variables) => {
       const input = (variables.input ?? {}) as Partial<FakeLinearComment>;
@@ -443,14 +451,7 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
       const filter = variables.filter as LabelFilter | undefined;
       const first = typeof variables.first === "number" ? variables.first : 50;
       const nodes = labels.filter((label) => matchesLabel(label, filter)).slice(0, first);
-      const pageInfo = {
-        __typename: "PageInfo",
-        startCursor: nodes[0]?.id ?? null,
-        endCursor: nodes.at(-1)?.id ?? null,
-        hasPreviousPage: false,
-        hasNextPage: false,
-      };
-      return { issueLabels: { __typename: "IssueLabelConnection", nodes: nodes.map(labelNode), pageInfo } };
+      return { issueLabels: connection("IssueLabelConnection", nodes.map(labelNode)) };
     },
     issueAddLabel: (variables) => ({
       issueAddLabel: changeLabels(variables.id, [String(variables.labelId)], []),
