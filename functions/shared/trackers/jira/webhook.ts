@@ -61,8 +61,7 @@ export function detectJiraTrigger(payload: unknown, config: JiraTriggerConfig): 
   if (event !== "jira:issue_updated" && event !== "jira:issue_created") return null;
 
   const issue = readIssue(payload.issue);
-  const projectKeys = config.projectKeys ?? [];
-  if (projectKeys.length > 0 && !projectKeys.includes(issue.projectKey ?? "")) return null;
+  if (!servesProject(config, issue)) return null;
 
   let change: string;
   if (event === "jira:issue_created") {
@@ -84,6 +83,12 @@ export function detectJiraTrigger(payload: unknown, config: JiraTriggerConfig): 
     runId: executionName("jira", issue.key, `${issue.id}:${change}`),
     ticket: jiraTicket(issue, config.siteUrl),
   };
+}
+
+/** Whether the issue is in a project we act on: any, when `projectKeys` is empty or absent. */
+function servesProject(config: JiraTriggerConfig, issue: IssueFacts): boolean {
+  const keys = config.projectKeys ?? [];
+  return keys.length === 0 || keys.includes(issue.projectKey ?? "");
 }
 
 function jiraTicket(issue: IssueFacts, siteUrl: string): Ticket {
@@ -114,8 +119,7 @@ export function detectJiraFollowUp(
   const addressed = stripPrefix(text, config.prefix);
   if (addressed === null || isOwnComment(text)) return null;
   const issue = readIssue(payload.issue);
-  const projectKeys = config.projectKeys ?? [];
-  if (projectKeys.length > 0 && !projectKeys.includes(issue.projectKey ?? "")) return null;
+  if (!servesProject(config, issue)) return null;
   const author =
     isObject(comment.author) && typeof comment.author.accountId === "string"
       ? comment.author.accountId
