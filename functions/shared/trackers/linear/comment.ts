@@ -4,7 +4,14 @@ import type { TicketComment } from "../../domain/comment";
 import { stripUnsafeLinks } from "../../domain/safe-links";
 import { TransientError } from "../../platform/errors";
 import type { Tracker } from "../tracker";
-import { classifyLinearError, linearAuth, updateLinearComment, withTimeout } from "./api";
+import {
+  classifyLinearError,
+  type LinearAuth,
+  linearAuth,
+  linearClient,
+  updateLinearComment,
+  withTimeout,
+} from "./api";
 
 /**
  * Renders a comment as Linear markdown: the text, then under a rule one line of our own, the conversation
@@ -52,27 +59,22 @@ export function deterministicUuid(seed: string): string {
   return uuidv4({ random: createHash("sha256").update(seed).digest().subarray(0, 16) });
 }
 
-export interface LinearCommentRequest {
-  apiKey: string;
-  apiUrl: string;
+export interface LinearCommentRequest extends LinearAuth {
   issueId: string;
   body: string;
   /** Client-chosen comment id: a retried post that already landed is recognised, not duplicated. */
   commentId: string;
   parentId?: string;
-  timeoutMs?: number;
 }
 
 /**
  * Posts a markdown comment on a Linear issue with @linear/sdk, idempotently: when the create fails,
  * the comment id is looked up, so a comment that landed before its answer was lost counts as posted.
- * The SDK is loaded on first use so functions that never comment on Linear never load it.
  */
 export async function postLinearComment(
   req: LinearCommentRequest,
 ): Promise<{ id: string; duplicate: boolean }> {
-  const { LinearClient } = await import("@linear/sdk");
-  const client = new LinearClient({ apiKey: req.apiKey, apiUrl: req.apiUrl });
+  const client = await linearClient(req);
   const timeoutMs = req.timeoutMs ?? 10_000;
   try {
     const payload = await withTimeout(
