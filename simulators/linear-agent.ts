@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type http from "node:http";
-import { connection, type FakeLinearIssue, GraphQLError, UUID_V4 } from "./linear";
+import { connection, type FakeLinearIssue, GraphQLError, ratelimitedFault, UUID_V4 } from "./linear";
 import { type Reply, readBody } from "./server";
 import { signedLinearDelivery } from "./signing";
 
@@ -308,17 +308,11 @@ export class FakeLinearAgent {
     this.budget.set(token, current);
     if (current.used <= limit.requests) return null;
     const resetAt = current.windowStart + limit.windowMs;
-    const extensions = { type: "ratelimited", userPresentableMessage: "Rate limit exceeded, retry later." };
-    return {
-      status: 400,
-      headers: {
-        "x-ratelimit-requests-limit": String(limit.requests),
-        "x-ratelimit-requests-remaining": "0",
-        "x-ratelimit-requests-reset": String(resetAt),
-        "retry-after": String(Math.max(1, Math.ceil((resetAt - now) / 1000))),
-      },
-      body: { errors: [{ message: "Rate limit exceeded", extensions }] },
-    };
+    return ratelimitedFault({
+      limit: limit.requests,
+      resetAt,
+      retryAfterSeconds: Math.max(1, Math.ceil((resetAt - now) / 1000)),
+    });
   }
 
   // --- Sessions and activities ([AI], [SDK98]) ---

@@ -2,16 +2,7 @@ import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import { adminOperations, type FakeLinearWebhook, type FakeLinearWebhookFailure } from "./linear-admin";
 import type { FakeLinearAgent } from "./linear-agent";
-import {
-  answer,
-  type Fault,
-  FaultQueue,
-  type FaultRule,
-  parseJson,
-  type Reply,
-  readBody,
-  startServer,
-} from "./server";
+import { answer, FaultQueue, type FaultRule, parseJson, type Reply, readBody, startServer } from "./server";
 
 /** A comment as stored by the fake. */
 export interface FakeLinearComment {
@@ -156,13 +147,16 @@ function errorReply(error: GraphQLError): Reply {
 
 /**
  * A fault that the SDK surfaces as RatelimitedLinearError. The SDK picks the class from
- * errors[0].extensions.type and fills retryAfter and the reset times from these response headers.
+ * errors[0].extensions.type and fills retryAfter and the reset times from these response headers. Also the
+ * agent platform's answer to a request over its budget (simulators/linear-agent.ts).
  */
-export function ratelimitedFault(options: { retryAfterSeconds?: number; resetInMs?: number } = {}): Fault {
+export function ratelimitedFault(
+  options: { retryAfterSeconds?: number; resetInMs?: number; resetAt?: number; limit?: number } = {},
+): Reply {
   const headers: Record<string, string> = {
-    "x-ratelimit-requests-limit": "5000",
+    "x-ratelimit-requests-limit": String(options.limit ?? 5000),
     "x-ratelimit-requests-remaining": "0",
-    "x-ratelimit-requests-reset": String(Date.now() + (options.resetInMs ?? 1000)),
+    "x-ratelimit-requests-reset": String(options.resetAt ?? Date.now() + (options.resetInMs ?? 1000)),
   };
   if (options.retryAfterSeconds !== undefined) headers["retry-after"] = String(options.retryAfterSeconds);
   const extensions = { type: "ratelimited", userPresentableMessage: "Rate limit exceeded, retry later." };
