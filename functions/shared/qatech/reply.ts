@@ -78,16 +78,17 @@ export function findReply(messages: ChatMessage[], ref: ConversationRef): Reply 
   const answers = answersToOurs(messages, ref);
   const newest = answers?.at(-1);
   if (!answers || !newest || !FINAL_STATUSES.has(newest.status) || newest.isStreaming) return null;
-  const text = answers
-    .map((m) => (m.text ?? "").trim())
-    .filter(Boolean)
-    .join("\n\n");
-  return { status: newest.status as Reply["status"], text };
+  return { status: newest.status as Reply["status"], text: joined(answers) };
 }
 
 /** The text QA.tech has written so far in answer to our message, while it is not final (agent progress). */
 export function partialReply(messages: ChatMessage[], ref: ConversationRef): string {
-  return (answersToOurs(messages, ref) ?? [])
+  return joined(answersToOurs(messages, ref) ?? []);
+}
+
+/** The messages' texts, trimmed, empty ones left out, as paragraphs. */
+function joined(messages: ChatMessage[]): string {
+  return messages
     .map((m) => (m.text ?? "").trim())
     .filter(Boolean)
     .join("\n\n");
