@@ -338,7 +338,7 @@ export class FakeLinearAgent {
       createAgentActivity: (variables, caller) => this.createActivity(variables.input, caller),
       updateAgentSession: (variables, caller) =>
         this.updateSession(String(variables.id), variables.input, caller),
-      agentSessionCreateOnIssue: (variables, caller) => this.createOnIssue(variables.input, caller),
+      agentSessionCreateOnIssue: (variables) => this.createOnIssue(variables.input),
       agentSession: (variables) => ({ agentSession: this.sessionNode(this.session(variables.id)) }),
       agentSession_activities: (variables) => {
         const session = this.session(variables.id);
@@ -377,6 +377,13 @@ export class FakeLinearAgent {
     return session;
   }
 
+  /** Adds an activity, the agent's or a person's; [AI]: an ephemeral activity is replaced by the next one. */
+  private append(session: FakeAgentSession, activity: FakeAgentActivity): void {
+    if (session.activities.at(-1)?.ephemeral) session.activities.pop();
+    session.activities.push(activity);
+    session.history.push(activity);
+  }
+
   private responded(session: FakeAgentSession): void {
     session.firstResponseAt ??= Date.now();
   }
@@ -404,10 +411,7 @@ export class FakeLinearAgent {
     for (const other of this.sessions.values())
       if (other.activities.some((a) => a.id === id))
         throw invalid("An agent activity with this id already exists");
-    // [AI]: an ephemeral activity is replaced by the next activity.
-    const last = session.activities.at(-1);
-    if (last?.ephemeral) session.activities.pop();
-    const activity: FakeAgentActivity = {
+    this.append(session, {
       id,
       sessionId: session.id,
       content,
@@ -415,9 +419,7 @@ export class FakeLinearAgent {
       signal: typeof i.signal === "string" ? i.signal : undefined,
       userId: caller.userId,
       createdAt: this.now(),
-    };
-    session.activities.push(activity);
-    session.history.push(activity);
+    });
     this.responded(session);
     session.status =
       content.type === "response"
@@ -464,7 +466,7 @@ export class FakeLinearAgent {
     };
   }
 
-  private createOnIssue(input: unknown, caller: { userId: string }) {
+  private createOnIssue(input: unknown) {
     const i = (input ?? {}) as Record<string, unknown>;
     const issue = this.issues[String(i.issueId)];
     if (!issue)
@@ -474,7 +476,6 @@ export class FakeLinearAgent {
       session.externalUrls = checkUrls(i.externalUrls);
       this.responded(session);
     }
-    void caller;
     if (this.options.notifyProactiveSessions ?? true) setImmediate(() => void this.send("created", session));
     return {
       agentSessionCreateOnIssue: {
@@ -607,10 +608,7 @@ export class FakeLinearAgent {
       userId,
       createdAt: this.now(),
     };
-    const last = session.activities.at(-1);
-    if (last?.ephemeral) session.activities.pop();
-    session.activities.push(activity);
-    session.history.push(activity);
+    this.append(session, activity);
     await this.send("prompted", session, activity);
     return activity;
   }
