@@ -6,7 +6,7 @@ import { ConfigError } from "../shared/platform/errors";
 import { forRun, functionLogger } from "../shared/platform/log";
 import { emitMetric, METRIC } from "../shared/platform/metrics";
 import { pollSchedule, settings } from "../shared/platform/settings";
-import { QATECH_TIMEOUT_MS, qatechClientFromEnv } from "../shared/qatech/from-settings";
+import { QATECH_TIMEOUT_MS, qatechClientFromSettings } from "../shared/qatech/from-settings";
 import { findReply, noteOurMessage, partialReply, type Reply } from "../shared/qatech/reply";
 
 const logger = functionLogger("poll-conversation");
@@ -62,7 +62,7 @@ export async function handler(state: WorkflowState, context?: InvocationClock): 
   if (!state.conversation || !state.poll)
     throw new ConfigError("poll-conversation ran without a conversation");
   const log = forRun(logger, state.runId);
-  const client = await qatechClientFromEnv();
+  const client = await qatechClientFromSettings();
   const schedule = pollSchedule(settings());
   let poll = state.poll;
   let ref = state.conversation;

@@ -2,7 +2,7 @@ import { threadAction } from "../shared/domain/thread";
 import type { WorkflowState } from "../shared/domain/workflow-state";
 import { ConfigError } from "../shared/platform/errors";
 import { forRun, functionLogger } from "../shared/platform/log";
-import { qatechClientFromEnv } from "../shared/qatech/from-settings";
+import { qatechClientFromSettings } from "../shared/qatech/from-settings";
 import { newestAssistantMessage } from "../shared/qatech/reply";
 import { trackerOf } from "../shared/trackers";
 
@@ -22,7 +22,7 @@ export async function handler(state: WorkflowState): Promise<WorkflowState> {
   let latest: string | undefined;
   let conversation: { id: string; url?: string } | undefined = root?.conversation;
   if (action === "status" && root) {
-    const found = await (await qatechClientFromEnv()).getConversation(root.conversation.id);
+    const found = await (await qatechClientFromSettings()).getConversation(root.conversation.id);
     const newest = newestAssistantMessage(found.messages);
     latest = newest ? (newest.isStreaming ? "PARTIAL" : newest.status) : "none";
     conversation = { id: found.shortId, url: found.url };

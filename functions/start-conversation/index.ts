@@ -9,7 +9,7 @@ import type { WorkflowState } from "../shared/domain/workflow-state";
 import { ConfigError, TransientError } from "../shared/platform/errors";
 import { forRun, functionLogger } from "../shared/platform/log";
 import { pollSchedule, requireEnv, type Settings, settings } from "../shared/platform/settings";
-import { qatechClientFromEnv } from "../shared/qatech/from-settings";
+import { qatechClientFromSettings } from "../shared/qatech/from-settings";
 import { findPullRequest, type PullRequest } from "../shared/qatech/pull-request";
 import { trackerOf } from "../shared/trackers";
 
@@ -77,7 +77,7 @@ export type StartKind = "start" | "follow-up";
  * QA.tech asks us to slow down; the consumer puts the request back in the queue for that long instead.
  */
 export async function startConversation(state: WorkflowState): Promise<WorkflowState> {
-  const client = await qatechClientFromEnv({ maxInlineRetryAfterSeconds: 0 });
+  const client = await qatechClientFromSettings({ maxInlineRetryAfterSeconds: 0 });
   const { qatech } = settings();
   const message = composeTicketMessage(state.ticket, qatech.instruction);
   const pr = await reviewTarget(state.ticket, qatech, () => linksOf(state));
@@ -97,7 +97,7 @@ export async function sendFollowUp(state: WorkflowState): Promise<WorkflowState>
   const thread = state.thread;
   if (thread?.action !== "ask" || !thread.conversation || !state.followUp)
     throw new ConfigError("SendFollowUp ran without a question and its thread's conversation");
-  const client = await qatechClientFromEnv({ maxInlineRetryAfterSeconds: 0 });
+  const client = await qatechClientFromSettings({ maxInlineRetryAfterSeconds: 0 });
   const conversation = await client.sendMessage(thread.conversation.id, state.followUp.text);
   forRun(logger, state.runId).info("follow-up sent", { conversation: conversation.id });
   return { ...state, conversation, poll: firstPollState() };

@@ -6,7 +6,7 @@ import { QaTechClient, type QaTechClientOptions } from "./client";
 export const QATECH_TIMEOUT_MS = 10_000;
 
 /** A QA.tech client from the settings and the QATECH_API_KEY secret; client timeout well under the Lambda's. */
-export async function qatechClientFromEnv(
+export async function qatechClientFromSettings(
   options: Pick<QaTechClientOptions, "maxInlineRetryAfterSeconds"> = {},
 ): Promise<QaTechClient> {
   const { apiUrl, projectShortId, applicationOverrides } = settings().qatech;
