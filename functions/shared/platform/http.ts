@@ -85,6 +85,7 @@ async function requestOnce<T>(url: string, options: RequestOptions): Promise<Jso
     body = JSON.stringify(options.json);
   }
   const method = options.method ?? (body ? "POST" : "GET");
+  const where = `${method} ${new URL(url).pathname}`;
   let response: Response;
   let text: string;
   try {
@@ -93,9 +94,8 @@ async function requestOnce<T>(url: string, options: RequestOptions): Promise<Jso
   } catch (cause) {
     const timedOut = cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError");
     const what = timedOut ? `did not answer within ${timeoutMs} ms` : "could not be reached";
-    throw new TransientError(`${peer} ${what} (${method} ${new URL(url).pathname})`, { cause });
+    throw new TransientError(`${peer} ${what} (${where})`, { cause });
   }
-  const where = `${method} ${new URL(url).pathname}`;
   if (response.status >= 200 && response.status < 300) {
     if (text === "") return { status: response.status, headers: response.headers, body: undefined as T };
     try {
