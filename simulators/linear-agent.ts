@@ -7,7 +7,7 @@ import { signedLinearDelivery } from "./signing";
 /**
  * Linear as an agent platform, plugged into the Linear simulator (simulators/linear.ts): the OAuth install
  * (authorize page, token endpoint with rotating refresh tokens, revoke), the Agent API (sessions, activities),
- * signed AgentSessionEvent webhooks, the 10-second rule and a per-token request budget. As strict as Linear
+ * signed AgentSessionEvent webhooks, the 10-second rule and a per-app-user request budget. As strict as Linear
  * where Linear's rules are known; each rule names its source in /work/shared/reference/linear-agents.md
  * ([OA], [AI], [BP], [SIG], [RL], [WH], [SDK98]) or says that it is an assumption.
  */
@@ -23,7 +23,7 @@ export interface FakeLinearAgentOptions {
   organization?: { id: string; name: string; urlKey: string };
   /** Access token lifetime ([OA]: 86399 s). */
   accessTokenTtlSeconds?: number;
-  /** Requests per token and window ([RL]: 5,000 an hour for an app user). */
+  /** Requests per app user and window ([RL]: 5,000 an hour per "User (or App User)"). */
   rateLimit?: { requests: number; windowMs: number };
   /**
    * Whether agentSessionCreateOnIssue is followed by a `created` webhook like a mention's. Not documented
@@ -294,18 +294,21 @@ export class FakeLinearAgent {
       };
       return { reply: { status: 401, body: { errors: [{ message, extensions }] } } };
     }
-    const limited = this.spend(token);
+    const limited = this.spend(this.appUserId);
     return limited ? { reply: limited } : { userId: this.appUserId };
   }
 
-  /** [RL]: a request budget per token and window; over it, Linear's ratelimited error with its headers. */
-  private spend(token: string): Reply | null {
+  /**
+   * [RL]: a request budget per app user (not per token: a refreshed token does not start a new budget) and
+   * window; over it, Linear's ratelimited error with its headers.
+   */
+  private spend(userId: string): Reply | null {
     const limit = this.options.rateLimit ?? { requests: 5000, windowMs: 3_600_000 };
     const now = Date.now();
-    const entry = this.budget.get(token);
+    const entry = this.budget.get(userId);
     const current = entry && now - entry.windowStart < limit.windowMs ? entry : { windowStart: now, used: 0 };
     current.used++;
-    this.budget.set(token, current);
+    this.budget.set(userId, current);
     if (current.used <= limit.requests) return null;
     const resetAt = current.windowStart + limit.windowMs;
     return ratelimitedFault({
