@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { TrackerName } from "../functions/shared/domain/ticket";
 import { ConfigError } from "../functions/shared/platform/errors";
 import { ORG_VARIABLE } from "../functions/shared/platform/metrics";
 import type { SecretName } from "../functions/shared/platform/secrets";
@@ -31,6 +32,27 @@ export type StackSecret = SecretName | "LINEAR_AGENT_TOKENS";
 /** A secret's name in Secrets Manager (`qa-ticket/<org>/<name>`): the stack creates it, setup and doctor read it. */
 export function secretId(org: string, name: StackSecret): string {
   return `qa-ticket/${org}/${name.toLowerCase().replaceAll("_", "-")}`;
+}
+
+/** The trackers whose webhooks a deployment of this config serves (each has its route, function and alarm). */
+export function servedTrackers(config: OrgConfig): TrackerName[] {
+  return [
+    ...(config.linear.enabled ? (["linear"] as const) : []),
+    ...(config.linear.enabled && config.linear.agent.enabled ? (["linear-agent"] as const) : []),
+    ...(config.jira.enabled ? (["jira"] as const) : []),
+  ];
+}
+
+/** Each tracker's name in the stack: its webhook function is `<name>Webhook`, its URL the output `<name>WebhookUrl`. */
+export const TRACKER_STACK_NAMES: Record<TrackerName, string> = {
+  linear: "Linear",
+  jira: "Jira",
+  "linear-agent": "LinearAgent",
+};
+
+/** The stack output holding the URL a tracker delivers its webhooks to. */
+export function webhookUrlOutput(tracker: TrackerName): string {
+  return `${TRACKER_STACK_NAMES[tracker]}WebhookUrl`;
 }
 
 /** A config file that cannot be used; the message names the file and the field. */

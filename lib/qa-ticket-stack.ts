@@ -4,7 +4,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import { POLL_TIMEOUT_SECONDS } from "../functions/poll-conversation/timeout";
-import { type OrgConfig, settingsHash } from "./config";
+import { type OrgConfig, servedTrackers, settingsHash } from "./config";
 import { Alarms } from "./constructs/alarms";
 import { OperationsDashboard } from "./constructs/dashboard";
 import { LinearAgent } from "./constructs/linear-agent";
@@ -121,11 +121,7 @@ export class QaTicketStack extends Stack {
     };
     new Alarms(this, "Alarms", {
       ...operations,
-      trackers: [
-        ...(config.linear.enabled ? (["linear"] as const) : []),
-        ...(config.linear.agent?.enabled ? (["linear-agent"] as const) : []),
-        ...(config.jira.enabled ? (["jira"] as const) : []),
-      ],
+      trackers: servedTrackers(config),
       alarmEmail: config.alarmEmail,
       alarmEndpoints: config.alarmEndpoints,
     });

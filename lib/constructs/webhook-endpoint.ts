@@ -5,6 +5,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import type { TrackerName } from "../../functions/shared/domain/ticket";
+import { TRACKER_STACK_NAMES, webhookUrlOutput } from "../config";
 import { type FunctionDefaults, TicketFunction } from "./ticket-function";
 
 /**
@@ -13,8 +14,6 @@ import { type FunctionDefaults, TicketFunction } from "./ticket-function";
  * webhook answers in well under a second, so 10 copies handle far more than the stage's default 20 req/s.
  */
 export const DEFAULT_WEBHOOK_RESERVED_CONCURRENCY = 10;
-
-const TITLES: Record<TrackerName, string> = { linear: "Linear", jira: "Jira", "linear-agent": "LinearAgent" };
 
 export interface WebhookEndpointProps {
   org: string;
@@ -66,7 +65,7 @@ export class WebhookEndpoint extends Construct {
 
   /** The webhook function and route of one tracker; returns the function, to grant it its secret. */
   addTracker(tracker: TrackerName): TicketFunction {
-    const title = TITLES[tracker];
+    const title = TRACKER_STACK_NAMES[tracker];
     const reserved = this.props.reservedConcurrency ?? DEFAULT_WEBHOOK_RESERVED_CONCURRENCY;
     const fn = new TicketFunction(Stack.of(this), `${title}Webhook`, {
       defaults: this.props.defaults,
@@ -93,7 +92,7 @@ export class WebhookEndpoint extends Construct {
           "secret, compared in constant time, failing closed before any work is done.",
       });
     }
-    new CfnOutput(Stack.of(this), `${title}WebhookUrl`, {
+    new CfnOutput(Stack.of(this), webhookUrlOutput(tracker), {
       description: `Give this URL to ${title} as the webhook URL`,
       value: this.urlOf(tracker),
     });

@@ -1,7 +1,16 @@
 import type { TrackerName } from "../../functions/shared/domain/ticket";
 import type { SecretName } from "../../functions/shared/platform/secrets";
 import { parseTokens } from "../../functions/shared/trackers/linear-agent/tokens";
-import { checkDeployable, loadOrgConfig, type OrgConfig, secretId, settingsHash, stackName } from "../config";
+import {
+  checkDeployable,
+  loadOrgConfig,
+  type OrgConfig,
+  secretId,
+  servedTrackers,
+  settingsHash,
+  stackName,
+  webhookUrlOutput,
+} from "../config";
 import {
   type AwsClients,
   isUsable,
@@ -83,11 +92,7 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
     add("config", { ok: false, detail: (error as Error).message, fix: `fix the file, or run ${setup}` });
     return done();
   }
-  const agent = config.linear.enabled && config.linear.agent.enabled;
-  const trackers: TrackerName[] = [
-    ...(["linear", "jira"] as const).filter((t) => config[t].enabled),
-    ...(agent ? (["linear-agent"] as const) : []),
-  ];
+  const trackers = servedTrackers(config);
 
   const stack = await readStack(clients, org);
   if (!stack) {
@@ -148,12 +153,12 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
   else skip("QA.tech key", "the secret is not filled");
 
   if (config.linear.enabled) await linearChecks(config, stack.outputs, value, add, skip, options);
-  if (agent) await agentInstalled(config, stack.outputs, add, options);
+  if (trackers.includes("linear-agent")) await agentInstalled(config, stack.outputs, add, options);
   if (config.jira.enabled) await jiraChecks(config, stack.outputs, value, add, skip);
 
   for (const tracker of trackers) {
-    const url = stack.outputs[ENDPOINTS[tracker].output];
-    const secret = value(ENDPOINTS[tracker].secret);
+    const url = stack.outputs[webhookUrlOutput(tracker)];
+    const secret = value(SIGNING_SECRETS[tracker]);
     const check = `${title(tracker)} endpoint answers`;
     if (!url || !secret) {
       skip(check, !url ? "the stack has no URL output for it" : "its signing secret is not filled");
@@ -208,11 +213,11 @@ function title(tracker: TrackerName): string {
   return tracker === "linear" ? "Linear" : tracker === "jira" ? "Jira" : "Linear agent";
 }
 
-/** Where each webhook is (the stack's output) and the secret its deliveries are signed with. */
-const ENDPOINTS: Record<TrackerName, { output: string; secret: SecretName }> = {
-  linear: { output: "LinearWebhookUrl", secret: "LINEAR_WEBHOOK_SECRET" },
-  jira: { output: "JiraWebhookUrl", secret: "JIRA_WEBHOOK_SECRET" },
-  "linear-agent": { output: "LinearAgentWebhookUrl", secret: "LINEAR_AGENT_WEBHOOK_SECRET" },
+/** The secret each tracker's deliveries are signed with. */
+const SIGNING_SECRETS: Record<TrackerName, SecretName> = {
+  linear: "LINEAR_WEBHOOK_SECRET",
+  jira: "JIRA_WEBHOOK_SECRET",
+  "linear-agent": "LINEAR_AGENT_WEBHOOK_SECRET",
 };
 
 type Add = (check: string, result: CheckResult | DoctorRow) => void;

@@ -13,6 +13,7 @@ import {
   secretId,
   settingsHash,
   stackName,
+  webhookUrlOutput,
 } from "../config";
 import { type DoctorRow, formatDoctorTable, neededSecrets, runDoctor } from "../doctor/doctor";
 import { type AwsClients, isUsable, readSecret, readStack, type SecretState, storeSecret } from "../ops/aws";
@@ -235,7 +236,7 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
   // 5. Linear's webhook, by API: found by its URL (or label) and brought in line, else created.
   if (!config.linear.enabled) step("Linear webhook", "Linear is not enabled in the config");
   else {
-    const url = urlOf("LinearWebhookUrl");
+    const url = urlOf(webhookUrlOutput("linear"));
     const admin = new LinearAdmin(config.linear.apiUrl, values.get("LINEAR_API_KEY") ?? "");
     const label = webhookLabel(org);
     const webhook = stack ? await admin.findWebhook(url, label) : null;
@@ -301,7 +302,7 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
     await jiraWebhook(
       options,
       config,
-      urlOf("JiraWebhookUrl"),
+      urlOf(webhookUrlOutput("jira")),
       values,
       signingSecret,
       (o) => step("Jira webhook", o),
@@ -351,7 +352,7 @@ async function linearAgent(
       `  Client ID:     ${config.linear.agent.clientId} (linear.agent.clientId in config/${org}.json)`,
       `  Callback URL:  ${ctx.urlOf("LinearCallbackUrl")}`,
       '  Webhooks:      on, category "Agent session events"',
-      `  Webhook URL:   ${ctx.urlOf("LinearAgentWebhookUrl")}`,
+      `  Webhook URL:   ${ctx.urlOf(webhookUrlOutput("linear-agent"))}`,
       "Linear shows the app's client secret and webhook signing secret only there; setup stores them in",
       `${clientSecretId} and ${webhookSecretId}.`,
     ].join("\n"),

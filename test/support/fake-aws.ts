@@ -18,7 +18,14 @@ import { mockClient } from "aws-sdk-client-mock";
 import { createAgentWebhook } from "../../functions/linear-agent-webhook";
 import type { TrackerName, Trigger } from "../../functions/shared/domain/ticket";
 import { createTrackerWebhook } from "../../functions/webhook";
-import { functionEnvironment, loadOrgConfig, settingsHash, stackName } from "../../lib/config";
+import {
+  functionEnvironment,
+  loadOrgConfig,
+  servedTrackers,
+  settingsHash,
+  stackName,
+  webhookUrlOutput,
+} from "../../lib/config";
 import { readBody, send, toApiGatewayEvent } from "../../lib/local/http";
 import type { AwsClients } from "../../lib/ops/aws";
 import type { Deployer } from "../../lib/setup/deployer";
@@ -163,11 +170,11 @@ export class FakeAws {
         this.stack = {
           status: this.stack ? "UPDATE_COMPLETE" : "CREATE_COMPLETE",
           outputs: {
-            ...(config.linear.enabled ? { LinearWebhookUrl: `${this.endpointUrl}/webhooks/linear` } : {}),
-            ...(config.jira.enabled ? { JiraWebhookUrl: `${this.endpointUrl}/webhooks/jira` } : {}),
+            ...Object.fromEntries(
+              servedTrackers(config).map((t) => [webhookUrlOutput(t), `${this.endpointUrl}/webhooks/${t}`]),
+            ),
             ...(config.linear.enabled && config.linear.agent.enabled
               ? {
-                  LinearAgentWebhookUrl: `${this.endpointUrl}/webhooks/linear-agent`,
                   LinearInstallUrl: `${this.endpointUrl}/linear/install`,
                   LinearCallbackUrl: `${this.endpointUrl}/linear/callback`,
                 }
