@@ -58,14 +58,24 @@ export function capText(text: string, maxBytes: number, notice = ""): string {
   const clean = sanitizeText(text);
   if (encodedBytes(clean) <= maxBytes) return clean;
   const room = Math.max(0, maxBytes - encodedBytes(notice));
-  // Largest prefix that fits, found by bisection on UTF-16 length (encoded size grows with length).
+  // Largest prefix that fits, by UTF-16 length (encoded size grows with length).
+  const kept = longestFitting(clean.length, (n) => encodedBytes(clean.slice(0, n)) <= room);
+  return `${withoutLoneSurrogate(clean.slice(0, kept))}${notice}`;
+}
+
+/** Largest n in [0, max] with fits(n), by bisection (fits must be roughly monotone); 0 is never tested. */
+export function longestFitting(max: number, fits: (n: number) => boolean): number {
   let lo = 0;
-  let hi = clean.length;
+  let hi = max;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (encodedBytes(clean.slice(0, mid)) <= room) lo = mid;
+    if (fits(mid)) lo = mid;
     else hi = mid - 1;
   }
-  const cut = /[\uD800-\uDBFF]$/.test(clean.slice(0, lo)) ? lo - 1 : lo;
-  return `${clean.slice(0, cut)}${notice}`;
+  return lo;
+}
+
+/** The text without a high surrogate at its end, which a cut may leave of a character it split. */
+export function withoutLoneSurrogate(text: string): string {
+  return /[\uD800-\uDBFF]$/.test(text) ? text.slice(0, -1) : text;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { markdownToAdf as marklassian } from "marklassian";
+import { longestFitting, withoutLoneSurrogate } from "../../domain/limits";
 import { isSafeUrl } from "../../domain/safe-links";
 import { type AdfDocument, type AdfMark, type AdfNode, adfToText, INLINE_TYPES } from "./adf-text";
 
@@ -59,22 +60,6 @@ export function buildJiraComment(
   const withChars = (n: number) => head + withoutLoneSurrogate(next.slice(0, n));
   const keptChars = longestFitting(next.length, (n) => fits(withChars(n)));
   return compose(withChars(keptChars).trimEnd(), true);
-}
-
-/** Largest n in [0, max] with fits(n), assuming fits is (roughly) monotone; 0 is never tested. */
-function longestFitting(max: number, fits: (n: number) => boolean): number {
-  let lo = 0;
-  let hi = max;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (fits(mid)) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
-
-function withoutLoneSurrogate(s: string): string {
-  return /[\uD800-\uDBFF]$/.test(s) ? s.slice(0, -1) : s;
 }
 
 function text(value: string, marks?: AdfMark[]): AdfNode {
