@@ -90,4 +90,26 @@ describe("what the logs of whole runs hold", () => {
     expect(everything).not.toContain(basic);
     expect(everything).not.toContain(JIRA_API_TOKEN);
   });
+
+  it("never the Linear agent's tokens or secrets, through a session, a message and a token refresh", async () => {
+    h = await startHarness({ agent: {} });
+    const before = await h.runner.agentTokens?.read();
+    const session = await h.agent.mention("539068e2-ae88-4d09-bd75-22eb4a59612f", "@QA.tech check checkout");
+    await h.runner.settled();
+    h.agent.expireAccessTokens(); // as 24 h later: the next call refreshes
+    await h.agent.prompt(session.id, "And on mobile Safari?");
+    await h.runner.settled();
+
+    const tokens = [before, ...(h.runner.agentTokens?.writes ?? [])];
+    expect(h.agent.grants.refresh_token).toBe(1);
+    expect(tokens).toHaveLength(2);
+    const log = lines.join("\n");
+    expect(log).toContain('"tracker":"linear-agent"');
+    for (const secret of [
+      h.agent.clientSecret,
+      h.agent.webhookSecret,
+      ...tokens.flatMap((t) => [t?.accessToken ?? "missing", t?.refreshToken ?? "missing"]),
+    ])
+      expect(log).not.toContain(secret);
+  });
 });
