@@ -24,7 +24,8 @@ export interface FoundThread {
 
 /**
  * What the workflow needs of an issue tracker. Each tracker implements it in its own folder
- * (trackers/<name>/index.ts) and is listed once in trackers/index.ts; nothing else branches on the tracker.
+ * (trackers/<name>/index.ts) and is listed once in trackers/index.ts; the handlers reach a tracker only
+ * through it (what a comment says may still differ by tracker: domain/comment.ts, domain/follow-up.ts).
  */
 export interface Tracker {
   /** Posts a run's comment on its ticket, at most once per run and kind. */
