@@ -5,9 +5,13 @@ import {
   type AgentTokens,
   compareAndRefresh,
   secretTokenStore,
+  type TokenStore,
 } from "../shared/trackers/linear-agent/tokens";
 
 const logger = functionLogger("linear-token-refresher");
+
+/** The tokens' secret, built on the first invocation and kept by a warm function (one Secrets Manager client). */
+let store: TokenStore | undefined;
 
 /** What a caller sends: the access token it saw expire or be refused. */
 export interface RefreshRequest {
@@ -21,7 +25,7 @@ export interface RefreshRequest {
  * answering. Invoked synchronously by the functions that call Linear as the agent.
  */
 export async function handler(event: RefreshRequest): Promise<AgentTokens> {
-  const store = secretTokenStore(requireEnv(process.env, "LINEAR_AGENT_TOKENS_SECRET_ARN"));
+  store ??= secretTokenStore(requireEnv(process.env, "LINEAR_AGENT_TOKENS_SECRET_ARN"));
   const client = await configuredOAuthClient();
   let refreshed = false;
   const tokens = await compareAndRefresh(store, event.seenAccessToken ?? "", (refreshToken) => {

@@ -155,7 +155,8 @@ export function lambdaRefresher(functionName: string, client = new LambdaClient(
     }
     const text = Buffer.from(answer.Payload ?? new Uint8Array()).toString("utf8");
     if (answer.FunctionError) {
-      const error = isObject(safeJson(text)) ? (safeJson(text) as Record<string, unknown>) : {};
+      const parsed = safeJson(text);
+      const error = isObject(parsed) ? parsed : {};
       const message = `The Linear token refresher failed: ${String(error.errorMessage ?? "no message")}`;
       // Linear refused the refresh token (revoked, uninstalled): only a new install helps.
       if (error.errorType === "PermanentError" || error.errorType === "ConfigError")
