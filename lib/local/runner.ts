@@ -62,7 +62,7 @@ export function causeText(cause: unknown): string | undefined {
  * What a failed step's log line says went wrong: the error's own message and every cause under it
  * ("QA.tech could not be reached (GET ...): fetch failed: connect ECONNREFUSED ..."), not just its name.
  */
-export function failureText(error: Error | undefined, cause: unknown): string | undefined {
+function failureText(error: Error | undefined, cause: unknown): string | undefined {
   if (!error) return causeText(cause);
   return [error.message, causeChain(error)].filter(Boolean).join(": ");
 }

@@ -11,7 +11,7 @@ import type { LocalStartQueue } from "./start-queue";
 export type LocalTask = (input: unknown) => Promise<unknown>;
 
 /** A Lambda context as far as the handlers read it: an invocation that ends after the function's timeout. */
-export function invocationClock(timeoutSeconds: number): InvocationClock {
+function invocationClock(timeoutSeconds: number): InvocationClock {
   const deadline = Date.now() + timeoutSeconds * 1000;
   return { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
 }

@@ -33,19 +33,19 @@ export async function agentAuth(tokens?: AgentTokens): Promise<LinearAuth & { to
  * Linear's Retry-After) and Linear's 401 handled once: the refresher is asked for newer tokens (it refreshes
  * only if nobody did) and the call is sent again. A second 401 is an error like any other.
  */
-export async function agentCall<T>(
+async function agentCall<T>(
   what: string,
   work: (client: LinearClient, auth: LinearAuth & { tokens: AgentTokens }) => Promise<T>,
   timeoutMs = 10_000,
 ): Promise<T> {
-  let auth = { ...(await agentAuth()), timeoutMs };
+  let auth = await agentAuth();
   for (let attempt = 1; ; attempt++) {
     const client = await linearClient(auth);
     try {
-      return await withTimeout(work(client, auth), auth.timeoutMs ?? 10_000, what);
+      return await withTimeout(work(client, auth), timeoutMs, what);
     } catch (error) {
       if (attempt === 1 && isAuthenticationError(error)) {
-        auth = { ...(await agentAuth(await renewAgentTokens(auth.tokens.accessToken))), timeoutMs };
+        auth = await agentAuth(await renewAgentTokens(auth.tokens.accessToken));
         continue;
       }
       throw classifyLinearError(error, what);

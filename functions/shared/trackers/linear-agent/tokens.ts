@@ -42,10 +42,10 @@ export interface TokenStore {
 export type RefreshTokens = (seenAccessToken: string) => Promise<AgentTokens>;
 
 /** Refresh this long before the expiry, as Linear's weather-bot does: a call never starts with a dying token. */
-export const REFRESH_EARLY_SECONDS = 5 * 60;
+const REFRESH_EARLY_SECONDS = 5 * 60;
 
 /** Whether the access token expires within REFRESH_EARLY_SECONDS. */
-export function expiresSoon(tokens: AgentTokens, now = Date.now()): boolean {
+function expiresSoon(tokens: AgentTokens, now = Date.now()): boolean {
   return Date.parse(tokens.expiresAt) - REFRESH_EARLY_SECONDS * 1000 <= now;
 }
 

@@ -102,10 +102,7 @@ export function detectAgentEvent(payload: unknown, prefix = "@qa"): Trigger | nu
  * redelivery posts nothing twice. An activity that cannot be posted (Linear's rate limit included) fails the
  * delivery with 500, and Linear delivers it again.
  */
-export async function actOnAgentEvent(
-  trigger: Trigger,
-  { payload, start, stop }: ActContext,
-): Promise<string> {
+async function actOnAgentEvent(trigger: Trigger, { payload, start, stop }: ActContext): Promise<string> {
   const sessionId = trigger.ticket.sessionId as string;
   if (trigger.stop) {
     const stopped = await stop(sessionRunPrefix(sessionId), "The agent session's person asked to stop");
