@@ -26,7 +26,7 @@ import {
   checkLinearAppToken,
   checkQaTech,
 } from "../ops/credentials";
-import { JIRA_EVENTS, JiraAdmin, JiraNotAdminError } from "../ops/jira";
+import { JIRA_EVENTS, JiraAdmin, JiraNotAdminError, jiraWebhookName } from "../ops/jira";
 import { LINEAR_RESOURCE_TYPES, LinearAdmin, webhookLabel } from "../ops/linear";
 import { probeWebhook } from "../ops/probe";
 
@@ -346,7 +346,7 @@ async function jiraChecks(
   if (!check.ok) return;
   const url = outputs.JiraWebhookUrl;
   try {
-    const webhook = await new JiraAdmin(baseUrl, email, token).findWebhook(url, `qa-ticket ${config.org}`);
+    const webhook = await new JiraAdmin(baseUrl, email, token).findWebhook(url, jiraWebhookName(config.org));
     const fix = `npm run setup -- --org ${config.org}`;
     if (!webhook) return add("Jira webhook", { ok: false, detail: `no admin webhook points at ${url}`, fix });
     const missing = JIRA_EVENTS.filter((e) => !webhook.events.includes(e));

@@ -19,7 +19,7 @@ import { type DoctorRow, formatDoctorTable, neededSecrets, runDoctor } from "../
 import { type AwsClients, isUsable, readSecret, readStack, type SecretState, storeSecret } from "../ops/aws";
 import { type CheckResult, checkJira, checkLinear, checkQaTech, newSigningSecret } from "../ops/credentials";
 import { JIRA_EVENTS, JiraAdmin, JiraNotAdminError, jiraWebhookJql, jiraWebhookName } from "../ops/jira";
-import { LinearAdmin, webhookLabel } from "../ops/linear";
+import { LINEAR_RESOURCE_TYPES, LinearAdmin, webhookLabel } from "../ops/linear";
 import type { Deployer } from "./deployer";
 import { secretLogicalIds } from "./import-mapping";
 import type { Prompter } from "./prompt";
@@ -131,10 +131,12 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
     stored.set(name, await readSecret(clients, org, name));
   let stack = await readStack(clients, org);
   const stackExisted = stack !== null;
-  const retained = [...stored.entries()].filter(([, s]) => s.kind !== "missing");
+  const retained = [...stored.entries()].filter(
+    (entry): entry is [StackSecret, Exclude<SecretState, { kind: "missing" }>] => entry[1].kind !== "missing",
+  );
   // Each retained secret's logical id, from the tag CloudFormation gave it; synthesized when a tag is missing,
   // now, before any connection to a tracker is open (the synth holds the event loop for seconds).
-  const untagged = retained.some(([, s]) => s.kind !== "missing" && !s.logicalId);
+  const untagged = retained.some(([, s]) => !s.logicalId);
   const logicalIds = !stack && untagged ? secretLogicalIds(config) : {};
   const storedValue = (name: StackSecret) => {
     const s = stored.get(name);
@@ -154,13 +156,11 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
     values.get("QATECH_API_KEY") ?? "",
     config.qatech.projectShortId,
   ));
-  let linearAdmin = false;
   if (config.linear.enabled) {
     values.set("LINEAR_API_KEY", await credential("LINEAR_API_KEY", answers.linearApiKey, "Linear API key:"));
     const result = await checkLinear(config.linear.apiUrl, values.get("LINEAR_API_KEY") ?? "");
     require("Linear", result);
-    linearAdmin = result.viewer?.admin ?? false;
-    if (!linearAdmin)
+    if (!result.viewer?.admin)
       throw new SetupError(
         `Linear: the key's user (${result.viewer?.name}) is not a workspace admin, and only admins may create ` +
           "webhooks. Fix: use an admin's API key (or make that user an admin), then run setup again",
@@ -183,12 +183,10 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
   else {
     if (!stack && retained.length) {
       // `cdk destroy` left these (RemovalPolicy.RETAIN); CloudFormation would refuse to create them again.
-      const ids = logicalIds;
       const mapping: Record<string, { Id: string }> = {};
       for (const [name, state] of retained) {
-        const logicalId =
-          state.kind === "missing" ? undefined : (state.logicalId ?? ids[secretId(org, name)]);
-        if (state.kind !== "missing" && logicalId) mapping[logicalId] = { Id: state.arn };
+        const logicalId = state.logicalId ?? logicalIds[secretId(org, name)];
+        if (logicalId) mapping[logicalId] = { Id: state.arn };
       }
       step(
         "stack",
@@ -246,7 +244,7 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
       (fresh ||
         !webhook.enabled ||
         webhook.url !== url ||
-        !["Issue", "Comment"].every((t) => webhook.resourceTypes.includes(t)) ||
+        !LINEAR_RESOURCE_TYPES.every((t) => webhook.resourceTypes.includes(t)) ||
         // Linear shows the secret to admins; when it does not, the stored one is trusted (doctor probes it).
         (webhook.secret != null && webhook.secret !== secret));
     if (!webhook) {
@@ -385,7 +383,9 @@ async function linearAgent(
     const state = await readSecret(options.clients, org, "LINEAR_AGENT_TOKENS");
     return state.kind === "set" ? parseTokens(state.value) : null;
   };
-  const tokens = await installed();
+  // As step 2 read it (a deploy creates the secret as a placeholder, or adopts it as it was); read again only
+  // after the admin says they authorized.
+  const tokens = parseTokens(ctx.stored("LINEAR_AGENT_TOKENS"));
   // Kept from a destroyed stack, the install still holds; the app's URLs, in Linear's settings, do not.
   if (tokens)
     return ctx.report(
