@@ -55,6 +55,19 @@ function numeric(value: string): unknown {
   return value.trim() !== "" && Number.isFinite(n) ? n : value;
 }
 
+/** "true" or "false" as a boolean; anything else stays as it is, for the schema to refuse by name. */
+function boolean(value: string): unknown {
+  return value === "true" ? true : value === "false" ? false : value;
+}
+
+/** A comma-separated list, each item trimmed, empty items dropped. */
+function list(value: string): string[] {
+  return value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
 /** The settings the local runner's environment describes (unset variables take the settings' defaults). */
 function settingsFromEnv(env: NodeJS.ProcessEnv, trackers: TrackerName[]): Settings {
   const raw: Record<string, Record<string, unknown> | unknown> = {};
@@ -76,18 +89,10 @@ function settingsFromEnv(env: NodeJS.ProcessEnv, trackers: TrackerName[]): Setti
       }
     },
     "qatech.maxConcurrency": numeric,
-    "qatech.gitlabHosts": (value) =>
-      value
-        .split(",")
-        .map((h) => h.trim())
-        .filter(Boolean),
-    "labels.removeTrigger": (value) => (value === "true" ? true : value === "false" ? false : value),
-    "linear.agent.sessionOnLabel": (value) => (value === "true" ? true : value === "false" ? false : value),
-    "jira.projectKeys": (value) =>
-      value
-        .split(",")
-        .map((k) => k.trim())
-        .filter(Boolean),
+    "qatech.gitlabHosts": list,
+    "labels.removeTrigger": boolean,
+    "linear.agent.sessionOnLabel": boolean,
+    "jira.projectKeys": list,
     replyTimeoutMinutes: (value) => {
       const seconds = numeric(value);
       return typeof seconds === "number" ? seconds / 60 : value;
