@@ -100,16 +100,23 @@ async function main() {
   console.log(bold(`\n${at()} ...and the reply, linking it:\n`));
   console.log(quote(adfToText(jiraReply.body)));
 
-  await agentDemo(h, at, quote);
+  await agentDemo(h, ack.issueId, at, quote);
 
   const counts = `conversations opened: ${h.qatech.conversations().length}; comments posted: Linear ${h.linear.comments.length}, Jira ${h.jira.comments.length}`;
   console.log(`\n${counts}`);
   await h.close();
 }
 
-/** QA.tech as a Linear agent: a session from mention to response, a message in it, and a stop. */
-async function agentDemo(h: Harness, at: () => string, quote: (text: string) => string): Promise<void> {
-  const issueId = ack0IssueId(h);
+/**
+ * QA.tech as a Linear agent on the demo's issue (ENG-42): a session from mention to response, a message in
+ * it, and a stop.
+ */
+async function agentDemo(
+  h: Harness,
+  issueId: string,
+  at: () => string,
+  quote: (text: string) => string,
+): Promise<void> {
   const show = (session: FakeAgentSession) =>
     session.history
       .map(
@@ -149,12 +156,6 @@ async function agentDemo(h: Harness, at: () => string, quote: (text: string) => 
   console.log(`${at()} Its run: ${stopped?.status}; the session:\n`);
   console.log(show(long));
   if (h.agent.unresponsive().length) throw new Error("A session missed Linear's 10-second rule");
-}
-
-/** The Linear issue of the demo (ENG-42). */
-function ack0IssueId(h: Harness): string {
-  const [ack] = h.linearAcks();
-  return ack.issueId;
 }
 
 main().catch((error) => {
