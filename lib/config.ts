@@ -117,7 +117,7 @@ export function functionEnvironment(config: OrgConfig): Record<string, string> {
 }
 
 /** The project the example config names: a placeholder that no real organisation's QA.tech knows. */
-export const PLACEHOLDER_PROJECT = "proj_example";
+const PLACEHOLDER_PROJECT = "proj_example";
 
 /**
  * Refuses a config that cannot serve a real organisation: one still naming the example's placeholder

@@ -14,8 +14,6 @@ import { TicketWorkflow } from "./constructs/ticket-workflow";
 import { TrackerSecrets } from "./constructs/tracker-secrets";
 import { WebhookEndpoint } from "./constructs/webhook-endpoint";
 
-export { DEFAULT_WEBHOOK_RESERVED_CONCURRENCY } from "./constructs/webhook-endpoint";
-
 export interface QaTicketStackProps extends StackProps {
   config: OrgConfig;
   /**

@@ -12,10 +12,10 @@ import { METRIC } from "../../functions/shared/platform/metrics";
 import { qaTicketMetric } from "./metrics";
 
 /** How long the oldest start request may wait before someone should look: a bulk relabel of ~1,800 tickets. */
-export const START_QUEUE_AGE_ALARM = Duration.minutes(30);
+const START_QUEUE_AGE_ALARM = Duration.minutes(30);
 
 /** Refused webhook deliveries (401) in 5 minutes that mean a wrong signing secret, not a stray scanner. */
-export const UNAUTHORIZED_BURST = 5;
+const UNAUTHORIZED_BURST = 5;
 
 export interface AlarmsProps {
   org: string;
