@@ -143,11 +143,13 @@ async function callback(event: APIGatewayProxyEventV2): Promise<Result> {
   );
   forgetAgentTokens();
   logger.info("linear agent installed", { organization: organization.id, appUser: viewer.id });
-  const workspace = escapeHtml(capText(organization.name, 200));
+  const name = capText(organization.name, 200);
+  const workspace = escapeHtml(name);
   return html(
     200,
     page({
-      title: `QA.tech is connected to ${workspace}`,
+      // page() escapes the title itself: the name goes in as it is, or "&" would show as "&#38;".
+      title: `QA.tech is connected to ${name}`,
       ok: true,
       paragraphs: [
         `QA.tech is now an agent in the Linear workspace <strong>${workspace}</strong>.`,
