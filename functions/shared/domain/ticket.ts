@@ -59,12 +59,8 @@ export interface WorkflowInput {
   followUp?: FollowUp;
 }
 
-/** A change a webhook asked us to act on. */
-export interface Trigger {
-  /** Deterministic execution name, derived from the change itself. */
-  runId: string;
-  ticket: Ticket;
-  followUp?: FollowUp;
+/** A change a webhook asked us to act on: the input of the run it starts (its runId derived from the change). */
+export interface Trigger extends WorkflowInput {
   /** Linear agent: a stop request for the session's runs; nothing is started. */
   stop?: boolean;
 }
