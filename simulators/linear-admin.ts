@@ -133,17 +133,22 @@ export function adminOperations(
   });
 
   return {
-    // `query webhooks(...)` (WebhooksDocument): every webhook of the workspace, paginated.
+    // `query webhooks($after: String, ..., $first: Int, ...)` (WebhooksDocument): every webhook of the
+    // workspace, paginated forward from the cursor `after` (the SDK's fetchNext sends pageInfo.endCursor).
     webhooks: (variables) => {
       requireAdmin();
       const first = typeof variables.first === "number" ? variables.first : 50;
-      const nodes = ctx.webhooks.slice(0, first).map(webhookNode);
+      const start =
+        typeof variables.after === "string"
+          ? ctx.webhooks.findIndex((webhook) => webhook.id === variables.after) + 1
+          : 0;
+      const nodes = ctx.webhooks.slice(start, start + first).map(webhookNode);
       const pageInfo = {
         __typename: "PageInfo",
         startCursor: nodes[0]?.id ?? null,
         endCursor: nodes.at(-1)?.id ?? null,
-        hasPreviousPage: false,
-        hasNextPage: ctx.webhooks.length > nodes.length,
+        hasPreviousPage: start > 0,
+        hasNextPage: ctx.webhooks.length > start + nodes.length,
       };
       return { webhooks: { __typename: "WebhookConnection", nodes, pageInfo } };
     },
