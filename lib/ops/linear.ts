@@ -37,21 +37,17 @@ export class LinearAdmin {
 
   /** The integration's webhook: the one pointing at `url`, else the one carrying its label. */
   async findWebhook(url: string, label: string): Promise<LinearWebhookView | null> {
-    const all: LinearWebhookView[] = [];
-    let page = await this.client.webhooks({ first: 100 });
-    for (;;) {
-      for (const w of page.nodes)
-        all.push({
-          id: w.id,
-          url: w.url ?? "",
-          label: w.label,
-          enabled: w.enabled,
-          resourceTypes: w.resourceTypes,
-          secret: w.secret,
-        });
-      if (!page.pageInfo.hasNextPage) break;
-      page = await page.fetchNext();
-    }
+    const webhooks = await this.client.webhooks({ first: 100 });
+    // fetchNext appends the next page to the same connection's nodes.
+    while (webhooks.pageInfo.hasNextPage) await webhooks.fetchNext();
+    const all: LinearWebhookView[] = webhooks.nodes.map((w) => ({
+      id: w.id,
+      url: w.url ?? "",
+      label: w.label,
+      enabled: w.enabled,
+      resourceTypes: w.resourceTypes,
+      secret: w.secret,
+    }));
     return all.find((w) => w.url === url) ?? all.find((w) => w.label === label) ?? null;
   }
 
