@@ -13,7 +13,7 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import { ListSubscriptionsByTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import { ListSubscriptionsByTopicCommand, NotFoundException, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { createAgentWebhook } from "../../functions/linear-agent-webhook";
 import type { TrackerName, Trigger } from "../../functions/shared/domain/ticket";
@@ -131,7 +131,13 @@ export class FakeAws {
       };
     });
     const topic = mockClient(sns);
-    topic.on(ListSubscriptionsByTopicCommand).callsFake(() => ({ Subscriptions: this.subscriptions }));
+    topic.on(ListSubscriptionsByTopicCommand).callsFake((input) => {
+      // SNS API Reference, ListSubscriptionsByTopic, Errors: NotFound ("the requested resource does not
+      // exist", HTTP 404) for a topic that is not there; the only topic here is the deployed stack's.
+      if (!this.stack || input.TopicArn !== this.stack.outputs.AlarmTopicArn)
+        throw new NotFoundException({ message: "Topic does not exist", $metadata: {} });
+      return { Subscriptions: this.subscriptions };
+    });
     this.mocks.push(sm, cf, topic);
     this.clients = { secrets, cloudFormation, sns };
   }
