@@ -154,6 +154,16 @@ describe("npm run setup, end to end (simulators, mocked AWS, injected deployer)"
     expect(w.lines.join("\n")).toMatch(/awaiting confirmation: email ops@acme.example/);
     // Signed test requests reached the deployed handler and started nothing.
     expect(w.aws.started).toEqual([]);
+    // No key and no signing secret is printed (SECURITY.md: only a non-admin Jira account gets its secret shown).
+    const printed = w.lines.join("\n");
+    for (const secret of [
+      QATECH_KEY,
+      LINEAR_KEY,
+      JIRA_TOKEN,
+      linearSecret,
+      w.aws.value("qa-ticket/acme/jira-webhook-secret") ?? "missing",
+    ])
+      expect(printed).not.toContain(secret);
     expect(w.lines.slice(0, 9).map((l) => l.split(":")[0])).toEqual([
       "[1/9] config",
       "[2/9] credentials",
