@@ -6,7 +6,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-jest";
 import type { Trigger } from "../../../functions/shared/domain/ticket";
 import { setLogSink } from "../../../functions/shared/platform/log";
-import { clearSecretCache } from "../../../functions/shared/platform/secrets";
+import { clearSecretCache, SECRET_MAX_AGE_SECONDS } from "../../../functions/shared/platform/secrets";
 import { MAX_BODY_BYTES } from "../../../functions/shared/webhook/handler";
 import type { StartRun } from "../../../functions/shared/webhook/starter";
 import { createTrackerWebhook, handler } from "../../../functions/webhook";
@@ -411,6 +411,36 @@ describe("Linear webhook Lambda handler (Step Functions and Secrets Manager mock
     expect([first.statusCode, second.statusCode, third.statusCode]).toEqual([200, 200, 401]);
     expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
     expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: SECRET_ARN });
+  });
+
+  it("reads the secret again once it is older than SECRET_MAX_AGE_SECONDS: a rotation takes effect", async () => {
+    const rotated = "rotated-signing-secret";
+    await handler(delivery("Issue.update.label-added").event);
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: rotated });
+    const now = Date.now();
+    const clock = jest.spyOn(Date, "now");
+    try {
+      clock.mockReturnValue(now + (SECRET_MAX_AGE_SECONDS - 10) * 1000);
+      const cached = await handler(delivery("Issue.update.label-added", { secret: rotated }).event);
+      clock.mockReturnValue(now + (SECRET_MAX_AGE_SECONDS + 1) * 1000);
+      const reread = await handler(delivery("Issue.update.label-added", { secret: rotated }).event);
+
+      expect([cached.statusCode, reread.statusCode]).toEqual([401, 200]);
+      expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it("answers 500 and starts nothing when the signing secret cannot be read, so Linear delivers again", async () => {
+    secrets
+      .on(GetSecretValueCommand)
+      .rejects(Object.assign(new Error("not authorized"), { name: "AccessDeniedException", $metadata: {} }));
+
+    const result = await handler(delivery("Issue.update.label-added").event);
+
+    expect(result.statusCode).toBe(500);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
   });
 
   it("does not read the secret or start anything for a body over MAX_BODY_BYTES (4 MiB)", async () => {
