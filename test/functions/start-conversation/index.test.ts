@@ -1,0 +1,90 @@
+import type { SQSEvent } from "aws-lambda";
+import type { WorkflowState } from "../../../functions/shared/domain/workflow-state";
+import {
+  createStartConsumer,
+  type StartRequest,
+  type TaskResults,
+} from "../../../functions/start-conversation";
+import { type FakeQaTech, startFakeQaTech } from "../../../simulators/qatech";
+import { settingsEnv } from "../../support/settings";
+
+const KEY = "qa-test-key";
+
+/**
+ * README: QA.tech's Retry-After on a start sends the request back to the queue with that delay (up to 15
+ * minutes, SQS's limit, and 10 times), so no slot is held meanwhile; then the error goes to the workflow.
+ */
+describe("the start queue's consumer, when QA.tech answers 429 with Retry-After", () => {
+  let qa: FakeQaTech;
+  const saved = { ...process.env };
+  afterEach(async () => {
+    process.env = { ...saved };
+    await qa?.close();
+  });
+
+  const state: WorkflowState = {
+    runId: "run-1",
+    ticket: {
+      tracker: "linear",
+      id: "issue-1",
+      key: "ENG-42",
+      title: "Checkout",
+      url: "https://linear.app/acme/issue/ENG-42",
+      description: "",
+    },
+  };
+
+  /** What the consumer did with one request: postponed (and by how long), succeeded or failed. */
+  async function consume(request: StartRequest) {
+    const outcome: {
+      postponed?: { request: StartRequest; delaySeconds: number };
+      failed?: string;
+      ok?: boolean;
+    } = {};
+    const results: TaskResults = {
+      succeed: async () => {
+        outcome.ok = true;
+      },
+      fail: async (_token, error) => {
+        outcome.failed = error;
+      },
+      postpone: async (next, delaySeconds) => {
+        outcome.postponed = { request: next, delaySeconds };
+      },
+    };
+    const event = { Records: [{ messageId: "m-1", body: JSON.stringify(request) }] } as unknown as SQSEvent;
+    await createStartConsumer(results, process.env)(event);
+    return outcome;
+  }
+
+  async function refusingFor(retryAfter: string) {
+    qa = await startFakeQaTech({ apiKey: KEY });
+    Object.assign(process.env, { QATECH_API_KEY: KEY }, settingsEnv({ qatech: { apiUrl: qa.url } }));
+    delete process.env.QATECH_API_KEY_SECRET_ARN;
+    qa.failNext({
+      method: "POST",
+      path: "/v1/chat",
+      fault: { status: 429, headers: { "retry-after": retryAfter } },
+    });
+  }
+
+  it("puts the request back in the queue for at most 15 minutes, counting the postponement", async () => {
+    await refusingFor("3600");
+
+    const outcome = await consume({ taskToken: "token-1", kind: "start", state });
+
+    expect(outcome.postponed?.delaySeconds).toBe(900);
+    expect(outcome.postponed?.request).toEqual({ taskToken: "token-1", kind: "start", state, postponed: 1 });
+    expect(outcome.ok ?? outcome.failed).toBeUndefined();
+    expect(qa.conversations()).toEqual([]);
+  });
+
+  it("after 10 postponements hands the error to the workflow instead of postponing again", async () => {
+    await refusingFor("120");
+
+    const outcome = await consume({ taskToken: "token-1", kind: "start", state, postponed: 10 });
+
+    expect(outcome.postponed).toBeUndefined();
+    expect(outcome.failed).toBe("TransientError");
+  });
+});
