@@ -4,13 +4,18 @@ import {
   DESCRIPTION_MAX_BYTES,
   FOLLOW_UP_MAX_BYTES,
   jsonBytes,
+  KEY_MAX_BYTES,
+  PEER_TEXT_MAX_BYTES,
   REPLY_MAX_BYTES,
   STATE_MAX_BYTES,
   sanitizeText,
   TITLE_MAX_BYTES,
   URL_MAX_BYTES,
 } from "../../../../functions/shared/domain/limits";
+import { DEFAULT_POLL_SCHEDULE, firstPoll } from "../../../../functions/shared/domain/poll-schedule";
+import { nextProgress } from "../../../../functions/shared/domain/progress";
 import { boundedFollowUpText, boundedTicket } from "../../../../functions/shared/domain/ticket";
+import type { WorkflowState } from "../../../../functions/shared/domain/workflow-state";
 
 /** Bytes a string takes inside a JSON document, as Step Functions counts them. */
 const inJson = (text: string) => jsonBytes(text) - 2;
@@ -79,6 +84,50 @@ describe("boundedTicket", () => {
       jsonBytes({ runId: "x".repeat(80), ticket, followUp: { text: boundedFollowUpText(huge) } }),
     ).toBeLessThan(STATE_MAX_BYTES / 4);
     expect(inJson(boundedFollowUpText(huge))).toBeLessThanOrEqual(FOLLOW_UP_MAX_BYTES);
+  });
+
+  it("keeps the largest state a run can reach under 160 KiB: every field at its budget at once", () => {
+    const huge = "\u0000".repeat(300_000);
+    const id = "x".repeat(KEY_MAX_BYTES - 2);
+    const url = capText(`https://app.qa.tech/${huge}`, URL_MAX_BYTES);
+    const state: WorkflowState = {
+      runId: id,
+      ticket: boundedTicket({
+        tracker: "linear",
+        id,
+        key: id,
+        title: huge,
+        url: `https://linear.app/${huge}`,
+        description: huge,
+        teamId: id,
+      }),
+      followUp: { text: boundedFollowUpText(huge), commentId: id, parentId: id, authorId: id },
+      ack: { id },
+      thread: { action: "ask", rootId: id, conversation: { id, url }, latest: "COMPLETED" },
+      review: { prUrl: url },
+      conversation: {
+        id,
+        url,
+        sentDigest: "d".repeat(16),
+        opened: true,
+        sentAt: new Date().toISOString(),
+        seenAt: new Date().toISOString(),
+      },
+      poll: { ...firstPoll(DEFAULT_POLL_SCHEDULE), status: "final" },
+      reply: { status: "COMPLETED", text: capText(huge, REPLY_MAX_BYTES, " [cut]") },
+      progress: nextProgress(undefined, huge, 0) ?? undefined,
+      // Our own message quoting a peer's text (cut to PEER_TEXT_MAX_BYTES), and the stack Lambda adds.
+      error: {
+        Error: "PermanentError",
+        Cause: JSON.stringify({
+          errorMessage: `QA.tech answered 400: ${capText(huge, PEER_TEXT_MAX_BYTES)}`,
+          trace: Array.from({ length: 10 }, () => `    at handler (/var/task/index.js:1:${"9".repeat(6)})`),
+        }),
+      },
+      comment: { id, duplicate: false },
+    };
+
+    expect(jsonBytes(state)).toBeLessThan(160 * 1024);
   });
 
   it("keeps a Linear issue's team, which its labels are resolved in", () => {
