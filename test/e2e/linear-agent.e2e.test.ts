@@ -275,6 +275,29 @@ describe("the Linear agent's tokens", () => {
     expect(appActivities(h, session).filter((a) => a.type === "response")).toHaveLength(2);
   });
 
+  it("issue reads made with the agent's token (the ticket, its attachments) refresh it after a 401 too, and go on", async () => {
+    h = await startHarness({ agent: {} });
+    const { trackerOf } = await import("../../functions/shared/trackers");
+    const agent = await trackerOf("linear-agent");
+    const ticket = {
+      tracker: "linear-agent" as const,
+      id: ISSUE_ID,
+      key: "ENG-42",
+      title: "",
+      url: "",
+      description: "",
+    };
+    await agent.refreshTicket(ticket); // the process now holds the token
+    h.agent.expireAccessTokens(); // as 24 h later: Linear answers 401 to it
+
+    const refreshed = await agent.refreshTicket(ticket);
+    const links = await agent.linkedUrls(ticket);
+
+    expect(refreshed.key).toBe("ENG-42");
+    expect(links).toEqual([]);
+    expect(h.agent.grants.refresh_token).toBe(1);
+  });
+
   it("many concurrent 401s refresh exactly once; every caller goes on with the new token", async () => {
     h = await startHarness({ agent: {} });
     const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");

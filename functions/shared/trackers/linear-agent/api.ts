@@ -2,7 +2,7 @@ import type { LinearClient } from "@linear/sdk";
 import { PermanentError } from "../../platform/errors";
 import { isObject } from "../../platform/json";
 import { settings } from "../../platform/settings";
-import { classifyLinearError, type LinearAuth, linearClient, withTimeout } from "../linear/api";
+import { isAuthenticationError, type LinearAuth, linearCall } from "../linear/api";
 import { type AgentTokens, agentTokens, renewAgentTokens } from "./tokens";
 
 /** An activity of a session, as this module reads it back. */
@@ -16,41 +16,28 @@ export interface AgentActivityInfo {
   createdAt: string;
 }
 
-/** An SDK error that means "this token is not (or no longer) accepted": Linear's 401. */
-function isAuthenticationError(error: unknown): boolean {
-  const inner = isObject(error) && error.cause !== undefined ? error.cause : error;
-  return isObject(inner) && inner.type === "AuthenticationError";
-}
-
-/** How to reach Linear as the agent app: its access token and the configured API URL. */
+/**
+ * How to reach Linear as the agent app: its access token and the configured API URL, renewed through the one
+ * refresher when Linear answers 401 (it refreshes only if nobody did yet), so every call made with it, here
+ * and in ../linear/api.ts, is sent once more with the newer token.
+ */
 export async function agentAuth(tokens?: AgentTokens): Promise<LinearAuth & { tokens: AgentTokens }> {
   const current = tokens ?? (await agentTokens());
-  return { accessToken: current.accessToken, apiUrl: settings().linear.apiUrl, tokens: current };
+  return {
+    accessToken: current.accessToken,
+    apiUrl: settings().linear.apiUrl,
+    tokens: current,
+    renew: async () => agentAuth(await renewAgentTokens(current.accessToken)),
+  };
 }
 
-/**
- * One call as the agent app, with the SDK's errors mapped (a rate limit becomes a TransientError carrying
- * Linear's Retry-After) and Linear's 401 handled once: the refresher is asked for newer tokens (it refreshes
- * only if nobody did) and the call is sent again. A second 401 is an error like any other.
- */
+/** One call as the agent app (linearCall: errors mapped, one renewal after a 401). */
 async function agentCall<T>(
   what: string,
-  work: (client: LinearClient, auth: LinearAuth & { tokens: AgentTokens }) => Promise<T>,
+  work: (client: LinearClient) => Promise<T>,
   timeoutMs = 10_000,
 ): Promise<T> {
-  let auth = await agentAuth();
-  for (let attempt = 1; ; attempt++) {
-    const client = await linearClient(auth);
-    try {
-      return await withTimeout(work(client, auth), timeoutMs, what);
-    } catch (error) {
-      if (attempt === 1 && isAuthenticationError(error)) {
-        auth = await agentAuth(await renewAgentTokens(auth.tokens.accessToken));
-        continue;
-      }
-      throw classifyLinearError(error, what);
-    }
-  }
+  return linearCall({ ...(await agentAuth()), timeoutMs }, what, work);
 }
 
 /** An activity's content (linear-agents.md §4): thought, response, error, ... each with a markdown body. */

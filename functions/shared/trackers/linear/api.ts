@@ -19,6 +19,11 @@ export interface LinearAuth {
   apiUrl: string;
   /** Per SDK call; default 10 s. */
   timeoutMs?: number;
+  /**
+   * For a token that can be refreshed (the Linear agent's): newer credentials after Linear answered 401. Each
+   * call then asks once and sends itself again; a second 401 is an error like any other.
+   */
+  renew?: () => Promise<LinearAuth>;
 }
 
 /** A comment as this module reads it back. */
@@ -101,17 +106,33 @@ export async function linearClient(auth: LinearAuth): Promise<LinearClient> {
     : new LinearClient({ apiKey: auth.apiKey, apiUrl: auth.apiUrl });
 }
 
-/** One SDK call with a timeout and error mapping. */
-async function call<T>(
+/** An SDK error that means "this token is not (or no longer) accepted": Linear's 401. */
+export function isAuthenticationError(error: unknown): boolean {
+  const inner = isObject(error) && error.cause !== undefined ? error.cause : error;
+  return isObject(inner) && inner.type === "AuthenticationError";
+}
+
+/**
+ * One SDK call with a timeout and error mapping (a rate limit becomes a TransientError carrying Linear's
+ * Retry-After); a 401 with credentials that can be renewed is sent once more with the renewed ones.
+ */
+export async function linearCall<T>(
   auth: LinearAuth,
   what: string,
   work: (client: LinearClient) => Promise<T>,
 ): Promise<T> {
-  const client = await linearClient(auth);
-  try {
-    return await withTimeout(work(client), auth.timeoutMs ?? 10_000, what);
-  } catch (error) {
-    throw classifyLinearError(error, what);
+  let current = auth;
+  for (let attempt = 1; ; attempt++) {
+    const client = await linearClient(current);
+    try {
+      return await withTimeout(work(client), auth.timeoutMs ?? 10_000, what);
+    } catch (error) {
+      if (attempt === 1 && current.renew && isAuthenticationError(error)) {
+        current = await current.renew();
+        continue;
+      }
+      throw classifyLinearError(error, what);
+    }
   }
 }
 
@@ -131,7 +152,7 @@ export function linearViewerId(opts: LinearAuth): Promise<string> {
   const key = `${opts.apiUrl}\n${opts.accessToken ?? opts.apiKey}`;
   const cached = viewerIds.get(key);
   if (cached) return cached;
-  const lookup = call(opts, "viewer", async (client) => {
+  const lookup = linearCall(opts, "viewer", async (client) => {
     const viewer = await client.viewer;
     if (typeof viewer?.id !== "string" || viewer.id === "") {
       throw new PermanentError("Linear answered viewer without an id; check the Linear API URL");
@@ -162,7 +183,7 @@ export async function getLinearComment(opts: LinearAuth & { id: string }): Promi
 
 /** Replaces a comment's markdown body (the integration can only edit its own comments). */
 export async function updateLinearComment(opts: LinearAuth & { id: string; body: string }): Promise<void> {
-  const payload = await call(opts, "updateComment", (client) =>
+  const payload = await linearCall(opts, "updateComment", (client) =>
     client.updateComment(opts.id, { body: opts.body }),
   );
   if (!payload.success) throw new PermanentError(`Linear did not update comment ${opts.id} (success: false)`);
@@ -181,7 +202,7 @@ async function teamLabels(
   teamId: string | undefined,
   names: string[],
 ): Promise<LabelNode[]> {
-  return call(opts, "issueLabels", async (client) => {
+  return linearCall(opts, "issueLabels", async (client) => {
     const nameFilter = { or: names.map((name) => ({ name: { eqIgnoreCase: name } })) };
     const teamFilter = teamId
       ? { or: [{ team: { null: true } }, { team: { id: { eq: teamId } } }] }
@@ -211,7 +232,7 @@ export async function setLinearLabels(
   if (names.length === 0) return { skipped: [] };
 
   const [issue, early] = await Promise.all([
-    call(opts, "issue", async (client) => {
+    linearCall(opts, "issue", async (client) => {
       const found = await client.issue(opts.issueId);
       return { teamId: found.teamId, labelIds: new Set(found.labelIds) };
     }),
@@ -241,7 +262,7 @@ export async function setLinearLabels(
   }
   if (added.size === 0 && removed.size === 0) return { skipped };
 
-  const payload = await call(opts, "updateIssue", (client) =>
+  const payload = await linearCall(opts, "updateIssue", (client) =>
     client.updateIssue(opts.issueId, {
       ...(added.size ? { addedLabelIds: [...added] } : {}),
       ...(removed.size ? { removedLabelIds: [...removed] } : {}),
@@ -255,7 +276,7 @@ export async function setLinearLabels(
 export async function getLinearIssue(
   opts: LinearAuth & { id: string },
 ): Promise<{ identifier: string; title: string; description: string; url: string; teamId?: string }> {
-  return call(opts, "issue", async (client) => {
+  return linearCall(opts, "issue", async (client) => {
     const issue = await client.issue(opts.id);
     return {
       identifier: issue.identifier,
@@ -274,7 +295,7 @@ export async function getLinearIssue(
 export async function getLinearAttachmentUrls(
   opts: LinearAuth & { issueId: string; first?: number },
 ): Promise<string[]> {
-  return call(opts, "attachments", async (client) => {
+  return linearCall(opts, "attachments", async (client) => {
     const issue = await client.issue(opts.issueId);
     const attachments = await issue.attachments({ first: opts.first ?? 50 });
     return attachments.nodes.map((attachment) => attachment.url).filter((url) => typeof url === "string");
