@@ -517,7 +517,7 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
     const operation = operationName(body);
     const variables = (body.variables ?? {}) as Record<string, unknown>;
     requests.push({ operation, variables, query: String(body.query ?? ""), headers: { ...req.headers } });
-    const fault = faults.take({ method, path, operation });
+    const fault = faults.take({ method, path, operation, variables });
     // An app's OAuth token (null for the API key): who it is, or Linear's 401 or rate-limit answer.
     const appToken = agent?.authenticate(req.headers.authorization) ?? null;
 

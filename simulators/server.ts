@@ -15,6 +15,8 @@ export interface FaultRule {
   path?: string | RegExp;
   /** GraphQL operation name (Linear only). */
   operation?: string;
+  /** Which of the operation's requests, by their GraphQL variables (Linear only). */
+  variables?: (variables: Record<string, unknown>) => boolean;
   fault: Fault;
   /** How many matching requests get the fault; default 1. */
   times?: number;
@@ -32,6 +34,7 @@ export interface RequestKey {
   method: string;
   path: string;
   operation?: string;
+  variables?: Record<string, unknown>;
 }
 
 /** FIFO of fault rules; each request consumes the first rule that matches it. */
@@ -57,6 +60,7 @@ function matches(rule: FaultRule, key: RequestKey): boolean {
   if (typeof rule.path === "string" && rule.path !== key.path) return false;
   if (rule.path instanceof RegExp && !rule.path.test(key.path)) return false;
   if (rule.operation !== undefined && rule.operation !== key.operation) return false;
+  if (rule.variables && !rule.variables(key.variables ?? {})) return false;
   return true;
 }
 

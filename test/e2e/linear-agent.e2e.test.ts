@@ -210,6 +210,38 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
     expect(appActivities(h, session).at(-1)?.type).toBe("response");
   });
 
+  it("skips a progress update Linear refuses: no retry for hours, and the reply still comes", async () => {
+    h = await startHarness({
+      agent: {},
+      qatech: { plan: () => ({ pollsUntilFinal: 4, text: "Checked the **empty cart**: it passes." }) },
+    });
+    // Every progress post (the ephemeral activities) is refused with Linear's rate limit.
+    const ephemeral = (variables: unknown) =>
+      (variables as { input?: { ephemeral?: boolean } }).input?.ephemeral === true;
+    h.linear.failNext({
+      operation: "createAgentActivity",
+      variables: ephemeral,
+      fault: ratelimitedFault({ retryAfterSeconds: 3600 }),
+      times: 100,
+    });
+
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech check the empty-cart case");
+    await h.runner.settled();
+
+    const refused = h.linear.requests.filter(
+      (r) => r.operation === "createAgentActivity" && ephemeral(r.variables),
+    );
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    const [run] = [...h.runner.executions.values()];
+    expect(run.status).toBe("SUCCEEDED");
+    expect(run.events.filter((e) => e.type === "StateRetried" && e.state.name === "PostProgress")).toEqual(
+      [],
+    );
+    expect(session.history.filter((a) => a.ephemeral)).toEqual([]);
+    expect(appActivities(h, session).at(-1)).toMatchObject({ type: "response" });
+    expect(appActivities(h, session).at(-1)?.body).toContain("Checked the **empty cart**: it passes.");
+  });
+
   it("with the trigger label, opens a session on the issue with the link, ignores its own `created`, answers there", async () => {
     h = await startHarness({ agent: {} });
 
