@@ -4,7 +4,7 @@ import { ConfigError, PermanentError, TransientError } from "../shared/platform/
 import { functionLogger } from "../shared/platform/log";
 import { getSecret } from "../shared/platform/secrets";
 import { settings } from "../shared/platform/settings";
-import { linearClient } from "../shared/trackers/linear/api";
+import { linearCall } from "../shared/trackers/linear/api";
 import {
   authorizeUrl,
   configuredOAuthClient,
@@ -121,8 +121,12 @@ async function callback(event: APIGatewayProxyEventV2): Promise<Result> {
 
   const client = await configuredOAuthClient();
   const answer = await exchangeCode(client, query.code, `${origin(event)}/linear/callback`);
-  const linear = await linearClient({ accessToken: answer.accessToken, apiUrl: settings().linear.apiUrl });
-  const [viewer, organization] = await Promise.all([linear.viewer, linear.organization]);
+  // Who the app is, and where: with a timeout and Linear's errors mapped, so a failure shows its own page.
+  const [viewer, organization] = await linearCall(
+    { accessToken: answer.accessToken, apiUrl: settings().linear.apiUrl },
+    "viewer and organization",
+    (linear) => Promise.all([linear.viewer, linear.organization]),
+  );
   const store = agentTokenStore();
   const previous = await store.read();
   // A second workspace must not take over a deployment that serves another one (an admin of any workspace

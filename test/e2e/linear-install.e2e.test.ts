@@ -79,6 +79,18 @@ describe("the Linear agent's install callback", () => {
     expect(await h.runner.agentTokens?.read()).toEqual(serving);
   });
 
+  it("says Linear could not be reached, and stores nothing, when reading who the app is fails", async () => {
+    h = await startHarness({ agent: { installed: false } });
+    const { callback, cookie } = await authorize();
+    h.linear.failNext({ operation: "viewer", fault: { status: 503 } });
+
+    const res = await fetch(callback, { headers: { cookie } });
+
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain("Linear could not be reached. Nothing was stored");
+    expect(h.runner.agentTokens?.writes).toHaveLength(0);
+  });
+
   it("shows a workspace's name as text, escaped once, on a page that runs nothing", async () => {
     h = await startHarness({
       agent: {
