@@ -13,6 +13,7 @@ import {
 } from "../config";
 import {
   type AwsClients,
+  awsAccessProblem,
   isUsable,
   readSecret,
   readStack,
@@ -93,6 +94,15 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
     return done();
   }
   const trackers = servedTrackers(config);
+
+  const aws = await awsAccessProblem(clients);
+  if (aws) {
+    add("AWS access", { ok: false, ...aws });
+    // Every other check reads the stack or the stored secrets (the keys live only in Secrets Manager).
+    for (const check of awsChecks(config, trackers))
+      rows.push({ check, status: "warn", detail: "not checked: needs AWS access (above)" });
+    return done();
+  }
 
   const stack = await readStack(clients, org);
   if (!stack) {
@@ -207,6 +217,21 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
     );
   }
   return done();
+}
+
+/** The checks that need AWS, in the order runDoctor makes them. */
+function awsChecks(config: OrgConfig, trackers: TrackerName[]): string[] {
+  return [
+    "stack deployed",
+    "stack matches config",
+    "secrets set",
+    "QA.tech key",
+    ...(config.linear.enabled ? ["Linear key", "Linear webhook", "Linear failed deliveries"] : []),
+    ...(trackers.includes("linear-agent") ? ["Linear agent installed"] : []),
+    ...(config.jira.enabled ? ["Jira credentials", "Jira webhook"] : []),
+    ...trackers.map((tracker) => `${title(tracker)} endpoint answers`),
+    "alarms reach someone",
+  ];
 }
 
 function title(tracker: TrackerName): string {

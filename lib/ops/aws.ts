@@ -26,6 +26,51 @@ export function defaultAwsClients(): AwsClients {
   };
 }
 
+/** Why setup and doctor cannot use AWS, and what to do about it. */
+export interface AwsAccessProblem {
+  detail: string;
+  fix: string;
+}
+
+/**
+ * Whether the environment gives the AWS SDK a region and credentials, asked of the clients' own resolvers
+ * (the same chain `cdk deploy` uses: AWS_REGION, AWS_PROFILE, ~/.aws/config and credentials, SSO), before
+ * any call: the SDK's own errors ("Region is missing", "Could not load credentials from any providers")
+ * name neither the variable to set nor the command to run. Null when both resolve.
+ */
+export async function awsAccessProblem(
+  clients: AwsClients,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AwsAccessProblem | null> {
+  const config = clients.secrets.config;
+  const profile = env.AWS_PROFILE;
+  const problems: string[] = [];
+  try {
+    await config.region();
+  } catch {
+    problems.push(
+      profile
+        ? `no AWS region (neither AWS_REGION nor a region for AWS_PROFILE=${profile})`
+        : "no AWS region",
+    );
+  }
+  try {
+    await config.credentials();
+  } catch (error) {
+    const said = error instanceof Error ? error.message : String(error);
+    problems.push(`no AWS credentials${profile ? ` for AWS_PROFILE=${profile}` : ""} (the AWS SDK: ${said})`);
+  }
+  if (!problems.length) return null;
+  const login = profile ? `aws sso login --profile ${profile}` : "aws sso login";
+  return {
+    detail: `${problems.join("; ")}; setup and doctor use the same AWS credentials and region as cdk deploy`,
+    fix:
+      `set AWS_REGION (e.g. export AWS_REGION=eu-west-1) and AWS_PROFILE to the profile you deploy with ` +
+      `(export AWS_PROFILE=<profile>); with AWS IAM Identity Center, sign in with \`${login}\` ` +
+      "(sessions expire); or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+  };
+}
+
 /** A deployed stack: its status and outputs; null when it does not exist. */
 export interface DeployedStack {
   status: string;

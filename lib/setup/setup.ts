@@ -16,7 +16,15 @@ import {
   webhookUrlOutput,
 } from "../config";
 import { type DoctorRow, formatDoctorTable, neededSecrets, runDoctor } from "../doctor/doctor";
-import { type AwsClients, isUsable, readSecret, readStack, type SecretState, storeSecret } from "../ops/aws";
+import {
+  type AwsClients,
+  awsAccessProblem,
+  isUsable,
+  readSecret,
+  readStack,
+  type SecretState,
+  storeSecret,
+} from "../ops/aws";
 import { type CheckResult, checkJira, checkLinear, checkQaTech, newSigningSecret } from "../ops/credentials";
 import { JIRA_EVENTS, JiraAdmin, JiraNotAdminError, jiraWebhookJql, jiraWebhookName } from "../ops/jira";
 import { LINEAR_RESOURCE_TYPES, LinearAdmin, webhookLabel } from "../ops/linear";
@@ -118,6 +126,10 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
     (what) => step("config", change(what)),
     (what) => step("config", what),
   );
+
+  // AWS before anything reads a secret: a missing region or credentials named with their fix.
+  const aws = await awsAccessProblem(clients);
+  if (aws) throw new SetupError(`AWS: ${aws.detail}.\nFix: ${aws.fix}`);
 
   // 2. Credentials: given, or already stored, or asked for; each checked before it is used or stored.
   const agent = config.linear.enabled && config.linear.agent.enabled;
