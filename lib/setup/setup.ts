@@ -471,6 +471,7 @@ async function jiraWebhook(
     if (!(error instanceof JiraNotAdminError)) throw error;
     // Not an admin: the values to paste into Jira settings -> System -> WebHooks, then a confirmation.
     const { secret, fresh } = await signingSecret("JIRA_WEBHOOK_SECRET");
+    const secretFile = secretId(org, "JIRA_WEBHOOK_SECRET");
     if (options.answers.jiraWebhookDone && !fresh)
       return report("created by hand (confirmed with --jira-webhook-done)");
     options.print(
@@ -481,10 +482,11 @@ async function jiraWebhook(
         `  URL:     ${url}`,
         `  Events:  Issue: created, updated; Comment: created  (${JIRA_EVENTS.join(", ")})`,
         `  JQL:     ${jql || "(empty: all projects)"}`,
-        // In a dry run a new secret is not stored, so it is not shown: it would not be the one used.
-        `  Secret:  ${dryRun && fresh ? "(generated and stored when run without --dry-run)" : secret}`,
-        "Jira will not show the secret again; it is stored in Secrets Manager as " +
-          secretId(org, "JIRA_WEBHOOK_SECRET"),
+        // Shown once, by the run that generated and stored it: a later run (or a dry run, which stores nothing)
+        // does not put a production secret into a terminal's scrollback or a CI log again.
+        `  Secret:  ${fresh ? (dryRun ? "(generated and stored when run without --dry-run)" : secret) : "the stored one (shown only by the run that generated it)"}`,
+        `Jira will not show the secret again; it is stored in Secrets Manager as ${secretFile}; read it with:`,
+        `  aws secretsmanager get-secret-value --secret-id ${secretFile} --query SecretString --output text`,
       ].join("\n"),
     );
     if (dryRun) return report(change("create the Jira webhook by hand (values above)"));

@@ -289,6 +289,26 @@ describe("npm run setup, end to end (simulators, mocked AWS, injected deployer)"
     expect(done.doctor?.rows.find((r) => r.check === "Jira endpoint answers")?.status).toBe("ok");
   });
 
+  it("shows the Jira webhook secret only on the run that generated it, never in a later run or dry run", async () => {
+    w = await world({ jiraAdmin: false });
+    await expect(w.setup()).rejects.toThrow(/run setup again with --jira-webhook-done/);
+    const secret = w.aws.value("qa-ticket/acme/jira-webhook-secret") ?? "missing";
+    expect(w.lines.join("\n")).toContain(`Secret:  ${secret}`);
+
+    for (const dryRun of [false, true]) {
+      w.lines.length = 0;
+      if (dryRun) await w.setup({ dryRun });
+      else await expect(w.setup()).rejects.toThrow(/--jira-webhook-done/);
+      const printed = w.lines.join("\n");
+      expect(printed).not.toContain(secret);
+      // Still there for an admin who lost it, by the one command that reads it with the operator's own access.
+      expect(printed).toContain(
+        "aws secretsmanager get-secret-value --secret-id qa-ticket/acme/jira-webhook-secret",
+      );
+    }
+    expect(w.aws.value("qa-ticket/acme/jira-webhook-secret")).toBe(secret);
+  });
+
   it("adopts the secrets a destroyed stack left behind before deploying the same org again", async () => {
     w = await world();
     await w.setup();
