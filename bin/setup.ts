@@ -3,6 +3,7 @@
 // Credentials come only from the environment or the masked prompt, never from flags (shell history, ps).
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { redactSecrets } from "../functions/shared/platform/redact";
 import { defaultAwsClients } from "../lib/ops/aws";
 import { cdkCliDeployer } from "../lib/setup/deployer";
 import { MissingInputError, noPrompter, terminalPrompter } from "../lib/setup/prompt";
@@ -107,7 +108,7 @@ main().then(
   (code) => process.exit(code),
   (error: Error) => {
     // Typically AWS (no credentials or region, a missing permission) or a failed cdk deploy.
-    console.error(`setup stopped: ${error.name}: ${error.message}`);
+    console.error(`setup stopped: ${error.name}: ${redactSecrets(error.message)}`);
     process.exit(1);
   },
 );

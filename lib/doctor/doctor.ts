@@ -1,4 +1,5 @@
 import type { TrackerName } from "../../functions/shared/domain/ticket";
+import { redactSecrets } from "../../functions/shared/platform/redact";
 import type { SecretName } from "../../functions/shared/platform/secrets";
 import { parseTokens } from "../../functions/shared/trackers/linear-agent/tokens";
 import {
@@ -81,7 +82,15 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
           : { check, status: "FAIL", detail: result.detail, fix: result.fix },
       );
   };
-  const done = () => ({ rows, ok: rows.every((r) => r.status !== "FAIL") });
+  // Rows carry peer text (error bodies, failed deliveries): every credential read or checked is redacted.
+  const done = () => ({
+    rows: rows.map((r) => ({
+      ...r,
+      detail: redactSecrets(r.detail),
+      ...(r.fix ? { fix: redactSecrets(r.fix) } : {}),
+    })),
+    ok: rows.every((r) => r.status !== "FAIL"),
+  });
   const setup = `npm run setup -- --org ${org}`;
 
   let config: OrgConfig;

@@ -7,6 +7,7 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { ListSubscriptionsByTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import { registerSecret } from "../../functions/shared/platform/redact";
 import type { SecretName } from "../../functions/shared/platform/secrets";
 import { type StackSecret, secretId, stackName } from "../config";
 
@@ -127,6 +128,9 @@ export async function readSecret(clients: AwsClients, org: string, name: StackSe
   const { Versions } = await clients.secrets.send(new ListSecretVersionIdsCommand({ SecretId: id }));
   if ((Versions ?? []).length <= 1) return { kind: "placeholder", arn, logicalId };
   const { SecretString } = await clients.secrets.send(new GetSecretValueCommand({ SecretId: id }));
+  // Read, so never shown: a peer's echo of it in setup's or doctor's output is redacted. The Jira account's
+  // email is stored as a secret but is no credential, and doctor's messages name it.
+  if (name !== "JIRA_EMAIL") registerSecret(SecretString?.trim());
   return SecretString?.trim()
     ? { kind: "set", arn, value: SecretString.trim(), logicalId }
     : { kind: "placeholder", arn, logicalId };

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { redactSecrets, registerSecret } from "../../functions/shared/platform/redact";
 import type { SecretName } from "../../functions/shared/platform/secrets";
 import { parseTokens } from "../../functions/shared/trackers/linear-agent/tokens";
 import {
@@ -108,6 +109,26 @@ const STEPS = [
  * changes nothing; `dryRun` says what it would change. Credentials are checked before anything uses them.
  */
 export async function runSetup(options: SetupOptions): Promise<SetupResult> {
+  // Every credential setup was given is known to the redactor before any call; stored ones are registered
+  // as read, asked ones as typed. Errors carry peer text (a refusal may echo our Authorization header).
+  const { answers } = options;
+  for (const value of [
+    answers.qatechApiKey,
+    answers.linearApiKey,
+    answers.jiraApiToken,
+    answers.linearAgentClientSecret,
+    answers.linearAgentWebhookSecret,
+  ])
+    registerSecret(value);
+  try {
+    return await setupSteps(options);
+  } catch (error) {
+    if (error instanceof Error) error.message = redactSecrets(error.message);
+    throw error;
+  }
+}
+
+async function setupSteps(options: SetupOptions): Promise<SetupResult> {
   const { org, clients, prompter, answers, dryRun } = options;
   const changes: string[] = [];
   // Numbered by the step, not by the line: a step may print two lines (the stack: adopt, then deploy).
@@ -154,8 +175,19 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
     const s = stored.get(name);
     return s?.kind === "set" ? s.value : undefined;
   };
-  const credential = async (name: SecretName, given: string | undefined, question: string, visible = false) =>
-    given ?? storedValue(name) ?? (visible ? await prompter.ask(question) : await prompter.secret(question));
+  const credential = async (
+    name: SecretName,
+    given: string | undefined,
+    question: string,
+    visible = false,
+  ) => {
+    const value =
+      given ??
+      storedValue(name) ??
+      (visible ? await prompter.ask(question) : await prompter.secret(question));
+    if (!visible) registerSecret(value);
+    return value;
+  };
   const values = new Map<SecretName, string>();
   const checks: string[] = [];
   const require = (what: string, result: CheckResult) => {
@@ -369,6 +401,7 @@ async function linearAgent(
   );
   const secret = async (name: SecretName, given: string | undefined, question: string) => {
     const value = (given ?? ctx.stored(name) ?? (await prompter.secret(question))).trim();
+    registerSecret(value);
     if (!value) throw new SetupError(`Linear agent: ${question.replace(/:$/, "")} is empty`);
     return value;
   };
