@@ -1,6 +1,7 @@
 // `npm run doctor -- --org <name>`: is this deployment healthy? A table of checks, each failed one with its
 // fix (lib/doctor/doctor.ts); exits 1 when a check fails, so CI can run it after a deploy.
 import { parseArgs } from "node:util";
+import { redactSecrets } from "../functions/shared/platform/redact";
 import { formatDoctorTable, runDoctor } from "../lib/doctor/doctor";
 import { defaultAwsClients } from "../lib/ops/aws";
 
@@ -20,7 +21,8 @@ main().then(
   (code) => process.exit(code),
   (error: Error) => {
     // Typically AWS: no credentials, no region, or no permission to read the stack or the secrets.
-    console.error(`doctor stopped: ${error.name}: ${error.message}`);
+    // Every credential doctor read is registered: a peer's error text cannot show one.
+    console.error(`doctor stopped: ${error.name}: ${redactSecrets(error.message)}`);
     process.exit(1);
   },
 );

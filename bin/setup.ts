@@ -3,6 +3,7 @@
 // Credentials come only from the environment or the masked prompt, never from flags (shell history, ps).
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { redactSecrets } from "../functions/shared/platform/redact";
 import { defaultAwsClients } from "../lib/ops/aws";
 import { cdkCliDeployer } from "../lib/setup/deployer";
 import { MissingInputError, noPrompter, terminalPrompter } from "../lib/setup/prompt";
@@ -26,10 +27,16 @@ Credentials, from the environment or asked for (masked): QATECH_API_KEY, LINEAR_
 JIRA_API_TOKEN; with linear.agent.enabled, the Linear OAuth app's LINEAR_AGENT_CLIENT_SECRET and
 LINEAR_AGENT_WEBHOOK_SECRET (Linear shows them in the app's settings only). Webhook signing secrets are
 generated and stored by setup. On a terminal, setup opens the agent's install link in the browser.
-AWS: the usual AWS_PROFILE / AWS_REGION / credentials, as for cdk deploy.`;
+AWS: the usual AWS_PROFILE / AWS_REGION / credentials, as for cdk deploy (aws sso login where it applies).
+A .env file is not read: it belongs to the local runner, and its keys must not replace the deployed ones.`;
 
 async function main(): Promise<number> {
-  if (existsSync(".env")) process.loadEnvFile(".env");
+  // A .env here is the local runner's (npm start): its keys, loaded silently, would replace the deployed
+  // ones in Secrets Manager. Setup takes only what the shell exports, and says why a .env is ignored.
+  if (existsSync(".env"))
+    console.error(
+      "setup does not read .env (the local runner's file for npm start): export the variables setup should use",
+    );
   const { values } = parseArgs({
     options: {
       org: { type: "string" },
@@ -101,7 +108,7 @@ main().then(
   (code) => process.exit(code),
   (error: Error) => {
     // Typically AWS (no credentials or region, a missing permission) or a failed cdk deploy.
-    console.error(`setup stopped: ${error.name}: ${error.message}`);
+    console.error(`setup stopped: ${error.name}: ${redactSecrets(error.message)}`);
     process.exit(1);
   },
 );

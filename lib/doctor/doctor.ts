@@ -1,4 +1,5 @@
 import type { TrackerName } from "../../functions/shared/domain/ticket";
+import { redactSecrets } from "../../functions/shared/platform/redact";
 import type { SecretName } from "../../functions/shared/platform/secrets";
 import { parseTokens } from "../../functions/shared/trackers/linear-agent/tokens";
 import {
@@ -13,6 +14,7 @@ import {
 } from "../config";
 import {
   type AwsClients,
+  awsAccessProblem,
   isUsable,
   readSecret,
   readStack,
@@ -80,7 +82,15 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
           : { check, status: "FAIL", detail: result.detail, fix: result.fix },
       );
   };
-  const done = () => ({ rows, ok: rows.every((r) => r.status !== "FAIL") });
+  // Rows carry peer text (error bodies, failed deliveries): every credential read or checked is redacted.
+  const done = () => ({
+    rows: rows.map((r) => ({
+      ...r,
+      detail: redactSecrets(r.detail),
+      ...(r.fix ? { fix: redactSecrets(r.fix) } : {}),
+    })),
+    ok: rows.every((r) => r.status !== "FAIL"),
+  });
   const setup = `npm run setup -- --org ${org}`;
 
   let config: OrgConfig;
@@ -93,6 +103,15 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
     return done();
   }
   const trackers = servedTrackers(config);
+
+  const aws = await awsAccessProblem(clients);
+  if (aws) {
+    add("AWS access", { ok: false, ...aws });
+    // Every other check reads the stack or the stored secrets (the keys live only in Secrets Manager).
+    for (const check of awsChecks(config, trackers))
+      rows.push({ check, status: "warn", detail: "not checked: needs AWS access (above)" });
+    return done();
+  }
 
   const stack = await readStack(clients, org);
   if (!stack) {
@@ -207,6 +226,21 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
     );
   }
   return done();
+}
+
+/** The checks that need AWS, in the order runDoctor makes them. */
+function awsChecks(config: OrgConfig, trackers: TrackerName[]): string[] {
+  return [
+    "stack deployed",
+    "stack matches config",
+    "secrets set",
+    "QA.tech key",
+    ...(config.linear.enabled ? ["Linear key", "Linear webhook", "Linear failed deliveries"] : []),
+    ...(trackers.includes("linear-agent") ? ["Linear agent installed"] : []),
+    ...(config.jira.enabled ? ["Jira credentials", "Jira webhook"] : []),
+    ...trackers.map((tracker) => `${title(tracker)} endpoint answers`),
+    "alarms reach someone",
+  ];
 }
 
 function title(tracker: TrackerName): string {

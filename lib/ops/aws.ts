@@ -7,6 +7,7 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { ListSubscriptionsByTopicCommand, SNSClient } from "@aws-sdk/client-sns";
+import { registerSecret } from "../../functions/shared/platform/redact";
 import type { SecretName } from "../../functions/shared/platform/secrets";
 import { type StackSecret, secretId, stackName } from "../config";
 
@@ -23,6 +24,51 @@ export function defaultAwsClients(): AwsClients {
     secrets: new SecretsManagerClient({}),
     cloudFormation: new CloudFormationClient({}),
     sns: new SNSClient({}),
+  };
+}
+
+/** Why setup and doctor cannot use AWS, and what to do about it. */
+export interface AwsAccessProblem {
+  detail: string;
+  fix: string;
+}
+
+/**
+ * Whether the environment gives the AWS SDK a region and credentials, asked of the clients' own resolvers
+ * (the same chain `cdk deploy` uses: AWS_REGION, AWS_PROFILE, ~/.aws/config and credentials, SSO), before
+ * any call: the SDK's own errors ("Region is missing", "Could not load credentials from any providers")
+ * name neither the variable to set nor the command to run. Null when both resolve.
+ */
+export async function awsAccessProblem(
+  clients: AwsClients,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AwsAccessProblem | null> {
+  const config = clients.secrets.config;
+  const profile = env.AWS_PROFILE;
+  const problems: string[] = [];
+  try {
+    await config.region();
+  } catch {
+    problems.push(
+      profile
+        ? `no AWS region (neither AWS_REGION nor a region for AWS_PROFILE=${profile})`
+        : "no AWS region",
+    );
+  }
+  try {
+    await config.credentials();
+  } catch (error) {
+    const said = error instanceof Error ? error.message : String(error);
+    problems.push(`no AWS credentials${profile ? ` for AWS_PROFILE=${profile}` : ""} (the AWS SDK: ${said})`);
+  }
+  if (!problems.length) return null;
+  const login = profile ? `aws sso login --profile ${profile}` : "aws sso login";
+  return {
+    detail: `${problems.join("; ")}; setup and doctor use the same AWS credentials and region as cdk deploy`,
+    fix:
+      `set AWS_REGION (e.g. export AWS_REGION=eu-west-1) and AWS_PROFILE to the profile you deploy with ` +
+      `(export AWS_PROFILE=<profile>); with AWS IAM Identity Center, sign in with \`${login}\` ` +
+      "(sessions expire); or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
   };
 }
 
@@ -82,6 +128,9 @@ export async function readSecret(clients: AwsClients, org: string, name: StackSe
   const { Versions } = await clients.secrets.send(new ListSecretVersionIdsCommand({ SecretId: id }));
   if ((Versions ?? []).length <= 1) return { kind: "placeholder", arn, logicalId };
   const { SecretString } = await clients.secrets.send(new GetSecretValueCommand({ SecretId: id }));
+  // Read, so never shown: a peer's echo of it in setup's or doctor's output is redacted. The Jira account's
+  // email is stored as a secret but is no credential, and doctor's messages name it.
+  if (name !== "JIRA_EMAIL") registerSecret(SecretString?.trim());
   return SecretString?.trim()
     ? { kind: "set", arn, value: SecretString.trim(), logicalId }
     : { kind: "placeholder", arn, logicalId };

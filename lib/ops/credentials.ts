@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { LinearClient } from "@linear/sdk";
+import { redactSecrets, registerSecret } from "../../functions/shared/platform/redact";
 
 /**
  * Checks of each credential before it is used, shared by `setup` and `doctor`. Each says what is wrong in
- * words an operator can act on, and never echoes the credential.
+ * words an operator can act on, and never echoes the credential: each is registered with the redactor
+ * before it is sent, so a peer that echoes our request (its Authorization header) cannot show it.
  */
 
 /** The outcome of one check: what holds, or what is wrong and how to fix it. */
@@ -30,7 +32,9 @@ async function send(
   }
 }
 
-function messageOf(text: string): string {
+/** What a peer said, every registered credential redacted before it is cut (a cut one would escape). */
+function messageOf(raw: string): string {
+  const text = redactSecrets(raw);
   try {
     const body = JSON.parse(text) as { message?: unknown; errorMessages?: unknown };
     if (typeof body.message === "string") return body.message;
@@ -56,6 +60,7 @@ export async function checkQaTech(
   apiKey: string,
   projectShortId?: string,
 ): Promise<CheckResult> {
+  registerSecret(apiKey);
   const id = `chat_qaticketcheck${randomBytes(6).toString("hex")}`;
   const headers = { authorization: `Bearer ${apiKey}`, accept: "application/json" };
   const keys = "create one in QA.tech: Organization Settings -> API Keys, then run setup again";
@@ -120,6 +125,7 @@ export async function checkLinear(
   apiUrl: string,
   apiKey: string,
 ): Promise<CheckResult & { viewer?: LinearViewer }> {
+  registerSecret(apiKey);
   try {
     const viewer = await new LinearClient({ apiKey, apiUrl }).viewer;
     const who = { id: viewer.id, name: viewer.displayName || viewer.name, admin: viewer.admin };
@@ -143,6 +149,7 @@ export async function checkLinearAppToken(
   accessToken: string,
   refusedFix: string,
 ): Promise<CheckResult & { appUser?: { id: string; name: string }; workspace?: string }> {
+  registerSecret(accessToken);
   try {
     const client = new LinearClient({ accessToken, apiUrl });
     const [viewer, organization] = await Promise.all([client.viewer, client.organization]);
@@ -180,7 +187,11 @@ export async function checkJira(
   email: string,
   token: string,
 ): Promise<CheckResult & { accountId?: string }> {
-  const auth = `Basic ${Buffer.from(`${email}:${token}`).toString("base64")}`;
+  const basic = Buffer.from(`${email}:${token}`).toString("base64");
+  // Jira's Basic credential goes out base64-encoded: an echo carries that form, not the token.
+  registerSecret(token);
+  registerSecret(basic);
+  const auth = `Basic ${basic}`;
   const res = await send(`${baseUrl}/rest/api/3/myself`, {
     headers: { authorization: auth, accept: "application/json" },
   });
@@ -218,5 +229,7 @@ export async function checkJira(
 
 /** A new webhook signing secret: 32 random bytes, hex. */
 export function newSigningSecret(): string {
-  return randomBytes(32).toString("hex");
+  const secret = randomBytes(32).toString("hex");
+  registerSecret(secret);
+  return secret;
 }

@@ -3,6 +3,8 @@
  * the sources): what qa-ticket needs from it, and the calls that register it.
  */
 
+import { redactSecrets, registerSecret } from "../../functions/shared/platform/redact";
+
 /** The events the integration acts on: labels on issues (created, updated) and `@qa` comments. */
 export const JIRA_EVENTS = ["jira:issue_created", "jira:issue_updated", "comment_created"] as const;
 
@@ -40,7 +42,10 @@ export class JiraAdmin {
     email: string,
     token: string,
   ) {
-    this.auth = `Basic ${Buffer.from(`${email}:${token}`).toString("base64")}`;
+    const basic = Buffer.from(`${email}:${token}`).toString("base64");
+    registerSecret(token);
+    registerSecret(basic);
+    this.auth = `Basic ${basic}`;
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
@@ -58,7 +63,10 @@ export class JiraAdmin {
     if (res.status === 403)
       throw new JiraNotAdminError("Jira answered 403: only Jira admins may manage webhooks");
     if (res.status >= 300)
-      throw new Error(`Jira answered ${res.status} to ${method} ${path}: ${text.slice(0, 200)}`);
+      // Redacted before the cut, so an echoed Authorization header cannot survive half-cut.
+      throw new Error(
+        `Jira answered ${res.status} to ${method} ${path}: ${redactSecrets(text).slice(0, 200)}`,
+      );
     return text ? JSON.parse(text) : undefined;
   }
 

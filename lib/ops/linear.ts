@@ -1,4 +1,5 @@
 import { LinearClient } from "@linear/sdk";
+import { registerSecret } from "../../functions/shared/platform/redact";
 
 /** What the integration's Linear webhook must subscribe to: labels on issues, and replies in threads. */
 export const LINEAR_RESOURCE_TYPES = ["Issue", "Comment"] as const;
@@ -32,6 +33,7 @@ export class LinearAdmin {
   private readonly client: LinearClient;
 
   constructor(apiUrl: string, apiKey: string) {
+    registerSecret(apiKey);
     this.client = new LinearClient({ apiKey, apiUrl });
   }
 

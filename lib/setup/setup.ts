@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { redactSecrets, registerSecret } from "../../functions/shared/platform/redact";
 import type { SecretName } from "../../functions/shared/platform/secrets";
 import { parseTokens } from "../../functions/shared/trackers/linear-agent/tokens";
 import {
@@ -16,7 +17,15 @@ import {
   webhookUrlOutput,
 } from "../config";
 import { type DoctorRow, formatDoctorTable, neededSecrets, runDoctor } from "../doctor/doctor";
-import { type AwsClients, isUsable, readSecret, readStack, type SecretState, storeSecret } from "../ops/aws";
+import {
+  type AwsClients,
+  awsAccessProblem,
+  isUsable,
+  readSecret,
+  readStack,
+  type SecretState,
+  storeSecret,
+} from "../ops/aws";
 import { type CheckResult, checkJira, checkLinear, checkQaTech, newSigningSecret } from "../ops/credentials";
 import { JIRA_EVENTS, JiraAdmin, JiraNotAdminError, jiraWebhookJql, jiraWebhookName } from "../ops/jira";
 import { LINEAR_RESOURCE_TYPES, LinearAdmin, webhookLabel } from "../ops/linear";
@@ -100,6 +109,26 @@ const STEPS = [
  * changes nothing; `dryRun` says what it would change. Credentials are checked before anything uses them.
  */
 export async function runSetup(options: SetupOptions): Promise<SetupResult> {
+  // Every credential setup was given is known to the redactor before any call; stored ones are registered
+  // as read, asked ones as typed. Errors carry peer text (a refusal may echo our Authorization header).
+  const { answers } = options;
+  for (const value of [
+    answers.qatechApiKey,
+    answers.linearApiKey,
+    answers.jiraApiToken,
+    answers.linearAgentClientSecret,
+    answers.linearAgentWebhookSecret,
+  ])
+    registerSecret(value);
+  try {
+    return await setupSteps(options);
+  } catch (error) {
+    if (error instanceof Error) error.message = redactSecrets(error.message);
+    throw error;
+  }
+}
+
+async function setupSteps(options: SetupOptions): Promise<SetupResult> {
   const { org, clients, prompter, answers, dryRun } = options;
   const changes: string[] = [];
   // Numbered by the step, not by the line: a step may print two lines (the stack: adopt, then deploy).
@@ -118,6 +147,10 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
     (what) => step("config", change(what)),
     (what) => step("config", what),
   );
+
+  // AWS before anything reads a secret: a missing region or credentials named with their fix.
+  const aws = await awsAccessProblem(clients);
+  if (aws) throw new SetupError(`AWS: ${aws.detail}.\nFix: ${aws.fix}`);
 
   // 2. Credentials: given, or already stored, or asked for; each checked before it is used or stored.
   const agent = config.linear.enabled && config.linear.agent.enabled;
@@ -142,8 +175,19 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
     const s = stored.get(name);
     return s?.kind === "set" ? s.value : undefined;
   };
-  const credential = async (name: SecretName, given: string | undefined, question: string, visible = false) =>
-    given ?? storedValue(name) ?? (visible ? await prompter.ask(question) : await prompter.secret(question));
+  const credential = async (
+    name: SecretName,
+    given: string | undefined,
+    question: string,
+    visible = false,
+  ) => {
+    const value =
+      given ??
+      storedValue(name) ??
+      (visible ? await prompter.ask(question) : await prompter.secret(question));
+    if (!visible) registerSecret(value);
+    return value;
+  };
   const values = new Map<SecretName, string>();
   const checks: string[] = [];
   const require = (what: string, result: CheckResult) => {
@@ -357,6 +401,7 @@ async function linearAgent(
   );
   const secret = async (name: SecretName, given: string | undefined, question: string) => {
     const value = (given ?? ctx.stored(name) ?? (await prompter.secret(question))).trim();
+    registerSecret(value);
     if (!value) throw new SetupError(`Linear agent: ${question.replace(/:$/, "")} is empty`);
     return value;
   };
@@ -459,6 +504,7 @@ async function jiraWebhook(
     if (!(error instanceof JiraNotAdminError)) throw error;
     // Not an admin: the values to paste into Jira settings -> System -> WebHooks, then a confirmation.
     const { secret, fresh } = await signingSecret("JIRA_WEBHOOK_SECRET");
+    const secretFile = secretId(org, "JIRA_WEBHOOK_SECRET");
     if (options.answers.jiraWebhookDone && !fresh)
       return report("created by hand (confirmed with --jira-webhook-done)");
     options.print(
@@ -469,10 +515,11 @@ async function jiraWebhook(
         `  URL:     ${url}`,
         `  Events:  Issue: created, updated; Comment: created  (${JIRA_EVENTS.join(", ")})`,
         `  JQL:     ${jql || "(empty: all projects)"}`,
-        // In a dry run a new secret is not stored, so it is not shown: it would not be the one used.
-        `  Secret:  ${dryRun && fresh ? "(generated and stored when run without --dry-run)" : secret}`,
-        "Jira will not show the secret again; it is stored in Secrets Manager as " +
-          secretId(org, "JIRA_WEBHOOK_SECRET"),
+        // Shown once, by the run that generated and stored it: a later run (or a dry run, which stores nothing)
+        // does not put a production secret into a terminal's scrollback or a CI log again.
+        `  Secret:  ${fresh ? (dryRun ? "(generated and stored when run without --dry-run)" : secret) : "the stored one (shown only by the run that generated it)"}`,
+        `Jira will not show the secret again; it is stored in Secrets Manager as ${secretFile}; read it with:`,
+        `  aws secretsmanager get-secret-value --secret-id ${secretFile} --query SecretString --output text`,
       ].join("\n"),
     );
     if (dryRun) return report(change("create the Jira webhook by hand (values above)"));

@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -92,6 +94,24 @@ async function world(
     },
   };
 }
+
+/**
+ * A peer that answers every request with `status` and a body echoing the request's headers, as a debugging
+ * proxy or a misconfigured gateway in front of QA.tech or Jira may: the Authorization header comes back.
+ */
+async function startEchoPeer(status: number): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify({ message: `refused; request headers: ${JSON.stringify(req.headers)}` }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const JIRA_BASIC = Buffer.from(`${JIRA_EMAIL}:${JIRA_TOKEN}`).toString("base64");
 
 const writes = (w: World) => ({
   deploys: w.aws.deploys.length,
@@ -289,6 +309,58 @@ describe("npm run setup, end to end (simulators, mocked AWS, injected deployer)"
     expect(done.doctor?.rows.find((r) => r.check === "Jira endpoint answers")?.status).toBe("ok");
   });
 
+  it("shows the Jira webhook secret only on the run that generated it, never in a later run or dry run", async () => {
+    w = await world({ jiraAdmin: false });
+    await expect(w.setup()).rejects.toThrow(/run setup again with --jira-webhook-done/);
+    const secret = w.aws.value("qa-ticket/acme/jira-webhook-secret") ?? "missing";
+    expect(w.lines.join("\n")).toContain(`Secret:  ${secret}`);
+
+    for (const dryRun of [false, true]) {
+      w.lines.length = 0;
+      if (dryRun) await w.setup({ dryRun });
+      else await expect(w.setup()).rejects.toThrow(/--jira-webhook-done/);
+      const printed = w.lines.join("\n");
+      expect(printed).not.toContain(secret);
+      // Still there for an admin who lost it, by the one command that reads it with the operator's own access.
+      expect(printed).toContain(
+        "aws secretsmanager get-secret-value --secret-id qa-ticket/acme/jira-webhook-secret",
+      );
+    }
+    expect(w.aws.value("qa-ticket/acme/jira-webhook-secret")).toBe(secret);
+  });
+
+  it("redacts the QA.tech key a peer echoes back in its refusal", async () => {
+    w = await world();
+    const echo = await startEchoPeer(403);
+    try {
+      const error = await w.setup({ qatechApiUrl: echo.url }).catch((e: Error) => e);
+
+      expect(error).toBeInstanceOf(Error);
+      const message = (error as Error).message;
+      expect(message).toMatch(/QA\.tech refused the API key \(403/);
+      expect(message).toContain("[redacted]");
+      expect(message).not.toContain(QATECH_KEY);
+    } finally {
+      await echo.close();
+    }
+  });
+
+  it("redacts the Jira token and its Basic form a peer echoes back in its error", async () => {
+    w = await world();
+    const echo = await startEchoPeer(500);
+    try {
+      const error = await w.setup({ jiraBaseUrl: echo.url }).catch((e: Error) => e);
+
+      const message = (error as Error).message;
+      expect(message).toMatch(/Jira answered 500/);
+      expect(message).toContain("[redacted]");
+      expect(message).not.toContain(JIRA_BASIC);
+      expect(message).not.toContain(JIRA_TOKEN);
+    } finally {
+      await echo.close();
+    }
+  });
+
   it("adopts the secrets a destroyed stack left behind before deploying the same org again", async () => {
     w = await world();
     await w.setup();
@@ -378,6 +450,30 @@ describe("npm run doctor, end to end", () => {
       /signing secret is not the stored one/,
     );
     expect(w.linear.webhooks[0].secret).toBe(old);
+  });
+
+  it("redacts the stored keys a peer echoes back in its rows", async () => {
+    w = await world();
+    await w.setup();
+    const echo = await startEchoPeer(500);
+    try {
+      // QA.tech and Jira behind a gateway that echoes the request: the stored keys go out in its headers.
+      const file = join(w.dir, "acme.json");
+      const config = JSON.parse(readFileSync(file, "utf8"));
+      config.qatech.apiUrl = echo.url;
+      config.jira.baseUrl = echo.url;
+      writeFileSync(file, JSON.stringify(config));
+
+      const { rows } = await runDoctor({ org: "acme", clients: w.aws.clients, configDir: w.dir });
+
+      const byCheck = Object.fromEntries(rows.map((r) => [r.check, r]));
+      expect(byCheck["QA.tech key"].detail).toMatch(/QA\.tech answered 500 to a read: .*\[redacted\]/);
+      expect(byCheck["Jira credentials"].detail).toMatch(/Jira answered 500: .*\[redacted\]/);
+      const table = JSON.stringify(rows);
+      for (const secret of [QATECH_KEY, JIRA_TOKEN, JIRA_BASIC]) expect(table).not.toContain(secret);
+    } finally {
+      await echo.close();
+    }
   });
 
   it("says so when the stack does not exist", async () => {

@@ -75,9 +75,14 @@ export class FakeAws {
   private closeEndpoint: () => Promise<void> = async () => {};
 
   constructor(private readonly configDir: string) {
-    const secrets = new SecretsManagerClient({ region: REGION });
-    const cloudFormation = new CloudFormationClient({ region: REGION });
-    const sns = new SNSClient({ region: REGION });
+    // Static credentials, so that setup's and doctor's check of the AWS environment passes without one.
+    const access = {
+      region: REGION,
+      credentials: { accessKeyId: "AKIAFAKEFAKEFAKE", secretAccessKey: "fake" },
+    };
+    const secrets = new SecretsManagerClient(access);
+    const cloudFormation = new CloudFormationClient(access);
+    const sns = new SNSClient(access);
     const sm = mockClient(secrets);
     const notFound = () =>
       new ResourceNotFoundException({
