@@ -1,9 +1,9 @@
 import type { LinearClient } from "@linear/sdk";
 import { endsWithTrailer } from "../../domain/marker";
-import { PermanentError } from "../../platform/errors";
+import { PermanentError, TransientError } from "../../platform/errors";
 import { isObject } from "../../platform/json";
 import { settings } from "../../platform/settings";
-import { isAuthenticationError, type LinearAuth, linearCall } from "../linear/api";
+import { classifyLinearError, isAuthenticationError, type LinearAuth, linearCall } from "../linear/api";
 import { type AgentTokens, agentTokens, renewAgentTokens } from "./tokens";
 
 /** An activity of a session, as this module reads it back. */
@@ -81,8 +81,13 @@ export async function createAgentActivity(req: {
         return { id: req.id, duplicate: false };
       } catch (error) {
         if (isAuthenticationError(error)) throw error;
-        // A failed lookup proves nothing either way: the create's own error decides (a retry, or a refusal).
-        const existing = await client.agentActivity(req.id).catch(() => null);
+        // A lookup that failed for a moment proves nothing: another try may find our activity. Otherwise
+        // (not found, or refused) the create's own error decides (a retry, or a refusal).
+        const existing = await client.agentActivity(req.id).catch((lookupError: unknown) => {
+          const mapped = classifyLinearError(lookupError, "agentActivity");
+          if (mapped instanceof TransientError) throw mapped;
+          return null;
+        });
         if (!existing) throw error;
         if (isOurActivity(existing, req, auth.tokens.appUserId)) return { id: req.id, duplicate: true };
         throw new PermanentError(

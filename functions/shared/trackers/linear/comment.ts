@@ -90,11 +90,15 @@ export async function postLinearComment(
     );
     return { id: payload.commentId ?? req.commentId, duplicate: false };
   } catch (error) {
-    // A failed lookup proves nothing either way: the create's own error decides (a retry, or a refusal).
+    // A lookup that failed for a moment proves nothing: another try may find our comment. Otherwise the
+    // create's own error decides (a retry, or a refusal).
     const [existing, viewer] = await Promise.all([
       getLinearComment({ ...req, id: req.commentId }),
       linearViewerId(req),
-    ]).catch(() => [null, null] as const);
+    ]).catch((lookupError: unknown) => {
+      if (lookupError instanceof TransientError) throw lookupError;
+      return [null, null] as const;
+    });
     if (existing && viewer) {
       if (
         existing.userId === viewer &&

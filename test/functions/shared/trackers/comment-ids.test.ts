@@ -72,6 +72,15 @@ describe("a Linear comment id that is already taken", () => {
     expect(linear.comments[0]).toMatchObject({ id, issueId: ISSUE_ID, userId: OUR_USER, body });
   });
 
+  it("by our own earlier post, when the lookup fails for a moment: retried, then counts as posted", async () => {
+    linear.addComment({ issueId: ISSUE_ID, userId: OUR_USER, body, id });
+    linear.failNext({ operation: "comment", fault: { status: 500 } });
+
+    await expect(post()).rejects.toThrow(TransientError);
+    await expect(post()).resolves.toEqual({ id, duplicate: true });
+    expect(linear.comments).toHaveLength(1);
+  });
+
   it("not taken at all: the create's own error decides (a retry)", async () => {
     linear.failNext({ operation: "createComment", fault: { status: 500 } });
 
@@ -159,6 +168,21 @@ describe("a Linear agent activity id that is already taken", () => {
     await expect(
       createAgentActivity({ sessionId: SESSION_ID, id: thoughtId, content: thought }),
     ).rejects.toThrow(/already taken by someone else/);
+  });
+
+  it("our own earlier activity, when the lookup fails for a moment: retried, then counts as posted", async () => {
+    agent.addActivity({ sessionId: SESSION_ID, id, userId: agent.appUserId, content: response });
+    linear.failNext({ operation: "agentActivity", fault: { status: 500 } });
+
+    const first = createAgentActivity({ sessionId: SESSION_ID, id, content: response, trailer });
+
+    await expect(first).rejects.toThrow(TransientError);
+    await expect(
+      createAgentActivity({ sessionId: SESSION_ID, id, content: response, trailer }),
+    ).resolves.toEqual({
+      id,
+      duplicate: true,
+    });
   });
 
   it.each([
