@@ -107,8 +107,8 @@ export async function postLinearComment(
       )
         return { id: existing.id, duplicate: true };
       throw new PermanentError(
-        `Linear comment id ${req.commentId} is already taken by someone else's comment (not this run's, by ` +
-          "our user, on this issue): nothing was posted",
+        `Linear comment id ${req.commentId} is already taken by someone else: the comment under it is not ` +
+          "this run's (by our user, on this issue, with this run's marker); nothing was posted",
         { cause: error },
       );
     }
