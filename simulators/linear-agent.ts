@@ -387,6 +387,14 @@ export class FakeLinearAgent {
     session.history.push(activity);
   }
 
+  /** A client-chosen activity id ([AI]: a UUID v4); refused when any session already has it. */
+  private claimable(id: string): void {
+    if (!UUID_V4.test(id)) throw invalid("id must be a UUID v4");
+    for (const other of this.sessions.values())
+      if (other.activities.some((a) => a.id === id))
+        throw invalid("An agent activity with this id already exists");
+  }
+
   private responded(session: FakeAgentSession): void {
     session.firstResponseAt ??= Date.now();
   }
@@ -409,11 +417,8 @@ export class FakeLinearAgent {
     if (i.ephemeral === true && !EPHEMERAL_TYPES.has(content.type))
       throw invalid("ephemeral is allowed only for thought and action activities");
     if (i.signal !== undefined && !SIGNALS.has(String(i.signal))) throw invalid("signal is not valid");
-    if (i.id !== undefined && !UUID_V4.test(String(i.id))) throw invalid("id must be a UUID v4");
+    if (i.id !== undefined) this.claimable(String(i.id));
     const id = typeof i.id === "string" ? i.id : randomUUID();
-    for (const other of this.sessions.values())
-      if (other.activities.some((a) => a.id === id))
-        throw invalid("An agent activity with this id already exists");
     this.append(session, {
       id,
       sessionId: session.id,
@@ -558,6 +563,30 @@ export class FakeLinearAgent {
   }
 
   // --- What people do in Linear, and the webhooks it sends ([AI], [WH]) ---
+
+  /**
+   * Stores an activity with a chosen id in a session, as someone else posted it (another app, or a person):
+   * no webhook is sent. The id is refused when taken, as createAgentActivity refuses it.
+   */
+  addActivity(opts: {
+    sessionId: string;
+    id: string;
+    content: FakeAgentActivity["content"];
+    userId: string;
+  }): FakeAgentActivity {
+    const session = this.session(opts.sessionId);
+    this.claimable(opts.id);
+    const activity: FakeAgentActivity = {
+      id: opts.id,
+      sessionId: session.id,
+      content: opts.content,
+      ephemeral: false,
+      userId: opts.userId,
+      createdAt: this.now(),
+    };
+    this.append(session, activity);
+    return activity;
+  }
 
   /** A session as Linear holds it when a webhook fixture names it (no webhook is sent). */
   addSession(opts: {

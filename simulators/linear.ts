@@ -116,12 +116,16 @@ export interface FakeLinear {
   addWebhookFailure(webhookId: string, failure: FakeLinearWebhookFailure): void;
   /** The issue's current label ids, in the order they were added. */
   issueLabelIds(issueId: string): string[];
-  /** Stores a comment as written by someone else (a human reply), without a request; returns it. */
+  /**
+   * Stores a comment as written by someone else (a human reply), without a request; returns it. `id` is a
+   * client-chosen id, as anyone may send with commentCreate (refused when taken, as createComment refuses it).
+   */
   addComment(comment: {
     issueId: string;
     body: string;
     userId: string;
     parentId?: string;
+    id?: string;
   }): FakeLinearComment;
   /** Queues a fault for the next `times` (default 1) matching requests; `operation` is the GraphQL name. */
   failNext(rule: FaultRule): void;
@@ -284,6 +288,19 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
     return comment;
   };
 
+  // A client-chosen comment id: Linear validates it as a UUID (a fake that took any string would hide that
+  // bug) and refuses one that is taken, whoever took it and on whichever issue: ids are workspace-wide.
+  const claimable = (id: string): void => {
+    if (!UUID_V4.test(id))
+      throw new GraphQLError("Argument Validation Error", "invalid input", "id must be a UUID v4.");
+    if (comments.some((comment) => comment.id === id))
+      throw new GraphQLError(
+        "Entity already exists",
+        "invalid input",
+        "A comment with this id already exists.",
+      );
+  };
+
   const payload = (comment: FakeLinearComment) => ({
     __typename: "CommentPayload",
     success: true,
@@ -387,17 +404,7 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
           "issueId and body are required.",
         );
       }
-      // Linear validates client-chosen ids as UUIDs; a fake that took any string would hide that bug.
-      if (input.id !== undefined && !UUID_V4.test(input.id)) {
-        throw new GraphQLError("Argument Validation Error", "invalid input", "id must be a UUID v4.");
-      }
-      if (input.id !== undefined && comments.some((comment) => comment.id === input.id)) {
-        throw new GraphQLError(
-          "Entity already exists",
-          "invalid input",
-          "A comment with this id already exists.",
-        );
-      }
+      if (input.id !== undefined) claimable(input.id);
       const comment: FakeLinearComment = {
         id: input.id ?? randomUUID(),
         issueId: input.issueId,
@@ -557,8 +564,9 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
     },
     issueLabelIds: (issueId) => [...(issueLabels.get(issueId) ?? [])],
     addComment: (input) => {
+      if (input.id !== undefined) claimable(input.id);
       const comment: FakeLinearComment = {
-        id: randomUUID(),
+        id: input.id ?? randomUUID(),
         issueId: input.issueId,
         body: input.body,
         createdAt: new Date().toISOString(),

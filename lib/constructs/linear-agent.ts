@@ -77,7 +77,8 @@ export class LinearAgent extends Construct {
     props.endpoint.addPage("/linear/callback", install);
 
     const webhook = props.endpoint.addTracker("linear-agent");
-    secrets.grantRead(webhook, "LINEAR_AGENT_WEBHOOK_SECRET");
+    // The marker key keys the ids of the activities it posts, so nobody else can claim them first.
+    secrets.grantRead(webhook, "LINEAR_AGENT_WEBHOOK_SECRET", "MARKER_KEY");
     // A stop request stops the session's running executions, found by name among the running ones.
     props.stateMachine.grant(webhook.fn, "states:ListExecutions");
     props.stateMachine.grantExecution(webhook.fn, "states:StopExecution");

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { v4 as uuidv4 } from "uuid";
 import type { Ticket } from "./ticket";
 
 /** What a comment of the integration is: part of its idempotency key and of its marker. */
@@ -62,6 +63,18 @@ export function readMarker(key: string, ticket: Pick<Ticket, "tracker" | "id">, 
   const expected = Buffer.from(digest(key, ticket, marker));
   const found = Buffer.from(match[4]);
   return expected.length === found.length && timingSafeEqual(expected, found) ? marker : null;
+}
+
+/**
+ * The id of one of our comments or agent activities, chosen by us so a retried post is known by it: an HMAC
+ * of `seed` (the run and what is posted) under a key derived from the deployment's marker key, as a v4 UUID,
+ * the format Linear takes for client-chosen ids. The seed is public (webhook fields, a commenter's comment
+ * id); without the key nobody can compute the id and claim it first.
+ */
+export function keyedUuid(key: string, seed: string): string {
+  if (!key) throw new Error("keyedUuid needs the marker key: an id without it can be computed by anyone");
+  const idKey = createHmac("sha256", key).update("qa-ticket id v1").digest();
+  return uuidv4({ random: createHmac("sha256", idKey).update(seed).digest().subarray(0, 16) });
 }
 
 /** The last non-empty line, without the escapes a markdown round trip may add. */

@@ -71,7 +71,12 @@ describe("the Linear agent's webhook", () => {
     Object.assign(
       process.env,
       settingsEnv({ linear: { apiUrl: linear.url, agent: { enabled: true, clientId: agent.clientId } } }),
-      { LINEAR_AGENT_WEBHOOK_SECRET: AGENT_SECRET, LINEAR_WEBHOOK_SECRET: WORKSPACE_WEBHOOK_SECRET },
+      {
+        LINEAR_AGENT_WEBHOOK_SECRET: AGENT_SECRET,
+        LINEAR_WEBHOOK_SECRET: WORKSPACE_WEBHOOK_SECRET,
+        // The activity ids are keyed with it.
+        MARKER_KEY: "agent-webhook-unit-marker-key",
+      },
     );
     const issued = agent.issueTokens();
     const store = new MemoryTokenStore(

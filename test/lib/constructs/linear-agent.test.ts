@@ -35,6 +35,22 @@ describe("the Linear agent in the stack", () => {
     expect(policies).toContain("states:ListExecutions");
   });
 
+  it("lets the agent's webhook read the marker key: its activity ids are keyed with it", () => {
+    const functions = enabled.findResources("AWS::Lambda::Function", {
+      Properties: { Description: Match.stringLikeRegexp("Verifies LinearAgent webhooks") },
+    });
+    const [webhook] = Object.values(functions);
+    const variables = webhook.Properties.Environment.Variables;
+    expect(Object.keys(variables)).toEqual(
+      expect.arrayContaining(["MARKER_KEY_SECRET_ARN", "LINEAR_AGENT_WEBHOOK_SECRET_SECRET_ARN"]),
+    );
+    const role = webhook.Properties.Role["Fn::GetAtt"][0];
+    const policies = Object.values(enabled.findResources("AWS::IAM::Policy")).filter((p) =>
+      p.Properties.Roles.some((r: { Ref?: string }) => r.Ref === role),
+    );
+    expect(JSON.stringify(policies)).toContain(JSON.stringify(variables.MARKER_KEY_SECRET_ARN));
+  });
+
   it("adds nothing when the agent is off", () => {
     const off = template({ enabled: false });
     expect(JSON.stringify(off.toJSON())).not.toMatch(/linear-agent|LinearTokenRefresher|\/linear\/install/);

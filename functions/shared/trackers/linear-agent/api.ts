@@ -1,8 +1,9 @@
 import type { LinearClient } from "@linear/sdk";
-import { PermanentError } from "../../platform/errors";
+import { endsWithTrailer } from "../../domain/marker";
+import { PermanentError, TransientError } from "../../platform/errors";
 import { isObject } from "../../platform/json";
 import { settings } from "../../platform/settings";
-import { isAuthenticationError, type LinearAuth, linearCall } from "../linear/api";
+import { classifyLinearError, isAuthenticationError, type LinearAuth, linearCall } from "../linear/api";
 import { type AgentTokens, agentTokens, renewAgentTokens } from "./tokens";
 
 /** An activity of a session, as this module reads it back. */
@@ -48,17 +49,24 @@ export interface ActivityContent {
 
 /**
  * Posts an activity with a client-chosen id, idempotently: when the create fails, the id is looked up, so an
- * activity that landed before its answer was lost (or a redelivered webhook's) counts as posted.
+ * activity that landed before its answer was lost (or a redelivered webhook's) counts as posted. It counts
+ * only when it is provably that activity: in this session, by our app user, of this type, and ending with
+ * `trailer` (an activity without one, a thought or progress, must have exactly this body). Any other
+ * activity under the id is someone else's: a PermanentError, never a success.
  */
 export async function createAgentActivity(req: {
   sessionId: string;
   id: string;
   content: ActivityContent;
+  /** This run's marker, which `content.body` ends with; none for thoughts and progress. */
+  trailer?: string;
   ephemeral?: boolean;
   /** Per call; default 10 s (the webhook, which Linear gives 5 s in all, uses less). */
   timeoutMs?: number;
 }): Promise<{ id: string; duplicate: boolean }> {
-  return agentCall(
+  const auth = await agentAuth();
+  return linearCall(
+    { ...auth, timeoutMs: req.timeoutMs ?? 10_000 },
     "createAgentActivity",
     async (client) => {
       try {
@@ -73,12 +81,39 @@ export async function createAgentActivity(req: {
         return { id: req.id, duplicate: false };
       } catch (error) {
         if (isAuthenticationError(error)) throw error;
-        const existing = await client.agentActivity(req.id).catch(() => null);
-        if (existing?.id === req.id) return { id: req.id, duplicate: true };
-        throw error;
+        // A lookup that failed for a moment proves nothing: another try may find our activity. Otherwise
+        // (not found, or refused) the create's own error decides (a retry, or a refusal).
+        const existing = await client.agentActivity(req.id).catch((lookupError: unknown) => {
+          const mapped = classifyLinearError(lookupError, "agentActivity");
+          if (mapped instanceof TransientError) throw mapped;
+          return null;
+        });
+        if (!existing) throw error;
+        if (isOurActivity(existing, req, auth.tokens.appUserId)) return { id: req.id, duplicate: true };
+        throw new PermanentError(
+          `Linear agent activity id ${req.id} is already taken by someone else: the activity under it is not ` +
+            "this run's (ours, in this session, with this run's text); nothing was posted",
+          { cause: error },
+        );
       }
     },
-    req.timeoutMs,
+  );
+}
+
+/** Whether an activity found under our id is the one we posted (see createAgentActivity). */
+function isOurActivity(
+  found: { id: string; agentSessionId?: string; userId?: string; content: unknown },
+  req: { sessionId: string; id: string; content: ActivityContent; trailer?: string },
+  appUserId: string,
+): boolean {
+  const content = isObject(found.content) ? found.content : {};
+  const body = typeof content.body === "string" ? content.body : "";
+  return (
+    found.id === req.id &&
+    found.agentSessionId === req.sessionId &&
+    found.userId === appUserId &&
+    content.type === req.content.type &&
+    (req.trailer ? endsWithTrailer(body, req.trailer) : body.trim() === req.content.body.trim())
   );
 }
 

@@ -1,9 +1,10 @@
 import type { TicketComment } from "../../domain/comment";
+import { keyedUuid } from "../../domain/marker";
 import type { Ticket } from "../../domain/ticket";
 import { SessionStopped } from "../../platform/errors";
 import { getSecret } from "../../platform/secrets";
 import { getLinearAttachmentUrls, setLinearLabels } from "../linear/api";
-import { deterministicUuid, renderLinearComment } from "../linear/comment";
+import { renderLinearComment } from "../linear/comment";
 import { refreshLinearTicket } from "../linear/thread";
 import type { PostOptions, Tracker } from "../tracker";
 import {
@@ -25,8 +26,8 @@ function sessionOf(ticket: Ticket, options: PostOptions): string | undefined {
  * Posts a run's comment as session updates: the acknowledgement sets the Open link and says QA.tech is on it,
  * progress is an ephemeral thought, the reply or an answer the session's response, a failure an error. Before
  * anything is posted the session is read back: once its person asked to stop, nothing more is posted
- * (SessionStopped ends the run quietly). Each activity's id is derived from the run and kind, so retries
- * never post twice.
+ * (SessionStopped ends the run quietly). Each activity's id is keyed from the run and kind (keyedUuid),
+ * so retries never post twice and nobody without the marker key can claim the id first.
  */
 async function postToSession(
   ticket: Ticket,
@@ -59,8 +60,10 @@ async function postToSession(
       : renderLinearComment({ ...comment, link: undefined }, options.trailer);
   const posted = await createAgentActivity({
     sessionId,
-    id: deterministicUuid(`${options.runId}:${kind}:${options.sequence ?? 0}`),
+    id: keyedUuid(await getSecret("MARKER_KEY"), `${options.runId}:${kind}:${options.sequence ?? 0}`),
     content: { type: contentTypeOf(kind, comment.failed), body },
+    // Progress is the reply's partial text, sent as it is, without our marker.
+    trailer: kind === "progress" ? undefined : options.trailer,
     ephemeral: kind === "progress",
   });
   return { id: sessionId, duplicate: posted.duplicate };

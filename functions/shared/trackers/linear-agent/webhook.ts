@@ -1,11 +1,12 @@
 import { stripPrefix } from "../../domain/follow-up";
 import { jsonBytes, KEY_MAX_BYTES } from "../../domain/limits";
+import { keyedUuid } from "../../domain/marker";
 import { boundedFollowUpText, boundedTicket, type Ticket, type Trigger } from "../../domain/ticket";
 import { PayloadError } from "../../platform/errors";
 import { isObject } from "../../platform/json";
+import { getSecret } from "../../platform/secrets";
 import { settings } from "../../platform/settings";
 import type { ActContext, WebhookSpec } from "../../webhook/handler";
-import { deterministicUuid } from "../linear/comment";
 import { verifyLinearSignature } from "../linear/webhook";
 import { createAgentActivity, sessionUrls } from "./api";
 import {
@@ -108,7 +109,7 @@ async function actOnAgentEvent(trigger: Trigger, { payload, start, stop }: ActCo
     const stopped = await stop(sessionRunPrefix(sessionId), "The agent session's person asked to stop");
     await createAgentActivity({
       sessionId,
-      id: deterministicUuid(`${trigger.runId}:stopped`),
+      id: keyedUuid(await getSecret("MARKER_KEY"), `${trigger.runId}:stopped`),
       content: { type: "response", body: STOPPED_RESPONSE },
       timeoutMs: WEBHOOK_CALL_TIMEOUT_MS,
     });
@@ -122,14 +123,14 @@ async function actOnAgentEvent(trigger: Trigger, { payload, start, stop }: ActCo
       return "ignored (our own session)";
     await createAgentActivity({
       sessionId,
-      id: deterministicUuid(`${sessionId}:first-thought`),
+      id: keyedUuid(await getSecret("MARKER_KEY"), `${sessionId}:first-thought`),
       content: { type: "thought", body: FIRST_THOUGHT },
       timeoutMs: WEBHOOK_CALL_TIMEOUT_MS,
     });
   } else {
     await createAgentActivity({
       sessionId,
-      id: deterministicUuid(`${trigger.runId}:prompt-thought`),
+      id: keyedUuid(await getSecret("MARKER_KEY"), `${trigger.runId}:prompt-thought`),
       content: { type: "thought", body: PROMPT_THOUGHT },
       ephemeral: true,
       timeoutMs: WEBHOOK_CALL_TIMEOUT_MS,

@@ -1,14 +1,16 @@
-import { createHash } from "node:crypto";
-import { v4 as uuidv4 } from "uuid";
 import type { TicketComment } from "../../domain/comment";
+import { endsWithTrailer, keyedUuid } from "../../domain/marker";
 import { stripUnsafeLinks } from "../../domain/safe-links";
-import { TransientError } from "../../platform/errors";
+import { PermanentError, TransientError } from "../../platform/errors";
+import { getSecret } from "../../platform/secrets";
 import type { Tracker } from "../tracker";
 import {
   classifyLinearError,
+  getLinearComment,
   type LinearAuth,
   linearAuth,
   linearClient,
+  linearViewerId,
   updateLinearComment,
   withTimeout,
 } from "./api";
@@ -29,7 +31,8 @@ export function renderLinearComment(comment: TicketComment, trailer: string): st
 
 /**
  * Posts a run's comment on a Linear issue, as a new comment, a reply in the thread (`parentId`) or the new
- * text of the acknowledgement; the comment id is derived from the run, so retries never duplicate.
+ * text of the acknowledgement; the comment id is keyed from the run and kind (keyedUuid), so retries never
+ * duplicate and nobody without the marker key can claim the id first.
  */
 export const postToLinear: Tracker["postComment"] = async (
   ticket,
@@ -47,29 +50,27 @@ export const postToLinear: Tracker["postComment"] = async (
     issueId: ticket.id,
     body,
     parentId: placement.parentId,
-    commentId: deterministicUuid(`${runId}:${comment.kind}`),
+    commentId: keyedUuid(await getSecret("MARKER_KEY"), `${runId}:${comment.kind}`),
+    trailer,
   });
 };
 
-/**
- * A comment id derived from `seed`: the same seed always gives the same id, so a retried post is known
- * by it. A v4 UUID whose random bytes are the seed's digest: Linear takes client-chosen ids in v4 format.
- */
-export function deterministicUuid(seed: string): string {
-  return uuidv4({ random: createHash("sha256").update(seed).digest().subarray(0, 16) });
-}
-
 export interface LinearCommentRequest extends LinearAuth {
   issueId: string;
+  /** The comment's markdown; it ends with `trailer`. */
   body: string;
   /** Client-chosen comment id: a retried post that already landed is recognised, not duplicated. */
   commentId: string;
+  /** This run's marker for this comment: what a comment found under `commentId` must end with to be ours. */
+  trailer: string;
   parentId?: string;
 }
 
 /**
- * Posts a markdown comment on a Linear issue with @linear/sdk, idempotently: when the create fails,
- * the comment id is looked up, so a comment that landed before its answer was lost counts as posted.
+ * Posts a markdown comment on a Linear issue with @linear/sdk, idempotently: when the create fails, the
+ * comment id is looked up, so a comment that landed before its answer was lost counts as posted. It counts
+ * only when it is provably that comment: written by the API key's user, on this issue, ending with this
+ * run's trailer. Any other comment under the id is someone else's: a PermanentError, never a success.
  */
 export async function postLinearComment(
   req: LinearCommentRequest,
@@ -89,10 +90,28 @@ export async function postLinearComment(
     );
     return { id: payload.commentId ?? req.commentId, duplicate: false };
   } catch (error) {
-    const existing = await withTimeout(client.comment({ id: req.commentId }), timeoutMs, "comment").catch(
-      () => null,
-    );
-    if (existing?.id === req.commentId) return { id: existing.id, duplicate: true };
+    // A lookup that failed for a moment proves nothing: another try may find our comment. Otherwise the
+    // create's own error decides (a retry, or a refusal).
+    const [existing, viewer] = await Promise.all([
+      getLinearComment({ ...req, id: req.commentId }),
+      linearViewerId(req),
+    ]).catch((lookupError: unknown) => {
+      if (lookupError instanceof TransientError) throw lookupError;
+      return [null, null] as const;
+    });
+    if (existing && viewer) {
+      if (
+        existing.userId === viewer &&
+        existing.issueId === req.issueId &&
+        endsWithTrailer(existing.body, req.trailer)
+      )
+        return { id: existing.id, duplicate: true };
+      throw new PermanentError(
+        `Linear comment id ${req.commentId} is already taken by someone else: the comment under it is not ` +
+          "this run's (by our user, on this issue, with this run's marker); nothing was posted",
+        { cause: error },
+      );
+    }
     throw error instanceof TransientError ? error : classifyLinearError(error, "the comment");
   }
 }

@@ -56,7 +56,7 @@ describe("Linear tracker API", () => {
   afterEach(() => linear.close());
 
   async function botComment(body = "Testing...") {
-    await postLinearComment({ ...auth(), issueId: ISSUE_ID, body, commentId: COMMENT_ID });
+    await postLinearComment({ ...auth(), issueId: ISSUE_ID, body, commentId: COMMENT_ID, trailer: "-" });
   }
 
   describe("linearViewerId", () => {

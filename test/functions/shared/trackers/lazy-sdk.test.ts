@@ -131,6 +131,9 @@ test("posting a comment on Linear does load @linear/sdk (the check above can fai
       ...settingsEnv({ linear: { apiUrl: "http://127.0.0.1:9/graphql" } }),
       LINEAR_API_KEY: "lin_api_test",
       LINEAR_API_KEY_SECRET_ARN: undefined,
+      // The comment's id is keyed with it.
+      MARKER_KEY: "lazy-marker-key",
+      MARKER_KEY_SECRET_ARN: undefined,
     },
     () =>
       isolatedTrackers(async (trackerOf) => {
