@@ -60,7 +60,8 @@ export class ConfigFileError extends Error {
   override name = "ConfigFileError";
 }
 
-const ORG_NAME = /^[a-z0-9][a-z0-9-]{0,30}$/;
+/** What an org name may be: it names a file, a stack, secrets and a deploy job (.github/scripts/orgs.sh). */
+export const ORG_NAME = /^[a-z0-9][a-z0-9-]{0,30}$/;
 
 function checkOrgName(org: string): void {
   if (!ORG_NAME.test(org)) {

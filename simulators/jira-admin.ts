@@ -3,10 +3,12 @@
  * `npm run doctor` use it. Sources: Atlassian's "Webhooks" page for Jira Cloud
  * (developer.atlassian.com/cloud/jira/platform/webhooks: webhooks "registered by /rest/webhooks/1.0/webhook
  * are called admin webhooks"; a `secret` may be set when registering through the REST API or the UI, and
- * cannot be read back), /work/shared/reference/jira.md ("Jira admin only"), and the request and response
- * shapes of jira.js's `createWebhook` (name, url, events, filters {"issue-related-events-section": jql},
- * excludeBody; answer: id, name, url, events, enabled/active). Assumed where those are silent: the 403 and
- * its message for a non-admin, the 400 for a missing field, and that `self` ends in the webhook's id.
+ * cannot be read back; only a Jira admin may register one), and the request and response shapes of
+ * jira.js's `createWebhook` (name, url, events, filters {"issue-related-events-section": jql}, excludeBody;
+ * answer: id, name, url, events, enabled/active). Assumed where those are silent: the 403 and its message
+ * for a non-admin, the 400 for a missing field, that `self` ends in the webhook's id, and that an update
+ * without `enabled` may keep a disabled webhook disabled: the fake refuses such a PUT (400), so a client
+ * that means "enabled" has to say it.
  */
 
 /** An admin webhook as the fake stores it; `secret` is kept (Jira signs with it) but never shown. */
@@ -90,6 +92,9 @@ export function jiraAdminRoute(
   if (!webhook) return errors(404, "Webhook not found");
   if (method === "GET") return { status: 200, body: wire(ctx, webhook) };
   if (method !== "PUT") return errors(405, `Method ${method} is not allowed`);
+  // The docs do not say what an update without `enabled` does to a disabled webhook (Jira may keep it
+  // disabled while the caller believes it updated it): refused, so every update says what it means.
+  if (typeof input.enabled !== "boolean") return errors(400, "enabled is required when updating a webhook");
   const changed = fields();
   if ("status" in changed) return changed;
   // A PUT without a secret keeps the one set before (it cannot be read back, so it cannot be resent).

@@ -73,7 +73,7 @@ async function install(event: APIGatewayProxyEventV2): Promise<Result> {
   const agent = settings().linear.agent;
   if (!agent?.enabled || !agent.clientId)
     return failed(404, "The Linear agent is not enabled in this deployment (linear.agent.enabled).", false);
-  const { state, nonce } = signState(await getSecret("MARKER_KEY"));
+  const { state, nonce } = signState(await getSecret("LINEAR_AGENT_CLIENT_SECRET"));
   const secure = origin(event).startsWith("https:") ? "; Secure" : "";
   return {
     statusCode: 302,
@@ -97,7 +97,7 @@ async function install(event: APIGatewayProxyEventV2): Promise<Result> {
 async function callback(event: APIGatewayProxyEventV2): Promise<Result> {
   const query = event.queryStringParameters ?? {};
   const state = query.state ?? "";
-  const checked = verifyState(await getSecret("MARKER_KEY"), state);
+  const checked = verifyState(await getSecret("LINEAR_AGENT_CLIENT_SECRET"), state);
   if ("refused" in checked) {
     logger.warn("install callback refused", { reason: checked.refused });
     return failed(

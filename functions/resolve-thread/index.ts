@@ -17,8 +17,8 @@ export async function handler(state: WorkflowState): Promise<WorkflowState> {
   const followUp = state.followUp;
   if (!followUp) throw new ConfigError("resolve-thread ran without a follow-up");
   const tracker = await trackerOf(state.ticket.tracker);
-  const { own, root } = await tracker.findThread(state.ticket, followUp);
-  const action = threadAction({ own, ours: root !== null }, followUp.text, state.ticket.tracker);
+  const { own, root, labelled } = await tracker.findThread(state.ticket, followUp);
+  const action = threadAction({ own, ours: root !== null, labelled }, followUp.text, state.ticket.tracker);
   let latest: string | undefined;
   let conversation: { id: string; url?: string } | undefined = root?.conversation;
   if (action === "status" && root) {
@@ -28,6 +28,16 @@ export async function handler(state: WorkflowState): Promise<WorkflowState> {
     conversation = { id: found.shortId, url: found.url };
   }
   const ticket = action === "retry" ? await tracker.refreshTicket(state.ticket) : state.ticket;
-  forRun(logger, state.runId).info("thread resolved", { action, own, conversation: root?.conversation.id });
+  const reason =
+    action === "ignore" && !own && !root
+      ? "no conversation of ours on the ticket (and, for retry, no trigger label)"
+      : undefined;
+  forRun(logger, state.runId).info("thread resolved", {
+    action,
+    own,
+    conversation: root?.conversation.id,
+    labelled,
+    reason,
+  });
   return { ...state, ticket, thread: { action, rootId: root?.rootId, conversation, latest } };
 }

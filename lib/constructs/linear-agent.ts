@@ -1,4 +1,14 @@
-import { CfnOutput, type CfnResource, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import {
+  ArnFormat,
+  CfnOutput,
+  type CfnResource,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
@@ -6,6 +16,25 @@ import { secretId } from "../config";
 import { type FunctionDefaults, TicketFunction } from "./ticket-function";
 import type { TrackerSecrets } from "./tracker-secrets";
 import type { WebhookEndpoint } from "./webhook-endpoint";
+
+/**
+ * How every agent run's execution is named (functions/shared/trackers/linear-agent/session.ts
+ * sessionRunPrefix): the agent's webhook may stop these and no other. The ticket runs are named
+ * `linear-<KEY>-...` and `jira-<KEY>-...` after the issue key, which is upper case, and IAM compares ARNs
+ * case-sensitively.
+ */
+export const AGENT_RUN_PREFIX = "linear-agent-";
+
+/**
+ * Lets a function write new versions of a secret, and nothing else: CDK's `grantWrite` also grants
+ * UpdateSecret (which can change the secret's KMS key and description) and UpdateSecretVersionStage (which can
+ * bring an old token set back as AWSCURRENT); the token store only ever calls PutSecretValue.
+ */
+function grantPutValue(secret: secretsmanager.ISecret, fn: TicketFunction): void {
+  fn.fn.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ["secretsmanager:PutSecretValue"], resources: [secret.secretArn] }),
+  );
+}
 
 /** What the Linear agent needs of the stack. */
 export interface LinearAgentProps {
@@ -59,7 +88,7 @@ export class LinearAgent extends Construct {
       timeout: Duration.seconds(20),
     });
     tokens.grantRead(refresher.fn);
-    tokens.grantWrite(refresher.fn);
+    grantPutValue(tokens, refresher);
     refresher.fn.addEnvironment("LINEAR_AGENT_TOKENS_SECRET_ARN", tokens.secretArn);
     secrets.grantRead(refresher, "LINEAR_AGENT_CLIENT_SECRET");
 
@@ -69,10 +98,11 @@ export class LinearAgent extends Construct {
       description: "GET /linear/install and /linear/callback: installs QA.tech as a Linear agent",
     });
     tokens.grantRead(install.fn);
-    tokens.grantWrite(install.fn);
+    grantPutValue(tokens, install);
     install.fn.addEnvironment("LINEAR_AGENT_TOKENS_SECRET_ARN", tokens.secretArn);
-    // The marker key derives the key that signs the install's state; the client secret exchanges the code.
-    secrets.grantRead(install, "MARKER_KEY", "LINEAR_AGENT_CLIENT_SECRET");
+    // The client secret exchanges the code and derives the key that signs the install's state. Not the marker
+    // key: this function answers anyone on the internet, and the marker key is what makes a comment ours.
+    secrets.grantRead(install, "LINEAR_AGENT_CLIENT_SECRET");
     props.endpoint.addPage("/linear/install", install);
     props.endpoint.addPage("/linear/callback", install);
 
@@ -81,14 +111,28 @@ export class LinearAgent extends Construct {
     secrets.grantRead(webhook, "LINEAR_AGENT_WEBHOOK_SECRET", "MARKER_KEY");
     // A stop request stops the session's running executions, found by name among the running ones.
     props.stateMachine.grant(webhook.fn, "states:ListExecutions");
-    props.stateMachine.grantExecution(webhook.fn, "states:StopExecution");
+    // Only the agent's own runs: a forged or buggy stop can never abort a ticket's run.
+    webhook.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["states:StopExecution"],
+        resources: [
+          stack.formatArn({
+            service: "states",
+            resource: "execution",
+            // The machine's name is the 7th field of its ARN (arn:aws:states:region:account:stateMachine:name).
+            resourceName: `${Fn.select(6, Fn.split(":", props.stateMachine.stateMachineArn))}:${AGENT_RUN_PREFIX}*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
     const machineId = stack.getLogicalId(props.stateMachine.node.defaultChild as CfnResource);
-    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}:*`;
+    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}:${AGENT_RUN_PREFIX}*`;
     Validations.of(webhook.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${executions}]`,
       reason:
-        "states:StopExecution on this state machine's executions (execution:<machine>:*): a stop request stops " +
-        "the running executions of one agent session, whose names are known only at run time.",
+        `states:StopExecution on this state machine's agent runs (execution:<machine>:${AGENT_RUN_PREFIX}*): a ` +
+        "stop request stops the running executions of one agent session, whose names are known only at run time.",
     });
 
     const refresherId = stack.getLogicalId(refresher.fn.node.defaultChild as CfnResource);

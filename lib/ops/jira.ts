@@ -99,6 +99,9 @@ export class JiraAdmin {
       filters: { "issue-related-events-section": input.jql },
       excludeBody: false,
       secret: input.secret,
+      // Said on every update too: a webhook someone disabled would otherwise stay disabled, and setup would
+      // still report it updated (https://developer.atlassian.com/cloud/jira/platform/webhooks/).
+      enabled: true,
     };
     await this.call(
       id ? "PUT" : "POST",

@@ -1,6 +1,14 @@
 import { validateAdf } from "../../simulators/adf-schema";
-import { type Harness, startHarness } from "../../simulators/harness";
+import { type Harness, jiraFixture, startHarness } from "../../simulators/harness";
 import { adfText } from "../support/adf-text";
+
+/** A `comment_created` delivery for a comment already in the fake, written by `accountId`. */
+function commentEvent(id: string, body: string, accountId: string) {
+  const base = jiraFixture("comment_created");
+  return { ...base, comment: { ...(base.comment as object), id, body, author: { accountId } } };
+}
+
+const ISSUE = { "PROJ-123": { id: "10002", summary: "Login button is misaligned" } };
 
 describe("Jira ticket labelled 'needs-test', end to end through the local runner", () => {
   let h: Harness;
@@ -121,5 +129,30 @@ describe("Jira ticket labelled 'needs-test', end to end through the local runner
 
     expect(h.jiraReplies()).toHaveLength(1);
     expect([...h.runner.executions.values()][0].status).toBe("SUCCEEDED");
+  });
+
+  it("ignores @qa retry on a ticket that was never labelled and has no conversation of ours", async () => {
+    // A service-desk customer, say: anyone who may comment could otherwise start runs on any ticket.
+    h = await startHarness({ jira: { issues: ISSUE } });
+    const customer = h.jira.addComment("PROJ-123", { body: "@qa retry", authorAccountId: "customer-7" });
+
+    const res = await h.sendJira(commentEvent(customer.id, "@qa retry", "customer-7"));
+    await h.runner.settled();
+
+    expect(res.status).toBe(200);
+    expect(h.qatech.conversations()).toHaveLength(0);
+    expect(h.jira.comments.map((c) => c.id)).toEqual([customer.id]);
+    expect(h.jira.labelChanges).toEqual([]);
+  });
+
+  it("starts afresh on @qa retry where the trigger label is on the ticket, even before any conversation", async () => {
+    h = await startHarness({ jira: { issues: ISSUE, labels: { "PROJ-123": ["needs-test"] } } });
+    const human = h.jira.addComment("PROJ-123", { body: "@qa retry", authorAccountId: "jane" });
+
+    await h.sendJira(commentEvent(human.id, "@qa retry", "jane"));
+    await h.runner.settled();
+
+    expect(h.qatech.conversations()).toHaveLength(1);
+    expect(h.jiraAcks()).toHaveLength(1);
   });
 });

@@ -244,6 +244,21 @@ describe("npm run setup, end to end (simulators, mocked AWS, injected deployer)"
     });
   });
 
+  it("enables again a Jira webhook someone disabled, instead of saying it updated it", async () => {
+    w = await world();
+    await w.setup();
+    w.jira.webhooks[0].enabled = false;
+
+    const again = await w.setup();
+
+    expect(again.changes).toEqual([expect.stringMatching(/^update admin webhook 1: /)]);
+    expect(w.jira.webhooks).toHaveLength(1);
+    expect(w.jira.webhooks[0]).toMatchObject({
+      enabled: true,
+      secret: w.aws.value("qa-ticket/acme/jira-webhook-secret"),
+    });
+  });
+
   it.each<[string, Partial<SetupAnswers>, RegExp]>([
     ["QA.tech key", { qatechApiKey: "wrong-key" }, /QA\.tech: QA\.tech refused the API key \(401\)/],
     ["Linear key", { linearApiKey: "lin_api_wrong" }, /Linear: Linear refused the API key/],

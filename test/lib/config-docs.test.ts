@@ -18,6 +18,14 @@ describe("README's config table", () => {
     expect(table).not.toContain("$schema");
   });
 
+  it("says a change review of a GitHub pull request puts QA.tech's check on that pull request", () => {
+    const row = configFieldTable()
+      .split("\n")
+      .find((line) => line.startsWith("| `qatech.changeReview` |"));
+
+    expect(row).toContain('"QA.tech / PR Review" check');
+  });
+
   it("replaces only what is between the markers", () => {
     const readme = `# x\n\nbefore\n${BEGIN}\nstale\n${END}\nafter\n`;
 

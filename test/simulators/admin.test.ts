@@ -132,7 +132,12 @@ describe("Jira simulator: admin webhooks", () => {
 
     const created = await call("POST", "/rest/webhooks/1.0/webhook", webhook);
     const self = ((await created.json()) as { self: string }).self;
-    await call("PUT", new URL(self).pathname, { ...webhook, secret: undefined, events: ["comment_created"] });
+    await call("PUT", new URL(self).pathname, {
+      ...webhook,
+      secret: undefined,
+      events: ["comment_created"],
+      enabled: true,
+    });
     const listed = (await (await call("GET", "/rest/webhooks/1.0/webhook")).json()) as Array<
       Record<string, unknown>
     >;
@@ -141,6 +146,17 @@ describe("Jira simulator: admin webhooks", () => {
     expect(listed).toEqual([expect.objectContaining({ url: webhook.url, events: ["comment_created"] })]);
     expect(JSON.stringify(listed)).not.toContain("s3");
     expect(jira.webhooks[0].secret).toBe("s3");
+  });
+
+  it("refuses an update that does not say whether the webhook is enabled, and changes nothing", async () => {
+    jira = await startFakeJira({ admin: true });
+    const created = await call("POST", "/rest/webhooks/1.0/webhook", { ...webhook, enabled: false });
+    const path = new URL(((await created.json()) as { self: string }).self).pathname;
+
+    const res = await call("PUT", path, { ...webhook, url: "https://hooks.example/other" });
+
+    expect(res.status).toBe(400);
+    expect(jira.webhooks[0]).toMatchObject({ url: webhook.url, enabled: false });
   });
 
   it("refuses an account that is not a Jira admin with 403", async () => {

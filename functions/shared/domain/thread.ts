@@ -8,18 +8,21 @@ export interface ThreadFacts {
   own: boolean;
   /** The thread holds one of our conversations (its root is ours and names one). */
   ours: boolean;
+  /** The ticket carries the trigger label (Jira reads it back where no conversation of ours exists). */
+  labelled?: boolean;
 }
 
 /**
  * What a comment asks for: nothing when it is ours or not in our thread; a command (`retry`, `status`,
- * `help`); else a question for the thread's conversation. `help` (and, in Jira, where every comment is
- * addressed by its prefix, `retry`) is answered even where no conversation exists yet.
+ * `help`); else a question for the thread's conversation. `help` is answered even where no conversation
+ * exists yet; so is `retry` in Jira (which has no threads) when the trigger label is on the ticket, never on
+ * a ticket nobody labelled: anyone who may comment (a service-desk customer) could otherwise start runs.
  */
 export function threadAction(facts: ThreadFacts, text: string, tracker: TrackerName): ThreadAction {
   if (facts.own) return "ignore";
   const asked = parseFollowUp(text);
   const command = "command" in asked ? asked.command : undefined;
-  if (command === "help" || (command === "retry" && tracker === "jira")) return command;
+  if (command === "help" || (command === "retry" && tracker === "jira" && facts.labelled)) return command;
   if (!facts.ours) return "ignore";
   return command ?? "ask";
 }

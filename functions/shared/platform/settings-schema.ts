@@ -139,7 +139,8 @@ const fields = z.strictObject({
       changeReview: z._default(
         described(
           z.enum(["auto", "always", "never"]),
-          "A ticket linking a pull request gets a change review: auto (with applicationOverrides), always or never.",
+          "A ticket linking a pull request gets a change review: auto (with applicationOverrides), always or never. " +
+            'On a GitHub PR, QA.tech creates or updates its "QA.tech / PR Review" check there.',
         ),
         "auto",
       ),

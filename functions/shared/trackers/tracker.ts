@@ -20,6 +20,11 @@ export interface FoundThread {
   own: boolean;
   /** Our comment whose marker names the conversation, or null when this is not (or not yet) our thread. */
   root: { rootId: string; conversation: { id: string } } | null;
+  /**
+   * The ticket carries the trigger label now (read back). Only Jira reads it, and only where `root` is null:
+   * there `retry` is what starts a conversation, so it needs a reason besides the comment's own text.
+   */
+  labelled?: boolean;
 }
 
 /**

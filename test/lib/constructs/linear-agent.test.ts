@@ -1,7 +1,25 @@
 import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
+import { executionName } from "../../../functions/shared/domain/ticket";
+import { sessionRunPrefix } from "../../../functions/shared/trackers/linear-agent/session";
 import { parseOrgConfig } from "../../../lib/config";
+import { AGENT_RUN_PREFIX } from "../../../lib/constructs/linear-agent";
 import { QaTicketStack } from "../../../lib/qa-ticket-stack";
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+}
+interface LambdaResource {
+  Properties: {
+    Description?: string;
+    Role: { "Fn::GetAtt": [string, string] };
+    Environment?: { Variables?: Record<string, unknown> };
+  };
+}
+interface PolicyResource {
+  Properties: { Roles: Array<{ Ref?: string }>; PolicyDocument: { Statement: Statement[] } };
+}
 
 const agentConfig = (agent: Record<string, unknown>) =>
   parseOrgConfig("acme", { qatech: {}, linear: { agent } }, "test config");
@@ -13,6 +31,65 @@ function template(agent: Record<string, unknown>): Template {
 
 describe("the Linear agent in the stack", () => {
   const enabled = template({ enabled: true, clientId: "qa_ticket_client_1234" });
+
+  /** The function whose description matches, and the statements of its role's policies. */
+  function fn(description: RegExp): { environment: Record<string, unknown>; statements: Statement[] } {
+    const functions = Object.values(enabled.findResources("AWS::Lambda::Function")) as LambdaResource[];
+    const found = functions.filter((f) => description.test(f.Properties.Description ?? ""));
+    expect(found).toHaveLength(1);
+    const role = found[0].Properties.Role["Fn::GetAtt"][0];
+    const policies = Object.values(enabled.findResources("AWS::IAM::Policy")) as PolicyResource[];
+    const statements = policies
+      .filter((p) => p.Properties.Roles.some((r) => r.Ref === role))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    return { environment: found[0].Properties.Environment?.Variables ?? {}, statements };
+  }
+  const actionsOf = (statement: Statement): string[] => [statement.Action].flat();
+  const secretId = (name: string): string =>
+    Object.keys(enabled.findResources("AWS::SecretsManager::Secret", { Properties: { Name: name } }))[0];
+  const tokensSecret = secretId("qa-ticket/acme/linear-agent-tokens");
+  const markerSecret = secretId("qa-ticket/acme/marker-key");
+
+  it("lets the agent's webhook stop only the agent's runs, not a ticket's", () => {
+    const webhook = fn(/^Verifies LinearAgent webhooks/);
+    const stops = webhook.statements.filter((s) => actionsOf(s).includes("states:StopExecution"));
+    expect(stops).toHaveLength(1);
+    expect(actionsOf(stops[0])).toEqual(["states:StopExecution"]);
+    expect(JSON.stringify(stops[0].Resource)).toMatch(
+      /:execution:",\{"Fn::Select":\[6,\{"Fn::Split":\[":",\{"Ref":"WorkflowStateMachine[0-9A-F]+"\}\]\}\]\},":linear-agent-\*"/,
+    );
+    // The prefix is the one the agent names its runs with, and a ticket's run never has it.
+    expect(sessionRunPrefix("session-1").startsWith(AGENT_RUN_PREFIX)).toBe(true);
+    expect(executionName("linear", "ENG-42", "x").startsWith(AGENT_RUN_PREFIX)).toBe(false);
+    expect(executionName("jira", "AGENT-1", "x").startsWith(AGENT_RUN_PREFIX)).toBe(false);
+  });
+
+  it.each([
+    ["the install function", /installs QA.tech as a Linear agent/],
+    ["the token refresher", /refreshes the Linear agent's OAuth tokens/],
+  ])("%s may put a new token set, but not change the secret or its version stages", (_, description) => {
+    const { statements } = fn(description);
+    const onTokens = statements.filter((s) => JSON.stringify(s.Resource).includes(`"${tokensSecret}"`));
+    expect(onTokens.flatMap(actionsOf).sort()).toEqual([
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:PutSecretValue",
+    ]);
+  });
+
+  it("grants no function UpdateSecret or UpdateSecretVersionStage", () => {
+    expect(JSON.stringify(enabled.findResources("AWS::IAM::Policy"))).not.toMatch(
+      /secretsmanager:UpdateSecret/,
+    );
+  });
+
+  it("keeps the marker key away from the internet-facing install function", () => {
+    const { environment, statements } = fn(/installs QA.tech as a Linear agent/);
+    expect(markerSecret).toBeDefined();
+    expect(environment).not.toHaveProperty("MARKER_KEY_SECRET_ARN");
+    expect(JSON.stringify(statements)).not.toContain(markerSecret);
+    expect(environment).toHaveProperty("LINEAR_AGENT_CLIENT_SECRET_SECRET_ARN");
+  });
 
   it("serves the install pages and the agent's webhook on the HTTP API", () => {
     for (const routeKey of ["GET /linear/install", "GET /linear/callback", "POST /webhooks/linear-agent"])

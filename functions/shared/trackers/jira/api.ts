@@ -40,12 +40,10 @@ export async function listJiraComments(opts: JiraAuth & { issueKey: string }): P
 /** An issue's summary and description (as text), read back: what a new conversation needs from a comment. */
 export async function getJiraIssue(
   opts: JiraAuth & { issueKey: string },
-): Promise<{ summary: string; description: string }> {
-  const issue = await jiraRequest<{ fields?: { summary?: unknown; description?: unknown } }>(
-    opts,
-    `${issuePath(opts.issueKey)}?fields=summary,description`,
-    {},
-  );
+): Promise<{ summary: string; description: string; labels: string[] }> {
+  const issue = await jiraRequest<{
+    fields?: { summary?: unknown; description?: unknown; labels?: unknown };
+  }>(opts, `${issuePath(opts.issueKey)}?fields=summary,description,labels`, {});
   const fields = issue?.fields;
   if (typeof fields?.summary !== "string") {
     throw new TransientError(`Jira answered GET ${issuePath(opts.issueKey)} without fields.summary`);
@@ -54,6 +52,9 @@ export async function getJiraIssue(
   return {
     summary: fields.summary,
     description: typeof description === "string" ? description : description ? adfToText(description) : "",
+    labels: Array.isArray(fields.labels)
+      ? fields.labels.filter((l): l is string => typeof l === "string")
+      : [],
   };
 }
 

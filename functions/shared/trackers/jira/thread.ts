@@ -1,6 +1,8 @@
+import { parseFollowUp } from "../../domain/follow-up";
 import { readMarker } from "../../domain/marker";
 import { boundedTicket, type FollowUp, type Ticket } from "../../domain/ticket";
 import { getSecret } from "../../platform/secrets";
+import { settings } from "../../platform/settings";
 import type { FoundThread } from "../tracker";
 import { adfToText } from "./adf-text";
 import { getJiraIssue, getJiraMyself, listJiraComments } from "./api";
@@ -22,7 +24,14 @@ export async function findJiraThread(ticket: Ticket, followUp: FollowUp): Promis
     .map((comment) => ({ id: comment.id, marker: readMarker(key, ticket, adfToText(comment.body)) }))
     .filter((comment) => comment.marker?.conversationId);
   const id = ours[0]?.marker?.conversationId;
-  if (!id) return { own: false, root: null };
+  if (!id) {
+    // No conversation of ours: only the trigger label, which only people who may edit the issue can add,
+    // lets `@qa retry` start one (comment_created carries no labels, so they are read back, for retry only).
+    const asked = parseFollowUp(followUp.text);
+    if (!("command" in asked && asked.command === "retry")) return { own: false, root: null };
+    const issue = await getJiraIssue({ ...auth, issueKey: ticket.key });
+    return { own: false, root: null, labelled: issue.labels.includes(settings().jira.triggerLabel) };
+  }
   const naming = ours.filter((c) => c.marker?.conversationId === id);
   const root = naming.find((c) => c.marker?.kind === "ack") ?? naming.at(-1);
   return { own: false, root: root ? { rootId: root.id, conversation: { id } } : null };

@@ -16,33 +16,36 @@ export const AGENT_SCOPES = "read,write,app:assignable,app:mentionable";
 /** How long the install link's `state` stays valid: the time a person takes on Linear's consent page. */
 export const STATE_TTL_SECONDS = 10 * 60;
 
-/** The key that signs `state`: derived from the marker key, so there is no new secret to manage. */
-function stateKey(markerKey: string): Buffer {
-  return createHmac("sha256", markerKey).update("qa-ticket linear oauth state v1").digest();
+/**
+ * The key that signs `state`: derived from the OAuth app's client secret, which the install function reads
+ * anyway, so there is no new secret to manage, and the public install pages never hold the marker key.
+ */
+function stateKey(secret: string): Buffer {
+  return createHmac("sha256", secret).update("qa-ticket linear oauth state v1").digest();
 }
 
-function mac(markerKey: string, payload: string): string {
-  return createHmac("sha256", stateKey(markerKey)).update(payload).digest("base64url");
+function mac(secret: string, payload: string): string {
+  return createHmac("sha256", stateKey(secret)).update(payload).digest("base64url");
 }
 
 /** A fresh `state`: an expiry and a nonce, signed; the nonce also goes into a cookie of the browser that asked. */
-export function signState(markerKey: string, now = Date.now()): { state: string; nonce: string } {
+export function signState(secret: string, now = Date.now()): { state: string; nonce: string } {
   const nonce = randomBytes(16).toString("base64url");
   const payload = Buffer.from(
     JSON.stringify({ v: 1, exp: Math.floor(now / 1000) + STATE_TTL_SECONDS, nonce }),
   ).toString("base64url");
-  return { state: `${payload}.${mac(markerKey, payload)}`, nonce };
+  return { state: `${payload}.${mac(secret, payload)}`, nonce };
 }
 
 /** Checks a `state` that came back from Linear: the nonce when it is genuine and unexpired, else why not. */
 export function verifyState(
-  markerKey: string,
+  secret: string,
   state: string,
   now = Date.now(),
 ): { nonce: string } | { refused: string } {
   const [payload, digest, extra] = state.split(".");
   if (!payload || !digest || extra !== undefined || state.length > 512) return { refused: "malformed" };
-  const expected = Buffer.from(mac(markerKey, payload));
+  const expected = Buffer.from(mac(secret, payload));
   const found = Buffer.from(digest);
   if (expected.length !== found.length || !timingSafeEqual(expected, found)) return { refused: "not ours" };
   let parsed: unknown;

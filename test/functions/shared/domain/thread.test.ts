@@ -25,9 +25,14 @@ describe("threadAction", () => {
     expect(threadAction(NOT_OURS, "help", "linear")).toBe("help");
   });
 
-  it("starts afresh on retry in Jira, where every addressed comment is meant for us, but not in a stranger's Linear thread", () => {
-    expect(threadAction(NOT_OURS, "retry", "jira")).toBe("retry");
+  it("starts afresh on retry in Jira where the trigger label is on the ticket, but not in a stranger's Linear thread", () => {
+    expect(threadAction({ ...NOT_OURS, labelled: true }, "retry", "jira")).toBe("retry");
     expect(threadAction(NOT_OURS, "retry", "linear")).toBe("ignore");
+  });
+
+  it("ignores retry in Jira on a ticket nobody labelled and without a conversation of ours", () => {
+    expect(threadAction({ ...NOT_OURS, labelled: false }, "retry", "jira")).toBe("ignore");
+    expect(threadAction(NOT_OURS, "retry", "jira")).toBe("ignore");
   });
 
   it("asks for status only where there is a conversation to ask about", () => {
