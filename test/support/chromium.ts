@@ -1,5 +1,14 @@
 import { execFile } from "node:child_process";
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -68,7 +77,11 @@ export async function bundledChromium(): Promise<string> {
   };
   const cache = join(tmpdir(), `qa-ticket-chromium-${version}`);
   const binary = join(cache, "chromium");
-  if (existsSync(binary)) return binary;
+  if (existsSync(binary)) {
+    // The temporary directory may be shared: run only a browser this user unpacked.
+    if (statSync(cache).uid !== process.getuid?.()) throw new Error(`${cache} belongs to another user`);
+    return binary;
+  }
 
   // The package unpacks into os.tmpdir() and takes any `chromium` already there as done. Unpacked into a
   // folder of our own (its TMPDIR, in a child process so ours is untouched) and then renamed into place in one
