@@ -1,40 +1,17 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
 import { type Harness, startHarness } from "../../simulators/harness";
+import { CHROMIUM_ARGS, chromiumExecutable } from "../support/chromium";
 
 /**
- * The Linear agent's install pages in a real browser: Debian's headless Chromium driven by Playwright's
- * library (Playwright's own browser download cannot run here). Screenshots go to test/artifacts/.
+ * The Linear agent's install pages in a real browser: a headless Chromium (the machine's, else the one inside
+ * @sparticuz/chromium, see test/support/chromium.ts) driven by Playwright's library. Screenshots go to
+ * test/artifacts/.
  */
 const ARTIFACTS = join(__dirname, "..", "artifacts");
 const ISSUE_ID = "539068e2-ae88-4d09-bd75-22eb4a59612f";
-
-/** Browsers Playwright's library can drive, by the names Debian, Ubuntu, Fedora and Chrome's packages give them. */
-const BROWSERS = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
-const MAC_CHROME = "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome";
-
-/**
- * The browser's path (CHROMIUM_PATH, else the first of BROWSERS on the PATH, else Chrome on macOS), or an
- * error saying how to install one: these tests must not pass without a browser.
- */
-function chromiumPath(): string {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  for (const name of BROWSERS) {
-    try {
-      return execFileSync("which", [name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    } catch {
-      // not this one
-    }
-  }
-  if (existsSync(MAC_CHROME)) return MAC_CHROME;
-  throw new Error(
-    "No Chromium or Chrome found, and the install pages are tested in a real browser: install one " +
-      "(`apt-get install -y chromium` on Debian, as .ci/run does) or set CHROMIUM_PATH, then run the tests again.",
-  );
-}
 
 describe("installing QA.tech as a Linear agent, in a browser", () => {
   let h: Harness;
@@ -43,20 +20,13 @@ describe("installing QA.tech as a Linear agent, in a browser", () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    profile = mkdtempSync(join(tmpdir(), "qa-ticket-chromium-"));
+    // Before the profile: a first run unpacks the bundled browser (a few seconds, within this hook's timeout).
+    const executablePath = await chromiumExecutable();
+    profile = mkdtempSync(join(tmpdir(), "qa-ticket-browser-profile-"));
     browser = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath(),
+      executablePath,
       headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: CHROMIUM_ARGS,
     });
   }, 60_000);
 

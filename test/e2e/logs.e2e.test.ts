@@ -103,13 +103,17 @@ describe("what the logs of whole runs hold", () => {
     const tokens = [before, ...(h.runner.agentTokens?.writes ?? [])];
     expect(h.agent.grants.refresh_token).toBe(1);
     expect(tokens).toHaveLength(2);
+    // Both pairs of tokens are there to look for: a missing one would make its check below pass vacuously.
+    const tokenValues = tokens.flatMap((t) => [t?.accessToken, t?.refreshToken]);
+    expect(tokenValues).toEqual([
+      expect.stringMatching(/./),
+      expect.stringMatching(/./),
+      expect.stringMatching(/./),
+      expect.stringMatching(/./),
+    ]);
     const log = lines.join("\n");
     expect(log).toContain('"tracker":"linear-agent"');
-    for (const secret of [
-      h.agent.clientSecret,
-      h.agent.webhookSecret,
-      ...tokens.flatMap((t) => [t?.accessToken ?? "missing", t?.refreshToken ?? "missing"]),
-    ])
+    for (const secret of [h.agent.clientSecret, h.agent.webhookSecret, ...(tokenValues as string[])])
       expect(log).not.toContain(secret);
   });
 });

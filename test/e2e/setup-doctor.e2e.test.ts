@@ -176,13 +176,10 @@ describe("npm run setup, end to end (simulators, mocked AWS, injected deployer)"
     expect(w.aws.started).toEqual([]);
     // No key and no signing secret is printed (SECURITY.md: only a non-admin Jira account gets its secret shown).
     const printed = w.lines.join("\n");
-    for (const secret of [
-      QATECH_KEY,
-      LINEAR_KEY,
-      JIRA_TOKEN,
-      linearSecret,
-      w.aws.value("qa-ticket/acme/jira-webhook-secret") ?? "missing",
-    ])
+    // Setup stored a Jira signing secret: without one, the check below would pass vacuously.
+    const jiraSecret = w.aws.value("qa-ticket/acme/jira-webhook-secret");
+    expect(jiraSecret).toEqual(expect.stringMatching(/./));
+    for (const secret of [QATECH_KEY, LINEAR_KEY, JIRA_TOKEN, linearSecret, jiraSecret as string])
       expect(printed).not.toContain(secret);
     expect(w.lines.slice(0, 9).map((l) => l.split(":")[0])).toEqual([
       "[1/9] config",

@@ -20,7 +20,12 @@ export interface RequestOptions {
    * the call, not even on a Retry-After of 0.
    */
   maxInlineRetryAfterSeconds?: number;
+  /** How a Retry-After is waited out (default: a timer); tests pass one that records the delay instead. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** Waits `ms` on a timer. */
+const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface JsonResponse<T> {
   status: number;
@@ -71,7 +76,7 @@ export async function requestJson<T>(url: string, options: RequestOptions): Prom
   } catch (error) {
     const wait = error instanceof TransientError ? error.retryAfterSeconds : undefined;
     if (wait === undefined || wait > (options.maxInlineRetryAfterSeconds ?? 10)) throw error;
-    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    await (options.sleep ?? sleepFor)(wait * 1000);
     return requestOnce<T>(url, options);
   }
 }
@@ -92,7 +97,9 @@ async function requestOnce<T>(url: string, options: RequestOptions): Promise<Jso
     response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
     text = await response.text();
   } catch (cause) {
-    const timedOut = cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError");
+    // By name, not `instanceof Error`: the abort's DOMException may come from another realm (a vm context).
+    const name = (cause as { name?: unknown } | null)?.name;
+    const timedOut = name === "TimeoutError" || name === "AbortError";
     const what = timedOut ? `did not answer within ${timeoutMs} ms` : "could not be reached";
     throw new TransientError(`${peer} ${what} (${where})`, { cause });
   }

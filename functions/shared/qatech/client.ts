@@ -38,6 +38,8 @@ export interface QaTechClientOptions {
   timeoutMs?: number;
   /** A Retry-After up to this many seconds is waited out inside the call; default 10 (see requestJson). */
   maxInlineRetryAfterSeconds?: number;
+  /** How a Retry-After is waited out (see requestJson); tests pass one that records the delay. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -116,6 +118,7 @@ export class QaTechClient {
         json,
         timeoutMs: this.options.timeoutMs,
         maxInlineRetryAfterSeconds: limits.length ? Math.min(...limits) : undefined,
+        sleep: this.options.sleep,
         headers: { authorization: `Bearer ${this.options.apiKey}` },
       });
     } catch (error) {

@@ -60,12 +60,16 @@ describe("the local runner's Step Functions data limits", () => {
 
 describe("the local runner's Lambda contexts", () => {
   it("gives the poll function the time its Lambda timeout gives it, counting down", async () => {
+    // The invocation's clock is Date.now(): driven by hand here, so the test neither waits nor depends on speed.
+    let now = Date.parse("2026-12-01T10:00:00.000Z");
+    const clock = jest.spyOn(Date, "now").mockImplementation(() => now);
     let remaining: number[] = [];
+    let run: Promise<unknown> | undefined;
     jest.isolateModules(() => {
       jest.doMock("../../../functions/poll-conversation", () => ({
         handler: async (_: unknown, context: { getRemainingTimeInMillis(): number }) => {
           remaining = [context.getRemainingTimeInMillis()];
-          await new Promise((resolve) => setTimeout(resolve, 50));
+          now += 50;
           remaining.push(context.getRemainingTimeInMillis());
           return {};
         },
@@ -74,12 +78,14 @@ describe("the local runner's Lambda contexts", () => {
       const { renderWorkflowDefinition } =
         require("../../../lib/local/definition") as typeof import("../../../lib/local/definition");
       const tasks = localTasks(renderWorkflowDefinition(3600), {} as never);
-      void tasks.PollConversation({});
+      run = tasks.PollConversation({});
     });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      await run;
+    } finally {
+      clock.mockRestore();
+    }
 
-    expect(remaining[0]).toBeGreaterThan(POLL_TIMEOUT_SECONDS * 1000 - 1_000);
-    expect(remaining[0]).toBeLessThanOrEqual(POLL_TIMEOUT_SECONDS * 1000);
-    expect(remaining[1]).toBeLessThan(remaining[0]);
+    expect(remaining).toEqual([POLL_TIMEOUT_SECONDS * 1000, POLL_TIMEOUT_SECONDS * 1000 - 50]);
   });
 });

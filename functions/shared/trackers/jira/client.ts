@@ -12,6 +12,8 @@ export interface JiraAuth {
   apiToken: string;
   /** Per request; default 10 s. */
   timeoutMs?: number;
+  /** How a short Retry-After is waited out (see requestJson); tests pass one that records the delay. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** How to reach Jira as the integration's account: jira.baseUrl and the JIRA_EMAIL / JIRA_API_TOKEN secrets. */
@@ -37,6 +39,7 @@ export async function jiraRequest<T>(
     peer: "Jira",
     headers: { authorization: `Basic ${credentials}` },
     timeoutMs: auth.timeoutMs,
+    sleep: auth.sleep,
   });
   return response.body;
 }

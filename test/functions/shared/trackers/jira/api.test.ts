@@ -103,12 +103,12 @@ describe("postJiraComment", () => {
       path: commentPath,
       fault: { status: 429, headers: { "retry-after": "1" } },
     });
-    const started = Date.now();
+    const waits: number[] = [];
 
-    const result = await post();
+    const result = await post({ sleep: async (ms) => void waits.push(ms) });
 
     expect(result.duplicate).toBe(false);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(waits).toEqual([1000]);
     expect(posts()).toHaveLength(2);
     expect(jira.comments).toHaveLength(1);
   });
@@ -127,8 +127,10 @@ describe("postJiraComment", () => {
   it("retries a 429 only once", async () => {
     const fault = { status: 429, headers: { "retry-after": "0" } };
     jira.failNext({ method: "POST", path: commentPath, fault, times: 2 });
+    const waits: number[] = [];
 
-    await expect(post()).rejects.toBeInstanceOf(TransientError);
+    await expect(post({ sleep: async (ms) => void waits.push(ms) })).rejects.toBeInstanceOf(TransientError);
+    expect(waits).toEqual([0]);
     expect(posts()).toHaveLength(2);
     expect(jira.comments).toHaveLength(0);
   });
