@@ -346,3 +346,57 @@ describe("the Linear agent's tokens", () => {
     expect(h.runner.agentTokens?.writes).toHaveLength(1);
   });
 });
+
+describe("what QA.tech is asked for a new session (Linear's agent input: promptContext, guidance, the thread)", () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.runner.settled();
+    expect(h.agent.unresponsive()).toEqual([]);
+    await h.close();
+  });
+
+  const guidance = [{ body: "Test on the staging site only.", origin: { type: "workspace" } }];
+
+  /** The first message QA.tech received (the request that opened the conversation). */
+  function asked(): string {
+    const [conversation] = h.qatech.conversations();
+    return conversation?.messages.find((m) => m.role === "user")?.text ?? "";
+  }
+
+  it("delegation: the issue and the workspace's guidance, never Linear's system comment", async () => {
+    h = await startHarness({ agent: { guidance } });
+
+    await h.agent.delegate(ISSUE_ID);
+    await h.runner.settled();
+
+    expect(h.qatech.conversations()).toHaveLength(1);
+    expect(asked()).toContain("ENG-42");
+    expect(asked()).toContain("Test on the staging site only.");
+    expect(asked()).not.toContain("This thread is for an agent session");
+  });
+
+  it("a mention in a reply: the mention itself, with the thread it answers, not just the thread's root", async () => {
+    h = await startHarness({ agent: { guidance } });
+
+    await h.agent.replyMention(
+      ISSUE_ID,
+      [{ body: "The coupon field broke last release." }, { body: "It seems fixed now." }],
+      "@QA.tech please verify coupons on mobile Safari",
+    );
+    await h.runner.settled();
+
+    expect(asked()).toContain("please verify coupons on mobile Safari");
+    expect(asked()).toContain("It seems fixed now.");
+    expect(asked()).toContain("Test on the staging site only.");
+  });
+
+  it("a mention at the thread's root: the mention and the guidance", async () => {
+    h = await startHarness({ agent: { guidance } });
+
+    await h.agent.mention(ISSUE_ID, "@QA.tech check the empty-cart case");
+    await h.runner.settled();
+
+    expect(asked()).toContain("check the empty-cart case");
+    expect(asked()).toContain("Test on the staging site only.");
+  });
+});

@@ -1,5 +1,5 @@
 import { stripPrefix } from "../../domain/follow-up";
-import { jsonBytes, KEY_MAX_BYTES } from "../../domain/limits";
+import { capText, DESCRIPTION_MAX_BYTES, jsonBytes, KEY_MAX_BYTES } from "../../domain/limits";
 import { boundedFollowUpText, boundedTicket, type Ticket, type Trigger } from "../../domain/ticket";
 import { PayloadError } from "../../platform/errors";
 import { isObject } from "../../platform/json";
@@ -30,26 +30,75 @@ function promptText(activity: Record<string, unknown>): string {
   return typeof activity.body === "string" ? activity.body : "";
 }
 
+/** What a new session asks: Linear's own context for it, or the words gathered from the payload. */
+type SessionRequest = { promptContext: string } | { asked: string };
+
 /**
- * The session's issue as the ticket of its runs; the person's request (the mention) goes with its text. Null
- * for a session on something other than an issue: QA.tech tests what issues describe.
+ * The session's issue as the ticket of its runs, with what the session asks. Linear's promptContext already
+ * holds the issue, so it replaces the description; gathered words follow the issue's description, which is
+ * cut first so that they keep their room. Null for a session on something other than an issue: QA.tech
+ * tests what issues describe.
  */
-function sessionTicket(session: Record<string, unknown>, request: string): Ticket | null {
+function sessionTicket(session: Record<string, unknown>, request: SessionRequest): Ticket | null {
   const issue = isObject(session.issue) ? session.issue : {};
   const id = typeof issue.id === "string" ? issue.id : session.issueId;
   if (typeof id !== "string") return null;
-  const description = typeof issue.description === "string" ? issue.description : "";
-  const asked = request.trim() ? `\n\nAsked in Linear's agent session:\n\n${request.trim()}` : "";
+  const issueDescription = typeof issue.description === "string" ? issue.description : "";
+  let description: string;
+  if ("promptContext" in request) {
+    description = `Linear's context for this agent session (the issue, the thread that asked, the guidance):\n\n${request.promptContext}`;
+  } else {
+    const asked = request.asked.trim()
+      ? `\n\nAsked in Linear's agent session:\n\n${boundedFollowUpText(request.asked.trim())}`
+      : "";
+    const room = Math.max(0, DESCRIPTION_MAX_BYTES - jsonBytes(asked));
+    description = `${capText(issueDescription, room, " [cut]")}${asked}`;
+  }
   return boundedTicket({
     tracker: "linear-agent",
     id,
     key: typeof issue.identifier === "string" ? issue.identifier : "session",
     title: typeof issue.title === "string" ? issue.title : "",
     url: typeof issue.url === "string" ? issue.url : typeof session.url === "string" ? session.url : "",
-    description: `${description}${asked}`,
+    description,
     teamId: typeof issue.teamId === "string" ? issue.teamId : undefined,
     sessionId: session.id as string,
   });
+}
+
+/** The `body` strings of a list of objects (previousComments, guidance); anything else is skipped. */
+function bodies(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((item) =>
+    isObject(item) && typeof item.body === "string" && item.body.trim() ? [item.body.trim()] : [],
+  );
+}
+
+/**
+ * What a `created` session asks, from all of Linear's input (https://linear.app/developers/agent-interaction):
+ * its promptContext (the issue, the thread that asked, the other threads, the guidance) when present; else
+ * the comments before the mention (`previousComments`), the mention, and the guidance. Never the thread's
+ * root comment for its own sake: on a delegation it is Linear's system comment ("This thread is for an agent
+ * session with ..."), and on a mention in a reply it is not the mention. All of it is untrusted text, bounded
+ * with the ticket (boundedTicket).
+ */
+export function sessionRequest(
+  payload: Record<string, unknown>,
+  session: Record<string, unknown>,
+): SessionRequest {
+  if (typeof payload.promptContext === "string" && payload.promptContext.trim())
+    return { promptContext: payload.promptContext };
+  const parts = bodies(payload.previousComments);
+  const comment = isObject(session.comment) ? session.comment : {};
+  // The root is the mention only when the session started from it (a mention at the thread's root).
+  const rootAsked =
+    typeof session.sourceCommentId === "string" &&
+    (session.sourceCommentId === session.commentId || session.sourceCommentId === comment.id);
+  if (rootAsked && typeof comment.body === "string" && comment.body.trim()) parts.push(comment.body.trim());
+  const guidance = bodies(payload.guidance);
+  if (guidance.length)
+    parts.push(`Guidance of the workspace and team:\n${guidance.map((g) => `- ${g}`).join("\n")}`);
+  return { asked: parts.join("\n\n") };
 }
 
 /**
@@ -64,16 +113,14 @@ export function detectAgentEvent(payload: unknown, prefix = "@qa"): Trigger | nu
   if (!isObject(session) || typeof session.id !== "string" || session.id === "")
     throw new PayloadError("AgentSessionEvent without agentSession.id");
   if (payload.action === "created") {
-    const comment =
-      isObject(session.comment) && typeof session.comment.body === "string" ? session.comment.body : "";
-    const ticket = sessionTicket(session, comment);
+    const ticket = sessionTicket(session, sessionRequest(payload, session));
     return ticket ? { runId: createdRunId(session.id), ticket } : null;
   }
   if (payload.action !== "prompted") return null;
   const activity = payload.agentActivity;
   if (!isObject(activity) || typeof activity.id !== "string" || jsonBytes(activity.id) > KEY_MAX_BYTES)
     throw new PayloadError("prompted AgentSessionEvent without a plausible agentActivity.id");
-  const ticket = sessionTicket(session, "");
+  const ticket = sessionTicket(session, { asked: "" });
   if (!ticket) return null;
   if (activity.signal === "stop")
     return { runId: promptedRunId(session.id, activity.id), ticket, stop: true };
