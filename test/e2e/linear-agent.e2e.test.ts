@@ -154,7 +154,7 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
     expect(Date.parse(last?.createdAt ?? "")).toBeGreaterThan(Date.parse(stop.createdAt));
   });
 
-  it("a stop that arrives before the run exists still wins: the run starts later and posts nothing", async () => {
+  it("a stop that arrives before the run exists wins: the redelivered `created` posts nothing and starts nothing", async () => {
     h = await startHarness({ agent: {} });
     // Linear's rate limit refuses the first thought: the webhook answers 500 so that Linear delivers again.
     h.linear.failNext({
@@ -168,16 +168,16 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
     const redelivered = await h.agent.redeliver(h.agent.deliveries[0]);
     await h.runner.settled();
 
-    expect(redelivered.status).toBe(200);
-    const [run] = [...h.runner.executions.values()];
-    expect(run.status).toBe("SUCCEEDED");
-    expect(run.events.some((e) => e.type === "StateEntered" && e.state.name === "Stopped")).toBe(true);
-    // After the stop's own response, nothing but the redelivery's first thought (the 10-second rule's).
+    expect(redelivered).toMatchObject({ status: 200, body: { outcome: "stopped before it started" } });
+    expect(h.runner.executions.size).toBe(0);
+    expect(h.qatech.conversations()).toHaveLength(0);
+    // After the stop, only its own response: no "Opening a QA.tech conversation..." that would show the
+    // session active again.
     const afterStop = session.history.slice(session.history.findIndex((a) => a.signal === "stop") + 1);
-    expect(afterStop.map((a) => a.content.type)).toEqual(["response", "thought"]);
-    expect(afterStop.map((a) => a.content.body)).not.toContainEqual(
-      expect.stringContaining("QA.tech is on it"),
-    );
+    expect(afterStop.map((a) => [a.content.type, a.content.body?.split(",")[0]])).toEqual([
+      ["response", "Stopped"],
+    ]);
+    expect(session.status).toBe("complete");
   });
 
   it("a run whose conversation fails ends with an error activity saying what happened", async () => {

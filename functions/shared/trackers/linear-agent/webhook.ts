@@ -5,9 +5,10 @@ import { PayloadError } from "../../platform/errors";
 import { isObject } from "../../platform/json";
 import { settings } from "../../platform/settings";
 import type { ActContext, WebhookSpec } from "../../webhook/handler";
+import { withTimeout } from "../linear/api";
 import { deterministicUuid } from "../linear/comment";
 import { verifyLinearSignature } from "../linear/webhook";
-import { createAgentActivity, sessionUrls } from "./api";
+import { createAgentActivity, sessionActivities, sessionUrls } from "./api";
 import {
   createdRunId,
   FIRST_THOUGHT,
@@ -142,6 +143,16 @@ export function detectAgentEvent(payload: unknown, prefix = "@qa"): Trigger | nu
   };
 }
 
+/** Whether the session holds a stop prompt (https://linear.app/developers/agent-signals: a `prompt` activity with signal `stop`). */
+async function stopRequested(sessionId: string): Promise<boolean> {
+  const activities = await withTimeout(
+    sessionActivities(sessionId),
+    WEBHOOK_CALL_TIMEOUT_MS,
+    "agentSession activities",
+  );
+  return activities.some((a) => a.signal === "stop");
+}
+
 /**
  * What the webhook does before answering, all within Linear's 5 s: on `created`, the first thought goes out
  * BEFORE the run starts, so Linear's 10 s rule is met however long the start queue is; on a stop, the session's
@@ -167,21 +178,31 @@ async function actOnAgentEvent(trigger: Trigger, { payload, start, stop }: ActCo
     const session = isObject(payload) && isObject(payload.agentSession) ? payload.agentSession : {};
     if (!session.creatorId && (await sessionUrls(sessionId, WEBHOOK_CALL_TIMEOUT_MS)).length > 0)
       return "ignored (our own session)";
+    // A stop can come before `created` is acted on (a first delivery that failed, delivered again later):
+    // after a stop, no further action (https://linear.app/developers/agent-signals). The session's own
+    // stop prompt is the tombstone, so nothing is stored elsewhere.
+    if (await stopRequested(sessionId)) return "stopped before it started";
     await createAgentActivity({
       sessionId,
       id: deterministicUuid(`${sessionId}:first-thought`),
       content: { type: "thought", body: FIRST_THOUGHT },
       timeoutMs: WEBHOOK_CALL_TIMEOUT_MS,
     });
-  } else {
-    await createAgentActivity({
-      sessionId,
-      id: deterministicUuid(`${trigger.runId}:prompt-thought`),
-      content: { type: "thought", body: PROMPT_THOUGHT },
-      ephemeral: true,
-      timeoutMs: WEBHOOK_CALL_TIMEOUT_MS,
-    });
+    const outcome = await start(trigger);
+    // A stop delivered while this run was being started found nothing to stop: read again, and stop it here.
+    if (await stopRequested(sessionId)) {
+      await stop(sessionRunPrefix(sessionId), "The agent session's person asked to stop");
+      return "stopped as it started";
+    }
+    return outcome;
   }
+  await createAgentActivity({
+    sessionId,
+    id: deterministicUuid(`${trigger.runId}:prompt-thought`),
+    content: { type: "thought", body: PROMPT_THOUGHT },
+    ephemeral: true,
+    timeoutMs: WEBHOOK_CALL_TIMEOUT_MS,
+  });
   return start(trigger);
 }
 
