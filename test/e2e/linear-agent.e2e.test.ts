@@ -180,6 +180,28 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
     expect(session.status).toBe("complete");
   });
 
+  it("a stop while the start waits in the queue: the start is dropped, QA.tech opens no conversation", async () => {
+    h = await startHarness({ agent: {} });
+    // QA.tech asks to come back in a second: the start goes back to the queue, and the run waits on it.
+    h.qatech.failNext({
+      method: "POST",
+      path: "/v1/chat",
+      fault: { status: 429, body: { message: "Too many requests" }, headers: { "retry-after": "1" } },
+    });
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
+    await until(() => h.qatech.requests.some((r) => r.method === "POST" && r.path === "/v1/chat"));
+
+    await h.agent.stop(session.id);
+    await h.runner.settled(); // the queue included: the postponed start has been delivered again
+
+    expect(h.agent.deliveries.at(-1)).toMatchObject({ action: "prompted", body: { outcome: "stopped" } });
+    const [run] = [...h.runner.executions.values()];
+    expect(run.status).toBe("ABORTED");
+    expect(h.qatech.requests.filter((r) => r.method === "POST" && r.path === "/v1/chat")).toHaveLength(1);
+    expect(h.qatech.conversations()).toHaveLength(0);
+    expect(session.history.at(-1)?.content.body).toMatch(/^Stopped, as asked/);
+  });
+
   it("a run whose conversation fails ends with an error activity saying what happened", async () => {
     h = await startHarness({ agent: {}, qatech: { plan: () => ({ status: "FAILED" }) } });
 
