@@ -240,10 +240,10 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
   };
 
   // StopExecution for each running execution whose name starts with the prefix (a Linear agent's stop).
-  const stopRuns: StopRuns = async (prefix) => {
+  const stopRuns: StopRuns = async (prefix, _cause, accept = () => true) => {
     let count = 0;
     for (const [name, record] of executions) {
-      if (!name.startsWith(prefix) || record.status !== "RUNNING") continue;
+      if (!name.startsWith(prefix) || record.status !== "RUNNING" || !accept(name)) continue;
       stopped.add(name);
       // Its waiting task ends with it: the start queue's consumer then hears TaskTimedOut for its token.
       queue.forget(taskToken(name));

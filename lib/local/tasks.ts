@@ -42,8 +42,7 @@ export function localTasks(
     else if (state.Resource === WAIT_FOR_QUEUE) {
       const timeout = typeof state.TimeoutSeconds === "number" ? state.TimeoutSeconds : undefined;
       tasks[name] = (input) => queue.send((input as { MessageBody: StartRequest }).MessageBody, timeout);
-    }
-    else throw new Error(`The local runner cannot run ${name}: unknown Resource ${String(state.Resource)}`);
+    } else throw new Error(`The local runner cannot run ${name}: unknown Resource ${String(state.Resource)}`);
   }
   return tasks;
 }

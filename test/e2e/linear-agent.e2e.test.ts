@@ -284,6 +284,28 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
     expect(h.linear.comments).toHaveLength(0);
     expect(h.runner.executions.size).toBe(1);
   });
+  it("a stop in a label run's session stops that run at once: the final response, no more polls", async () => {
+    h = await startHarness({ agent: {}, qatech: { plan: () => ({ status: "NEVER" }) } });
+    await h.sendLinear("Issue.update.label-added");
+    await until(() =>
+      [...h.agent.sessions.values()].some((s) =>
+        s.history.some((a) => a.content.body?.startsWith("QA.tech is on it")),
+      ),
+    );
+    const [session] = [...h.agent.sessions.values()];
+    const polls = () => h.qatech.requests.filter((r) => r.method === "GET").length;
+
+    await h.agent.stop(session.id);
+    const pollsAtStop = polls();
+    await h.runner.settled();
+
+    const stopDelivery = h.agent.deliveries.find((d) => d.action === "prompted");
+    expect(stopDelivery).toMatchObject({ status: 200, body: { outcome: "stopped" } });
+    const [run] = [...h.runner.executions.values()];
+    expect(run.status).toBe("ABORTED");
+    expect(polls()).toBeLessThanOrEqual(pollsAtStop + 1); // at most the one in flight
+    expect(session.history.at(-1)?.content.body).toMatch(/^Stopped, as asked/);
+  });
 });
 
 describe("a label run in agent mode that fails before it has a session", () => {

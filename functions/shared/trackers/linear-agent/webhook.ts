@@ -4,7 +4,8 @@ import { boundedFollowUpText, boundedTicket, type Ticket, type Trigger } from ".
 import { PayloadError } from "../../platform/errors";
 import { isObject } from "../../platform/json";
 import { settings } from "../../platform/settings";
-import type { ActContext, WebhookSpec } from "../../webhook/handler";
+import type { ActContext, StopRuns, WebhookSpec } from "../../webhook/handler";
+import { issueRunPrefix } from "../../webhook/run-names";
 import { withTimeout } from "../linear/api";
 import { deterministicUuid } from "../linear/comment";
 import { verifyLinearSignature } from "../linear/webhook";
@@ -143,6 +144,31 @@ export function detectAgentEvent(payload: unknown, prefix = "@qa"): Trigger | nu
   };
 }
 
+/** The run an acknowledgement's marker names (`qa-ticket <runId>/ack ...`, domain/marker.ts). */
+const ACK_MARKER = /qa-ticket ([A-Za-z0-9_-]{1,80})\/ack /;
+
+/**
+ * Stops the label run (named under issueRunPrefix) that reports in this session: the one whose
+ * acknowledgement the session holds, known by the activity's id (derived from the run's name) or by the run
+ * its marker names. Only the app's own activities count: people write only prompts in a session, and only
+ * the session's agent may post anything else (https://linear.app/developers/agent-interaction).
+ */
+async function stopLabelRun(issueId: string, sessionId: string, stop: StopRuns, cause: string) {
+  const activities = await withTimeout(
+    sessionActivities(sessionId),
+    WEBHOOK_CALL_TIMEOUT_MS,
+    "agentSession activities",
+  );
+  const own = activities.filter((a) => a.type !== "prompt");
+  const ids = new Set(own.map((a) => a.id));
+  const named = new Set(own.flatMap((a) => ACK_MARKER.exec(a.body)?.[1] ?? []));
+  return stop(
+    issueRunPrefix(issueId),
+    cause,
+    (name) => named.has(name) || ids.has(deterministicUuid(`${name}:ack:0`)),
+  );
+}
+
 /** Whether the session holds a stop prompt (https://linear.app/developers/agent-signals: a `prompt` activity with signal `stop`). */
 async function stopRequested(sessionId: string): Promise<boolean> {
   const activities = await withTimeout(
@@ -163,7 +189,12 @@ async function stopRequested(sessionId: string): Promise<boolean> {
 async function actOnAgentEvent(trigger: Trigger, { payload, start, stop }: ActContext): Promise<string> {
   const sessionId = trigger.ticket.sessionId as string;
   if (trigger.stop) {
-    const stopped = await stop(sessionRunPrefix(sessionId), "The agent session's person asked to stop");
+    const cause = "The agent session's person asked to stop";
+    let stopped = await stop(sessionRunPrefix(sessionId), cause);
+    const session = isObject(payload) && isObject(payload.agentSession) ? payload.agentSession : {};
+    // A session without a creator was opened by a label run, named after its label change: the run whose
+    // acknowledgement is in this session is the one to stop.
+    if (!session.creatorId) stopped += await stopLabelRun(trigger.ticket.id, sessionId, stop, cause);
     await createAgentActivity({
       sessionId,
       id: deterministicUuid(`${trigger.runId}:stopped`),
