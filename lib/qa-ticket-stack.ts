@@ -82,8 +82,14 @@ export class QaTicketStack extends Stack {
       logs: { destination: workflowLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
     });
-    // Only the two answers the consumer gives (grantTaskResponse would add SendTaskHeartbeat).
-    workflow.stateMachine.grant(start.consumer.fn, "states:SendTaskSuccess", "states:SendTaskFailure");
+    // The consumer's answers, and the heartbeat by which it confirms the task still waits before it calls
+    // QA.tech (what grantTaskResponse grants, spelled out).
+    workflow.stateMachine.grant(
+      start.consumer.fn,
+      "states:SendTaskSuccess",
+      "states:SendTaskFailure",
+      "states:SendTaskHeartbeat",
+    );
     acknowledgeWorkflowWildcards(workflow, [pollConversation, postComment, resolveThread]);
 
     const endpoint = new WebhookEndpoint(this, "Webhooks", {

@@ -30,6 +30,18 @@ export interface FakeLinearAgentOptions {
    * ([AI] only says it starts a session): on by default, the harder case for the integration.
    */
   notifyProactiveSessions?: boolean;
+  /**
+   * The workspace's and teams' agent guidance, sent with every `created` as `guidance` and inside
+   * `promptContext` (https://linear.app/developers/agent-interaction).
+   */
+  guidance?: Array<{ body: string; origin?: Record<string, unknown> }>;
+}
+
+/** A comment of a session's thread as the simulator keeps it. */
+export interface FakeThreadComment {
+  id: string;
+  body: string;
+  userId: string;
 }
 
 /** One activity of a session as the fake stores it. */
@@ -57,6 +69,14 @@ export interface FakeAgentSession {
   history: FakeAgentActivity[];
   /** The mention's comment text, when a mention opened it. */
   comment?: string;
+  /**
+   * The thread the session belongs to, root first, when a comment opened it: for a mention in a reply, the
+   * earlier comments and then the mention ([AI]: the session's `comment` is the thread's root, and
+   * `previousComments` the comments before the mention).
+   */
+  thread?: FakeThreadComment[];
+  /** Delegated (assigned) rather than mentioned: Linear's own system comment roots the thread. */
+  delegated?: boolean;
   createdAt: number;
   /** When the first activity or externalUrls arrived (ms since the epoch): the 10-second rule. */
   firstResponseAt?: number;
@@ -605,13 +625,62 @@ export class FakeLinearAgent {
     return session;
   }
 
-  /** Someone mentions the app in an issue (or delegates it, without `text`): a session and its `created`. */
+  /**
+   * Someone mentions the app in a new comment on an issue (or, without `text`, delegates the issue to it): a
+   * session whose thread is rooted in that comment, and its `created`.
+   */
   async mention(issueId: string, text: string | undefined, userId = "user-jane"): Promise<FakeAgentSession> {
-    const issue = this.issues[issueId];
-    if (!issue) throw new Error(`The simulator knows no issue ${issueId}`);
-    const session = this.open({ ...issue, id: issueId }, userId, text);
+    if (text === undefined) return this.delegate(issueId, userId);
+    const session = this.open(this.issueOf(issueId), userId, text);
+    session.thread = [{ id: `comment-${session.id.slice(0, 8)}`, body: text, userId }];
     await this.send("created", session);
     return session;
+  }
+
+  /**
+   * Someone delegates the issue to the app ([AG]): Linear roots the session's thread in a system comment of
+   * its own, which is no one's request; the person's words are the issue itself.
+   */
+  async delegate(issueId: string, userId = "user-jane"): Promise<FakeAgentSession> {
+    const session = this.open(this.issueOf(issueId), userId, undefined);
+    session.delegated = true;
+    session.thread = [
+      { id: `comment-${session.id.slice(0, 8)}`, body: DELEGATION_COMMENT, userId: this.appUserId },
+    ];
+    await this.send("created", session);
+    return session;
+  }
+
+  /**
+   * Someone mentions the app in a reply to an existing thread (`earlier`: the root, then earlier replies):
+   * the session's `comment` is the root, `previousComments` the comments before the mention ([AI]), and
+   * the mention itself is in `promptContext`'s primary-directive-thread.
+   */
+  async replyMention(
+    issueId: string,
+    earlier: Array<{ body: string; userId?: string }>,
+    text: string,
+    userId = "user-jane",
+  ): Promise<FakeAgentSession> {
+    if (earlier.length === 0) throw new Error("A reply needs a thread to reply to");
+    const session = this.open(this.issueOf(issueId), userId, text);
+    const short = session.id.slice(0, 8);
+    session.thread = [
+      ...earlier.map((c, i) => ({
+        id: `comment-${short}-${i}`,
+        body: c.body,
+        userId: c.userId ?? "user-bob",
+      })),
+      { id: `comment-${short}-mention`, body: text, userId },
+    ];
+    await this.send("created", session);
+    return session;
+  }
+
+  private issueOf(issueId: string): FakeAgentSession["issue"] {
+    const issue = this.issues[issueId];
+    if (!issue) throw new Error(`The simulator knows no issue ${issueId}`);
+    return { ...issue, id: issueId };
   }
 
   /** Someone writes in the session: a prompt activity and its `prompted`. */
@@ -692,8 +761,14 @@ export class FakeLinearAgent {
     // [AI]: creator is unset for automation-initiated sessions.
     if (session.creatorId)
       Object.assign(agentSession, { creatorId: session.creatorId, creator: { id: session.creatorId } });
-    if (session.comment)
-      agentSession.comment = { id: `comment-${session.id.slice(0, 8)}`, body: session.comment };
+    // [AI]: `comment` is the root comment of the session's thread; the comment that asked is the source.
+    const root = session.thread?.[0];
+    if (root) {
+      agentSession.comment = { id: root.id, body: root.body, userId: root.userId, issueId: issue.id };
+      agentSession.commentId = root.id;
+    }
+    const source = session.delegated ? undefined : session.thread?.at(-1);
+    if (source) agentSession.sourceCommentId = source.id;
     const payload: Record<string, unknown> = {
       type: "AgentSessionEvent",
       action,
@@ -704,8 +779,17 @@ export class FakeLinearAgent {
       webhookId: "webhook-agent-1",
       agentSession,
     };
-    if (action === "created")
-      payload.promptContext = `<issue identifier="${issue.identifier}"><title>${issue.title}</title></issue>`;
+    if (action === "created") {
+      // [AI]: promptContext, guidance and previousComments come with `created` only; previousComments only
+      // when a mention in a reply (not the thread's root) opened the session.
+      const guidance = this.options.guidance ?? [];
+      payload.guidance = guidance.map((g) => ({ body: g.body, origin: g.origin ?? { type: "workspace" } }));
+      if (!session.delegated && session.thread && session.thread.length > 1)
+        payload.previousComments = session.thread
+          .slice(0, -1)
+          .map((c) => ({ id: c.id, body: c.body, userId: c.userId, issueId: issue.id }));
+      payload.promptContext = promptContext(session, guidance);
+    }
     if (activity)
       payload.agentActivity = {
         id: activity.id,
@@ -747,6 +831,39 @@ export class FakeLinearAgent {
     this.deliveries.push(record);
     return record;
   }
+}
+
+/** Linear's own comment rooting a delegated issue's session thread (not anyone's request). */
+export const DELEGATION_COMMENT = "This thread is for an agent session with QA.tech.";
+
+function xmlText(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] ?? c);
+}
+
+/**
+ * [AI]: an XML-like string with the issue, the thread that asked (the primary directive) and the guidance.
+ * A delegation has no thread of a person's: Linear's system comment is not part of what was asked.
+ */
+function promptContext(session: FakeAgentSession, guidance: Array<{ body: string }>): string {
+  const issue = session.issue;
+  const parts = [
+    `<issue identifier="${xmlText(issue.identifier)}">\n<title>${xmlText(issue.title ?? "")}</title>\n` +
+      `<description>${xmlText(issue.description ?? "")}</description>\n</issue>`,
+  ];
+  if (!session.delegated && session.thread?.length) {
+    const comments = session.thread.map(
+      (c) => `<comment author="${xmlText(c.userId)}">\n${xmlText(c.body)}\n</comment>`,
+    );
+    parts.push(
+      `<primary-directive-thread comment-id="${xmlText(session.thread[0].id)}">\n${comments.join("\n")}\n` +
+        "</primary-directive-thread>",
+    );
+  }
+  if (guidance.length)
+    parts.push(
+      `<guidance>\n${guidance.map((g) => `<guidance-rule>${xmlText(g.body)}</guidance-rule>`).join("\n")}\n</guidance>`,
+    );
+  return parts.join("\n");
 }
 
 function checkUrls(value: unknown): Array<{ label: string; url: string }> {

@@ -1,4 +1,9 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
+import {
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+} from "@aws-sdk/client-sfn";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { jsonBytes, URL_MAX_BYTES } from "../shared/domain/limits";
@@ -120,6 +125,8 @@ export interface StartRequest {
 export interface TaskResults {
   succeed(taskToken: string, output: WorkflowState): Promise<void>;
   fail(taskToken: string, error: string, cause: string): Promise<void>;
+  /** Confirms that the execution still waits on the task (SendTaskHeartbeat); throws TaskTimedOut if not. */
+  heartbeat(taskToken: string): Promise<void>;
   /** Puts the request back in the queue, to be delivered again after `delaySeconds`. */
   postpone(request: StartRequest, delaySeconds: number): Promise<void>;
 }
@@ -134,6 +141,27 @@ const MAX_POSTPONEMENTS = 10;
 
 /** Step Functions' answers that mean the waiting task is gone (timed out, execution stopped). */
 const TASK_GONE = new Set(["TaskTimedOut", "TaskDoesNotExist", "InvalidToken"]);
+
+/**
+ * Pauses between further attempts to report a task's outcome. QA.tech's POSTs are not idempotent: a report
+ * that never arrives sends the message back to the queue, and its second delivery would open a second
+ * conversation. These (with the SDK's own retries) fit the consumer's 30 s beside QA.tech's 10 s call.
+ */
+export const REPORT_RETRY_DELAYS_MS = [500, 1_000, 2_000, 4_000];
+
+/** Runs `report` until it succeeds, pausing as REPORT_RETRY_DELAYS_MS says; a gone task is not retried. */
+async function reportWithRetries(report: () => Promise<void>, onRetry: (error: unknown) => void) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await report();
+    } catch (error) {
+      const gone = error instanceof Error && TASK_GONE.has(error.name);
+      if (gone || attempt >= REPORT_RETRY_DELAYS_MS.length) throw error;
+      onRetry(error);
+      await new Promise((resolve) => setTimeout(resolve, REPORT_RETRY_DELAYS_MS[attempt]));
+    }
+  }
+}
 
 /**
  * Reports to Step Functions (SendTaskSuccess / SendTaskFailure) and postpones through SQS (START_QUEUE_URL);
@@ -159,6 +187,9 @@ export function awsTaskResults(env: NodeJS.ProcessEnv = process.env): TaskResult
     },
     async succeed(taskToken, output) {
       await sfn().send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    },
+    async heartbeat(taskToken) {
+      await sfn().send(new SendTaskHeartbeatCommand({ taskToken }));
     },
     async fail(taskToken, error, cause) {
       await sfn().send(
@@ -199,6 +230,18 @@ export function createStartConsumer(results: TaskResults, env: NodeJS.ProcessEnv
         const cause = "the request to QA.tech could not be processed (its consumer failed repeatedly)";
         settle = () => results.fail(request.taskToken, "StartFailed", cause);
       } else {
+        // QA.tech's POSTs are not idempotent, and its conversations spend credits: first confirm that the
+        // execution still waits on this task. Stopped (a Linear agent's stop) or timed out, it never will, so
+        // the message is dropped instead of opening a conversation nobody follows.
+        try {
+          await results.heartbeat(request.taskToken);
+        } catch (error) {
+          if (error instanceof Error && TASK_GONE.has(error.name)) {
+            runLog.warn("start dropped: the execution no longer waits", { kind: request.kind, error });
+            continue;
+          }
+          throw error; // Step Functions unreachable: SQS delivers the message again.
+        }
         try {
           const output = await WORK[request.kind](request.state);
           settle = () => results.succeed(request.taskToken, output);
@@ -220,14 +263,18 @@ export function createStartConsumer(results: TaskResults, env: NodeJS.ProcessEnv
         }
       }
       try {
-        await settle();
+        await reportWithRetries(settle, (error) =>
+          runLog.warn("start result not reported yet: trying again", { kind: request.kind, error }),
+        );
       } catch (error) {
         // The execution stopped waiting (or was stopped): nobody is left to answer.
         if (error instanceof Error && TASK_GONE.has(error.name)) {
           runLog.warn("start result not delivered: the execution no longer waits", { error });
           continue;
         }
-        throw error; // Step Functions unreachable: SQS delivers the message again.
+        // Step Functions unreachable through every retry: SQS delivers the message again, and a second
+        // conversation may start (README, Known limits).
+        throw error;
       }
     }
   };

@@ -24,6 +24,11 @@ import { timeScaler } from "./time-scale";
 
 export { checkLocalEnv } from "./env";
 
+/** The task token of an execution's queued task (one waits at a time per execution). */
+function taskToken(executionName: string): string {
+  return `local-token:${executionName}`;
+}
+
 /** An entry of an execution's event log (the library does not export the type). */
 export type EventLog =
   ReturnType<StateMachine["run"]>["eventLogs"] extends AsyncGenerator<infer E> ? E : never;
@@ -95,7 +100,7 @@ export interface LocalRunner {
   executions: Map<string, LocalExecution>;
   /** The Linear agent's token store, when the agent is on. */
   agentTokens?: MemoryTokenStore;
-  /** Resolves when no execution is running. */
+  /** Resolves when no execution is running and the start queue is empty. */
   settled(): Promise<void>;
   close(): Promise<void>;
 }
@@ -180,7 +185,7 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
       const execution = machine.run(input as never, {
         overrides: { taskResourceLocalHandlers, ...scaler.overrides } as never,
         // The task token a queued task hands to the queue (one task waits at a time per execution).
-        context: { Execution: { Name: name, Id: `local:${name}` }, Task: { Token: `local-token:${name}` } },
+        context: { Execution: { Name: name, Id: `local:${name}` }, Task: { Token: taskToken(name) } },
         noThrowOnAbort: true,
       });
       aborts.add(execution.abort);
@@ -207,6 +212,8 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
       }
       aborts.delete(execution.abort);
       abortByName.delete(name);
+      // Ended, however it ended: no task of it waits any more.
+      queue.forget(taskToken(name));
       await collect;
       // Report the error as Step Functions does: the Fail state's Error and Cause, not the library's wrapper.
       const failed = record.events.find((e) => e.type === "ExecutionFailed");
@@ -233,11 +240,13 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
   };
 
   // StopExecution for each running execution whose name starts with the prefix (a Linear agent's stop).
-  const stopRuns: StopRuns = async (prefix) => {
+  const stopRuns: StopRuns = async (prefix, _cause, accept = () => true) => {
     let count = 0;
     for (const [name, record] of executions) {
-      if (!name.startsWith(prefix) || record.status !== "RUNNING") continue;
+      if (!name.startsWith(prefix) || record.status !== "RUNNING" || !accept(name)) continue;
       stopped.add(name);
+      // Its waiting task ends with it: the start queue's consumer then hears TaskTimedOut for its token.
+      queue.forget(taskToken(name));
       const abort = abortByName.get(name);
       if (abort) abort();
       else record.status = "ABORTED"; // scheduled, not yet running: it never runs (see run)
@@ -299,8 +308,9 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
     async settled() {
       for (;;) {
         const running = [...executions.values()].filter((e) => e.status === "RUNNING");
-        if (running.length === 0) return;
-        await Promise.all(running.map((e) => e.done));
+        // The start queue too: a stopped run's message is still delivered (and must be dropped).
+        if (running.length === 0 && queue.depth === 0 && queue.busy === 0) return;
+        await Promise.all([...running.map((e) => e.done), queue.idle()]);
       }
     },
     close: () =>

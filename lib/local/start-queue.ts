@@ -10,9 +10,18 @@ class TaskFailure extends Error {
   }
 }
 
-/** What SendTaskSuccess/SendTaskFailure answer for a token nobody waits on. */
+/**
+ * What SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat answer for a token nobody waits on any more: its
+ * task timed out, or its execution was stopped
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskHeartbeat.html).
+ */
 class TaskTimedOut extends Error {
   override name = "TaskTimedOut";
+}
+
+/** What the waiting task fails with when its TimeoutSeconds pass, as in Step Functions. */
+class StatesTimeout extends Error {
+  override name = "States.Timeout";
 }
 
 /** How often SQS delivers a message whose consumer fails before moving it to the dead-letter queue. */
@@ -34,8 +43,9 @@ export class LocalStartQueue {
   private readonly waiting: Array<{ request: StartRequest; receives: number }> = [];
   private readonly pending = new Map<
     string,
-    { resolve: (output: WorkflowState) => void; reject: (error: Error) => void }
+    { resolve: (output: WorkflowState) => void; reject: (error: Error) => void; timer?: NodeJS.Timeout }
   >();
+  private readonly idleWaiters: Array<() => void> = [];
   private readonly delayed = new Set<NodeJS.Timeout>();
   private running = 0;
   private nextId = 0;
@@ -49,6 +59,10 @@ export class LocalStartQueue {
     this.consumer = makeConsumer({
       succeed: async (token, output) => this.settle(token).resolve(output),
       fail: async (token, error, cause) => this.settle(token).reject(new TaskFailure(error, cause)),
+      heartbeat: async (token) => {
+        if (!this.pending.has(token))
+          throw new TaskTimedOut("Task Timed Out: the task of this token is no longer waiting");
+      },
       // DelaySeconds are real seconds, like QA.tech's Retry-After they come from (not scaled by WAIT_SCALE).
       postpone: async (request, delaySeconds) => {
         const timer = setTimeout(() => {
@@ -61,13 +75,50 @@ export class LocalStartQueue {
     });
   }
 
-  /** Queues a request; resolves with the consumer's output, rejects with its reported error. */
-  send(request: StartRequest): Promise<WorkflowState> {
+  /**
+   * Queues a request; resolves with the consumer's output, rejects with its reported error. After
+   * `timeoutSeconds` (the task's TimeoutSeconds) the task ends with States.Timeout and its token is no
+   * longer waited on, as in Step Functions; the message itself stays in the queue.
+   */
+  send(request: StartRequest, timeoutSeconds?: number): Promise<WorkflowState> {
     return new Promise<WorkflowState>((resolve, reject) => {
-      this.pending.set(request.taskToken, { resolve, reject });
+      const token = request.taskToken;
+      const timer =
+        timeoutSeconds === undefined
+          ? undefined
+          : setTimeout(() => {
+              if (this.pending.get(token)?.timer !== timer) return;
+              this.pending.delete(token);
+              reject(new StatesTimeout("The task did not report within its TimeoutSeconds"));
+            }, timeoutSeconds * 1000);
+      timer?.unref();
+      this.pending.set(token, { resolve, reject, timer });
       this.waiting.push({ request, receives: 0 });
       this.pump();
     });
+  }
+
+  /**
+   * The execution of `token` ended or was stopped: nobody waits on its task any more. Its task's promise is
+   * rejected, so that nothing keeps waiting on it (the execution, already ended, ignores it).
+   */
+  forget(token: string): void {
+    const waiter = this.pending.get(token);
+    if (!waiter) return;
+    clearTimeout(waiter.timer);
+    this.pending.delete(token);
+    waiter.reject(new TaskTimedOut("The execution no longer waits on this task"));
+  }
+
+  /** Consumer invocations in progress. */
+  get busy(): number {
+    return this.running;
+  }
+
+  /** Resolves when no message waits, is delayed or is being consumed. */
+  idle(): Promise<void> {
+    if (this.depth === 0 && this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Requests waiting for a consumer, delayed ones included. */
@@ -80,11 +131,19 @@ export class LocalStartQueue {
     for (const timer of this.delayed) clearTimeout(timer);
     this.delayed.clear();
     this.waiting.length = 0;
+    for (const token of [...this.pending.keys()]) this.forget(token);
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    if (this.depth !== 0 || this.running !== 0) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private settle(token: string) {
     const waiter = this.pending.get(token);
     if (!waiter) throw new TaskTimedOut("Task Timed Out: the task of this token is no longer waiting");
+    clearTimeout(waiter.timer);
     this.pending.delete(token);
     return waiter;
   }
@@ -98,6 +157,7 @@ export class LocalStartQueue {
         this.pump();
       });
     }
+    this.notifyIdle();
   }
 
   private async deliver(message: { request: StartRequest; receives: number }): Promise<void> {

@@ -39,9 +39,10 @@ export function localTasks(
     if (state.Type !== "Task") continue;
     const fn = functionOfResource(state.Resource);
     if (fn && FUNCTIONS[fn]) tasks[name] = FUNCTIONS[fn];
-    else if (state.Resource === WAIT_FOR_QUEUE)
-      tasks[name] = (input) => queue.send((input as { MessageBody: StartRequest }).MessageBody);
-    else throw new Error(`The local runner cannot run ${name}: unknown Resource ${String(state.Resource)}`);
+    else if (state.Resource === WAIT_FOR_QUEUE) {
+      const timeout = typeof state.TimeoutSeconds === "number" ? state.TimeoutSeconds : undefined;
+      tasks[name] = (input) => queue.send((input as { MessageBody: StartRequest }).MessageBody, timeout);
+    } else throw new Error(`The local runner cannot run ${name}: unknown Resource ${String(state.Resource)}`);
   }
   return tasks;
 }

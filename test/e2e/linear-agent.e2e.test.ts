@@ -154,7 +154,7 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
     expect(Date.parse(last?.createdAt ?? "")).toBeGreaterThan(Date.parse(stop.createdAt));
   });
 
-  it("a stop that arrives before the run exists still wins: the run starts later and posts nothing", async () => {
+  it("a stop that arrives before the run exists wins: the redelivered `created` posts nothing and starts nothing", async () => {
     h = await startHarness({ agent: {} });
     // Linear's rate limit refuses the first thought: the webhook answers 500 so that Linear delivers again.
     h.linear.failNext({
@@ -168,16 +168,38 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
     const redelivered = await h.agent.redeliver(h.agent.deliveries[0]);
     await h.runner.settled();
 
-    expect(redelivered.status).toBe(200);
-    const [run] = [...h.runner.executions.values()];
-    expect(run.status).toBe("SUCCEEDED");
-    expect(run.events.some((e) => e.type === "StateEntered" && e.state.name === "Stopped")).toBe(true);
-    // After the stop's own response, nothing but the redelivery's first thought (the 10-second rule's).
+    expect(redelivered).toMatchObject({ status: 200, body: { outcome: "stopped before it started" } });
+    expect(h.runner.executions.size).toBe(0);
+    expect(h.qatech.conversations()).toHaveLength(0);
+    // After the stop, only its own response: no "Opening a QA.tech conversation..." that would show the
+    // session active again.
     const afterStop = session.history.slice(session.history.findIndex((a) => a.signal === "stop") + 1);
-    expect(afterStop.map((a) => a.content.type)).toEqual(["response", "thought"]);
-    expect(afterStop.map((a) => a.content.body)).not.toContainEqual(
-      expect.stringContaining("QA.tech is on it"),
-    );
+    expect(afterStop.map((a) => [a.content.type, a.content.body?.split(",")[0]])).toEqual([
+      ["response", "Stopped"],
+    ]);
+    expect(session.status).toBe("complete");
+  });
+
+  it("a stop while the start waits in the queue: the start is dropped, QA.tech opens no conversation", async () => {
+    h = await startHarness({ agent: {} });
+    // QA.tech asks to come back in a second: the start goes back to the queue, and the run waits on it.
+    h.qatech.failNext({
+      method: "POST",
+      path: "/v1/chat",
+      fault: { status: 429, body: { message: "Too many requests" }, headers: { "retry-after": "1" } },
+    });
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
+    await until(() => h.qatech.requests.some((r) => r.method === "POST" && r.path === "/v1/chat"));
+
+    await h.agent.stop(session.id);
+    await h.runner.settled(); // the queue included: the postponed start has been delivered again
+
+    expect(h.agent.deliveries.at(-1)).toMatchObject({ action: "prompted", body: { outcome: "stopped" } });
+    const [run] = [...h.runner.executions.values()];
+    expect(run.status).toBe("ABORTED");
+    expect(h.qatech.requests.filter((r) => r.method === "POST" && r.path === "/v1/chat")).toHaveLength(1);
+    expect(h.qatech.conversations()).toHaveLength(0);
+    expect(session.history.at(-1)?.content.body).toMatch(/^Stopped, as asked/);
   });
 
   it("a run whose conversation fails ends with an error activity saying what happened", async () => {
@@ -262,6 +284,28 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
     expect(h.linear.comments).toHaveLength(0);
     expect(h.runner.executions.size).toBe(1);
   });
+  it("a stop in a label run's session stops that run at once: the final response, no more polls", async () => {
+    h = await startHarness({ agent: {}, qatech: { plan: () => ({ status: "NEVER" }) } });
+    await h.sendLinear("Issue.update.label-added");
+    await until(() =>
+      [...h.agent.sessions.values()].some((s) =>
+        s.history.some((a) => a.content.body?.startsWith("QA.tech is on it")),
+      ),
+    );
+    const [session] = [...h.agent.sessions.values()];
+    const polls = () => h.qatech.requests.filter((r) => r.method === "GET").length;
+
+    await h.agent.stop(session.id);
+    const pollsAtStop = polls();
+    await h.runner.settled();
+
+    const stopDelivery = h.agent.deliveries.find((d) => d.action === "prompted");
+    expect(stopDelivery).toMatchObject({ status: 200, body: { outcome: "stopped" } });
+    const [run] = [...h.runner.executions.values()];
+    expect(run.status).toBe("ABORTED");
+    expect(polls()).toBeLessThanOrEqual(pollsAtStop + 1); // at most the one in flight
+    expect(session.history.at(-1)?.content.body).toMatch(/^Stopped, as asked/);
+  });
 });
 
 describe("a label run in agent mode that fails before it has a session", () => {
@@ -344,5 +388,59 @@ describe("the Linear agent's tokens", () => {
     expect(h.agent.grants.refresh_token).toBe(1);
     expect(h.agent.grants.refused).toBe(0);
     expect(h.runner.agentTokens?.writes).toHaveLength(1);
+  });
+});
+
+describe("what QA.tech is asked for a new session (Linear's agent input: promptContext, guidance, the thread)", () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h.runner.settled();
+    expect(h.agent.unresponsive()).toEqual([]);
+    await h.close();
+  });
+
+  const guidance = [{ body: "Test on the staging site only.", origin: { type: "workspace" } }];
+
+  /** The first message QA.tech received (the request that opened the conversation). */
+  function asked(): string {
+    const [conversation] = h.qatech.conversations();
+    return conversation?.messages.find((m) => m.role === "user")?.text ?? "";
+  }
+
+  it("delegation: the issue and the workspace's guidance, never Linear's system comment", async () => {
+    h = await startHarness({ agent: { guidance } });
+
+    await h.agent.delegate(ISSUE_ID);
+    await h.runner.settled();
+
+    expect(h.qatech.conversations()).toHaveLength(1);
+    expect(asked()).toContain("ENG-42");
+    expect(asked()).toContain("Test on the staging site only.");
+    expect(asked()).not.toContain("This thread is for an agent session");
+  });
+
+  it("a mention in a reply: the mention itself, with the thread it answers, not just the thread's root", async () => {
+    h = await startHarness({ agent: { guidance } });
+
+    await h.agent.replyMention(
+      ISSUE_ID,
+      [{ body: "The coupon field broke last release." }, { body: "It seems fixed now." }],
+      "@QA.tech please verify coupons on mobile Safari",
+    );
+    await h.runner.settled();
+
+    expect(asked()).toContain("please verify coupons on mobile Safari");
+    expect(asked()).toContain("It seems fixed now.");
+    expect(asked()).toContain("Test on the staging site only.");
+  });
+
+  it("a mention at the thread's root: the mention and the guidance", async () => {
+    h = await startHarness({ agent: { guidance } });
+
+    await h.agent.mention(ISSUE_ID, "@QA.tech check the empty-cart case");
+    await h.runner.settled();
+
+    expect(asked()).toContain("check the empty-cart case");
+    expect(asked()).toContain("Test on the staging site only.");
   });
 });

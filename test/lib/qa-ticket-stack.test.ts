@@ -289,12 +289,15 @@ describe("QaTicketStack (example config)", () => {
       const others = statementsOf(resources, functionId(resources, prefix));
       expect(others.filter((s) => actions(s).some((a) => a.startsWith("states:")))).toEqual([]);
     }
-    // The start queue's consumer answers the waiting task, and may do nothing else in Step Functions.
+    // The start queue's consumer answers the waiting task (and confirms it still waits), nothing else.
     const consumer = statementsOf(resources, functionId(resources, "StartConversation")).filter((s) =>
       actions(s).some((a) => a.startsWith("states:")),
     );
     expect(consumer.map((s) => [actions(s), resourcesList(s)])).toEqual([
-      [["states:SendTaskSuccess", "states:SendTaskFailure"], [{ Ref: machineId }]],
+      [
+        ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+        [{ Ref: machineId }],
+      ],
     ]);
   });
 

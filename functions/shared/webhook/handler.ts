@@ -38,8 +38,11 @@ export interface ActContext {
   stop: StopRuns;
 }
 
-/** Stops the running runs whose execution names start with `prefix`; returns how many were stopped. */
-export type StopRuns = (prefix: string, cause: string) => Promise<number>;
+/**
+ * Stops the running runs whose execution names start with `prefix` (and that `accept` takes, when given);
+ * returns how many were stopped.
+ */
+export type StopRuns = (prefix: string, cause: string, accept?: (name: string) => boolean) => Promise<number>;
 
 const noStop: StopRuns = async () => {
   throw new Error("This webhook cannot stop runs");

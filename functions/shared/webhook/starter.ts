@@ -49,7 +49,7 @@ export function stepFunctionsStarter(env: NodeJS.ProcessEnv = process.env): Star
  */
 export function stepFunctionsStopper(env: NodeJS.ProcessEnv = process.env): StopRuns {
   let client: SFNClient | undefined;
-  return async (prefix, cause) => {
+  return async (prefix, cause, accept = () => true) => {
     const stateMachineArn = requireEnv(env, "STATE_MACHINE_ARN");
     client ??= new SFNClient({});
     let stopped = 0;
@@ -59,7 +59,8 @@ export function stepFunctionsStopper(env: NodeJS.ProcessEnv = process.env): Stop
         new ListExecutionsCommand({ stateMachineArn, statusFilter: "RUNNING", maxResults: 1000, nextToken }),
       );
       for (const execution of page.executions ?? []) {
-        if (!execution.name?.startsWith(prefix) || !execution.executionArn) continue;
+        if (!execution.name?.startsWith(prefix) || !execution.executionArn || !accept(execution.name))
+          continue;
         try {
           await client.send(
             new StopExecutionCommand({

@@ -202,4 +202,22 @@ describe("stopping a session's executions in Step Functions", () => {
       cause: "asked to stop",
     });
   });
+
+  it("stops, of the executions with the prefix, only those `accept` takes (a label run by its session)", async () => {
+    sfn
+      .on(ListExecutionsCommand)
+      .resolves({ executions: [execution("linear-agent-issue-1-a"), execution("linear-agent-issue-1-b")] });
+    sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
+
+    const count = await stepFunctionsStopper({ STATE_MACHINE_ARN: arn })(
+      "linear-agent-issue-1",
+      "asked to stop",
+      (name) => name.endsWith("-b"),
+    );
+
+    expect(count).toBe(1);
+    expect(
+      sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input.executionArn?.split(":").at(-1)),
+    ).toEqual(["linear-agent-issue-1-b"]);
+  });
 });

@@ -48,6 +48,7 @@ describe("the start queue's consumer, when QA.tech answers 429 with Retry-After"
       fail: async (_token, error) => {
         outcome.failed = error;
       },
+      heartbeat: async () => {},
       postpone: async (next, delaySeconds) => {
         outcome.postponed = { request: next, delaySeconds };
       },
@@ -86,5 +87,105 @@ describe("the start queue's consumer, when QA.tech answers 429 with Retry-After"
 
     expect(outcome.postponed).toBeUndefined();
     expect(outcome.failed).toBe("TransientError");
+  });
+});
+
+/**
+ * README: the consumer confirms with SendTaskHeartbeat that the execution still waits before it calls QA.tech,
+ * and retries SendTaskSuccess before letting SQS deliver the message again (QA.tech's POSTs are not
+ * idempotent: a second delivery would open a second conversation).
+ */
+describe("the start queue's consumer and Step Functions' answers", () => {
+  let qa: FakeQaTech;
+  const saved = { ...process.env };
+  beforeEach(async () => {
+    qa = await startFakeQaTech({ apiKey: KEY });
+    Object.assign(process.env, { QATECH_API_KEY: KEY }, settingsEnv({ qatech: { apiUrl: qa.url } }));
+    delete process.env.QATECH_API_KEY_SECRET_ARN;
+  });
+  afterEach(async () => {
+    process.env = { ...saved };
+    await qa.close();
+  });
+
+  const state: WorkflowState = {
+    runId: "run-2",
+    ticket: {
+      tracker: "linear",
+      id: "issue-1",
+      key: "ENG-42",
+      title: "Checkout",
+      url: "https://linear.app/acme/issue/ENG-42",
+      description: "",
+    },
+  };
+  const named = (name: string) => Object.assign(new Error(name), { name });
+
+  /** Delivers the request as SQS does: again (at most 3 times in all) while the consumer throws. */
+  async function deliver(results: TaskResults): Promise<number> {
+    const body = JSON.stringify({ taskToken: "token-2", kind: "start", state });
+    const event = { Records: [{ messageId: "m-2", body }] } as unknown as SQSEvent;
+    for (let delivery = 1; ; delivery++) {
+      try {
+        await createStartConsumer(results, process.env)(event);
+        return delivery;
+      } catch (error) {
+        if (delivery === 3) throw error;
+      }
+    }
+  }
+
+  it("drops the request without calling QA.tech when the execution no longer waits (stopped or timed out)", async () => {
+    for (const gone of ["TaskTimedOut", "TaskDoesNotExist", "InvalidToken"]) {
+      const reported: string[] = [];
+      const results: TaskResults = {
+        heartbeat: async () => {
+          throw named(gone);
+        },
+        succeed: async () => void reported.push("success"),
+        fail: async () => void reported.push("failure"),
+        postpone: async () => void reported.push("postponed"),
+      };
+
+      expect(await deliver(results)).toBe(1);
+      expect(reported).toEqual([]);
+    }
+    expect(qa.requests.filter((r) => r.method === "POST")).toEqual([]);
+  });
+
+  it("retries a SendTaskSuccess that fails, so one conversation is opened, not two", async () => {
+    let successes = 0;
+    let attempts = 0;
+    const results: TaskResults = {
+      heartbeat: async () => {},
+      succeed: async () => {
+        attempts++;
+        if (attempts === 1) throw named("ServiceUnavailable");
+        successes++;
+      },
+      fail: async () => {},
+      postpone: async () => {},
+    };
+
+    expect(await deliver(results)).toBe(1);
+    expect(attempts).toBe(2);
+    expect(successes).toBe(1);
+    expect(qa.conversations()).toHaveLength(1);
+  });
+
+  it("does not retry a report the execution can no longer take (TaskTimedOut): the message is done", async () => {
+    let attempts = 0;
+    const results: TaskResults = {
+      heartbeat: async () => {},
+      succeed: async () => {
+        attempts++;
+        throw named("TaskTimedOut");
+      },
+      fail: async () => {},
+      postpone: async () => {},
+    };
+
+    expect(await deliver(results)).toBe(1);
+    expect(attempts).toBe(1);
   });
 });

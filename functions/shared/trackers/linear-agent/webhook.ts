@@ -1,14 +1,16 @@
 import { stripPrefix } from "../../domain/follow-up";
-import { jsonBytes, KEY_MAX_BYTES } from "../../domain/limits";
+import { capText, DESCRIPTION_MAX_BYTES, jsonBytes, KEY_MAX_BYTES } from "../../domain/limits";
 import { keyedUuid } from "../../domain/marker";
 import { boundedFollowUpText, boundedTicket, type Ticket, type Trigger } from "../../domain/ticket";
 import { PayloadError } from "../../platform/errors";
 import { isObject } from "../../platform/json";
 import { getSecret } from "../../platform/secrets";
 import { settings } from "../../platform/settings";
-import type { ActContext, WebhookSpec } from "../../webhook/handler";
+import type { ActContext, StopRuns, WebhookSpec } from "../../webhook/handler";
+import { issueRunPrefix } from "../../webhook/run-names";
+import { withTimeout } from "../linear/api";
 import { verifyLinearSignature } from "../linear/webhook";
-import { createAgentActivity, sessionUrls } from "./api";
+import { createAgentActivity, sessionActivities, sessionUrls } from "./api";
 import {
   createdRunId,
   FIRST_THOUGHT,
@@ -31,26 +33,75 @@ function promptText(activity: Record<string, unknown>): string {
   return typeof activity.body === "string" ? activity.body : "";
 }
 
+/** What a new session asks: Linear's own context for it, or the words gathered from the payload. */
+type SessionRequest = { promptContext: string } | { asked: string };
+
 /**
- * The session's issue as the ticket of its runs; the person's request (the mention) goes with its text. Null
- * for a session on something other than an issue: QA.tech tests what issues describe.
+ * The session's issue as the ticket of its runs, with what the session asks. Linear's promptContext already
+ * holds the issue, so it replaces the description; gathered words follow the issue's description, which is
+ * cut first so that they keep their room. Null for a session on something other than an issue: QA.tech
+ * tests what issues describe.
  */
-function sessionTicket(session: Record<string, unknown>, request: string): Ticket | null {
+function sessionTicket(session: Record<string, unknown>, request: SessionRequest): Ticket | null {
   const issue = isObject(session.issue) ? session.issue : {};
   const id = typeof issue.id === "string" ? issue.id : session.issueId;
   if (typeof id !== "string") return null;
-  const description = typeof issue.description === "string" ? issue.description : "";
-  const asked = request.trim() ? `\n\nAsked in Linear's agent session:\n\n${request.trim()}` : "";
+  const issueDescription = typeof issue.description === "string" ? issue.description : "";
+  let description: string;
+  if ("promptContext" in request) {
+    description = `Linear's context for this agent session (the issue, the thread that asked, the guidance):\n\n${request.promptContext}`;
+  } else {
+    const asked = request.asked.trim()
+      ? `\n\nAsked in Linear's agent session:\n\n${boundedFollowUpText(request.asked.trim())}`
+      : "";
+    const room = Math.max(0, DESCRIPTION_MAX_BYTES - jsonBytes(asked));
+    description = `${capText(issueDescription, room, " [cut]")}${asked}`;
+  }
   return boundedTicket({
     tracker: "linear-agent",
     id,
     key: typeof issue.identifier === "string" ? issue.identifier : "session",
     title: typeof issue.title === "string" ? issue.title : "",
     url: typeof issue.url === "string" ? issue.url : typeof session.url === "string" ? session.url : "",
-    description: `${description}${asked}`,
+    description,
     teamId: typeof issue.teamId === "string" ? issue.teamId : undefined,
     sessionId: session.id as string,
   });
+}
+
+/** The `body` strings of a list of objects (previousComments, guidance); anything else is skipped. */
+function bodies(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((item) =>
+    isObject(item) && typeof item.body === "string" && item.body.trim() ? [item.body.trim()] : [],
+  );
+}
+
+/**
+ * What a `created` session asks, from all of Linear's input (https://linear.app/developers/agent-interaction):
+ * its promptContext (the issue, the thread that asked, the other threads, the guidance) when present; else
+ * the comments before the mention (`previousComments`), the mention, and the guidance. Never the thread's
+ * root comment for its own sake: on a delegation it is Linear's system comment ("This thread is for an agent
+ * session with ..."), and on a mention in a reply it is not the mention. All of it is untrusted text, bounded
+ * with the ticket (boundedTicket).
+ */
+export function sessionRequest(
+  payload: Record<string, unknown>,
+  session: Record<string, unknown>,
+): SessionRequest {
+  if (typeof payload.promptContext === "string" && payload.promptContext.trim())
+    return { promptContext: payload.promptContext };
+  const parts = bodies(payload.previousComments);
+  const comment = isObject(session.comment) ? session.comment : {};
+  // The root is the mention only when the session started from it (a mention at the thread's root).
+  const rootAsked =
+    typeof session.sourceCommentId === "string" &&
+    (session.sourceCommentId === session.commentId || session.sourceCommentId === comment.id);
+  if (rootAsked && typeof comment.body === "string" && comment.body.trim()) parts.push(comment.body.trim());
+  const guidance = bodies(payload.guidance);
+  if (guidance.length)
+    parts.push(`Guidance of the workspace and team:\n${guidance.map((g) => `- ${g}`).join("\n")}`);
+  return { asked: parts.join("\n\n") };
 }
 
 /**
@@ -65,16 +116,14 @@ export function detectAgentEvent(payload: unknown, prefix = "@qa"): Trigger | nu
   if (!isObject(session) || typeof session.id !== "string" || session.id === "")
     throw new PayloadError("AgentSessionEvent without agentSession.id");
   if (payload.action === "created") {
-    const comment =
-      isObject(session.comment) && typeof session.comment.body === "string" ? session.comment.body : "";
-    const ticket = sessionTicket(session, comment);
+    const ticket = sessionTicket(session, sessionRequest(payload, session));
     return ticket ? { runId: createdRunId(session.id), ticket } : null;
   }
   if (payload.action !== "prompted") return null;
   const activity = payload.agentActivity;
   if (!isObject(activity) || typeof activity.id !== "string" || jsonBytes(activity.id) > KEY_MAX_BYTES)
     throw new PayloadError("prompted AgentSessionEvent without a plausible agentActivity.id");
-  const ticket = sessionTicket(session, "");
+  const ticket = sessionTicket(session, { asked: "" });
   if (!ticket) return null;
   if (activity.signal === "stop")
     return { runId: promptedRunId(session.id, activity.id), ticket, stop: true };
@@ -96,6 +145,42 @@ export function detectAgentEvent(payload: unknown, prefix = "@qa"): Trigger | nu
   };
 }
 
+/** The run an acknowledgement's marker names (`qa-ticket <runId>/ack ...`, domain/marker.ts). */
+const ACK_MARKER = /qa-ticket ([A-Za-z0-9_-]{1,80})\/ack /;
+
+/**
+ * Stops the label run (named under issueRunPrefix) that reports in this session: the one whose
+ * acknowledgement the session holds, known by the activity's id (derived from the run's name) or by the run
+ * its marker names. Only the app's own activities count: people write only prompts in a session, and only
+ * the session's agent may post anything else (https://linear.app/developers/agent-interaction).
+ */
+async function stopLabelRun(issueId: string, sessionId: string, stop: StopRuns, cause: string) {
+  const activities = await withTimeout(
+    sessionActivities(sessionId),
+    WEBHOOK_CALL_TIMEOUT_MS,
+    "agentSession activities",
+  );
+  const own = activities.filter((a) => a.type !== "prompt");
+  const ids = new Set(own.map((a) => a.id));
+  const named = new Set(own.flatMap((a) => ACK_MARKER.exec(a.body)?.[1] ?? []));
+  const key = await getSecret("MARKER_KEY");
+  return stop(
+    issueRunPrefix(issueId),
+    cause,
+    (name) => named.has(name) || ids.has(keyedUuid(key, `${name}:ack:0`)),
+  );
+}
+
+/** Whether the session holds a stop prompt (https://linear.app/developers/agent-signals: a `prompt` activity with signal `stop`). */
+async function stopRequested(sessionId: string): Promise<boolean> {
+  const activities = await withTimeout(
+    sessionActivities(sessionId),
+    WEBHOOK_CALL_TIMEOUT_MS,
+    "agentSession activities",
+  );
+  return activities.some((a) => a.signal === "stop");
+}
+
 /**
  * What the webhook does before answering, all within Linear's 5 s: on `created`, the first thought goes out
  * BEFORE the run starts, so Linear's 10 s rule is met however long the start queue is; on a stop, the session's
@@ -106,7 +191,12 @@ export function detectAgentEvent(payload: unknown, prefix = "@qa"): Trigger | nu
 async function actOnAgentEvent(trigger: Trigger, { payload, start, stop }: ActContext): Promise<string> {
   const sessionId = trigger.ticket.sessionId as string;
   if (trigger.stop) {
-    const stopped = await stop(sessionRunPrefix(sessionId), "The agent session's person asked to stop");
+    const cause = "The agent session's person asked to stop";
+    let stopped = await stop(sessionRunPrefix(sessionId), cause);
+    const session = isObject(payload) && isObject(payload.agentSession) ? payload.agentSession : {};
+    // A session without a creator was opened by a label run, named after its label change: the run whose
+    // acknowledgement is in this session is the one to stop.
+    if (!session.creatorId) stopped += await stopLabelRun(trigger.ticket.id, sessionId, stop, cause);
     await createAgentActivity({
       sessionId,
       id: keyedUuid(await getSecret("MARKER_KEY"), `${trigger.runId}:stopped`),
@@ -121,21 +211,31 @@ async function actOnAgentEvent(trigger: Trigger, { payload, start, stop }: ActCo
     const session = isObject(payload) && isObject(payload.agentSession) ? payload.agentSession : {};
     if (!session.creatorId && (await sessionUrls(sessionId, WEBHOOK_CALL_TIMEOUT_MS)).length > 0)
       return "ignored (our own session)";
+    // A stop can come before `created` is acted on (a first delivery that failed, delivered again later):
+    // after a stop, no further action (https://linear.app/developers/agent-signals). The session's own
+    // stop prompt is the tombstone, so nothing is stored elsewhere.
+    if (await stopRequested(sessionId)) return "stopped before it started";
     await createAgentActivity({
       sessionId,
       id: keyedUuid(await getSecret("MARKER_KEY"), `${sessionId}:first-thought`),
       content: { type: "thought", body: FIRST_THOUGHT },
       timeoutMs: WEBHOOK_CALL_TIMEOUT_MS,
     });
-  } else {
-    await createAgentActivity({
-      sessionId,
-      id: keyedUuid(await getSecret("MARKER_KEY"), `${trigger.runId}:prompt-thought`),
-      content: { type: "thought", body: PROMPT_THOUGHT },
-      ephemeral: true,
-      timeoutMs: WEBHOOK_CALL_TIMEOUT_MS,
-    });
+    const outcome = await start(trigger);
+    // A stop delivered while this run was being started found nothing to stop: read again, and stop it here.
+    if (await stopRequested(sessionId)) {
+      await stop(sessionRunPrefix(sessionId), "The agent session's person asked to stop");
+      return "stopped as it started";
+    }
+    return outcome;
   }
+  await createAgentActivity({
+    sessionId,
+    id: keyedUuid(await getSecret("MARKER_KEY"), `${trigger.runId}:prompt-thought`),
+    content: { type: "thought", body: PROMPT_THOUGHT },
+    ephemeral: true,
+    timeoutMs: WEBHOOK_CALL_TIMEOUT_MS,
+  });
   return start(trigger);
 }
 

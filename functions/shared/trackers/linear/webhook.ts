@@ -6,6 +6,7 @@ import { isObject, isStringArray } from "../../platform/json";
 import { getSecret } from "../../platform/secrets";
 import { settings } from "../../platform/settings";
 import { header, type WebhookSpec } from "../../webhook/handler";
+import { labelRunId } from "../../webhook/run-names";
 
 /** The fields of a Linear webhook that detection reads. */
 interface LinearIssueData {
@@ -189,10 +190,15 @@ export function linearWebhook(env: NodeJS.ProcessEnv = process.env): WebhookSpec
 
 /**
  * With QA.tech as a Linear agent and `sessionOnLabel`, a labelled issue's run reports in an agent session of
- * its own (opened by its acknowledgement), so every run shows in the same place.
+ * its own (opened by its acknowledgement), so every run shows in the same place. It is named under the
+ * agent's prefix, by issue, so that a stop request in that session finds it (linear-agent/webhook.ts).
  */
 function asAgentRun(trigger: Trigger | null, env: NodeJS.ProcessEnv): Trigger | null {
   const agent = settings(env).linear.agent;
   if (!trigger || !agent?.enabled || !agent.sessionOnLabel) return trigger;
-  return { ...trigger, ticket: { ...trigger.ticket, tracker: "linear-agent" } };
+  return {
+    ...trigger,
+    runId: labelRunId(trigger.ticket.id, trigger.runId),
+    ticket: { ...trigger.ticket, tracker: "linear-agent" },
+  };
 }
