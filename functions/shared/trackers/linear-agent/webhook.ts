@@ -16,6 +16,7 @@ import {
   STOPPED_RESPONSE,
   sessionRunPrefix,
 } from "./session";
+import { foreignDelivery } from "./tokens";
 
 /**
  * Each Linear call of the webhook may take this long: Linear gives the whole delivery 5 s ([WH]), and a call that
@@ -103,6 +104,8 @@ export function detectAgentEvent(payload: unknown, prefix = "@qa"): Trigger | nu
  * delivery with 500, and Linear delivers it again.
  */
 async function actOnAgentEvent(trigger: Trigger, { payload, start, stop }: ActContext): Promise<string> {
+  const foreign = await foreignDelivery(payload); // another workspace's or app's delivery starts nothing
+  if (foreign) return foreign;
   const sessionId = trigger.ticket.sessionId as string;
   if (trigger.stop) {
     const stopped = await stop(sessionRunPrefix(sessionId), "The agent session's person asked to stop");
