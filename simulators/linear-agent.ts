@@ -106,6 +106,8 @@ export class FakeLinearAgent {
   readonly deliveries: FakeAgentDelivery[] = [];
   /** Grants the token endpoint answered, by type (tests count refreshes). */
   readonly grants = { authorization_code: 0, refresh_token: 0, refused: 0 };
+  /** Tokens revoked through /oauth/revoke, in order. */
+  readonly revoked: string[] = [];
   /** Callback URLs configured on the OAuth app ([OA]: redirect_uri must be one of them). */
   readonly redirectUris = new Set<string>();
   /** Where the app's webhook points (the runner's /webhooks/linear-agent). */
@@ -188,6 +190,7 @@ export class FakeLinearAgent {
       if (access) access.revoked = true;
       const refresh = this.refreshTokens.get(token);
       if (refresh) refresh.spent = true;
+      if (access || refresh) this.revoked.push(token);
       json(res, 200, { success: true });
     } else json(res, 404, { error: "not_found" });
     return true;

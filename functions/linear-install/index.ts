@@ -9,6 +9,7 @@ import {
   authorizeUrl,
   configuredOAuthClient,
   exchangeCode,
+  revokeTokens,
   STATE_TTL_SECONDS,
   signState,
   verifyState,
@@ -147,6 +148,10 @@ async function callback(event: APIGatewayProxyEventV2): Promise<Result> {
       organization: organization.id,
       pinned: pinned.id,
     });
+    // The other workspace's tokens are never stored, so nothing would ever use or refresh them: revoke them.
+    await revokeTokens(client, [answer.accessToken, answer.refreshToken]).catch((error) =>
+      logger.warn("could not revoke the refused workspace's tokens", { error }),
+    );
     return failed(
       403,
       `This deployment serves the Linear workspace "${capText(pinned.name, 200)}" (its Linear API key's), not "${capText(organization.name, 200)}". Nothing was stored.`,

@@ -159,6 +159,7 @@ describe("the Linear agent's install callback", () => {
     ]);
 
     expect(rivalRes.status).toBe(403);
+    expect(h.agent.revoked).toHaveLength(2); // the rival workspace's access and refresh tokens
     expect(await rivalRes.text()).toContain("serves the Linear workspace &#34;Acme Inc&#34;");
     expect(oursRes.status).toBe(200);
     expect(h.runner.agentTokens?.writes.map((t) => t.organizationId)).toEqual(["org-acme"]);
