@@ -21,6 +21,12 @@ export interface FakeLinearAgentOptions {
   /** The app user's id in the workspace ([AG]: one per workspace). Default "app-user-qa". */
   appUserId?: string;
   organization?: { id: string; name: string; urlKey: string };
+  /**
+   * Other workspaces whose admins may consent too: Linear's consent page lets the person pick the workspace
+   * ([ACT]: actor=app installs into the workspace chosen there), and a public app can be installed by any
+   * workspace's admin. The form's `organization` field picks one; the default is `organization`.
+   */
+  otherOrganizations?: Array<{ id: string; name: string; urlKey: string }>;
   /** Access token lifetime ([OA]: 86399 s). */
   accessTokenTtlSeconds?: number;
   /** Requests per app user and window ([RL]: 5,000 an hour per "User (or App User)"). */
@@ -120,16 +126,29 @@ export class FakeLinearAgent {
   readonly deliveries: FakeAgentDelivery[] = [];
   /** Grants the token endpoint answered, by type (tests count refreshes). */
   readonly grants = { authorization_code: 0, refresh_token: 0, refused: 0 };
+  /** Tokens revoked through /oauth/revoke, in order. */
+  readonly revoked: string[] = [];
   /** Callback URLs configured on the OAuth app ([OA]: redirect_uri must be one of them). */
   readonly redirectUris = new Set<string>();
   /** Where the app's webhook points (the runner's /webhooks/linear-agent). */
   webhookUrl?: string;
+  /**
+   * Envelope fields the next deliveries carry instead of this install's (organizationId, appUserId,
+   * oauthClientId): what another workspace's install of the app, or another app, sends to the same URL.
+   */
+  deliveryOverrides: Record<string, string> = {};
   /** Issues the fake workspace knows, by id (shared with the Linear simulator). */
   issues: Record<string, FakeLinearIssue> = {};
 
-  private readonly codes = new Map<string, { redirectUri: string; expiresAt: number; used: boolean }>();
-  private readonly accessTokens = new Map<string, { expiresAt: number; revoked: boolean }>();
-  private readonly refreshTokens = new Map<string, { spent: boolean }>();
+  private readonly codes = new Map<
+    string,
+    { redirectUri: string; expiresAt: number; used: boolean; organizationId: string }
+  >();
+  private readonly accessTokens = new Map<
+    string,
+    { expiresAt: number; revoked: boolean; organizationId: string }
+  >();
+  private readonly refreshTokens = new Map<string, { spent: boolean; organizationId: string }>();
   private readonly budget = new Map<string, { windowStart: number; used: number }>();
   private readonly options: FakeLinearAgentOptions;
 
@@ -145,13 +164,31 @@ export class FakeLinearAgent {
   // --- OAuth ([OA]) ---
 
   /** Issues a token pair directly (a test that starts installed); returns it. */
-  issueTokens(): { accessToken: string; refreshToken: string; expiresIn: number } {
+  issueTokens(organizationId = this.organization.id): {
+    accessToken: string;
+    refreshToken: string;
+    expiresIn: number;
+  } {
     const accessToken = `lin_oauth_${randomBytes(16).toString("hex")}`;
     const refreshToken = `lin_refresh_${randomBytes(16).toString("hex")}`;
     const expiresIn = this.options.accessTokenTtlSeconds ?? 86399;
-    this.accessTokens.set(accessToken, { expiresAt: Date.now() + expiresIn * 1000, revoked: false });
-    this.refreshTokens.set(refreshToken, { spent: false });
+    this.accessTokens.set(accessToken, {
+      expiresAt: Date.now() + expiresIn * 1000,
+      revoked: false,
+      organizationId,
+    });
+    this.refreshTokens.set(refreshToken, { spent: false, organizationId });
     return { accessToken, refreshToken, expiresIn };
+  }
+
+  /** A workspace the app may be installed into, by id. */
+  private workspace(id: string): { id: string; name: string; urlKey: string } | undefined {
+    return [this.organization, ...(this.options.otherOrganizations ?? [])].find((o) => o.id === id);
+  }
+
+  /** The app user's id in a workspace ([AG]: each workspace has its own). */
+  appUserIdIn(organizationId: string): string {
+    return organizationId === this.organization.id ? this.appUserId : `${this.appUserId}-${organizationId}`;
   }
 
   /** Makes every access token issued so far expired (as 24 h later). */
@@ -173,6 +210,7 @@ export class FakeLinearAgent {
       if (access) access.revoked = true;
       const refresh = this.refreshTokens.get(token);
       if (refresh) refresh.spent = true;
+      if (access || refresh) this.revoked.push(token);
       json(res, 200, { success: true });
     } else json(res, 404, { error: "not_found" });
     return true;
@@ -206,7 +244,7 @@ export class FakeLinearAgent {
       refuse("actor=app cannot request admin.");
       return;
     }
-    const hidden = ["client_id", "redirect_uri", "state", "scope"]
+    const hidden = ["client_id", "redirect_uri", "state", "scope", "organization"]
       .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(params.get(name) ?? "")}">`)
       .join("");
     htmlPage(
@@ -229,10 +267,20 @@ export class FakeLinearAgent {
       return;
     }
     const target = new URL(redirectUri);
+    const workspace = this.workspace(body.get("organization") || this.organization.id);
+    if (!workspace) {
+      htmlPage(res, 400, "Authorization failed", '<p role="alert">Unknown workspace.</p>');
+      return;
+    }
     if (body.get("decision") === "allow") {
       const code = randomBytes(12).toString("hex");
       // RFC 6749 §4.1.2: a code is short-lived (10 minutes at most) and used once.
-      this.codes.set(code, { redirectUri, expiresAt: Date.now() + 10 * 60_000, used: false });
+      this.codes.set(code, {
+        redirectUri,
+        expiresAt: Date.now() + 10 * 60_000,
+        used: false,
+        organizationId: workspace.id,
+      });
       target.searchParams.set("code", code);
     } else target.searchParams.set("error", "access_denied");
     target.searchParams.set("state", body.get("state") ?? "");
@@ -260,6 +308,7 @@ export class FakeLinearAgent {
       return;
     }
     const grant = body.get("grant_type");
+    let organizationId = this.organization.id;
     if (grant === "authorization_code") {
       const code = this.codes.get(body.get("code") ?? "");
       if (!code || code.used || code.expiresAt < Date.now()) {
@@ -271,6 +320,7 @@ export class FakeLinearAgent {
         return;
       }
       code.used = true;
+      organizationId = code.organizationId;
       this.grants.authorization_code++;
     } else if (grant === "refresh_token") {
       const presented = body.get("refresh_token") ?? "";
@@ -282,12 +332,13 @@ export class FakeLinearAgent {
         return;
       }
       refresh.spent = true;
+      organizationId = refresh.organizationId;
       this.grants.refresh_token++;
     } else {
       refuse(400, "unsupported_grant_type", `grant_type ${grant} is not supported`);
       return;
     }
-    const issued = this.issueTokens();
+    const issued = this.issueTokens(organizationId);
     json(res, 200, {
       access_token: issued.accessToken,
       token_type: "Bearer",
@@ -302,7 +353,9 @@ export class FakeLinearAgent {
    * unknown one (assumed: the SDK reads any 4xx without a GraphQL error type as AuthenticationLinearError);
    * null when it is not a bearer token (the API key path of the simulator).
    */
-  authenticate(authorization: string | undefined): { userId: string } | { reply: Reply } | null {
+  authenticate(
+    authorization: string | undefined,
+  ): { userId: string; organizationId: string } | { reply: Reply } | null {
     const token = /^Bearer (.+)$/.exec(authorization ?? "")?.[1];
     if (!token) return null;
     const known = this.accessTokens.get(token);
@@ -314,8 +367,9 @@ export class FakeLinearAgent {
       };
       return { reply: { status: 401, body: { errors: [{ message, extensions }] } } };
     }
-    const limited = this.spend(this.appUserId);
-    return limited ? { reply: limited } : { userId: this.appUserId };
+    const userId = this.appUserIdIn(known.organizationId);
+    const limited = this.spend(userId);
+    return limited ? { reply: limited } : { userId, organizationId: known.organizationId };
   }
 
   /**
@@ -341,7 +395,10 @@ export class FakeLinearAgent {
   // --- Sessions and activities ([AI], [SDK98]) ---
 
   /** The GraphQL operations an app token may send, by the names the SDK uses ([SDK98] dist/index.mjs). */
-  operations(): Record<string, (variables: Record<string, unknown>, caller: { userId: string }) => unknown> {
+  operations(): Record<
+    string,
+    (variables: Record<string, unknown>, caller: { userId: string; organizationId?: string }) => unknown
+  > {
     return {
       viewer: (_v, caller) => ({
         viewer: {
@@ -355,8 +412,12 @@ export class FakeLinearAgent {
         },
       }),
       // The SDK's Organization model maps projectStatuses unconditionally.
-      organization: () => ({
-        organization: { __typename: "Organization", ...this.organization, projectStatuses: [] },
+      organization: (_v, caller) => ({
+        organization: {
+          __typename: "Organization",
+          ...(this.workspace(caller.organizationId ?? "") ?? this.organization),
+          projectStatuses: [],
+        },
       }),
       createAgentActivity: (variables, caller) => this.createActivity(variables.input, caller),
       updateAgentSession: (variables, caller) =>
@@ -778,6 +839,7 @@ export class FakeLinearAgent {
       appUserId: this.appUserId,
       webhookId: "webhook-agent-1",
       agentSession,
+      ...this.deliveryOverrides,
     };
     if (action === "created") {
       // [AI]: promptContext, guidance and previousComments come with `created` only; previousComments only

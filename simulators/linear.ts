@@ -431,6 +431,14 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
       return { commentUpdate: payload(comment) };
     },
     comment: (variables) => ({ comment: commentNode(find(variables.id)) }),
+    // The API key's workspace: the agent's, when the simulator also plays the agent platform.
+    organization: () => ({
+      organization: {
+        __typename: "Organization",
+        ...(options.agent?.organization ?? { id: "org-acme", name: "Acme Inc", urlKey: "acme" }),
+        projectStatuses: [],
+      },
+    }),
     viewer: () => ({
       viewer: {
         __typename: "User",

@@ -4,11 +4,12 @@ import { ConfigError, PermanentError, TransientError } from "../shared/platform/
 import { functionLogger } from "../shared/platform/log";
 import { getSecret } from "../shared/platform/secrets";
 import { settings } from "../shared/platform/settings";
-import { linearCall } from "../shared/trackers/linear/api";
+import { linearAuth, linearCall } from "../shared/trackers/linear/api";
 import {
   authorizeUrl,
   configuredOAuthClient,
   exchangeCode,
+  revokeTokens,
   STATE_TTL_SECONDS,
   signState,
   verifyState,
@@ -21,8 +22,17 @@ const logger = functionLogger("linear-install");
 
 type Result = APIGatewayProxyStructuredResultV2;
 
-/** Binds the install's `state` to the browser that asked for it (login CSRF: someone else's code cannot land here). */
-const NONCE_COOKIE = "qa_ticket_linear_oauth";
+/**
+ * Binds the install's `state` to the browser that asked for it (login CSRF: someone else's code cannot land here).
+ * The `__Host-` prefix makes the browser refuse it unless it is Secure, has Path=/ and no Domain, so no sibling
+ * host or path can plant or shadow it (https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Set-Cookie#cookie_prefixes).
+ * Browsers treat http://localhost and 127.0.0.1 as secure, so the local runner uses the same cookie.
+ */
+export const NONCE_COOKIE = "__Host-qa_ticket_linear_oauth";
+
+/** The nonce cookie's attributes; the callback sends it again with Max-Age=0, so a used nonce is gone. */
+const COOKIE_ATTRIBUTES = "Path=/; HttpOnly; Secure; SameSite=Lax";
+const CLEAR_COOKIE = `${NONCE_COOKIE}=; Max-Age=0; ${COOKIE_ATTRIBUTES}`;
 
 const LOCAL_HOSTS = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
 
@@ -38,7 +48,8 @@ function html(statusCode: number, body: string, extra: Partial<Result> = {}): Re
     headers: {
       "content-type": "text/html; charset=utf-8",
       "cache-control": "no-store",
-      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+      // frame-ancestors: no other site may frame these pages (clickjacking the consent flow).
+      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
       "referrer-policy": "no-referrer",
       "x-content-type-options": "nosniff",
     },
@@ -74,7 +85,6 @@ async function install(event: APIGatewayProxyEventV2): Promise<Result> {
   if (!agent?.enabled || !agent.clientId)
     return failed(404, "The Linear agent is not enabled in this deployment (linear.agent.enabled).", false);
   const { state, nonce } = signState(await getSecret("LINEAR_AGENT_CLIENT_SECRET"));
-  const secure = origin(event).startsWith("https:") ? "; Secure" : "";
   return {
     statusCode: 302,
     headers: {
@@ -86,9 +96,7 @@ async function install(event: APIGatewayProxyEventV2): Promise<Result> {
       }),
       "cache-control": "no-store",
     },
-    cookies: [
-      `${NONCE_COOKIE}=${nonce}; Path=/linear; Max-Age=${STATE_TTL_SECONDS}; HttpOnly; SameSite=Lax${secure}`,
-    ],
+    cookies: [`${NONCE_COOKIE}=${nonce}; Max-Age=${STATE_TTL_SECONDS}; ${COOKIE_ATTRIBUTES}`],
     body: "",
   };
 }
@@ -127,10 +135,32 @@ async function callback(event: APIGatewayProxyEventV2): Promise<Result> {
     "viewer and organization",
     (linear) => Promise.all([linear.viewer, linear.organization]),
   );
+  // The workspace is pinned: the one this deployment's Linear API key belongs to, whose issues and labels it
+  // already serves. An admin of any other workspace can complete the consent if the OAuth app is public; their
+  // tokens are never stored, whatever order concurrent callbacks arrive in.
+  const pinned = await linearCall(
+    await linearAuth(),
+    "the API key's organization",
+    (linear) => linear.organization,
+  );
+  if (organization.id !== pinned.id) {
+    logger.warn("install for another workspace refused", {
+      organization: organization.id,
+      pinned: pinned.id,
+    });
+    // The other workspace's tokens are never stored, so nothing would ever use or refresh them: revoke them.
+    await revokeTokens(client, [answer.accessToken, answer.refreshToken]).catch((error) =>
+      logger.warn("could not revoke the refused workspace's tokens", { error }),
+    );
+    return failed(
+      403,
+      `This deployment serves the Linear workspace "${capText(pinned.name, 200)}" (its Linear API key's), not "${capText(organization.name, 200)}". Nothing was stored.`,
+      false,
+    );
+  }
   const store = agentTokenStore();
   const previous = await store.read();
-  // A second workspace must not take over a deployment that serves another one (an admin of any workspace
-  // can complete an install if the OAuth app is public): re-installing the same workspace is fine.
+  // An install stored by a deployment whose API key was later moved to another workspace is not replaced here.
   if (previous && previous.organizationId !== organization.id) {
     logger.warn("install for another workspace refused", { organization: organization.id });
     return failed(
@@ -139,12 +169,24 @@ async function callback(event: APIGatewayProxyEventV2): Promise<Result> {
       false,
     );
   }
-  await store.write(
-    withAnswer(
-      { appUserId: viewer.id, organizationId: organization.id, workspace: organization.name },
-      answer,
-    ),
+  const tokens = withAnswer(
+    { appUserId: viewer.id, organizationId: organization.id, workspace: organization.name },
+    answer,
   );
+  // The first install's write is atomic (tokens.ts writeFirst); losing that race to the same workspace (two
+  // tabs) is a re-install, and a re-install of the pinned workspace replaces its tokens.
+  if (previous || !(await store.writeFirst(tokens))) {
+    const now = previous ?? (await store.read());
+    if (now && now.organizationId !== organization.id) {
+      logger.warn("install for another workspace refused", { organization: organization.id });
+      return failed(
+        409,
+        `This deployment already serves the Linear workspace "${now.workspace}". Nothing was changed.`,
+        false,
+      );
+    }
+    await store.write(tokens);
+  }
   forgetAgentTokens();
   logger.info("linear agent installed", { organization: organization.id, appUser: viewer.id });
   const name = capText(organization.name, 200);
@@ -168,21 +210,42 @@ async function callback(event: APIGatewayProxyEventV2): Promise<Result> {
   );
 }
 
+/**
+ * What a failed install shows. Anyone can open the callback with any code, so what Linear refuses (a used or
+ * forged code) is the visitor's mistake: a 4xx and a warning, never a 5xx or an ERROR line that would page
+ * whoever runs the deployment. Only our own faults (a refused client secret, missing config) are errors.
+ */
+function failure(error: unknown): Result {
+  if (error instanceof PermanentError) {
+    if (error.status === 401 && error.message.includes("invalid_client")) {
+      logger.error("install failed: Linear refused qa-ticket's OAuth client", { error });
+      return failed(
+        500,
+        "Linear refused this deployment's OAuth client (check its client secret). Nothing was stored.",
+        false,
+      );
+    }
+    logger.warn("install refused by Linear", { error });
+    return failed(400, `Linear refused: ${error.message}. Nothing was stored.`);
+  }
+  if (error instanceof TransientError) {
+    logger.warn("install failed: Linear could not be reached", { error });
+    return failed(503, "Linear could not be reached. Nothing was stored; try again in a minute.");
+  }
+  logger.error("install failed", { error });
+  if (error instanceof ConfigError)
+    return failed(500, `qa-ticket is not configured: ${error.message}`, false);
+  return failed(500, "Something went wrong on our side. Nothing was stored.");
+}
+
 /** GET /linear/install and GET /linear/callback: the Linear agent's install (README, QA.tech as a Linear agent). */
 export async function handler(event: APIGatewayProxyEventV2): Promise<Result> {
   const path = event.rawPath ?? event.requestContext?.http?.path ?? "";
-  try {
-    if (path.endsWith("/linear/install")) return await install(event);
-    if (path.endsWith("/linear/callback")) return await callback(event);
-    return failed(404, "No such page.", false);
-  } catch (error) {
-    logger.error("install failed", { error });
-    if (error instanceof PermanentError)
-      return failed(502, `Linear refused: ${error.message}. Nothing was stored.`);
-    if (error instanceof TransientError)
-      return failed(503, "Linear could not be reached. Nothing was stored; try again in a minute.");
-    if (error instanceof ConfigError)
-      return failed(500, `qa-ticket is not configured: ${error.message}`, false);
-    return failed(500, "Something went wrong on our side. Nothing was stored.");
+  if (path.endsWith("/linear/install")) return await install(event).catch(failure);
+  if (path.endsWith("/linear/callback")) {
+    const result = await callback(event).catch(failure);
+    // The nonce is used once, whatever the outcome: a later visit must start again from the install link.
+    return { ...result, cookies: [...(result.cookies ?? []), CLEAR_COOKIE] };
   }
+  return failed(404, "No such page.", false);
 }

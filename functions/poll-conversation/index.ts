@@ -94,13 +94,15 @@ export async function handler(state: WorkflowState, context?: InvocationClock): 
       emitMetric(METRIC.pollsPerRun, n);
       return { ...state, conversation: ref, poll: { ...poll, n, status: "deadline" } };
     }
-    // An agent session shows QA.tech's partial text as it grows (throttled, domain/progress.ts): the state
-    // machine posts it, then waits as it would have.
+    // An agent session shows QA.tech's partial text as it grows (throttled, domain/progress.ts), and a thought
+    // at least every 25 minutes of a long run so the session never goes stale: the state machine posts it,
+    // then waits as it would have.
     if (state.ticket.tracker === "linear-agent") {
       const progress = nextProgress(
         state.progress,
         partialReply(conversation.messages, ref),
         next.elapsedSeconds,
+        next.waitSeconds,
       );
       if (progress) return { ...state, conversation: ref, poll: { ...next, status: "progress" }, progress };
     }

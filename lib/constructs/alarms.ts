@@ -10,6 +10,7 @@ import { Construct } from "constructs";
 import type { TrackerName } from "../../functions/shared/domain/ticket";
 import { METRIC } from "../../functions/shared/platform/metrics";
 import { qaTicketMetric } from "./metrics";
+import { webhookRouteKey } from "./webhook-endpoint";
 
 /** How long the oldest start request may wait before someone should look: a bulk relabel of ~1,800 tickets. */
 const START_QUEUE_AGE_ALARM = Duration.minutes(30);
@@ -20,7 +21,7 @@ const UNAUTHORIZED_BURST = 5;
 export interface AlarmsProps {
   org: string;
   stateMachine: StateMachine;
-  /** The webhook endpoint; its 5xx answers alarm. */
+  /** The webhook endpoint; its webhook routes' 5xx answers alarm (not its pages'). */
   api: IHttpApi;
   /** Trackers whose webhook is served: each one's 401s are counted. */
   trackers: TrackerName[];
@@ -65,7 +66,17 @@ export class Alarms extends Construct {
     const machine = props.stateMachine;
     const fiveMinutes = Duration.minutes(5);
     const unauthorized: Record<string, cloudwatch.IMetric> = {};
+    const serverErrors: Record<string, cloudwatch.IMetric> = {};
     for (const tracker of props.trackers) {
+      // Each webhook route's 5xx (the stage's detailed metrics, webhook-endpoint.ts): the install pages' errors
+      // are someone's forged code, and must not hold the webhooks' alarm in ALARM.
+      serverErrors[tracker.replaceAll("-", "_")] = new cloudwatch.Metric({
+        namespace: "AWS/ApiGateway",
+        metricName: "5xx",
+        dimensionsMap: { ApiId: props.api.apiId, Stage: "$default", Route: webhookRouteKey(tracker) },
+        period: fiveMinutes,
+        statistic: "Sum",
+      });
       // A math expression's ids are lowercase letters, digits and underscores: linear-agent -> linear_agent.
       unauthorized[tracker.replaceAll("-", "_")] = qaTicketMetric(props.org, METRIC.webhookRequests, {
         dimensions: { Tracker: tracker, Outcome: "unauthorized" },
@@ -86,8 +97,14 @@ export class Alarms extends Construct {
       ],
       [
         "WebhookServerErrors",
-        "the webhook endpoint answered 5xx: the tracker retries, then may disable the webhook",
-        props.api.metricServerError({ period: fiveMinutes, statistic: "Sum" }),
+        "a webhook answered 5xx: the tracker retries, then may disable the webhook",
+        new cloudwatch.MathExpression({
+          expression: Object.keys(serverErrors)
+            .map((t) => `FILL(${t}, 0)`)
+            .join(" + "),
+          usingMetrics: serverErrors,
+          period: fiveMinutes,
+        }),
         1,
       ],
       [

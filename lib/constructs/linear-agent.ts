@@ -8,10 +8,13 @@ import {
   Stack,
   Validations,
 } from "aws-cdk-lib";
+import * as events from "aws-cdk-lib/aws-events";
+import * as eventTargets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
+import { SCHEDULED_REFRESH_HOURS } from "../../functions/shared/trackers/linear-agent/tokens";
 import { secretId } from "../config";
 import { type FunctionDefaults, TicketFunction } from "./ticket-function";
 import type { TrackerSecrets } from "./tracker-secrets";
@@ -36,6 +39,9 @@ function grantPutValue(secret: secretsmanager.ISecret, fn: TicketFunction): void
   );
 }
 
+/** Copies of the install function that may run at once: one person installs, a flood gets no more. */
+export const INSTALL_RESERVED_CONCURRENCY = 2;
+
 /** What the Linear agent needs of the stack. */
 export interface LinearAgentProps {
   org: string;
@@ -51,8 +57,9 @@ export interface LinearAgentProps {
 /**
  * QA.tech as a Linear agent (README, "QA.tech as a Linear agent"): the install pages, the agent's webhook, the
  * token set in Secrets Manager, and the one function that refreshes it. The refresher has a reserved
- * concurrency of 1, so two refreshes of Linear's rotating refresh token can never run at once; every other
- * function only reads the tokens and invokes the refresher after a 401 or near the expiry.
+ * concurrency of 1, so two refreshes of Linear's rotating refresh token can never run at once; it runs on a
+ * schedule, ahead of the expiry, and every other function only reads the tokens and invokes the refresher
+ * after a 401 (or on a token past its expiry, if the schedule failed).
  */
 export class LinearAgent extends Construct {
   constructor(scope: Construct, id: string, props: LinearAgentProps) {
@@ -89,6 +96,18 @@ export class LinearAgent extends Construct {
     });
     tokens.grantRead(refresher.fn);
     grantPutValue(tokens, refresher);
+    // Ahead of the expiry, on a schedule: request paths then use a valid token at once and refresh only after a
+    // 401, and a throttled refresher never delays a session's first thought (tokens.ts REFRESH_AHEAD_SECONDS).
+    new events.Rule(stack, "LinearTokenRefreshSchedule", {
+      description: "Refreshes the Linear agent's OAuth tokens ahead of their expiry",
+      schedule: events.Schedule.rate(Duration.hours(SCHEDULED_REFRESH_HOURS)),
+      targets: [
+        new eventTargets.LambdaFunction(refresher.fn, {
+          event: events.RuleTargetInput.fromObject({ scheduled: true }),
+          retryAttempts: 2,
+        }),
+      ],
+    });
     refresher.fn.addEnvironment("LINEAR_AGENT_TOKENS_SECRET_ARN", tokens.secretArn);
     secrets.grantRead(refresher, "LINEAR_AGENT_CLIENT_SECRET");
 
@@ -96,13 +115,20 @@ export class LinearAgent extends Construct {
       defaults,
       entry: "linear-install",
       description: "GET /linear/install and /linear/callback: installs QA.tech as a Linear agent",
+      // A person installs once; a flood of anonymous callbacks runs at most this many copies (and the routes
+      // have their own throttle, webhook-endpoint.ts PAGE_THROTTLE), never the webhooks' concurrency.
+      // In an account too small to reserve (-c webhookReservedConcurrency=unreserved), the throttle alone.
+      reservedConcurrentExecutions: props.endpoint.reservesConcurrency
+        ? INSTALL_RESERVED_CONCURRENCY
+        : undefined,
     });
     tokens.grantRead(install.fn);
     grantPutValue(tokens, install);
     install.fn.addEnvironment("LINEAR_AGENT_TOKENS_SECRET_ARN", tokens.secretArn);
-    // The client secret exchanges the code and derives the key that signs the install's state. Not the marker
-    // key: this function answers anyone on the internet, and the marker key is what makes a comment ours.
-    secrets.grantRead(install, "LINEAR_AGENT_CLIENT_SECRET");
+    // The client secret exchanges the code and derives the key that signs the install's state; the API key's
+    // organization is the one workspace an install may be for. Not the marker key: this function answers
+    // anyone on the internet, and the marker key is what makes a comment ours.
+    secrets.grantRead(install, "LINEAR_AGENT_CLIENT_SECRET", "LINEAR_API_KEY");
     props.endpoint.addPage("/linear/install", install);
     props.endpoint.addPage("/linear/callback", install);
 

@@ -15,6 +15,18 @@ import { type FunctionDefaults, TicketFunction } from "./ticket-function";
  */
 export const DEFAULT_WEBHOOK_RESERVED_CONCURRENCY = 10;
 
+/**
+ * The pages' own throttle (per route, below the stage's): a person opens them once per install, and each
+ * callback spends a token-endpoint call with the client secret. Anonymous floods of the pages are cut here and
+ * never eat into the webhooks' share of the stage's rate limit.
+ */
+export const PAGE_THROTTLE = { rateLimitPerSecond: 1, burst: 5 };
+
+/** The route key of a tracker's webhook (API Gateway's `METHOD /path`); the alarm counts its 5xx by it. */
+export function webhookRouteKey(tracker: TrackerName): string {
+  return `POST /webhooks/${tracker}`;
+}
+
 export interface WebhookEndpointProps {
   org: string;
   defaults: FunctionDefaults;
@@ -83,6 +95,8 @@ export class WebhookEndpoint extends Construct {
       methods: [apigw.HttpMethod.POST],
       integration: new HttpLambdaIntegration(`${tracker}Integration`, fn.fn),
     });
+    // Per-route metrics: the WebhookServerErrors alarm counts the webhooks' 5xx, not the pages' (alarms.ts).
+    this.routeSettings(webhookRouteKey(tracker), { DetailedMetricsEnabled: true }, routes);
     for (const route of routes) {
       Validations.of(route).acknowledge({
         id: "AwsSolutions-APIG4",
@@ -109,6 +123,14 @@ export class WebhookEndpoint extends Construct {
       methods: [apigw.HttpMethod.GET],
       integration: new HttpLambdaIntegration(`${path.replaceAll("/", "")}Integration`, fn.fn),
     });
+    this.routeSettings(
+      `GET ${path}`,
+      {
+        ThrottlingRateLimit: PAGE_THROTTLE.rateLimitPerSecond,
+        ThrottlingBurstLimit: PAGE_THROTTLE.burst,
+      },
+      routes,
+    );
     for (const route of routes) {
       Validations.of(route).acknowledge({
         id: "AwsSolutions-APIG4",
@@ -118,6 +140,25 @@ export class WebhookEndpoint extends Construct {
           "browser that started the install (cookie); the code is then exchanged with the client secret.",
       });
     }
+  }
+
+  /**
+   * One route's settings on the stage (throttle, detailed metrics). CloudFormation refuses route settings for a
+   * route key that does not exist yet, so the stage waits for the routes.
+   */
+  private routeSettings(
+    routeKey: string,
+    settings: Record<string, unknown>,
+    routes: apigw.HttpRoute[],
+  ): void {
+    const stage = this.stage.node.defaultChild as apigw.CfnStage;
+    stage.addPropertyOverride(`RouteSettings.${routeKey}`, settings);
+    for (const route of routes) stage.node.addDependency(route);
+  }
+
+  /** Whether functions behind this endpoint reserve concurrency (not in an account deployed "unreserved"). */
+  get reservesConcurrency(): boolean {
+    return this.props.reservedConcurrency !== "unreserved";
   }
 
   /** The URL of a page added with addPage. */

@@ -173,6 +173,7 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
 
   if (config.linear.enabled) await linearChecks(config, stack.outputs, value, add, skip, options);
   if (trackers.includes("linear-agent")) await agentInstalled(config, stack.outputs, add, options);
+  if (trackers.includes("linear-agent")) rows.push(oauthAppPrivate(config));
   if (config.jira.enabled) await jiraChecks(config, stack.outputs, value, add, skip);
 
   for (const tracker of trackers) {
@@ -362,6 +363,23 @@ async function agentInstalled(
       result = await ask(newer.accessToken);
   }
   add(check, result.ok ? { ok: true, detail: `installed: ${result.detail}` } : result);
+}
+
+/**
+ * Whether the Linear OAuth app is private (installable only by the workspace that owns it). Linear's API does
+ * not tell a deployment this: `applicationInfo` has no distribution, and `oauthApplication` answers only for
+ * apps an app created itself (SDK 98 schema). So the row says it cannot tell, why a public app is harmless
+ * here (the install callback accepts only the API key's workspace), and where a person sees the setting.
+ */
+export function oauthAppPrivate(config: OrgConfig): DoctorRow {
+  return {
+    check: "Linear OAuth app private",
+    status: "ok",
+    detail:
+      "cannot be read through Linear's API; check by hand in Linear: Settings -> API -> OAuth applications -> " +
+      `the app with client ID ${config.linear.agent.clientId ?? "(unset)"}: leave it private (not public). ` +
+      "Either way this deployment installs only in its Linear API key's workspace and refuses any other",
+  };
 }
 
 async function jiraChecks(

@@ -16,6 +16,8 @@ export class MemoryTokenStore implements TokenStore {
 
   constructor(initial?: string) {
     this.value = parseTokens(initial);
+    // A store seeded with an install already had its first install.
+    this.firstWritten = this.value !== null;
   }
 
   async read(): Promise<AgentTokens | null> {
@@ -26,6 +28,16 @@ export class MemoryTokenStore implements TokenStore {
     this.writes.push(tokens);
     this.value = { ...tokens };
   }
+
+  /** As Secrets Manager's PutSecretValue with the first install's ClientRequestToken: once, atomically. */
+  async writeFirst(tokens: AgentTokens): Promise<boolean> {
+    if (this.firstWritten) return false;
+    this.firstWritten = true;
+    await this.write(tokens);
+    return true;
+  }
+
+  private firstWritten = false;
 }
 
 /**

@@ -1,4 +1,7 @@
+import { setLogSink } from "../../functions/shared/platform/log";
 import { type Harness, startHarness } from "../../simulators/harness";
+
+const ISSUE_ID = "539068e2-ae88-4d09-bd75-22eb4a59612f"; // ENG-42, from the Issue.update.label-added fixture
 
 /**
  * SECURITY.md's promises about the Linear agent's install pages, tried over HTTP against the local runner and
@@ -13,7 +16,7 @@ describe("the Linear agent's install callback", () => {
   });
 
   /** GET /linear/install, then Authorize on Linear's consent page: the callback URL and the browser's cookie. */
-  async function authorize(): Promise<{ callback: string; cookie: string }> {
+  async function authorize(organization = ""): Promise<{ callback: string; cookie: string }> {
     const install = await fetch(`${h.runner.url}/linear/install`, { redirect: "manual" });
     expect(install.status).toBe(302);
     const cookie = (install.headers.get("set-cookie") ?? "").split(";")[0];
@@ -26,6 +29,7 @@ describe("the Linear agent's install callback", () => {
         client_id: consent.searchParams.get("client_id") ?? "",
         redirect_uri: consent.searchParams.get("redirect_uri") ?? "",
         state: consent.searchParams.get("state") ?? "",
+        organization,
         decision: "allow",
       }).toString(),
     });
@@ -39,7 +43,7 @@ describe("the Linear agent's install callback", () => {
     referrer: res.headers.get("referrer-policy"),
   });
   const INERT = {
-    csp: "default-src 'none'; style-src 'unsafe-inline'",
+    csp: "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
     cache: "no-store",
     referrer: "no-referrer",
   };
@@ -111,4 +115,111 @@ describe("the Linear agent's install callback", () => {
     );
     expect(html).not.toContain("&#38;#");
   });
+
+  it("sets a __Host- cookie for the nonce, and clears it on the callback whatever the outcome", async () => {
+    h = await startHarness({ agent: { installed: false } });
+    const install = await fetch(`${h.runner.url}/linear/install`, { redirect: "manual" });
+    const set = install.headers.get("set-cookie") ?? "";
+    expect(set).toMatch(/^__Host-qa_ticket_linear_oauth=[A-Za-z0-9_-]+;/);
+    expect(set).toContain("Path=/;");
+    expect(set).toContain("Secure");
+    expect(set).not.toContain("Domain");
+
+    const { callback, cookie } = await authorize();
+    for (const url of [callback, `${h.runner.url}/linear/callback?state=forged&code=x`]) {
+      const res = await fetch(url, { headers: { cookie } });
+      expect(res.headers.get("set-cookie")).toMatch(/^__Host-qa_ticket_linear_oauth=; Max-Age=0; Path=\/;/);
+      expect(inert(res)).toEqual(INERT);
+    }
+  });
+
+  it("answers a code Linear refuses with a 4xx page, not a 5xx", async () => {
+    h = await startHarness({ agent: { installed: false } });
+    const { callback, cookie } = await authorize();
+    const forged = new URL(callback);
+    forged.searchParams.set("code", "not-a-code-linear-issued");
+
+    const res = await fetch(forged, { headers: { cookie } });
+
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("invalid_grant");
+    expect(h.agent.grants.refused).toBe(1);
+    expect(h.runner.agentTokens?.writes).toHaveLength(0);
+  });
+
+  it("pins the API key's workspace: of two concurrent installs, another workspace's is refused and the pinned one serves", async () => {
+    const other = { id: "org-rival", name: "Rival Ltd", urlKey: "rival" };
+    h = await startHarness({ agent: { installed: false, otherOrganizations: [other] } });
+    const rival = await authorize(other.id);
+    const ours = await authorize();
+
+    const [rivalRes, oursRes] = await Promise.all([
+      fetch(rival.callback, { headers: { cookie: rival.cookie } }),
+      fetch(ours.callback, { headers: { cookie: ours.cookie } }),
+    ]);
+
+    expect(rivalRes.status).toBe(403);
+    expect(h.agent.revoked).toHaveLength(2); // the rival workspace's access and refresh tokens
+    expect(await rivalRes.text()).toContain("serves the Linear workspace &#34;Acme Inc&#34;");
+    expect(oursRes.status).toBe(200);
+    expect(h.runner.agentTokens?.writes.map((t) => t.organizationId)).toEqual(["org-acme"]);
+    const stored = await h.runner.agentTokens?.read();
+    expect(stored).toMatchObject({ organizationId: "org-acme", appUserId: h.agent.appUserId });
+
+    // The pinned install works: a mention is answered with the stored tokens.
+    const session = await h.agent.mention(ISSUE_ID, "@QA.tech check it");
+    await h.runner.settled();
+    expect(h.agent.deliveries[0]).toMatchObject({ status: 200, body: { outcome: "started" } });
+    expect(session.activities[0]?.content).toMatchObject({ type: "thought" });
+  });
+
+  it("of two racing first installs of the same workspace, both succeed and one pair is stored", async () => {
+    h = await startHarness({ agent: { installed: false } });
+    const first = await authorize();
+    const second = await authorize();
+
+    const answers = await Promise.all(
+      [first, second].map((a) => fetch(a.callback, { headers: { cookie: a.cookie } })),
+    );
+
+    expect(answers.map((r) => r.status)).toEqual([200, 200]);
+    expect((await h.runner.agentTokens?.read())?.organizationId).toBe("org-acme");
+  });
+});
+
+describe("agent deliveries that are not for the stored install", () => {
+  let h: Harness;
+  const lines: string[] = [];
+  let restore: ReturnType<typeof setLogSink>;
+  beforeEach(() => {
+    lines.length = 0;
+    restore = setLogSink((line) => lines.push(line));
+  });
+  afterEach(async () => {
+    await h.runner.settled();
+    await h.close();
+    setLogSink(restore);
+  });
+
+  for (const [field, value] of [
+    ["organizationId", "org-rival"],
+    ["appUserId", "app-user-of-another-install"],
+    ["oauthClientId", "another_app_client"],
+  ] as const) {
+    it(`are ignored and logged when their ${field} differs: nothing is started or posted`, async () => {
+      h = await startHarness({ agent: {} });
+      h.agent.deliveryOverrides = { [field]: value };
+
+      const session = await h.agent.mention(ISSUE_ID, "@QA.tech check it");
+      await h.runner.settled();
+
+      expect(h.agent.deliveries[0]).toMatchObject({ status: 200 });
+      expect(String(h.agent.deliveries[0].body.outcome)).toContain(`not this install: ${field}`);
+      expect(session.activities.filter((a) => a.userId === h.agent.appUserId)).toEqual([]);
+      expect(h.qatech.conversations()).toEqual([]);
+      const warned = lines.filter((l) => l.includes("agent delivery for another install ignored"));
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toContain(value);
+    });
+  }
 });

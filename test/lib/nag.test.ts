@@ -96,12 +96,18 @@ describe.each([
     }
   });
 
-  it("reserves 10 concurrent executions for each webhook function, 1 for the token refresher, none for others", () => {
+  it("reserves 10 concurrent executions for each webhook function, 1 for the token refresher, 2 for the install pages, none for others", () => {
     for (const [id, fn] of resources(template, "AWS::Lambda::Function")) {
       const reserved = (fn.Properties as Json).ReservedConcurrentExecutions;
       expect([id, reserved]).toEqual([
         id,
-        /Webhook/.test(id) ? 10 : /LinearTokenRefresher/.test(id) ? 1 : undefined,
+        /Webhook/.test(id)
+          ? 10
+          : /LinearTokenRefresher/.test(id)
+            ? 1
+            : /LinearInstall/.test(id)
+              ? 2
+              : undefined,
       ]);
     }
   });

@@ -10,6 +10,15 @@ import { capText } from "./limits";
  */
 export const PROGRESS_MIN_INTERVAL_SECONDS = 20;
 export const PROGRESS_MAX_PER_RUN = 10;
+/**
+ * Linear marks a session `stale` after 30 minutes without an activity
+ * (https://linear.app/developers/agent-best-practices): a long run posts a thought at least this often (by the
+ * poll clock), whether or not QA.tech's text changed and whatever is left of PROGRESS_MAX_PER_RUN.
+ */
+export const HEARTBEAT_SECONDS = 25 * 60;
+/** The thought of a heartbeat while QA.tech has written nothing yet. */
+export const HEARTBEAT_TEXT = "Still testing: QA.tech has not finished yet.";
+
 /** A progress thought shows the end of the partial text, within this many bytes of JSON. */
 export const PROGRESS_MAX_BYTES = 4 * 1024;
 
@@ -39,14 +48,24 @@ function tail(text: string): string {
 
 /**
  * The next progress update, or null when none is due: no text, the same text as last time, too soon after the
- * last one (by the poll clock, so the rule holds at any WAIT_SCALE), or the run's budget spent.
+ * last one (by the poll clock, so the rule holds at any WAIT_SCALE), or the run's budget spent. A heartbeat is
+ * due, whatever the text, when waiting `nextWaitSeconds` for the next poll would leave HEARTBEAT_SECONDS or
+ * more without an activity since the last update (or the run's start, when the first thought went out).
  */
 export function nextProgress(
   previous: ProgressState | undefined,
   partial: string,
   elapsedSeconds: number,
+  nextWaitSeconds = 0,
 ): ProgressState | null {
   const text = partial.trim();
+  if (elapsedSeconds + nextWaitSeconds - (previous?.atSeconds ?? 0) >= HEARTBEAT_SECONDS)
+    return {
+      sent: (previous?.sent ?? 0) + 1,
+      atSeconds: elapsedSeconds,
+      digest: text ? digestOf(text) : (previous?.digest ?? ""),
+      text: text ? tail(text) : HEARTBEAT_TEXT,
+    };
   if (!text) return null;
   const digest = digestOf(text);
   if (previous) {

@@ -19,6 +19,7 @@ const AGENT_SECRET = "lin_wh_agent_unit_secret";
 const WORKSPACE_WEBHOOK_SECRET = "lin_wh_workspace_secret";
 const SESSION_ID = "5a0b2c1d-7e6f-4a3b-9c8d-1e2f3a4b5c6d";
 const ISSUE_ID = "539068e2-ae88-4d09-bd75-22eb4a59612f";
+const FIXTURE_ORGANIZATION_ID = "dc844923-f9a4-40a3-825c-dea7747e57d6";
 
 function event(
   fixture: string,
@@ -60,7 +61,10 @@ describe("the Linear agent's webhook", () => {
 
   beforeEach(async () => {
     clearSecretCache();
-    agent = new FakeLinearAgent();
+    // The fixtures' workspace: a delivery for another one than the stored install's is ignored.
+    agent = new FakeLinearAgent({
+      organization: { id: FIXTURE_ORGANIZATION_ID, name: "Acme Inc", urlKey: "acme" },
+    });
     linear = await startFakeLinear({
       agent,
       issues: {

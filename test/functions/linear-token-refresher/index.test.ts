@@ -6,9 +6,14 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-jest";
-import { handler } from "../../../functions/linear-token-refresher";
+import { handler, resetRefresher } from "../../../functions/linear-token-refresher";
 import { ConfigError, TransientError } from "../../../functions/shared/platform/errors";
-import { type AgentTokens, lambdaRefresher } from "../../../functions/shared/trackers/linear-agent/tokens";
+import {
+  type AgentTokens,
+  FIRST_INSTALL_VERSION,
+  lambdaRefresher,
+  secretTokenStore,
+} from "../../../functions/shared/trackers/linear-agent/tokens";
 import { type FakeLinear, startFakeLinear } from "../../../simulators/linear";
 import { FakeLinearAgent } from "../../../simulators/linear-agent";
 import { settingsEnv } from "../../support/settings";
@@ -25,6 +30,7 @@ describe("the token refresher Lambda (compare-and-refresh against Secrets Manage
 
   beforeEach(async () => {
     secrets.reset();
+    resetRefresher();
     agent = new FakeLinearAgent();
     linear = await startFakeLinear({ agent });
     Object.assign(
@@ -71,17 +77,105 @@ describe("the token refresher Lambda (compare-and-refresh against Secrets Manage
     expect(secrets).not.toHaveReceivedCommand(PutSecretValueCommand);
   });
 
-  it("fails, storing nothing, when Linear refuses a spent refresh token", async () => {
-    await handler({ seenAccessToken: stored.accessToken }); // spends stored.refreshToken
+  it("fails, storing nothing, when Linear refuses a refresh token and a second read finds nothing newer", async () => {
+    const revoked = { ...stored, refreshToken: "lin_refresh_revoked" };
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(revoked) });
 
     await expect(handler({ seenAccessToken: stored.accessToken })).rejects.toThrow(/invalid_grant/);
-    expect(secrets).toHaveReceivedCommandTimes(PutSecretValueCommand, 1);
+    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+    expect(secrets).not.toHaveReceivedCommand(PutSecretValueCommand);
+  });
+
+  it("on invalid_grant right after another writer's refresh, reads again and uses the newer pair (eventual consistency)", async () => {
+    // Another writer (a cold copy of this function, an install) spent the stored pair and wrote a new one,
+    // but the first read here still returns the old, spent pair.
+    const newer = agent.issueTokens();
+    await fetch(new URL("/oauth/token", linear.url), {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: stored.refreshToken,
+        client_id: agent.clientId,
+        client_secret: agent.clientSecret,
+      }).toString(),
+    });
+    const written = {
+      ...stored,
+      ...newer,
+      expiresAt: new Date(Date.now() + 86399_000).toISOString(),
+    };
+    secrets
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: JSON.stringify(stored) })
+      .resolves({ SecretString: JSON.stringify(written) });
+
+    const tokens = await handler({ seenAccessToken: stored.accessToken });
+
+    expect(tokens.accessToken).toBe(written.accessToken);
+    expect(agent.grants.refused).toBe(1);
+    expect(secrets).not.toHaveReceivedCommand(PutSecretValueCommand);
+  });
+
+  it("a warm refresher never spends a pair older than the one it wrote itself, whatever a stale read says", async () => {
+    const first = await handler({ seenAccessToken: stored.accessToken }); // spends stored.refreshToken
+    // Secrets Manager still answers the old pair: the caller that saw the new token after a 401 gets a refresh.
+    const second = await handler({ seenAccessToken: first.accessToken });
+
+    expect(agent.grants.refused).toBe(0);
+    expect(agent.grants.refresh_token).toBe(2);
+    expect(second.accessToken).not.toBe(first.accessToken);
+  });
+
+  it("on its schedule, refreshes a token that expires within 12 hours and leaves a younger one alone", async () => {
+    const young = { ...stored, expiresAt: new Date(Date.now() + 20 * 3600_000).toISOString() };
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(young) });
+    expect(await handler({ scheduled: true })).toEqual(young);
+    expect(agent.grants.refresh_token).toBe(0);
+
+    const ageing = { ...stored, expiresAt: new Date(Date.now() + 11 * 3600_000).toISOString() };
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(ageing) });
+    const tokens = await handler({ scheduled: true });
+    expect(agent.grants.refresh_token).toBe(1);
+    expect(Date.parse(tokens.expiresAt)).toBeGreaterThan(Date.now() + 23 * 3600_000);
+    expect(secrets).toHaveReceivedCommandWith(PutSecretValueCommand, {
+      SecretString: JSON.stringify(tokens),
+    });
   });
 
   it("says the agent is not installed while the secret holds the stack's placeholder", async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: "randomPlaceholderValue" });
 
     await expect(handler({ seenAccessToken: "x" })).rejects.toThrow(ConfigError);
+  });
+});
+
+describe("the first install's write", () => {
+  const secrets = mockClient(SecretsManagerClient);
+  beforeEach(() => secrets.reset());
+  const tokens: AgentTokens = {
+    accessToken: "lin_oauth_a",
+    refreshToken: "lin_refresh_a",
+    expiresAt: "2026-11-21T10:00:00.000Z",
+    appUserId: "app-user",
+    organizationId: "org",
+    workspace: "Acme",
+  };
+
+  it("uses one ClientRequestToken for every first install, so of two racing writes Secrets Manager keeps one", async () => {
+    secrets
+      .on(PutSecretValueCommand)
+      .resolvesOnce({})
+      .rejects(
+        Object.assign(new Error("You can't modify an existing version"), { name: "ResourceExistsException" }),
+      );
+    const store = secretTokenStore(TOKENS_ARN);
+
+    await expect(store.writeFirst(tokens)).resolves.toBe(true);
+    await expect(store.writeFirst({ ...tokens, organizationId: "org-2" })).resolves.toBe(false);
+    expect(secrets).toHaveReceivedCommandWith(PutSecretValueCommand, {
+      ClientRequestToken: FIRST_INSTALL_VERSION,
+    });
   });
 });
 

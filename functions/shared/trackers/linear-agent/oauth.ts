@@ -161,6 +161,25 @@ export function refreshGrant(client: OAuthClient, refreshToken: string): Promise
   return tokenRequest(client, { grant_type: "refresh_token", refresh_token: refreshToken });
 }
 
+/**
+ * Revokes tokens the deployment will not keep (an install for another workspace), so they do not outlive the
+ * refused page: `POST /oauth/revoke` on the token endpoint's host
+ * (https://linear.app/developers/oauth-2-0-authentication). Best effort: a failure is logged by the caller and
+ * changes nothing of what the page says.
+ */
+export async function revokeTokens(client: OAuthClient, tokens: string[]): Promise<void> {
+  const url = new URL("/oauth/revoke", client.tokenUrl).toString();
+  for (const token of tokens.filter(Boolean)) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token }).toString(),
+      signal: AbortSignal.timeout(5_000),
+    });
+    if (!response.ok) throw new TransientError(`Linear's revoke endpoint answered HTTP ${response.status}`);
+  }
+}
+
 /** The OAuth client as configured: linear.agent's clientId, the client secret, Linear's token endpoint. */
 export async function configuredOAuthClient(): Promise<OAuthClient> {
   const { agent, apiUrl } = settings().linear;

@@ -19,6 +19,7 @@ import {
   STOPPED_RESPONSE,
   sessionRunPrefix,
 } from "./session";
+import { foreignDelivery } from "./tokens";
 
 /**
  * Each Linear call of the webhook may take this long: Linear gives the whole delivery 5 s ([WH]), and a call that
@@ -189,6 +190,8 @@ async function stopRequested(sessionId: string): Promise<boolean> {
  * delivery with 500, and Linear delivers it again.
  */
 async function actOnAgentEvent(trigger: Trigger, { payload, start, stop }: ActContext): Promise<string> {
+  const foreign = await foreignDelivery(payload); // another workspace's or app's delivery starts nothing
+  if (foreign) return foreign;
   const sessionId = trigger.ticket.sessionId as string;
   if (trigger.stop) {
     const cause = "The agent session's person asked to stop";
