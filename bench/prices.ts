@@ -1,4 +1,5 @@
-/** us-east-1 list prices, from shared/reference/aws.md. */
+/** us-east-1 list prices, from https://aws.amazon.com/step-functions/pricing/, https://aws.amazon.com/lambda/pricing/,
+ * https://aws.amazon.com/api-gateway/pricing/ and https://aws.amazon.com/secrets-manager/pricing/. */
 export const PRICES = {
   stepFunctionsPerTransition: 0.025 / 1000,
   lambdaPerRequest: 0.2 / 1_000_000,

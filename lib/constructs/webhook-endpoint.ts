@@ -83,7 +83,10 @@ export class WebhookEndpoint extends Construct {
       defaults: this.props.defaults,
       // The label webhooks share one small function; the Linear agent's has its own (it talks to Linear).
       entry: tracker === "linear-agent" ? "linear-agent-webhook" : "webhook",
-      description: `Verifies ${title} webhooks and starts one workflow run per labelled ticket`,
+      description:
+        tracker === "linear-agent"
+          ? "Verifies the Linear agent's session events and starts or stops the session's runs"
+          : `Verifies ${title} webhooks and starts one workflow run per labelled ticket`,
       timeout: Duration.seconds(10),
       reservedConcurrentExecutions: reserved === "unreserved" ? undefined : reserved,
     });

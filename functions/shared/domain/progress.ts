@@ -4,7 +4,8 @@ import { capText } from "./limits";
 /**
  * Progress while QA.tech works, for runs that report to a Linear agent session: QA.tech's partial text as an
  * ephemeral thought. Linear counts every activity against the token's hourly budget, and agents that streamed
- * every change ran out of it and silently broke their sessions (linear-agents.md §6, cyrus#1324): so at most
+ * every change ran out of it and silently broke their sessions (https://linear.app/developers/rate-limiting;
+ * github.com/cyrusagents/cyrus issue 1324): so at most
  * one update per PROGRESS_MIN_INTERVAL_SECONDS of the run's clock, at most PROGRESS_MAX_PER_RUN per run, and
  * only when the text changed.
  */

@@ -29,8 +29,10 @@ export interface FoundThread {
 
 /**
  * What the workflow needs of an issue tracker. Each tracker implements it in its own folder
- * (trackers/<name>/index.ts) and is listed once in trackers/index.ts; the handlers reach a tracker only
- * through it (what a comment says may still differ by tracker: domain/comment.ts, domain/follow-up.ts).
+ * (trackers/<name>/index.ts) and is listed once in trackers/index.ts; the handlers post, label and read
+ * back only through it. Some still branch on the tracker's name for what differs beside it: the wording
+ * (domain/comment.ts, domain/follow-up.ts), the agent's progress (poll-conversation) and which settings
+ * block a comment uses (post-comment).
  */
 export interface Tracker {
   /** Posts a run's comment on its ticket, at most once per run and kind. */

@@ -41,7 +41,7 @@ async function agentCall<T>(
   return linearCall({ ...(await agentAuth()), timeoutMs }, what, work);
 }
 
-/** An activity's content (linear-agents.md §4): thought, response, error, ... each with a markdown body. */
+/** An activity's content (https://linear.app/developers/agent-interaction): thought, response, error, ... each with a markdown body. */
 export interface ActivityContent {
   type: "thought" | "response" | "error" | "elicitation";
   body: string;

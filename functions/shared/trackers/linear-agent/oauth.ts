@@ -8,7 +8,7 @@ import { getSecret } from "../../platform/secrets";
 import { settings } from "../../platform/settings";
 
 /**
- * Linear's OAuth 2.0 for an agent: the app is installed with actor=app (linear-agents.md §1 [OA][AG]) and the
+ * Linear's OAuth 2.0 for an agent: the app is installed with actor=app (https://linear.app/developers/oauth-actor-authorization) and the
  * scopes the official weather-bot asks for; `admin` is not allowed with actor=app.
  */
 export const AGENT_SCOPES = "read,write,app:assignable,app:mentionable";
@@ -60,7 +60,7 @@ export function verifyState(
   return { nonce: parsed.nonce };
 }
 
-/** The authorize URL the install link redirects to (linear-agents.md §1, "Authorize URL"). */
+/** The authorize URL the install link redirects to (https://linear.app/developers/oauth-2-0-authentication). */
 export function authorizeUrl(opts: {
   authorizeUrl: string;
   clientId: string;
@@ -96,7 +96,7 @@ export interface OAuthClient {
 }
 
 /**
- * POSTs a form to the token endpoint (application/x-www-form-urlencoded, [OA]). An `invalid_grant` (a code or
+ * POSTs a form to the token endpoint (application/x-www-form-urlencoded, https://linear.app/developers/oauth-2-0-authentication). An `invalid_grant` (a code or
  * refresh token that was used, revoked or expired) and other 4xx are permanent; 429, 5xx and the network are
  * transient, with the Retry-After Linear gave.
  */
@@ -186,7 +186,7 @@ export async function configuredOAuthClient(): Promise<OAuthClient> {
   if (!agent?.enabled || !agent.clientId)
     throw new ConfigError("linear.agent is not enabled, or has no clientId: the Linear agent is off");
   return {
-    // Linear's token endpoint is on the API's host (api.linear.app/oauth/token, [OA]).
+    // Linear's token endpoint is on the API's host (api.linear.app/oauth/token, Linear's OAuth 2.0 docs).
     tokenUrl: new URL("/oauth/token", apiUrl).toString(),
     clientId: agent.clientId,
     clientSecret: await getSecret("LINEAR_AGENT_CLIENT_SECRET"),

@@ -6,10 +6,10 @@ import type { ActivityContent, AgentActivityInfo } from "./api";
 
 /**
  * What a run says in a Linear agent session, and what it reads back from one. Pure: the session's activities
- * are the memory (linear-agents.md §5: rebuild history from the activities), nothing is stored elsewhere.
+ * are the memory (https://linear.app/developers/agent-best-practices: rebuild history from the activities), nothing is stored elsewhere.
  */
 
-/** The first thought, posted by the webhook within Linear's 10 s (linear-agents.md §3). */
+/** The first thought, posted by the webhook within Linear's 10 s (https://linear.app/developers/agent-interaction). */
 export const FIRST_THOUGHT = "Opening a QA.tech conversation...";
 /** The thought a message in the session gets at once, before it reaches the conversation. */
 export const PROMPT_THOUGHT = "Sending your message to the QA.tech conversation...";
@@ -36,7 +36,7 @@ export function promptedRunId(sessionId: string, activityId: string): string {
   return `${sessionRunPrefix(sessionId)}-${createHash("sha256").update(activityId).digest("hex").slice(0, 12)}`;
 }
 
-/** Which activity type each of a run's comments becomes (linear-agents.md §4): what failed is an error. */
+/** Which activity type each of a run's comments becomes (https://linear.app/developers/agent-interaction): what failed is an error. */
 export function contentTypeOf(kind: CommentKind, failed = false): ActivityContent["type"] {
   if (kind === "failure" || failed) return "error";
   if (kind === "ack" || kind === "progress") return "thought";

@@ -14,7 +14,7 @@ import type { TokenAnswer } from "./oauth";
 
 /**
  * The Linear agent's OAuth tokens and the one place that refreshes them. Linear's access tokens live 24 h and
- * every refresh returns a new refresh token, spending the old one (linear-agents.md §1): two refreshes racing
+ * every refresh returns a new refresh token, spending the old one (https://linear.app/developers/oauth-2-0-authentication): two refreshes racing
  * with the same refresh token would leave one of them with a spent token and the app uninstalled in effect.
  * So every function asks one refresher, which refreshes only if the token the caller saw is still the stored
  * one (compare-and-refresh), and serialises: in AWS a Lambda with a reserved concurrency of 1, locally a mutex.

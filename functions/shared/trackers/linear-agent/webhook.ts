@@ -22,7 +22,7 @@ import {
 import { foreignDelivery } from "./tokens";
 
 /**
- * Each Linear call of the webhook may take this long: Linear gives the whole delivery 5 s ([WH]), and a call that
+ * Each Linear call of the webhook may take this long: Linear gives the whole delivery 5 s (https://linear.app/developers/webhooks), and a call that
  * times out fails the delivery (500), which Linear sends again.
  */
 const WEBHOOK_CALL_TIMEOUT_MS = 2_000;
@@ -108,8 +108,8 @@ export function sessionRequest(
 /**
  * Turns an AgentSessionEvent into a run: `created` starts the session's conversation (named from the session,
  * so a redelivery maps to the same run); `prompted` sends the person's message to the same conversation (named
- * from the prompt activity); a prompt with the `stop` signal asks to stop the session's runs (linear-agents.md
- * §2, §5). Anything else is ignored.
+ * from the prompt activity); a prompt with the `stop` signal asks to stop the session's runs (https://linear.app/developers/agent-interaction,
+ * https://linear.app/developers/agent-signals). Anything else is ignored.
  */
 export function detectAgentEvent(payload: unknown, prefix = "@qa"): Trigger | null {
   if (!isObject(payload) || payload.type !== "AgentSessionEvent") return null;

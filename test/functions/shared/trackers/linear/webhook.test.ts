@@ -11,7 +11,7 @@ function withData(name: string, data: Record<string, unknown>, envelope: Record<
   return { ...payload, ...envelope, data: { ...(payload.data as Record<string, unknown>), ...data } };
 }
 
-/** The characters Step Functions refuses in execution names (see /work/shared/reference/aws.md). */
+/** The characters Step Functions refuses in execution names (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html). */
 const FORBIDDEN_IN_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
 
 function expectValidExecutionName(name: string) {
