@@ -51,7 +51,7 @@ describe("the Linear agent in the stack", () => {
   const markerSecret = secretId("qa-ticket/acme/marker-key");
 
   it("lets the agent's webhook stop only the agent's runs, not a ticket's", () => {
-    const webhook = fn(/^Verifies LinearAgent webhooks/);
+    const webhook = fn(/^Verifies the Linear agent/);
     const stops = webhook.statements.filter((s) => actionsOf(s).includes("states:StopExecution"));
     expect(stops).toHaveLength(1);
     expect(actionsOf(stops[0])).toEqual(["states:StopExecution"]);
@@ -168,7 +168,7 @@ describe("the Linear agent in the stack", () => {
 
   it("lets the agent's webhook read the marker key: its activity ids are keyed with it", () => {
     const functions = enabled.findResources("AWS::Lambda::Function", {
-      Properties: { Description: Match.stringLikeRegexp("Verifies LinearAgent webhooks") },
+      Properties: { Description: Match.stringLikeRegexp("Verifies the Linear agent") },
     });
     const [webhook] = Object.values(functions);
     const variables = webhook.Properties.Environment.Variables;
