@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { DEFAULT_POLL_SCHEDULE, elapsedBeforePoll } from "../functions/shared/domain/poll-schedule";
 import { setLogSink } from "../functions/shared/platform/log";
-import { startLocalRunner } from "../lib/local/runner";
+import { startLocalRunner } from "../local/runner";
 import { LINEAR_API_KEY, LINEAR_WEBHOOK_SECRET, QATECH_API_KEY, startHarness } from "../simulators/harness";
 import { linearFixture } from "../simulators/signing";
 import { measureBundles } from "./bundles";

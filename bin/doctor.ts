@@ -1,9 +1,9 @@
 // `npm run doctor -- --org <name>`: is this deployment healthy? A table of checks, each failed one with its
-// fix (lib/doctor/doctor.ts); exits 1 when a check fails, so CI can run it after a deploy.
+// fix (tools/doctor/doctor.ts); exits 1 when a check fails, so CI can run it after a deploy.
 import { parseArgs } from "node:util";
 import { redactSecrets } from "../functions/shared/platform/redact";
-import { formatDoctorTable, runDoctor } from "../lib/doctor/doctor";
-import { defaultAwsClients } from "../lib/ops/aws";
+import { formatDoctorTable, runDoctor } from "../tools/doctor/doctor";
+import { defaultAwsClients } from "../tools/ops/aws";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { org: { type: "string" }, help: { type: "boolean" } } });

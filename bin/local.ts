@@ -4,7 +4,7 @@
 // itself, so no child is left holding the port.
 import { existsSync } from "node:fs";
 import { functionLogger } from "../functions/shared/platform/log";
-import { startLocalRunner } from "../lib/local/runner";
+import { startLocalRunner } from "../local/runner";
 
 /** Longest a clean stop may take before the process exits anyway (a hung peer, a stuck close). */
 const STOP_TIMEOUT_MS = 10_000;

@@ -1,13 +1,13 @@
-// `npm run setup -- --org <name>`: one command from a clone to a working deployment (lib/setup/setup.ts).
+// `npm run setup -- --org <name>`: one command from a clone to a working deployment (tools/setup/setup.ts).
 // Interactive on a terminal; with --yes, CI=true or no terminal it never asks (flags and variables answer).
 // Credentials come only from the environment or the masked prompt, never from flags (shell history, ps).
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { redactSecrets } from "../functions/shared/platform/redact";
-import { defaultAwsClients } from "../lib/ops/aws";
-import { cdkCliDeployer } from "../lib/setup/deployer";
-import { MissingInputError, noPrompter, terminalPrompter } from "../lib/setup/prompt";
-import { openInBrowser, runSetup, SetupError } from "../lib/setup/setup";
+import { defaultAwsClients } from "../tools/ops/aws";
+import { cdkCliDeployer } from "../tools/setup/deployer";
+import { MissingInputError, noPrompter, terminalPrompter } from "../tools/setup/prompt";
+import { openInBrowser, runSetup, SetupError } from "../tools/setup/setup";
 
 const USAGE = `npm run setup -- --org <name> [options]
 

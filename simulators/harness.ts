@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { adfToText } from "../functions/shared/trackers/jira/adf-text";
-import { type LocalRunner, startLocalRunner } from "../lib/local/runner";
+import { type LocalRunner, startLocalRunner } from "../local/runner";
 import { type FakeJira, type FakeJiraComment, type FakeJiraOptions, startFakeJira } from "./jira";
 import { type FakeLinear, type FakeLinearComment, type FakeLinearOptions, startFakeLinear } from "./linear";
 import { FakeLinearAgent, type FakeLinearAgentOptions } from "./linear-agent";

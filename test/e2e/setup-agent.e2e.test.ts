@@ -6,13 +6,13 @@ import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { withAnswer } from "../../functions/shared/trackers/linear-agent/tokens";
 import { loadOrgConfig } from "../../lib/config";
-import { type DoctorRow, runDoctor } from "../../lib/doctor/doctor";
 import { QaTicketStack } from "../../lib/qa-ticket-stack";
-import { noPrompter, type Prompter } from "../../lib/setup/prompt";
-import { runSetup, type SetupAnswers, type SetupOptions } from "../../lib/setup/setup";
 import { type FakeLinear, startFakeLinear } from "../../simulators/linear";
 import { FakeLinearAgent } from "../../simulators/linear-agent";
 import { type FakeQaTech, startFakeQaTech } from "../../simulators/qatech";
+import { type DoctorRow, runDoctor } from "../../tools/doctor/doctor";
+import { noPrompter, type Prompter } from "../../tools/setup/prompt";
+import { runSetup, type SetupAnswers, type SetupOptions } from "../../tools/setup/setup";
 import { FakeAws, SECRET_LOGICAL_IDS } from "../support/fake-aws";
 
 const QATECH_KEY = "qa-org-key-1234";

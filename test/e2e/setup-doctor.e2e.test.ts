@@ -6,13 +6,13 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { parseOrgConfig } from "../../lib/config";
-import { runDoctor } from "../../lib/doctor/doctor";
-import { secretLogicalIds } from "../../lib/setup/import-mapping";
-import { noPrompter, terminalPrompter } from "../../lib/setup/prompt";
-import { runSetup, type SetupAnswers } from "../../lib/setup/setup";
 import { type FakeJira, startFakeJira } from "../../simulators/jira";
 import { type FakeLinear, startFakeLinear } from "../../simulators/linear";
 import { type FakeQaTech, startFakeQaTech } from "../../simulators/qatech";
+import { runDoctor } from "../../tools/doctor/doctor";
+import { secretLogicalIds } from "../../tools/setup/import-mapping";
+import { noPrompter, terminalPrompter } from "../../tools/setup/prompt";
+import { runSetup, type SetupAnswers } from "../../tools/setup/setup";
 import { FakeAws } from "../support/fake-aws";
 
 const QATECH_KEY = "qa-org-key-1234";

@@ -26,9 +26,9 @@ import {
   stackName,
   webhookUrlOutput,
 } from "../../lib/config";
-import { readBody, send, toApiGatewayEvent } from "../../lib/local/http";
-import type { AwsClients } from "../../lib/ops/aws";
-import type { Deployer } from "../../lib/setup/deployer";
+import { readBody, send, toApiGatewayEvent } from "../../local/http";
+import type { AwsClients } from "../../tools/ops/aws";
+import type { Deployer } from "../../tools/setup/deployer";
 
 const REGION = "eu-west-1";
 const ACCOUNT = "123456789012";

@@ -9,7 +9,7 @@ import { sessionRunPrefix } from "../../../functions/shared/trackers/linear-agen
 import { setAgentTokenAccess } from "../../../functions/shared/trackers/linear-agent/tokens";
 import type { StopRuns } from "../../../functions/shared/webhook/handler";
 import { stepFunctionsStopper } from "../../../functions/shared/webhook/starter";
-import { MemoryTokenStore } from "../../../lib/local/linear-agent";
+import { MemoryTokenStore } from "../../../local/linear-agent";
 import { type FakeLinear, ratelimitedFault, startFakeLinear } from "../../../simulators/linear";
 import { type FakeAgentSession, FakeLinearAgent } from "../../../simulators/linear-agent";
 import { linearFixture, signedLinearDelivery } from "../../../simulators/signing";

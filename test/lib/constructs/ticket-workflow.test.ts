@@ -1,5 +1,5 @@
 import { TRACKER_RETRY } from "../../../lib/constructs/ticket-workflow";
-import { renderWorkflowDefinition } from "../../../lib/local/definition";
+import { renderWorkflowDefinition } from "../../../local/definition";
 
 type Retrier = {
   ErrorEquals: string[];

@@ -5,7 +5,7 @@ import { clearLinearViewerCache } from "../../../../functions/shared/trackers/li
 import { postLinearComment } from "../../../../functions/shared/trackers/linear/comment";
 import { createAgentActivity } from "../../../../functions/shared/trackers/linear-agent/api";
 import { setAgentTokenAccess } from "../../../../functions/shared/trackers/linear-agent/tokens";
-import { MemoryTokenStore } from "../../../../lib/local/linear-agent";
+import { MemoryTokenStore } from "../../../../local/linear-agent";
 import { type FakeLinear, startFakeLinear } from "../../../../simulators/linear";
 import { FakeLinearAgent } from "../../../../simulators/linear-agent";
 import { settingsEnv } from "../../../support/settings";

@@ -1,4 +1,4 @@
-import { configuredOAuthClient, refreshGrant } from "../../functions/shared/trackers/linear-agent/oauth";
+import { configuredOAuthClient, refreshGrant } from "../functions/shared/trackers/linear-agent/oauth";
 import {
   type AgentTokens,
   compareAndRefresh,
@@ -6,7 +6,7 @@ import {
   serialRefresher,
   setAgentTokenAccess,
   type TokenStore,
-} from "../../functions/shared/trackers/linear-agent/tokens";
+} from "../functions/shared/trackers/linear-agent/tokens";
 
 /** The local runner's token store: in memory (LINEAR_AGENT_TOKENS seeds it), gone when the runner stops. */
 export class MemoryTokenStore implements TokenStore {

@@ -2,7 +2,7 @@ import { App, Stack } from "aws-cdk-lib";
 import { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { Queue } from "aws-cdk-lib/aws-sqs";
 import type { CfnStateMachine } from "aws-cdk-lib/aws-stepfunctions";
-import { TicketWorkflow } from "../constructs/ticket-workflow";
+import { TicketWorkflow } from "../lib/constructs/ticket-workflow";
 
 /** The Amazon States Language definition, as Step Functions receives it. */
 export interface StateMachineDefinition {

@@ -1,5 +1,5 @@
 import { parseOrgConfig } from "../../../lib/config";
-import { oauthAppPrivate } from "../../../lib/doctor/doctor";
+import { oauthAppPrivate } from "../../../tools/doctor/doctor";
 
 describe("doctor's row on whether the Linear OAuth app is private", () => {
   it("says Linear's API cannot tell, where to look by hand, and that other workspaces are refused anyway", () => {

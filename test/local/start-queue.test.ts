@@ -1,6 +1,6 @@
 import type { SQSEvent } from "aws-lambda";
-import type { StartRequest, TaskResults } from "../../../functions/start-conversation";
-import { LocalStartQueue } from "../../../lib/local/start-queue";
+import type { StartRequest, TaskResults } from "../../functions/start-conversation";
+import { LocalStartQueue } from "../../local/start-queue";
 
 /**
  * The local start queue answers SendTaskHeartbeat as Step Functions does

@@ -1,7 +1,7 @@
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
-import { type OrgConfig, stackName } from "../config";
-import { QaTicketStack } from "../qa-ticket-stack";
+import { type OrgConfig, stackName } from "../../lib/config";
+import { QaTicketStack } from "../../lib/qa-ticket-stack";
 
 /**
  * The logical id of each secret the organisation's stack declares, by the secret's name: what `cdk import`

@@ -9,7 +9,7 @@ import {
 import { ListSubscriptionsByTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { registerSecret } from "../../functions/shared/platform/redact";
 import type { SecretName } from "../../functions/shared/platform/secrets";
-import { type StackSecret, secretId, stackName } from "../config";
+import { type StackSecret, secretId, stackName } from "../../lib/config";
 
 /** The AWS clients `setup` and `doctor` use; tests pass clients mocked with aws-sdk-client-mock. */
 export interface AwsClients {

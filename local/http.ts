@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { MAX_BODY_BYTES } from "../../functions/shared/webhook/handler";
+import { MAX_BODY_BYTES } from "../functions/shared/webhook/handler";
 
 /** The request body, or null once it passes MAX_BODY_BYTES (the rest is not buffered). */
 export function readBody(req: IncomingMessage): Promise<Buffer | null> {

@@ -1,6 +1,6 @@
 import type { SQSEvent } from "aws-lambda";
-import type { WorkflowState } from "../../functions/shared/domain/workflow-state";
-import type { StartRequest, TaskResults } from "../../functions/start-conversation";
+import type { WorkflowState } from "../functions/shared/domain/workflow-state";
+import type { StartRequest, TaskResults } from "../functions/start-conversation";
 
 /** An error as Step Functions raises it in the waiting task after SendTaskFailure: named by `error`. */
 class TaskFailure extends Error {

@@ -11,7 +11,7 @@ import {
   settingsHash,
   stackName,
   webhookUrlOutput,
-} from "../config";
+} from "../../lib/config";
 import {
   type AwsClients,
   awsAccessProblem,

@@ -1,9 +1,9 @@
-import { type InvocationClock, handler as pollConversation } from "../../functions/poll-conversation";
-import { POLL_TIMEOUT_SECONDS } from "../../functions/poll-conversation/timeout";
-import { handler as postComment } from "../../functions/post-comment";
-import { handler as resolveThread } from "../../functions/resolve-thread";
-import { jsonBytes, STATE_MAX_BYTES } from "../../functions/shared/domain/limits";
-import type { StartRequest } from "../../functions/start-conversation";
+import { type InvocationClock, handler as pollConversation } from "../functions/poll-conversation";
+import { POLL_TIMEOUT_SECONDS } from "../functions/poll-conversation/timeout";
+import { handler as postComment } from "../functions/post-comment";
+import { handler as resolveThread } from "../functions/resolve-thread";
+import { jsonBytes, STATE_MAX_BYTES } from "../functions/shared/domain/limits";
+import type { StartRequest } from "../functions/start-conversation";
 import { functionOfResource, type StateMachineDefinition } from "./definition";
 import type { LocalStartQueue } from "./start-queue";
 

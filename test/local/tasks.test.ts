@@ -1,7 +1,7 @@
-import "../../../lib/local/polyfill";
+import "../../local/polyfill";
 import { StateMachine } from "aws-local-stepfunctions";
-import { POLL_TIMEOUT_SECONDS } from "../../../functions/poll-conversation/timeout";
-import { checkExecutionInput, withDataLimit } from "../../../lib/local/tasks";
+import { POLL_TIMEOUT_SECONDS } from "../../functions/poll-conversation/timeout";
+import { checkExecutionInput, withDataLimit } from "../../local/tasks";
 
 /** A Task whose errors a catch-all Catch sends to "Caught". */
 const definition = {
@@ -74,9 +74,9 @@ describe("the local runner's Lambda contexts", () => {
           return {};
         },
       }));
-      const { localTasks } = require("../../../lib/local/tasks") as typeof import("../../../lib/local/tasks");
+      const { localTasks } = require("../../local/tasks") as typeof import("../../local/tasks");
       const { renderWorkflowDefinition } =
-        require("../../../lib/local/definition") as typeof import("../../../lib/local/definition");
+        require("../../local/definition") as typeof import("../../local/definition");
       const tasks = localTasks(renderWorkflowDefinition(3600), {} as never);
       run = tasks.PollConversation({});
     });

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
-import type { TrackerName } from "../../functions/shared/domain/ticket";
-import { ConfigError } from "../../functions/shared/platform/errors";
-import { parseSettings, type Settings } from "../../functions/shared/platform/settings-schema";
+import type { TrackerName } from "../functions/shared/domain/ticket";
+import { ConfigError } from "../functions/shared/platform/errors";
+import { parseSettings, type Settings } from "../functions/shared/platform/settings-schema";
 
 /** The variables each tracker needs on the local runner; a tracker is on when any of its variables is set. */
 const TRACKER_VARIABLES: Record<TrackerName, string[]> = {

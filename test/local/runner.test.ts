@@ -1,6 +1,6 @@
-import { setLogSink } from "../../../functions/shared/platform/log";
-import { causeChain, causeText } from "../../../lib/local/runner";
-import { startHarness } from "../../../simulators/harness";
+import { setLogSink } from "../../functions/shared/platform/log";
+import { causeChain, causeText } from "../../local/runner";
+import { startHarness } from "../../simulators/harness";
 
 async function until(check: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;

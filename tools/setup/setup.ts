@@ -15,7 +15,7 @@ import {
   settingsHash,
   stackName,
   webhookUrlOutput,
-} from "../config";
+} from "../../lib/config";
 import { type DoctorRow, formatDoctorTable, neededSecrets, runDoctor } from "../doctor/doctor";
 import {
   type AwsClients,
