@@ -66,7 +66,7 @@ describe("the local runner's Lambda contexts", () => {
     let remaining: number[] = [];
     let run: Promise<unknown> | undefined;
     jest.isolateModules(() => {
-      jest.doMock("../../../functions/poll-conversation", () => ({
+      jest.doMock("../../functions/poll-conversation", () => ({
         handler: async (_: unknown, context: { getRemainingTimeInMillis(): number }) => {
           remaining = [context.getRemainingTimeInMillis()];
           now += 50;
