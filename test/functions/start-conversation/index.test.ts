@@ -14,16 +14,10 @@ const KEY = "qa-test-key";
  * README: QA.tech's Retry-After on a start sends the request back to the queue with that delay (up to 15
  * minutes, SQS's limit, and 10 times), so no slot is held meanwhile; then the error goes to the workflow.
  */
-describe("the start queue's consumer, when QA.tech answers 429 with Retry-After", () => {
-  let qa: FakeQaTech;
-  const saved = { ...process.env };
-  afterEach(async () => {
-    process.env = { ...saved };
-    await qa?.close();
-  });
-
-  const state: WorkflowState = {
-    runId: "run-1",
+/** A labelled Linear ticket's state as the start queue receives it. */
+function ticketState(runId: string): WorkflowState {
+  return {
+    runId,
     ticket: {
       tracker: "linear",
       id: "issue-1",
@@ -33,6 +27,17 @@ describe("the start queue's consumer, when QA.tech answers 429 with Retry-After"
       description: "",
     },
   };
+}
+
+describe("the start queue's consumer, when QA.tech answers 429 with Retry-After", () => {
+  let qa: FakeQaTech;
+  const saved = { ...process.env };
+  afterEach(async () => {
+    process.env = { ...saved };
+    await qa?.close();
+  });
+
+  const state = ticketState("run-1");
 
   /** What the consumer did with one request: postponed (and by how long), succeeded or failed. */
   async function consume(request: StartRequest) {
@@ -108,17 +113,7 @@ describe("the start queue's consumer and Step Functions' answers", () => {
     await qa.close();
   });
 
-  const state: WorkflowState = {
-    runId: "run-2",
-    ticket: {
-      tracker: "linear",
-      id: "issue-1",
-      key: "ENG-42",
-      title: "Checkout",
-      url: "https://linear.app/acme/issue/ENG-42",
-      description: "",
-    },
-  };
+  const state = ticketState("run-2");
   const named = (name: string) => Object.assign(new Error(name), { name });
 
   /** Delivers the request as SQS does: again (at most 3 times in all) while the consumer throws. */
