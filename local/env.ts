@@ -11,7 +11,7 @@ const TRACKER_VARIABLES: Record<TrackerName, string[]> = {
 };
 
 /**
- * The local runner's variables for each setting (README's table). The adapter only moves values into the
+ * The local runner's variables for each setting (docs/configuration.md's table). The adapter only moves values into the
  * settings' shape; the settings schema checks them, and its messages are given back with the variable.
  */
 const VARIABLES: Record<string, string> = {

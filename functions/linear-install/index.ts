@@ -238,7 +238,7 @@ function failure(error: unknown): Result {
   return failed(500, "Something went wrong on our side. Nothing was stored.");
 }
 
-/** GET /linear/install and GET /linear/callback: the Linear agent's install (README, QA.tech as a Linear agent). */
+/** GET /linear/install and GET /linear/callback: the Linear agent's install (docs/linear-agent.md). */
 export async function handler(event: APIGatewayProxyEventV2): Promise<Result> {
   const path = event.rawPath ?? event.requestContext?.http?.path ?? "";
   if (path.endsWith("/linear/install")) return await install(event).catch(failure);

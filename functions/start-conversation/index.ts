@@ -273,7 +273,7 @@ export function createStartConsumer(results: TaskResults, env: NodeJS.ProcessEnv
           continue;
         }
         // Step Functions unreachable through every retry: SQS delivers the message again, and a second
-        // conversation may start (README, Known limits).
+        // conversation may start (docs/architecture.md, Known limitations).
         throw error;
       }
     }

@@ -55,7 +55,7 @@ export interface LinearAgentProps {
 }
 
 /**
- * QA.tech as a Linear agent (README, "QA.tech as a Linear agent"): the install pages, the agent's webhook, the
+ * QA.tech as a Linear agent (docs/linear-agent.md): the install pages, the agent's webhook, the
  * token set in Secrets Manager, and the one function that refreshes it. The refresher has a reserved
  * concurrency of 1, so two refreshes of Linear's rotating refresh token can never run at once; it runs on a
  * schedule, ahead of the expiry, and every other function only reads the tokens and invokes the refresher
@@ -75,7 +75,7 @@ export class LinearAgent extends Construct {
       generateSecretString: { passwordLength: 32, excludePunctuation: true },
       // Kept on `cdk destroy`, like the credentials (tracker-secrets.ts). A deleted secret is only scheduled for
       // deletion, and its name cannot be used again for 7 to 30 days: a redeploy of the same org would fail to
-      // create it. Kept, it keeps the install too (setup adopts it with `cdk import`, README "Removal").
+      // create it. Kept, it keeps the install too (setup adopts it with `cdk import`, docs/operations.md "Removal").
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(tokens).acknowledge({

@@ -76,7 +76,7 @@ export class TrackerSecrets extends Construct {
         : `${description} Fill with: aws secretsmanager put-secret-value --secret-id <this name> --secret-string '<value>'`,
       generateSecretString: generated ? { passwordLength: 64, excludePunctuation: true } : undefined,
       // The credentials outlive the stack: `cdk destroy` leaves them (and the marker key, without which
-      // earlier threads are no longer recognised); README "Removal" says how the same org is deployed again.
+      // earlier threads are no longer recognised); docs/operations.md "Removal" says how the same org is deployed again.
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(created).acknowledge({

@@ -138,7 +138,7 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
   it("stops at once on a stop request: the run is stopped, a final response says so, nothing is posted after it", async () => {
     h = await startHarness({ agent: {}, qatech: { plan: () => ({ status: "NEVER" }) } });
     const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
-    // The acknowledgement is in (a post in flight when the stop arrives may land after it: README, Limits).
+    // The acknowledgement is in (a post in flight when the stop arrives may land after it: docs/linear-agent.md, Limits).
     await until(() => session.history.some((a) => a.content.body?.startsWith("QA.tech is on it")));
 
     const stop = await h.agent.stop(session.id);

@@ -45,7 +45,7 @@ interface World {
 
 /**
  * QA.tech, and Linear with its agent platform (simulators), one fake AWS account, and config/acme.json with
- * the agent enabled: the operator wrote the OAuth app's client ID into it (README, "Set it up", step 2). The
+ * the agent enabled: the operator wrote the OAuth app's client ID into it (docs/linear-agent.md, "Set it up", step 2). The
  * alarm email's subscription is confirmed, so doctor's verdict is the agent's.
  */
 async function world(): Promise<World> {

@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
-import { BEGIN, configFieldTable, END, README_PATH, readmeWithConfigTable } from "../../lib/config-docs";
+import { join } from "node:path";
+import { BEGIN, CONFIG_DOC_PATH, configFieldTable, docWithConfigTable, END } from "../../lib/config-docs";
 
-describe("README's config table", () => {
+describe("docs/configuration.md's config table", () => {
   it("is the table the settings schema gives (run `npm run docs` after changing the schema)", () => {
-    const readme = readFileSync(README_PATH, "utf8");
+    const doc = readFileSync(CONFIG_DOC_PATH, "utf8");
 
-    expect(readme).toBe(readmeWithConfigTable(readme));
+    expect(doc).toBe(docWithConfigTable(doc));
   });
 
   it("has one row per setting, with its default, and marks the required qatech block", () => {
@@ -26,10 +27,15 @@ describe("README's config table", () => {
     expect(row).toContain('"QA.tech / PR Review" check');
   });
 
-  it("replaces only what is between the markers", () => {
-    const readme = `# x\n\nbefore\n${BEGIN}\nstale\n${END}\nafter\n`;
+  it("is in docs/configuration.md, not in README", () => {
+    expect(CONFIG_DOC_PATH).toMatch(/docs[/\\]configuration\.md$/);
+    expect(readFileSync(join(__dirname, "..", "..", "README.md"), "utf8")).not.toContain(BEGIN);
+  });
 
-    const updated = readmeWithConfigTable(readme);
+  it("replaces only what is between the markers", () => {
+    const doc = `# x\n\nbefore\n${BEGIN}\nstale\n${END}\nafter\n`;
+
+    const updated = docWithConfigTable(doc);
 
     expect(updated.startsWith(`# x\n\nbefore\n${BEGIN}\n| field |`)).toBe(true);
     expect(updated.endsWith(`\n${END}\nafter\n`)).toBe(true);

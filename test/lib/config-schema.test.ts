@@ -6,7 +6,7 @@ describe("config/schema.json", () => {
     expect(readFileSync(CONFIG_SCHEMA_PATH, "utf8")).toBe(configJsonSchema());
   });
 
-  it("describes every setting, for editors and README's table", () => {
+  it("describes every setting, for editors and docs/configuration.md's table", () => {
     const schema = JSON.parse(configJsonSchema()) as { properties: Record<string, Node> };
     type Node = { description?: string; properties?: Record<string, Node> };
     const undescribed: string[] = [];

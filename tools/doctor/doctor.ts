@@ -315,7 +315,7 @@ async function linearChecks(
 /**
  * Whether the Linear agent is installed: the token set its install stored, and, while its access token is
  * unexpired, who Linear says it is. An expired token is fine: the first call refreshes it. Doctor never
- * refreshes: each refresh spends Linear's refresh token, and only the refresher may (README, Tokens).
+ * refreshes: each refresh spends Linear's refresh token, and only the refresher may (docs/linear-agent.md, Tokens).
  */
 async function agentInstalled(
   config: OrgConfig,

@@ -43,14 +43,14 @@ const applicationOverride = z.strictObject({
   ]),
 });
 
-// QA.tech as a Linear agent (README: "QA.tech as a Linear agent").
+// QA.tech as a Linear agent (docs/linear-agent.md).
 const LINEAR_AGENT_DEFAULTS = {
   enabled: false,
   sessionOnLabel: true,
   authorizeUrl: "https://linear.app/oauth/authorize",
 };
 
-/** QA.tech as a Linear agent: an OAuth app installed with actor=app (README, "QA.tech as a Linear agent"). */
+/** QA.tech as a Linear agent: an OAuth app installed with actor=app (docs/linear-agent.md). */
 const linearAgent = described(
   z.strictObject({
     enabled: z._default(
@@ -99,7 +99,7 @@ export const MAX_POLLS = 2_000;
 export const LAMBDA_ENVIRONMENT_MAX_BYTES = 4096;
 export const STACK_VARIABLES_RESERVE_BYTES = 1024;
 
-/** A field with its description: it is what editors show from `config/schema.json`, and README's table. */
+/** A field with its description: it is what editors show from `config/schema.json`, and docs/configuration.md's table. */
 function described<T extends z.ZodMiniType>(schema: T, description: string): T {
   return schema.check(z.describe(description)) as T;
 }
@@ -271,7 +271,7 @@ const fields = z.strictObject({
         ),
         maxWaitSeconds: z._default(described(integer(1, 3600), "Longest wait between polls."), 120),
       }),
-      "When QA.tech's conversation is read (see README, The poll schedule).",
+      "When QA.tech's conversation is read (see docs/architecture.md, The poll schedule).",
     ),
     { minWaitSeconds: 3, fraction: 0.1, maxWaitSeconds: 120 },
   ),

@@ -11,7 +11,7 @@ import { settingsEnv } from "../../support/settings";
 const KEY = "qa-test-key";
 
 /**
- * README: QA.tech's Retry-After on a start sends the request back to the queue with that delay (up to 15
+ * docs/architecture.md: QA.tech's Retry-After on a start sends the request back to the queue with that delay (up to 15
  * minutes, SQS's limit, and 10 times), so no slot is held meanwhile; then the error goes to the workflow.
  */
 /** A labelled Linear ticket's state as the start queue receives it. */
@@ -96,7 +96,7 @@ describe("the start queue's consumer, when QA.tech answers 429 with Retry-After"
 });
 
 /**
- * README: the consumer confirms with SendTaskHeartbeat that the execution still waits before it calls QA.tech,
+ * docs/architecture.md: the consumer confirms with SendTaskHeartbeat that the execution still waits before it calls QA.tech,
  * and retries SendTaskSuccess before letting SQS deliver the message again (QA.tech's POSTs are not
  * idempotent: a second delivery would open a second conversation).
  */

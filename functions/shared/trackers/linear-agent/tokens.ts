@@ -116,7 +116,7 @@ export function withAnswer(
 const logger = functionLogger("linear-agent-tokens");
 
 const NOT_INSTALLED =
-  "The Linear agent is not installed: open the stack's /linear/install link (README, QA.tech as a Linear agent)";
+  "The Linear agent is not installed: open the stack's /linear/install link (docs/linear-agent.md)";
 
 /** What compareAndRefresh may be told besides the caller's token. */
 export interface RefreshOptions {
