@@ -107,6 +107,21 @@ describe("checkPreviewUrl accepts", () => {
   });
 });
 
+describe("checkPreviewUrl with fixed and {pr} patterns", () => {
+  it("accepts a fixed host exactly, not its subdomains or parents", () => {
+    const fixed = compilePreviewAllowlist(["https://staging.acme.dev"]);
+    expect(accepted("https://STAGING.acme.dev/x", fixed)).toBe("https://staging.acme.dev");
+    expect(accepted("https://a.staging.acme.dev", fixed)).toBeUndefined();
+    expect(accepted("https://acme.dev", fixed)).toBeUndefined();
+  });
+
+  it("accepts any pull request's preview on the organisation's own domain, not only the linked one", () => {
+    // The host stays the organisation's; which of its previews a ticket names is the ticket's to say.
+    expect(accepted("https://pr-7.preview.acme.dev")).toBe("https://pr-7.preview.acme.dev");
+    expect(accepted("https://pr-7.x.preview.acme.dev")).toBeUndefined();
+  });
+});
+
 describe("checkPreviewUrl refuses", () => {
   it("a host that only starts with an allowed suffix: vercel.app.evil.example", () => {
     expect(reason("https://vercel.app.evil.example")).toContain("matches no allowed");
