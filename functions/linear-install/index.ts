@@ -4,7 +4,7 @@ import { ConfigError, PermanentError, TransientError } from "../shared/platform/
 import { functionLogger } from "../shared/platform/log";
 import { getSecret } from "../shared/platform/secrets";
 import { settings } from "../shared/platform/settings";
-import { linearAuth, linearCall } from "../shared/trackers/linear/api";
+import { linearAuth, linearCall } from "../shared/trackers/linear/client";
 import {
   authorizeUrl,
   configuredOAuthClient,

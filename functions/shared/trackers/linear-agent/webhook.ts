@@ -8,7 +8,7 @@ import { getSecret } from "../../platform/secrets";
 import { settings } from "../../platform/settings";
 import type { ActContext, StopRuns, WebhookSpec } from "../../webhook/handler";
 import { issueRunPrefix } from "../../webhook/run-names";
-import { withTimeout } from "../linear/api";
+import { withTimeout } from "../linear/client";
 import { verifyLinearSignature } from "../linear/webhook";
 import { createAgentActivity, sessionActivities, sessionUrls } from "./api";
 import {

@@ -13,10 +13,10 @@ import {
   getLinearComment,
   getLinearIssue,
   linearViewerId,
+  postLinearComment,
   setLinearLabels,
   updateLinearComment,
-} from "../../../../functions/shared/trackers/linear/api";
-import { postLinearComment } from "../../../../functions/shared/trackers/linear/comment";
+} from "../../../../functions/shared/trackers/linear/issues";
 import { FAKE_JIRA_ACCOUNT, type FakeJira, startFakeJira } from "../../../../simulators/jira";
 import { type FakeLinear, ratelimitedFault, startFakeLinear } from "../../../../simulators/linear";
 
