@@ -14,7 +14,8 @@ import {
   signState,
   verifyState,
 } from "../shared/trackers/linear-agent/oauth";
-import { agentTokenStore, forgetAgentTokens, withAnswer } from "../shared/trackers/linear-agent/tokens";
+import { agentTokenStore, forgetAgentTokens } from "../shared/trackers/linear-agent/token-store";
+import { withAnswer } from "../shared/trackers/linear-agent/tokens";
 import { header } from "../shared/webhook/handler";
 import { escapeHtml, page } from "./pages";
 

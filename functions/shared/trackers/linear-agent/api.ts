@@ -4,7 +4,8 @@ import { PermanentError, TransientError } from "../../platform/errors";
 import { isObject } from "../../platform/json";
 import { settings } from "../../platform/settings";
 import { classifyLinearError, isAuthenticationError, type LinearAuth, linearCall } from "../linear/client";
-import { type AgentTokens, agentTokens, renewAgentTokens } from "./tokens";
+import { agentTokens, renewAgentTokens } from "./token-store";
+import type { AgentTokens } from "./tokens";
 
 /** An activity of a session, as this module reads it back. */
 export interface AgentActivityInfo {

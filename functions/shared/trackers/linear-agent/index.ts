@@ -14,7 +14,7 @@ import {
   setSessionUrl,
 } from "./api";
 import { contentTypeOf, conversationOf, SESSION_LINK_LABEL, stoppedSince } from "./session";
-import { agentTokens } from "./tokens";
+import { agentTokens } from "./token-store";
 
 /** The session a run posts to: the webhook's, or (a label run) the one its acknowledgement opened. */
 function sessionOf(ticket: Ticket, options: PostOptions): string | undefined {

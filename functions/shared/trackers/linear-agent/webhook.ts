@@ -19,7 +19,7 @@ import {
   STOPPED_RESPONSE,
   sessionRunPrefix,
 } from "./session";
-import { foreignDelivery } from "./tokens";
+import { foreignDelivery } from "./token-store";
 
 /**
  * Each Linear call of the webhook may take this long: Linear gives the whole delivery 5 s (https://linear.app/developers/webhooks), and a call that

@@ -6,7 +6,7 @@ import {
   postLinearComment,
 } from "../../../../functions/shared/trackers/linear/issues";
 import { createAgentActivity } from "../../../../functions/shared/trackers/linear-agent/api";
-import { setAgentTokenAccess } from "../../../../functions/shared/trackers/linear-agent/tokens";
+import { setAgentTokenAccess } from "../../../../functions/shared/trackers/linear-agent/token-store";
 import { MemoryTokenStore } from "../../../../local/linear-agent";
 import { type FakeLinear, startFakeLinear } from "../../../../simulators/linear";
 import { FakeLinearAgent } from "../../../../simulators/linear-agent";
