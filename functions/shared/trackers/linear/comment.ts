@@ -4,7 +4,9 @@ import { stripUnsafeLinks } from "../../domain/safe-links";
 import { getSecret } from "../../platform/secrets";
 import type { Tracker } from "../tracker";
 import { linearAuth } from "./client";
-import { postLinearComment, updateLinearComment } from "./issues";
+import { linearIssueOperations } from "./issues";
+
+const issues = linearIssueOperations(linearAuth);
 
 /**
  * Renders a comment as Linear markdown: the text, then under a rule one line of our own, the conversation
@@ -30,14 +32,12 @@ export const postToLinear: Tracker["postComment"] = async (
   comment,
   { runId, trailer, placement = {} },
 ) => {
-  const auth = await linearAuth();
   const body = renderLinearComment(comment, trailer);
   if (placement.replaceId) {
-    await updateLinearComment({ ...auth, id: placement.replaceId, body });
+    await issues.updateComment(placement.replaceId, body);
     return { id: placement.replaceId, duplicate: false };
   }
-  return postLinearComment({
-    ...auth,
+  return issues.postComment({
     issueId: ticket.id,
     body,
     parentId: placement.parentId,

@@ -260,6 +260,9 @@ export async function refreshLinearTicket(ticket: Ticket, auth: LinearAuth): Pro
 
 /** The issue operations a tracker needs, each with the credentials `auth` gives at the time of the call. */
 export interface LinearIssueOperations {
+  /** Posts a comment idempotently (postLinearComment). */
+  postComment(req: Omit<LinearCommentRequest, keyof LinearAuth>): Promise<{ id: string; duplicate: boolean }>;
+  updateComment(id: string, body: string): Promise<void>;
   setLabels(ticket: Ticket, add: string[], remove: string[]): Promise<{ skipped: string[] }>;
   refreshTicket(ticket: Ticket): Promise<Ticket>;
   attachmentUrls(ticket: Ticket): Promise<string[]>;
@@ -273,6 +276,12 @@ export interface LinearIssueOperations {
  */
 export function linearIssueOperations(auth: () => Promise<LinearAuth>): LinearIssueOperations {
   return {
+    async postComment(req) {
+      return postLinearComment({ ...(await auth()), ...req });
+    },
+    async updateComment(id, body) {
+      return updateLinearComment({ ...(await auth()), id, body });
+    },
     async setLabels(ticket, add, remove) {
       return setLinearLabels({ ...(await auth()), issueId: ticket.id, teamId: ticket.teamId, add, remove });
     },
