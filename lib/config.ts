@@ -24,7 +24,7 @@ export function stackName(org: string): string {
 
 /**
  * A secret of the organisation's stack: a credential (SecretName), or the Linear agent's token set, which no
- * function reads with getSecret (trackers/linear-agent/tokens.ts reads and writes it) but setup adopts after a
+ * function reads with getSecret (trackers/linear-agent/token-store.ts reads and writes it) but setup adopts after a
  * destroy and doctor reads to see whether the agent is installed.
  */
 export type StackSecret = SecretName | "LINEAR_AGENT_TOKENS";

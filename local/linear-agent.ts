@@ -1,10 +1,10 @@
 import { configuredOAuthClient, refreshGrant } from "../functions/shared/trackers/linear-agent/oauth";
+import { setAgentTokenAccess } from "../functions/shared/trackers/linear-agent/token-store";
 import {
   type AgentTokens,
   compareAndRefresh,
   parseTokens,
   serialRefresher,
-  setAgentTokenAccess,
   type TokenStore,
 } from "../functions/shared/trackers/linear-agent/tokens";
 

@@ -4,7 +4,7 @@ import { ConfigError, PermanentError, TransientError } from "../shared/platform/
 import { functionLogger } from "../shared/platform/log";
 import { getSecret } from "../shared/platform/secrets";
 import { settings } from "../shared/platform/settings";
-import { linearAuth, linearCall } from "../shared/trackers/linear/api";
+import { linearAuth, linearCall } from "../shared/trackers/linear/client";
 import {
   authorizeUrl,
   configuredOAuthClient,
@@ -14,7 +14,8 @@ import {
   signState,
   verifyState,
 } from "../shared/trackers/linear-agent/oauth";
-import { agentTokenStore, forgetAgentTokens, withAnswer } from "../shared/trackers/linear-agent/tokens";
+import { agentTokenStore, forgetAgentTokens } from "../shared/trackers/linear-agent/token-store";
+import { withAnswer } from "../shared/trackers/linear-agent/tokens";
 import { header } from "../shared/webhook/handler";
 import { escapeHtml, page } from "./pages";
 

@@ -1,11 +1,11 @@
 import { functionLogger } from "../shared/platform/log";
 import { requireEnv } from "../shared/platform/settings";
 import { configuredOAuthClient, refreshGrant } from "../shared/trackers/linear-agent/oauth";
+import { secretTokenStore } from "../shared/trackers/linear-agent/token-store";
 import {
   type AgentTokens,
   compareAndRefresh,
   REFRESH_AHEAD_SECONDS,
-  secretTokenStore,
   type TokenStore,
 } from "../shared/trackers/linear-agent/tokens";
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { LinearClient } from "@linear/sdk";
 import { redactSecrets, registerSecret } from "../../functions/shared/platform/redact";
+import { linearClient } from "../../functions/shared/trackers/linear/client";
 
 /**
  * Checks of each credential before it is used, shared by `setup` and `doctor`. Each says what is wrong in
@@ -127,7 +127,7 @@ export async function checkLinear(
 ): Promise<CheckResult & { viewer?: LinearViewer }> {
   registerSecret(apiKey);
   try {
-    const viewer = await new LinearClient({ apiKey, apiUrl }).viewer;
+    const viewer = await (await linearClient({ apiKey, apiUrl })).viewer;
     const who = { id: viewer.id, name: viewer.displayName || viewer.name, admin: viewer.admin };
     return { ok: true, detail: `key of ${who.name}${who.admin ? " (workspace admin)" : ""}`, viewer: who };
   } catch (error) {
@@ -151,7 +151,7 @@ export async function checkLinearAppToken(
 ): Promise<CheckResult & { appUser?: { id: string; name: string }; workspace?: string }> {
   registerSecret(accessToken);
   try {
-    const client = new LinearClient({ accessToken, apiUrl });
+    const client = await linearClient({ accessToken, apiUrl });
     const [viewer, organization] = await Promise.all([client.viewer, client.organization]);
     const appUser = { id: viewer.id, name: viewer.displayName || viewer.name };
     return {

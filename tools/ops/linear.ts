@@ -1,5 +1,6 @@
-import { LinearClient } from "@linear/sdk";
+import type { LinearClient } from "@linear/sdk";
 import { registerSecret } from "../../functions/shared/platform/redact";
+import { type LinearAuth, linearClient } from "../../functions/shared/trackers/linear/client";
 
 /** What the integration's Linear webhook must subscribe to: labels on issues, and replies in threads. */
 export const LINEAR_RESOURCE_TYPES = ["Issue", "Comment"] as const;
@@ -30,16 +31,24 @@ export interface LinearWebhookFailure {
 
 /** The Linear API as setup and doctor use it, through the SDK. */
 export class LinearAdmin {
-  private readonly client: LinearClient;
+  private readonly auth: LinearAuth;
+  private sdk: Promise<LinearClient> | undefined;
 
   constructor(apiUrl: string, apiKey: string) {
     registerSecret(apiKey);
-    this.client = new LinearClient({ apiKey, apiUrl });
+    this.auth = { apiKey, apiUrl };
+  }
+
+  /** The SDK client, built as the functions build theirs (trackers/linear/client.ts), on first use. */
+  private client(): Promise<LinearClient> {
+    this.sdk ??= linearClient(this.auth);
+    return this.sdk;
   }
 
   /** The integration's webhook: the one pointing at `url`, else the one carrying its label. */
   async findWebhook(url: string, label: string): Promise<LinearWebhookView | null> {
-    const webhooks = await this.client.webhooks({ first: 100 });
+    const client = await this.client();
+    const webhooks = await client.webhooks({ first: 100 });
     // fetchNext appends the next page to the same connection's nodes.
     while (webhooks.pageInfo.hasNextPage) await webhooks.fetchNext();
     const all: LinearWebhookView[] = webhooks.nodes.map((w) => ({
@@ -55,7 +64,8 @@ export class LinearAdmin {
 
   /** Registers the webhook with the signing secret we chose (and stored first); returns its id. */
   async createWebhook(input: { url: string; label: string; secret: string }): Promise<string> {
-    const payload = await this.client.createWebhook({
+    const client = await this.client();
+    const payload = await client.createWebhook({
       ...input,
       resourceTypes: [...LINEAR_RESOURCE_TYPES],
       allPublicTeams: true,
@@ -68,7 +78,8 @@ export class LinearAdmin {
 
   /** Points an existing webhook at `url`, with our resources and secret, enabled. */
   async updateWebhook(id: string, input: { url: string; label: string; secret: string }): Promise<void> {
-    const payload = await this.client.updateWebhook(id, {
+    const client = await this.client();
+    const payload = await client.updateWebhook(id, {
       ...input,
       resourceTypes: [...LINEAR_RESOURCE_TYPES],
       enabled: true,
@@ -85,7 +96,8 @@ export class LinearAdmin {
   webhook(id: $id) { id failures { id executionId httpStatus responseOrError createdAt } }
 }`;
     try {
-      const res = await this.client.client.rawRequest<
+      const client = await this.client();
+      const res = await client.client.rawRequest<
         { webhook?: { failures?: LinearWebhookFailure[] } },
         { id: string }
       >(query, { id });
@@ -100,13 +112,15 @@ export class LinearAdmin {
     const filter = anyTeam
       ? { name: { eqIgnoreCase: name } }
       : { and: [{ name: { eqIgnoreCase: name } }, { team: { null: true } }] };
-    const labels = await this.client.issueLabels({ filter, first: 1 });
+    const client = await this.client();
+    const labels = await client.issueLabels({ filter, first: 1 });
     return labels.nodes.length > 0;
   }
 
   /** Creates a workspace label (every team can use it). */
   async createLabel(name: string): Promise<void> {
-    const payload = await this.client.createIssueLabel({ name });
+    const client = await this.client();
+    const payload = await client.createIssueLabel({ name });
     if (!payload.success) throw new Error(`Linear did not create the label "${name}"`);
   }
 }

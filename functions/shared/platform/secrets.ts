@@ -13,7 +13,7 @@ export type SecretName =
   | "JIRA_WEBHOOK_SECRET"
   | "MARKER_KEY"
   // The Linear agent: the OAuth app's client secret and webhook signing secret. Its token set is a
-  // secret too, but written as well as read: trackers/linear-agent/tokens.ts reaches it directly.
+  // secret too, but written as well as read: trackers/linear-agent/token-store.ts reaches it directly.
   | "LINEAR_AGENT_CLIENT_SECRET"
   | "LINEAR_AGENT_WEBHOOK_SECRET";
 

@@ -13,8 +13,12 @@ import type { StartRun } from "./starter";
  */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-/** What differs between trackers at the webhook edge: how a delivery is verified and what it means. */
-export interface WebhookSpec {
+/**
+ * What differs between trackers at the webhook edge: how a delivery is verified and what it means. Detection
+ * yields a `T`: the run itself (a Trigger, the default), or for a spec that acts on more than the run (the
+ * Linear agent) the run with what `act` needs from the delivery, so nothing parses the payload twice.
+ */
+export interface WebhookSpec<T = Trigger> {
   tracker: TrackerName;
   /** Header that identifies a delivery, logged to correlate with the tracker's delivery log. */
   deliveryHeader: string;
@@ -23,17 +27,23 @@ export interface WebhookSpec {
   /** The body field that names the tracker's event (`type` for Linear, `webhookEvent` for Jira). */
   eventField: string;
   /** The events acted on, keyed by the tracker's own names: each turns a body into a run, or null. */
-  events: Record<string, (payload: unknown) => Trigger | null>;
+  events: Record<string, (payload: unknown) => T | null>;
   /**
-   * How a trigger is acted on, when starting its run is not all (the Linear agent posts its first thought
+   * How a detected run is acted on, when starting it is not all (the Linear agent posts its first thought
    * before the run starts, and stops a session's runs). Default: start the run. Returns the outcome logged.
    */
-  act?: (trigger: Trigger, context: ActContext) => Promise<string>;
+  act?: (detected: T, context: ActContext) => Promise<string>;
+}
+
+/** A spec whose detection yields more than the run: it says which run that is, and acts on it itself. */
+export interface ActingWebhookSpec<T> extends WebhookSpec<T> {
+  /** The run a detected value asks for (its runId is logged). */
+  runOf(detected: T): Trigger;
+  act(detected: T, context: ActContext): Promise<string>;
 }
 
 /** What `act` may do: start a run, or stop the running runs whose names start with a prefix. */
 export interface ActContext {
-  payload: unknown;
   start: StartRun;
   stop: StopRuns;
 }
@@ -49,7 +59,7 @@ const noStop: StopRuns = async () => {
 };
 
 /** Routes a parsed body to its event's detector: null for events not in the table. */
-function detect(spec: WebhookSpec, payload: unknown): Trigger | null {
+function detect<T>(spec: WebhookSpec<T>, payload: unknown): T | null {
   if (typeof payload !== "object" || payload === null)
     throw new PayloadError("The body is not a JSON object");
   const event = String((payload as Record<string, unknown>)[spec.eventField]);
@@ -64,11 +74,19 @@ type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructu
  * Answers 413/401/400 for bad deliveries, 200 for everything genuine (started, duplicate or ignored),
  * and 500 only when we could not act, so the tracker delivers again and the ticket is not lost.
  */
-export function createWebhookHandler(
-  spec: WebhookSpec,
+export function createWebhookHandler(spec: WebhookSpec, startRun: StartRun, stopRuns?: StopRuns): Handler;
+export function createWebhookHandler<T>(
+  spec: ActingWebhookSpec<T>,
+  startRun: StartRun,
+  stopRuns?: StopRuns,
+): Handler;
+export function createWebhookHandler<T>(
+  spec: WebhookSpec<T> & Partial<Pick<ActingWebhookSpec<T>, "runOf">>,
   startRun: StartRun,
   stopRuns: StopRuns = noStop,
 ): Handler {
+  // Without runOf the spec is a WebhookSpec<Trigger> (the first overload): what it detects is the run.
+  const runOf = spec.runOf ?? ((detected: T) => detected as unknown as Trigger);
   const log = functionLogger(`${spec.tracker}-webhook`);
   return async (event) => {
     const started = Date.now();
@@ -101,10 +119,11 @@ export function createWebhookHandler(
       } catch {
         return answer(400, "bad request", { reason: "the body is not JSON" });
       }
-      const trigger = detect(spec, payload);
-      if (!trigger) return answer(200, "ignored");
+      const detected = detect(spec, payload);
+      if (!detected) return answer(200, "ignored");
+      const trigger = runOf(detected);
       const result = spec.act
-        ? await spec.act(trigger, { payload, start: startRun, stop: stopRuns })
+        ? await spec.act(detected, { start: startRun, stop: stopRuns })
         : await startRun(trigger);
       return answer(200, result, { runId: trigger.runId });
     } catch (error) {

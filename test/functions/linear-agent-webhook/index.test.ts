@@ -6,7 +6,7 @@ import { createAgentWebhook } from "../../../functions/linear-agent-webhook";
 import type { Trigger } from "../../../functions/shared/domain/ticket";
 import { clearSecretCache } from "../../../functions/shared/platform/secrets";
 import { sessionRunPrefix } from "../../../functions/shared/trackers/linear-agent/session";
-import { setAgentTokenAccess } from "../../../functions/shared/trackers/linear-agent/tokens";
+import { setAgentTokenAccess } from "../../../functions/shared/trackers/linear-agent/token-store";
 import type { StopRuns } from "../../../functions/shared/webhook/handler";
 import { stepFunctionsStopper } from "../../../functions/shared/webhook/starter";
 import { MemoryTokenStore } from "../../../local/linear-agent";

@@ -9,11 +9,11 @@ import "aws-sdk-client-mock-jest";
 import { handler, resetRefresher } from "../../../functions/linear-token-refresher";
 import { ConfigError, TransientError } from "../../../functions/shared/platform/errors";
 import {
-  type AgentTokens,
   FIRST_INSTALL_VERSION,
   lambdaRefresher,
   secretTokenStore,
-} from "../../../functions/shared/trackers/linear-agent/tokens";
+} from "../../../functions/shared/trackers/linear-agent/token-store";
+import type { AgentTokens } from "../../../functions/shared/trackers/linear-agent/tokens";
 import { type FakeLinear, startFakeLinear } from "../../../simulators/linear";
 import { FakeLinearAgent } from "../../../simulators/linear-agent";
 import { settingsEnv } from "../../support/settings";

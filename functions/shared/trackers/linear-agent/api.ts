@@ -3,8 +3,9 @@ import { endsWithTrailer } from "../../domain/marker";
 import { PermanentError, TransientError } from "../../platform/errors";
 import { isObject } from "../../platform/json";
 import { settings } from "../../platform/settings";
-import { classifyLinearError, isAuthenticationError, type LinearAuth, linearCall } from "../linear/api";
-import { type AgentTokens, agentTokens, renewAgentTokens } from "./tokens";
+import { classifyLinearError, isAuthenticationError, type LinearAuth, linearCall } from "../linear/client";
+import { agentTokens, renewAgentTokens } from "./token-store";
+import type { AgentTokens } from "./tokens";
 
 /** An activity of a session, as this module reads it back. */
 export interface AgentActivityInfo {
@@ -20,7 +21,7 @@ export interface AgentActivityInfo {
 /**
  * How to reach Linear as the agent app: its access token and the configured API URL, renewed through the one
  * refresher when Linear answers 401 (it refreshes only if nobody did yet), so every call made with it, here
- * and in ../linear/api.ts, is sent once more with the newer token.
+ * and in ../linear/issues.ts, is sent once more with the newer token.
  */
 export async function agentAuth(tokens?: AgentTokens): Promise<LinearAuth & { tokens: AgentTokens }> {
   const current = tokens ?? (await agentTokens());

@@ -3,9 +3,8 @@ import { keyedUuid } from "../../domain/marker";
 import type { Ticket } from "../../domain/ticket";
 import { SessionStopped } from "../../platform/errors";
 import { getSecret } from "../../platform/secrets";
-import { getLinearAttachmentUrls, setLinearLabels } from "../linear/api";
 import { renderLinearComment } from "../linear/comment";
-import { refreshLinearTicket } from "../linear/thread";
+import { linearIssueOperations } from "../linear/issues";
 import type { PostOptions, Tracker } from "../tracker";
 import {
   agentAuth,
@@ -15,7 +14,7 @@ import {
   setSessionUrl,
 } from "./api";
 import { contentTypeOf, conversationOf, SESSION_LINK_LABEL, stoppedSince } from "./session";
-import { agentTokens } from "./tokens";
+import { agentTokens } from "./token-store";
 
 /** The session a run posts to: the webhook's, or (a label run) the one its acknowledgement opened. */
 function sessionOf(ticket: Ticket, options: PostOptions): string | undefined {
@@ -69,18 +68,13 @@ async function postToSession(
   return { id: sessionId, duplicate: posted.duplicate };
 }
 
+/** The same issue reads and labels as the Linear tracker's, with the app's OAuth token (renewed on a 401). */
+const issues = linearIssueOperations(() => agentAuth());
+
 /** Linear as the agent app: the same issue reads and labels as Linear, with the app's OAuth token. */
 export const linearAgent: Tracker = {
   postComment: postToSession,
-  async setLabels(ticket, add, remove) {
-    return setLinearLabels({
-      ...(await agentAuth()),
-      issueId: ticket.id,
-      teamId: ticket.teamId,
-      add,
-      remove,
-    });
-  },
+  setLabels: issues.setLabels,
   async findThread(ticket, followUp) {
     const sessionId = ticket.sessionId ?? followUp.parentId;
     if (!sessionId) return { own: false, root: null };
@@ -90,10 +84,6 @@ export const linearAgent: Tracker = {
     const id = conversationOf(activities, appUserId, await getSecret("MARKER_KEY"), ticket);
     return { own: false, root: id ? { rootId: sessionId, conversation: { id } } : null };
   },
-  async refreshTicket(ticket) {
-    return refreshLinearTicket(ticket, await agentAuth());
-  },
-  async linkedUrls(ticket) {
-    return getLinearAttachmentUrls({ ...(await agentAuth()), issueId: ticket.id });
-  },
+  refreshTicket: issues.refreshTicket,
+  linkedUrls: issues.attachmentUrls,
 };

@@ -6,9 +6,9 @@ import { PayloadError } from "../../platform/errors";
 import { isObject } from "../../platform/json";
 import { getSecret } from "../../platform/secrets";
 import { settings } from "../../platform/settings";
-import type { ActContext, StopRuns, WebhookSpec } from "../../webhook/handler";
+import type { ActContext, ActingWebhookSpec, StopRuns } from "../../webhook/handler";
 import { issueRunPrefix } from "../../webhook/run-names";
-import { withTimeout } from "../linear/api";
+import { withTimeout } from "../linear/client";
 import { verifyLinearSignature } from "../linear/webhook";
 import { createAgentActivity, sessionActivities, sessionUrls } from "./api";
 import {
@@ -19,7 +19,7 @@ import {
   STOPPED_RESPONSE,
   sessionRunPrefix,
 } from "./session";
-import { foreignDelivery } from "./tokens";
+import { foreignDelivery } from "./token-store";
 
 /**
  * Each Linear call of the webhook may take this long: Linear gives the whole delivery 5 s (https://linear.app/developers/webhooks), and a call that
@@ -146,6 +146,31 @@ export function detectAgentEvent(payload: unknown, prefix = "@qa"): Trigger | nu
   };
 }
 
+/** An AgentSessionEvent as the webhook acts on it: the run, and what `act` checks of the delivery. */
+export interface AgentDelivery {
+  trigger: Trigger;
+  /** The install the delivery names (organizationId, appUserId, oauthClientId), as sent: foreignDelivery checks it. */
+  install: Record<string, unknown>;
+  /** The session's creator, as sent; none when the integration opened the session for a label run. */
+  sessionCreatorId: unknown;
+}
+
+/** detectAgentEvent's run, with the fields of the delivery that acting on it needs, read once. */
+export function detectAgentDelivery(payload: unknown, prefix = "@qa"): AgentDelivery | null {
+  const trigger = detectAgentEvent(payload, prefix);
+  if (!trigger || !isObject(payload)) return null;
+  const session = isObject(payload.agentSession) ? payload.agentSession : {};
+  return {
+    trigger,
+    install: {
+      organizationId: payload.organizationId,
+      appUserId: payload.appUserId,
+      oauthClientId: payload.oauthClientId,
+    },
+    sessionCreatorId: session.creatorId,
+  };
+}
+
 /** The run an acknowledgement's marker names (`qa-ticket <runId>/ack ...`, domain/marker.ts). */
 const ACK_MARKER = /qa-ticket ([A-Za-z0-9_-]{1,80})\/ack /;
 
@@ -189,17 +214,19 @@ async function stopRequested(sessionId: string): Promise<boolean> {
  * redelivery posts nothing twice. An activity that cannot be posted (Linear's rate limit included) fails the
  * delivery with 500, and Linear delivers it again.
  */
-async function actOnAgentEvent(trigger: Trigger, { payload, start, stop }: ActContext): Promise<string> {
-  const foreign = await foreignDelivery(payload); // another workspace's or app's delivery starts nothing
+async function actOnAgentEvent(
+  { trigger, install, sessionCreatorId }: AgentDelivery,
+  { start, stop }: ActContext,
+): Promise<string> {
+  const foreign = await foreignDelivery(install); // another workspace's or app's delivery starts nothing
   if (foreign) return foreign;
   const sessionId = trigger.ticket.sessionId as string;
   if (trigger.stop) {
     const cause = "The agent session's person asked to stop";
     let stopped = await stop(sessionRunPrefix(sessionId), cause);
-    const session = isObject(payload) && isObject(payload.agentSession) ? payload.agentSession : {};
     // A session without a creator was opened by a label run, named after its label change: the run whose
     // acknowledgement is in this session is the one to stop.
-    if (!session.creatorId) stopped += await stopLabelRun(trigger.ticket.id, sessionId, stop, cause);
+    if (!sessionCreatorId) stopped += await stopLabelRun(trigger.ticket.id, sessionId, stop, cause);
     await createAgentActivity({
       sessionId,
       id: keyedUuid(await getSecret("MARKER_KEY"), `${trigger.runId}:stopped`),
@@ -211,8 +238,7 @@ async function actOnAgentEvent(trigger: Trigger, { payload, start, stop }: ActCo
   if (!trigger.followUp) {
     // A session the integration opened itself for a label run arrives as `created` too, without a creator
     // and already carrying its conversation's link: that run already serves it.
-    const session = isObject(payload) && isObject(payload.agentSession) ? payload.agentSession : {};
-    if (!session.creatorId && (await sessionUrls(sessionId, WEBHOOK_CALL_TIMEOUT_MS)).length > 0)
+    if (!sessionCreatorId && (await sessionUrls(sessionId, WEBHOOK_CALL_TIMEOUT_MS)).length > 0)
       return "ignored (our own session)";
     // A stop can come before `created` is acted on (a first delivery that failed, delivered again later):
     // after a stop, no further action (https://linear.app/developers/agent-signals). The session's own
@@ -246,15 +272,16 @@ async function actOnAgentEvent(trigger: Trigger, { payload, start, stop }: ActCo
  * The Linear agent's webhook (POST /webhooks/linear-agent): Linear's usual signature and 60 s window, with the
  * OAuth app's own webhook signing secret, and its AgentSessionEvent routed to detectAgentEvent and act.
  */
-export function linearAgentWebhook(env: NodeJS.ProcessEnv = process.env): WebhookSpec {
+export function linearAgentWebhook(env: NodeJS.ProcessEnv = process.env): ActingWebhookSpec<AgentDelivery> {
   return {
     tracker: "linear-agent",
     deliveryHeader: "linear-delivery",
     verify: verifyLinearSignature("LINEAR_AGENT_WEBHOOK_SECRET", env),
     eventField: "type",
     events: {
-      AgentSessionEvent: (payload) => detectAgentEvent(payload, settings(env).comments.followUpPrefix),
+      AgentSessionEvent: (payload) => detectAgentDelivery(payload, settings(env).comments.followUpPrefix),
     },
+    runOf: (delivery) => delivery.trigger,
     act: actOnAgentEvent,
   };
 }

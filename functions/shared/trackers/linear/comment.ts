@@ -1,19 +1,12 @@
 import type { TicketComment } from "../../domain/comment";
-import { endsWithTrailer, keyedUuid } from "../../domain/marker";
+import { keyedUuid } from "../../domain/marker";
 import { stripUnsafeLinks } from "../../domain/safe-links";
-import { PermanentError, TransientError } from "../../platform/errors";
 import { getSecret } from "../../platform/secrets";
 import type { Tracker } from "../tracker";
-import {
-  classifyLinearError,
-  getLinearComment,
-  type LinearAuth,
-  linearAuth,
-  linearClient,
-  linearViewerId,
-  updateLinearComment,
-  withTimeout,
-} from "./api";
+import { linearAuth } from "./client";
+import { linearIssueOperations } from "./issues";
+
+const issues = linearIssueOperations(linearAuth);
 
 /**
  * Renders a comment as Linear markdown: the text, then under a rule one line of our own, the conversation
@@ -39,14 +32,12 @@ export const postToLinear: Tracker["postComment"] = async (
   comment,
   { runId, trailer, placement = {} },
 ) => {
-  const auth = await linearAuth();
   const body = renderLinearComment(comment, trailer);
   if (placement.replaceId) {
-    await updateLinearComment({ ...auth, id: placement.replaceId, body });
+    await issues.updateComment(placement.replaceId, body);
     return { id: placement.replaceId, duplicate: false };
   }
-  return postLinearComment({
-    ...auth,
+  return issues.postComment({
     issueId: ticket.id,
     body,
     parentId: placement.parentId,
@@ -54,64 +45,3 @@ export const postToLinear: Tracker["postComment"] = async (
     trailer,
   });
 };
-
-export interface LinearCommentRequest extends LinearAuth {
-  issueId: string;
-  /** The comment's markdown; it ends with `trailer`. */
-  body: string;
-  /** Client-chosen comment id: a retried post that already landed is recognised, not duplicated. */
-  commentId: string;
-  /** This run's marker for this comment: what a comment found under `commentId` must end with to be ours. */
-  trailer: string;
-  parentId?: string;
-}
-
-/**
- * Posts a markdown comment on a Linear issue with @linear/sdk, idempotently: when the create fails, the
- * comment id is looked up, so a comment that landed before its answer was lost counts as posted. It counts
- * only when it is provably that comment: written by the API key's user, on this issue, ending with this
- * run's trailer. Any other comment under the id is someone else's: a PermanentError, never a success.
- */
-export async function postLinearComment(
-  req: LinearCommentRequest,
-): Promise<{ id: string; duplicate: boolean }> {
-  const client = await linearClient(req);
-  const timeoutMs = req.timeoutMs ?? 10_000;
-  try {
-    const payload = await withTimeout(
-      client.createComment({
-        id: req.commentId,
-        issueId: req.issueId,
-        body: req.body,
-        parentId: req.parentId,
-      }),
-      timeoutMs,
-      "createComment",
-    );
-    return { id: payload.commentId ?? req.commentId, duplicate: false };
-  } catch (error) {
-    // A lookup that failed for a moment proves nothing: another try may find our comment. Otherwise the
-    // create's own error decides (a retry, or a refusal).
-    const [existing, viewer] = await Promise.all([
-      getLinearComment({ ...req, id: req.commentId }),
-      linearViewerId(req),
-    ]).catch((lookupError: unknown) => {
-      if (lookupError instanceof TransientError) throw lookupError;
-      return [null, null] as const;
-    });
-    if (existing && viewer) {
-      if (
-        existing.userId === viewer &&
-        existing.issueId === req.issueId &&
-        endsWithTrailer(existing.body, req.trailer)
-      )
-        return { id: existing.id, duplicate: true };
-      throw new PermanentError(
-        `Linear comment id ${req.commentId} is already taken by someone else: the comment under it is not ` +
-          "this run's (by our user, on this issue, with this run's marker); nothing was posted",
-        { cause: error },
-      );
-    }
-    throw error instanceof TransientError ? error : classifyLinearError(error, "the comment");
-  }
-}

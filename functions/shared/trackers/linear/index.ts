@@ -1,24 +1,16 @@
 import type { Tracker } from "../tracker";
-import { getLinearAttachmentUrls, linearAuth, setLinearLabels } from "./api";
+import { linearAuth } from "./client";
 import { postToLinear } from "./comment";
-import { findLinearThread, refreshLinearTicket } from "./thread";
+import { linearIssueOperations } from "./issues";
+import { findLinearThread } from "./thread";
 
-/** Linear, through @linear/sdk (loaded on first use by each call). */
+const issues = linearIssueOperations(linearAuth);
+
+/** Linear, through @linear/sdk (loaded on first use by each call), with the API key. */
 export const linear: Tracker = {
   postComment: postToLinear,
-  async setLabels(ticket, add, remove) {
-    return setLinearLabels({
-      ...(await linearAuth()),
-      issueId: ticket.id,
-      teamId: ticket.teamId,
-      add,
-      remove,
-    });
-  },
+  setLabels: issues.setLabels,
   findThread: findLinearThread,
-  refreshTicket: refreshLinearTicket,
-  // Linear's GitHub and GitLab integrations attach linked pull requests to the issue.
-  async linkedUrls(ticket) {
-    return getLinearAttachmentUrls({ ...(await linearAuth()), issueId: ticket.id });
-  },
+  refreshTicket: issues.refreshTicket,
+  linkedUrls: issues.attachmentUrls,
 };

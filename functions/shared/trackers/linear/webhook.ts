@@ -6,7 +6,7 @@ import { isObject, isStringArray } from "../../platform/json";
 import { getSecret } from "../../platform/secrets";
 import { settings } from "../../platform/settings";
 import { header, type WebhookSpec } from "../../webhook/handler";
-import { labelRunId } from "../../webhook/run-names";
+import { labelRunReporting } from "../../webhook/run-names";
 
 /** The fields of a Linear webhook that detection reads. */
 interface LinearIssueData {
@@ -173,7 +173,8 @@ export function verifyLinearSignature(
 /**
  * Linear's webhook: `Linear-Signature` and the 60 s `webhookTimestamp` window, checked by the SDK's
  * LinearWebhookClient; routed by Linear's own event names: labels on issues, replies in threads (the
- * workflow checks that the thread is ours).
+ * workflow checks that the thread is ours). Where a label run reports (on the issue, or in an agent session)
+ * is decided by labelRunReporting (webhook/run-names.ts), not here.
  */
 export function linearWebhook(env: NodeJS.ProcessEnv = process.env): WebhookSpec {
   return {
@@ -182,23 +183,9 @@ export function linearWebhook(env: NodeJS.ProcessEnv = process.env): WebhookSpec
     verify: verifyLinearSignature("LINEAR_WEBHOOK_SECRET", env),
     eventField: "type",
     events: {
-      Issue: (payload) => asAgentRun(detectLinearTrigger(payload, settings(env).linear.triggerLabel), env),
+      Issue: (payload) =>
+        labelRunReporting(detectLinearTrigger(payload, settings(env).linear.triggerLabel), env),
       Comment: (payload) => detectLinearFollowUp(payload, settings(env).comments.followUpPrefix),
     },
-  };
-}
-
-/**
- * With QA.tech as a Linear agent and `sessionOnLabel`, a labelled issue's run reports in an agent session of
- * its own (opened by its acknowledgement), so every run shows in the same place. It is named under the
- * agent's prefix, by issue, so that a stop request in that session finds it (linear-agent/webhook.ts).
- */
-function asAgentRun(trigger: Trigger | null, env: NodeJS.ProcessEnv): Trigger | null {
-  const agent = settings(env).linear.agent;
-  if (!trigger || !agent?.enabled || !agent.sessionOnLabel) return trigger;
-  return {
-    ...trigger,
-    runId: labelRunId(trigger.ticket.id, trigger.runId),
-    ticket: { ...trigger.ticket, tracker: "linear-agent" },
   };
 }

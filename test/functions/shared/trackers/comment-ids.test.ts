@@ -1,10 +1,12 @@
 import { keyedUuid, markerText } from "../../../../functions/shared/domain/marker";
 import { PermanentError, TransientError } from "../../../../functions/shared/platform/errors";
 import { clearSecretCache } from "../../../../functions/shared/platform/secrets";
-import { clearLinearViewerCache } from "../../../../functions/shared/trackers/linear/api";
-import { postLinearComment } from "../../../../functions/shared/trackers/linear/comment";
+import {
+  clearLinearViewerCache,
+  postLinearComment,
+} from "../../../../functions/shared/trackers/linear/issues";
 import { createAgentActivity } from "../../../../functions/shared/trackers/linear-agent/api";
-import { setAgentTokenAccess } from "../../../../functions/shared/trackers/linear-agent/tokens";
+import { setAgentTokenAccess } from "../../../../functions/shared/trackers/linear-agent/token-store";
 import { MemoryTokenStore } from "../../../../local/linear-agent";
 import { type FakeLinear, startFakeLinear } from "../../../../simulators/linear";
 import { FakeLinearAgent } from "../../../../simulators/linear-agent";

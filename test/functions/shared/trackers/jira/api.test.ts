@@ -1,8 +1,19 @@
 import { PermanentError, TransientError } from "../../../../../functions/shared/platform/errors";
-import { adfToText, buildJiraComment } from "../../../../../functions/shared/trackers/jira/adf";
-import { getJiraMyself, postJiraComment } from "../../../../../functions/shared/trackers/jira/api";
+import {
+  adfToText,
+  buildJiraComment,
+  markdownToAdf,
+} from "../../../../../functions/shared/trackers/jira/adf";
+import {
+  getJiraMyself,
+  jiraCommentUrl,
+  listJiraComments,
+  postJiraComment,
+  setJiraLabels,
+  updateJiraComment,
+} from "../../../../../functions/shared/trackers/jira/api";
 import { withTrailer } from "../../../../../functions/shared/trackers/jira/comment";
-import { type FakeJira, startFakeJira } from "../../../../../simulators/jira";
+import { FAKE_JIRA_ACCOUNT, type FakeJira, startFakeJira } from "../../../../../simulators/jira";
 import { expectValidAdf } from "../../../../support/adf-schema";
 
 const email = "qa-bot@acme.example";
@@ -177,6 +188,173 @@ describe("getJiraMyself", () => {
   it("reports wrong credentials as permanent", async () => {
     await expect(getJiraMyself({ baseUrl: jira.url, email, apiToken: "nope" })).rejects.toBeInstanceOf(
       PermanentError,
+    );
+  });
+});
+
+describe("Jira tracker API", () => {
+  const email = "qa-bot@acme.example";
+  const apiToken = "token-123";
+  let jira: FakeJira;
+  const auth = () => ({ baseUrl: jira.url, email, apiToken });
+  const doc = (text: string) => markdownToAdf(text);
+
+  beforeEach(async () => {
+    jira = await startFakeJira({ email, apiToken, labels: { "PROJ-1": ["bug", "needs-test"] } });
+  });
+  afterEach(() => jira.close());
+
+  describe("listJiraComments", () => {
+    it("lists comments newest first with their authors", async () => {
+      const posted = await postJiraComment({
+        ...auth(),
+        issueKey: "PROJ-1",
+        body: buildJiraComment("Testing...", { url: "https://app.qa.tech/c/1", label: "Open" }),
+        trailer: "qa-ticket run-1/ack - 0123456789abcdef0123456789abcdef",
+      });
+      const human = jira.addComment("PROJ-1", {
+        body: doc("Also check Safari"),
+        authorAccountId: "acct-jane",
+      });
+      jira.addComment("PROJ-2", { body: doc("elsewhere"), authorAccountId: "acct-jane" });
+
+      const comments = await listJiraComments({ ...auth(), issueKey: "PROJ-1" });
+
+      expect(comments.map((c) => [c.id, c.authorAccountId])).toEqual([
+        [human.id, "acct-jane"],
+        [posted.id, FAKE_JIRA_ACCOUNT.accountId],
+      ]);
+      expect(comments[0]).toEqual({
+        id: human.id,
+        authorAccountId: "acct-jane",
+        body: human.body,
+        created: human.created,
+      });
+      expect(jira.requests.at(-1)?.path).toBe(
+        "/rest/api/3/issue/PROJ-1/comment?orderBy=-created&maxResults=100",
+      );
+    });
+
+    it("returns an empty list for an issue without comments", async () => {
+      await expect(listJiraComments({ ...auth(), issueKey: "PROJ-9" })).resolves.toEqual([]);
+    });
+
+    it("maps 401 to PermanentError and 503 to TransientError", async () => {
+      await expect(
+        listJiraComments({ ...auth(), apiToken: "wrong", issueKey: "PROJ-1" }),
+      ).rejects.toBeInstanceOf(PermanentError);
+      jira.failNext({ method: "GET", fault: { status: 503 } });
+      await expect(listJiraComments({ ...auth(), issueKey: "PROJ-1" })).rejects.toBeInstanceOf(
+        TransientError,
+      );
+    });
+  });
+
+  describe("updateJiraComment", () => {
+    it("replaces the bot's comment body and records the edit", async () => {
+      const { id } = await postJiraComment({
+        ...auth(),
+        issueKey: "PROJ-1",
+        body: doc("Testing..."),
+        trailer: "qa-ticket r/ack - 0123456789abcdef0123456789abcdef",
+      });
+
+      await updateJiraComment({ ...auth(), issueKey: "PROJ-1", id, body: doc("All **3** passed") });
+
+      const put = jira.requests.at(-1);
+      expect(put).toMatchObject({ method: "PUT", path: `/rest/api/3/issue/PROJ-1/comment/${id}` });
+      expect(put?.body).toEqual({ body: doc("All **3** passed") });
+      expect(jira.comments[0].body).toEqual(doc("All **3** passed"));
+      expect(jira.comments[0].edits).toEqual([doc("All **3** passed")]);
+    });
+
+    it("fails permanently for a missing comment, someone else's comment, or invalid ADF", async () => {
+      const human = jira.addComment("PROJ-1", { body: doc("hi"), authorAccountId: "acct-jane" });
+      const { id } = await postJiraComment({
+        ...auth(),
+        issueKey: "PROJ-1",
+        body: doc("x"),
+        trailer: "qa-ticket r/ack - 0123456789abcdef0123456789abcdef",
+      });
+      const invalid = {
+        type: "doc",
+        version: 1,
+        content: [{ type: "paragraph", content: [{ type: "text", text: "" }] }],
+      };
+
+      await expect(
+        updateJiraComment({ ...auth(), issueKey: "PROJ-1", id: "99999", body: doc("x") }),
+      ).rejects.toMatchObject({ name: "PermanentError", status: 404 });
+      await expect(
+        updateJiraComment({ ...auth(), issueKey: "PROJ-1", id: human.id, body: doc("x") }),
+      ).rejects.toMatchObject({ name: "PermanentError", status: 403 });
+      await expect(
+        updateJiraComment({ ...auth(), issueKey: "PROJ-1", id, body: invalid as never }),
+      ).rejects.toMatchObject({ name: "PermanentError", status: 400 });
+      expect(human.edits).toBeUndefined();
+    });
+
+    it("maps 429 with a long Retry-After to TransientError", async () => {
+      const { id } = await postJiraComment({
+        ...auth(),
+        issueKey: "PROJ-1",
+        body: doc("x"),
+        trailer: "qa-ticket r/ack - 0123456789abcdef0123456789abcdef",
+      });
+      jira.failNext({ method: "PUT", fault: { status: 429, headers: { "retry-after": "120" } } });
+
+      const error = await updateJiraComment({ ...auth(), issueKey: "PROJ-1", id, body: doc("y") }).catch(
+        (e: unknown) => e,
+      );
+
+      expect(error).toBeInstanceOf(TransientError);
+      expect((error as TransientError).retryAfterSeconds).toBe(120);
+    });
+  });
+
+  describe("setJiraLabels", () => {
+    it("adds and removes labels in one PUT", async () => {
+      await setJiraLabels({ ...auth(), issueKey: "PROJ-1", add: ["testing"], remove: ["needs-test"] });
+
+      const put = jira.requests.at(-1);
+      expect(put).toMatchObject({ method: "PUT", path: "/rest/api/3/issue/PROJ-1" });
+      expect(put?.body).toEqual({ update: { labels: [{ add: "testing" }, { remove: "needs-test" }] } });
+      expect(jira.labels("PROJ-1")).toEqual(["bug", "testing"]);
+      expect(jira.labelChanges).toEqual([
+        { issueKey: "PROJ-1", added: ["testing"], removed: ["needs-test"] },
+      ]);
+    });
+
+    it("sends nothing when there is nothing to change", async () => {
+      await setJiraLabels({ ...auth(), issueKey: "PROJ-1", add: [], remove: [] });
+
+      expect(jira.requests).toHaveLength(0);
+    });
+
+    it("treats labels case-sensitively and rejects a label with a space", async () => {
+      await setJiraLabels({ ...auth(), issueKey: "PROJ-1", add: [], remove: ["Needs-Test"] });
+      expect(jira.labels("PROJ-1")).toEqual(["bug", "needs-test"]);
+
+      await expect(
+        setJiraLabels({ ...auth(), issueKey: "PROJ-1", add: ["test failed"], remove: [] }),
+      ).rejects.toBeInstanceOf(PermanentError);
+    });
+
+    it("maps a 500 to TransientError and a wrong token to PermanentError", async () => {
+      jira.failNext({ method: "PUT", fault: { status: 500 } });
+      await expect(
+        setJiraLabels({ ...auth(), issueKey: "PROJ-1", add: ["testing"], remove: [] }),
+      ).rejects.toBeInstanceOf(TransientError);
+      await expect(
+        setJiraLabels({ ...auth(), apiToken: "wrong", issueKey: "PROJ-1", add: ["testing"], remove: [] }),
+      ).rejects.toBeInstanceOf(PermanentError);
+      expect(jira.labels("PROJ-1")).toEqual(["bug", "needs-test"]);
+    });
+  });
+
+  it("jiraCommentUrl links to the focused comment", () => {
+    expect(jiraCommentUrl("https://acme.atlassian.net/", "PROJ-1", "10001")).toBe(
+      "https://acme.atlassian.net/browse/PROJ-1?focusedCommentId=10001",
     );
   });
 });

@@ -1,28 +1,18 @@
-import { PermanentError, TransientError } from "../../../../functions/shared/platform/errors";
-import { buildJiraComment, markdownToAdf } from "../../../../functions/shared/trackers/jira/adf";
-import {
-  jiraCommentUrl,
-  listJiraComments,
-  postJiraComment,
-  setJiraLabels,
-  updateJiraComment,
-} from "../../../../functions/shared/trackers/jira/api";
+import { PermanentError, TransientError } from "../../../../../functions/shared/platform/errors";
 import {
   clearLinearViewerCache,
   getLinearAttachmentUrls,
   getLinearComment,
   getLinearIssue,
   linearViewerId,
+  postLinearComment,
   setLinearLabels,
   updateLinearComment,
-} from "../../../../functions/shared/trackers/linear/api";
-import { postLinearComment } from "../../../../functions/shared/trackers/linear/comment";
-import { FAKE_JIRA_ACCOUNT, type FakeJira, startFakeJira } from "../../../../simulators/jira";
-import { type FakeLinear, ratelimitedFault, startFakeLinear } from "../../../../simulators/linear";
+} from "../../../../../functions/shared/trackers/linear/issues";
+import { type FakeLinear, ratelimitedFault, startFakeLinear } from "../../../../../simulators/linear";
 
 const ISSUE_ID = "539068e2-ae88-4d09-bd75-22eb4a59612f";
 const COMMENT_ID = "0b6c4d8e-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
-
 describe("Linear tracker API", () => {
   let linear: FakeLinear;
   const auth = () => ({ apiKey: "lin_api_test", apiUrl: linear.url });
@@ -333,194 +323,5 @@ describe("Linear tracker API", () => {
       ).rejects.toBeInstanceOf(PermanentError);
       expect(linear.issueLabelIds(ISSUE_ID)).toEqual(["lbl-needs-test"]);
     });
-  });
-});
-
-describe("fake Linear labels", () => {
-  it("has the default lifecycle labels and supports issueAddLabel / issueRemoveLabel", async () => {
-    const linear = await startFakeLinear();
-    try {
-      const { LinearClient } = await import("@linear/sdk");
-      const client = new LinearClient({ apiKey: "lin_api_test", apiUrl: linear.url });
-
-      const all = await client.issueLabels();
-      await client.issueAddLabel(ISSUE_ID, "lbl-testing");
-      await client.issueAddLabel(ISSUE_ID, "lbl-tested");
-      await client.issueRemoveLabel(ISSUE_ID, "lbl-testing");
-
-      expect(all.nodes.map((l) => l.name)).toEqual(["needs test", "testing", "tested", "test failed"]);
-      expect(linear.issueLabelIds(ISSUE_ID)).toEqual(["lbl-tested"]);
-      expect(linear.labelChanges).toHaveLength(3);
-      await expect(client.issueAddLabel(ISSUE_ID, "lbl-missing")).rejects.toThrow(/not found/i);
-    } finally {
-      await linear.close();
-    }
-  });
-});
-
-describe("Jira tracker API", () => {
-  const email = "qa-bot@acme.example";
-  const apiToken = "token-123";
-  let jira: FakeJira;
-  const auth = () => ({ baseUrl: jira.url, email, apiToken });
-  const doc = (text: string) => markdownToAdf(text);
-
-  beforeEach(async () => {
-    jira = await startFakeJira({ email, apiToken, labels: { "PROJ-1": ["bug", "needs-test"] } });
-  });
-  afterEach(() => jira.close());
-
-  describe("listJiraComments", () => {
-    it("lists comments newest first with their authors", async () => {
-      const posted = await postJiraComment({
-        ...auth(),
-        issueKey: "PROJ-1",
-        body: buildJiraComment("Testing...", { url: "https://app.qa.tech/c/1", label: "Open" }),
-        trailer: "qa-ticket run-1/ack - 0123456789abcdef0123456789abcdef",
-      });
-      const human = jira.addComment("PROJ-1", {
-        body: doc("Also check Safari"),
-        authorAccountId: "acct-jane",
-      });
-      jira.addComment("PROJ-2", { body: doc("elsewhere"), authorAccountId: "acct-jane" });
-
-      const comments = await listJiraComments({ ...auth(), issueKey: "PROJ-1" });
-
-      expect(comments.map((c) => [c.id, c.authorAccountId])).toEqual([
-        [human.id, "acct-jane"],
-        [posted.id, FAKE_JIRA_ACCOUNT.accountId],
-      ]);
-      expect(comments[0]).toEqual({
-        id: human.id,
-        authorAccountId: "acct-jane",
-        body: human.body,
-        created: human.created,
-      });
-      expect(jira.requests.at(-1)?.path).toBe(
-        "/rest/api/3/issue/PROJ-1/comment?orderBy=-created&maxResults=100",
-      );
-    });
-
-    it("returns an empty list for an issue without comments", async () => {
-      await expect(listJiraComments({ ...auth(), issueKey: "PROJ-9" })).resolves.toEqual([]);
-    });
-
-    it("maps 401 to PermanentError and 503 to TransientError", async () => {
-      await expect(
-        listJiraComments({ ...auth(), apiToken: "wrong", issueKey: "PROJ-1" }),
-      ).rejects.toBeInstanceOf(PermanentError);
-      jira.failNext({ method: "GET", fault: { status: 503 } });
-      await expect(listJiraComments({ ...auth(), issueKey: "PROJ-1" })).rejects.toBeInstanceOf(
-        TransientError,
-      );
-    });
-  });
-
-  describe("updateJiraComment", () => {
-    it("replaces the bot's comment body and records the edit", async () => {
-      const { id } = await postJiraComment({
-        ...auth(),
-        issueKey: "PROJ-1",
-        body: doc("Testing..."),
-        trailer: "qa-ticket r/ack - 0123456789abcdef0123456789abcdef",
-      });
-
-      await updateJiraComment({ ...auth(), issueKey: "PROJ-1", id, body: doc("All **3** passed") });
-
-      const put = jira.requests.at(-1);
-      expect(put).toMatchObject({ method: "PUT", path: `/rest/api/3/issue/PROJ-1/comment/${id}` });
-      expect(put?.body).toEqual({ body: doc("All **3** passed") });
-      expect(jira.comments[0].body).toEqual(doc("All **3** passed"));
-      expect(jira.comments[0].edits).toEqual([doc("All **3** passed")]);
-    });
-
-    it("fails permanently for a missing comment, someone else's comment, or invalid ADF", async () => {
-      const human = jira.addComment("PROJ-1", { body: doc("hi"), authorAccountId: "acct-jane" });
-      const { id } = await postJiraComment({
-        ...auth(),
-        issueKey: "PROJ-1",
-        body: doc("x"),
-        trailer: "qa-ticket r/ack - 0123456789abcdef0123456789abcdef",
-      });
-      const invalid = {
-        type: "doc",
-        version: 1,
-        content: [{ type: "paragraph", content: [{ type: "text", text: "" }] }],
-      };
-
-      await expect(
-        updateJiraComment({ ...auth(), issueKey: "PROJ-1", id: "99999", body: doc("x") }),
-      ).rejects.toMatchObject({ name: "PermanentError", status: 404 });
-      await expect(
-        updateJiraComment({ ...auth(), issueKey: "PROJ-1", id: human.id, body: doc("x") }),
-      ).rejects.toMatchObject({ name: "PermanentError", status: 403 });
-      await expect(
-        updateJiraComment({ ...auth(), issueKey: "PROJ-1", id, body: invalid as never }),
-      ).rejects.toMatchObject({ name: "PermanentError", status: 400 });
-      expect(human.edits).toBeUndefined();
-    });
-
-    it("maps 429 with a long Retry-After to TransientError", async () => {
-      const { id } = await postJiraComment({
-        ...auth(),
-        issueKey: "PROJ-1",
-        body: doc("x"),
-        trailer: "qa-ticket r/ack - 0123456789abcdef0123456789abcdef",
-      });
-      jira.failNext({ method: "PUT", fault: { status: 429, headers: { "retry-after": "120" } } });
-
-      const error = await updateJiraComment({ ...auth(), issueKey: "PROJ-1", id, body: doc("y") }).catch(
-        (e: unknown) => e,
-      );
-
-      expect(error).toBeInstanceOf(TransientError);
-      expect((error as TransientError).retryAfterSeconds).toBe(120);
-    });
-  });
-
-  describe("setJiraLabels", () => {
-    it("adds and removes labels in one PUT", async () => {
-      await setJiraLabels({ ...auth(), issueKey: "PROJ-1", add: ["testing"], remove: ["needs-test"] });
-
-      const put = jira.requests.at(-1);
-      expect(put).toMatchObject({ method: "PUT", path: "/rest/api/3/issue/PROJ-1" });
-      expect(put?.body).toEqual({ update: { labels: [{ add: "testing" }, { remove: "needs-test" }] } });
-      expect(jira.labels("PROJ-1")).toEqual(["bug", "testing"]);
-      expect(jira.labelChanges).toEqual([
-        { issueKey: "PROJ-1", added: ["testing"], removed: ["needs-test"] },
-      ]);
-    });
-
-    it("sends nothing when there is nothing to change", async () => {
-      await setJiraLabels({ ...auth(), issueKey: "PROJ-1", add: [], remove: [] });
-
-      expect(jira.requests).toHaveLength(0);
-    });
-
-    it("treats labels case-sensitively and rejects a label with a space", async () => {
-      await setJiraLabels({ ...auth(), issueKey: "PROJ-1", add: [], remove: ["Needs-Test"] });
-      expect(jira.labels("PROJ-1")).toEqual(["bug", "needs-test"]);
-
-      await expect(
-        setJiraLabels({ ...auth(), issueKey: "PROJ-1", add: ["test failed"], remove: [] }),
-      ).rejects.toBeInstanceOf(PermanentError);
-    });
-
-    it("maps a 500 to TransientError and a wrong token to PermanentError", async () => {
-      jira.failNext({ method: "PUT", fault: { status: 500 } });
-      await expect(
-        setJiraLabels({ ...auth(), issueKey: "PROJ-1", add: ["testing"], remove: [] }),
-      ).rejects.toBeInstanceOf(TransientError);
-      await expect(
-        setJiraLabels({ ...auth(), apiToken: "wrong", issueKey: "PROJ-1", add: ["testing"], remove: [] }),
-      ).rejects.toBeInstanceOf(PermanentError);
-      expect(jira.labels("PROJ-1")).toEqual(["bug", "needs-test"]);
-    });
-  });
-
-  it("jiraCommentUrl links to the focused comment", () => {
-    expect(jiraCommentUrl("https://acme.atlassian.net/", "PROJ-1", "10001")).toBe(
-      "https://acme.atlassian.net/browse/PROJ-1?focusedCommentId=10001",
-    );
   });
 });

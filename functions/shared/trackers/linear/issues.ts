@@ -1,30 +1,8 @@
-import type { LinearClient } from "@linear/sdk";
-import { capText, PEER_TEXT_MAX_BYTES } from "../../domain/limits";
+import { endsWithTrailer } from "../../domain/marker";
+import type { Ticket } from "../../domain/ticket";
+import { boundedTicket } from "../../domain/ticket";
 import { PermanentError, TransientError } from "../../platform/errors";
-import { isObject } from "../../platform/json";
-import { redactSecrets } from "../../platform/redact";
-import { getSecret } from "../../platform/secrets";
-import { settings } from "../../platform/settings";
-
-/** How to reach Linear as the integration: the LINEAR_API_KEY secret and the configured API URL. */
-export async function linearAuth(): Promise<LinearAuth & { apiKey: string }> {
-  return { apiKey: await getSecret("LINEAR_API_KEY"), apiUrl: settings().linear.apiUrl };
-}
-
-/** How to reach Linear as the integration: its API key, or (the Linear agent) the app's OAuth access token. */
-export interface LinearAuth {
-  apiKey?: string;
-  /** An OAuth access token (sent as `Bearer ...`); used instead of apiKey when set. */
-  accessToken?: string;
-  apiUrl: string;
-  /** Per SDK call; default 10 s. */
-  timeoutMs?: number;
-  /**
-   * For a token that can be refreshed (the Linear agent's): newer credentials after Linear answered 401. Each
-   * call then asks once and sends itself again; a second 401 is an error like any other.
-   */
-  renew?: () => Promise<LinearAuth>;
-}
+import { isNotFound, type LinearAuth, linearCall } from "./client";
 
 /** A comment as this module reads it back. */
 export interface LinearCommentInfo {
@@ -35,105 +13,6 @@ export interface LinearCommentInfo {
   /** The thread's root comment, when this is a reply. */
   parentId?: string;
   issueId?: string;
-}
-
-/** LinearErrorType values (the SDK's enum, as strings) that are worth another try. */
-const TRANSIENT_LINEAR_ERRORS = new Set([
-  "Ratelimited",
-  "NetworkError",
-  "InternalError",
-  "LockTimeout",
-  "Unknown",
-]);
-
-/** Maps an SDK error to TransientError (rate limits, network, Linear's own faults) or PermanentError. */
-export function classifyLinearError(error: unknown, what: string): Error {
-  if (error instanceof TransientError || error instanceof PermanentError) return error;
-  const type = isObject(error) && typeof error.type === "string" ? error.type : "Unknown";
-  const said = capText(
-    redactSecrets(error instanceof Error ? error.message : String(error)),
-    PEER_TEXT_MAX_BYTES,
-  );
-  const message = `Linear refused ${what} (${type}): ${said}`;
-  if (TRANSIENT_LINEAR_ERRORS.has(type)) {
-    const retryAfter = retryAfterOf(error);
-    return new TransientError(message, { cause: error, retryAfterSeconds: retryAfter });
-  }
-  const status = isObject(error) && typeof error.status === "number" ? error.status : undefined;
-  return new PermanentError(message, { cause: error, status });
-}
-
-/**
- * How long Linear asked us to wait: the SDK's `retryAfter` (Retry-After), else the time until the request
- * budget resets (`requestsResetAt`, X-RateLimit-Requests-Reset, Unix ms), in whole seconds.
- */
-function retryAfterOf(error: unknown, now = Date.now()): number | undefined {
-  if (!isObject(error)) return undefined;
-  if (typeof error.retryAfter === "number") return error.retryAfter;
-  if (typeof error.requestsResetAt === "number" && error.requestsResetAt > now)
-    return Math.ceil((error.requestsResetAt - now) / 1000);
-  return undefined;
-}
-
-/** Linear answers a lookup of a missing entity with an "invalid input" error saying "Entity not found". */
-function isNotFound(error: unknown): boolean {
-  if (!isObject(error) || error.type !== "InvalidInput") return false;
-  const messages = [error instanceof Error ? error.message : ""];
-  if (Array.isArray(error.errors)) {
-    for (const e of error.errors) if (isObject(e) && typeof e.message === "string") messages.push(e.message);
-  }
-  return messages.some((m) => /not found|could not find/i.test(m));
-}
-
-/** Bounds an SDK call, which has no timeout of its own: a hung Linear becomes a retry, not a dead Lambda. */
-export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TransientError(`Linear did not answer ${what} within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The SDK is loaded on first use so functions that never talk to Linear never load it. */
-export async function linearClient(auth: LinearAuth): Promise<LinearClient> {
-  const { LinearClient } = await import("@linear/sdk");
-  return auth.accessToken
-    ? new LinearClient({ accessToken: auth.accessToken, apiUrl: auth.apiUrl })
-    : new LinearClient({ apiKey: auth.apiKey, apiUrl: auth.apiUrl });
-}
-
-/** An SDK error that means "this token is not (or no longer) accepted": Linear's 401. */
-export function isAuthenticationError(error: unknown): boolean {
-  const inner = isObject(error) && error.cause !== undefined ? error.cause : error;
-  return isObject(inner) && inner.type === "AuthenticationError";
-}
-
-/**
- * One SDK call with a timeout and error mapping (a rate limit becomes a TransientError carrying Linear's
- * Retry-After); a 401 with credentials that can be renewed is sent once more with the renewed ones.
- */
-export async function linearCall<T>(
-  auth: LinearAuth,
-  what: string,
-  work: (client: LinearClient) => Promise<T>,
-): Promise<T> {
-  let current = auth;
-  for (let attempt = 1; ; attempt++) {
-    const client = await linearClient(current);
-    try {
-      return await withTimeout(work(client), auth.timeoutMs ?? 10_000, what);
-    } catch (error) {
-      if (attempt === 1 && current.renew && isAuthenticationError(error)) {
-        current = await current.renew();
-        continue;
-      }
-      throw classifyLinearError(error, what);
-    }
-  }
 }
 
 /** Viewer ids by apiUrl + apiKey; a failed lookup is not cached. */
@@ -166,19 +45,20 @@ export function linearViewerId(opts: LinearAuth): Promise<string> {
 
 /** Reads one comment; null when Linear says it does not exist (deleted, or another workspace's id). */
 export async function getLinearComment(opts: LinearAuth & { id: string }): Promise<LinearCommentInfo | null> {
-  const client = await linearClient(opts);
-  try {
-    const comment = await withTimeout(client.comment({ id: opts.id }), opts.timeoutMs ?? 10_000, "comment");
-    if (!comment) return null;
-    const info: LinearCommentInfo = { id: comment.id, body: comment.body };
-    if (comment.userId) info.userId = comment.userId;
-    if (comment.parentId) info.parentId = comment.parentId;
-    if (comment.issueId) info.issueId = comment.issueId;
-    return info;
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw classifyLinearError(error, "comment");
-  }
+  return linearCall(opts, "comment", async (client) => {
+    try {
+      const comment = await client.comment({ id: opts.id });
+      if (!comment) return null;
+      const info: LinearCommentInfo = { id: comment.id, body: comment.body };
+      if (comment.userId) info.userId = comment.userId;
+      if (comment.parentId) info.parentId = comment.parentId;
+      if (comment.issueId) info.issueId = comment.issueId;
+      return info;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  });
 }
 
 /** Replaces a comment's markdown body (the integration can only edit its own comments). */
@@ -300,4 +180,123 @@ export async function getLinearAttachmentUrls(
     const attachments = await issue.attachments({ first: opts.first ?? 50 });
     return attachments.nodes.map((attachment) => attachment.url).filter((url) => typeof url === "string");
   });
+}
+
+export interface LinearCommentRequest extends LinearAuth {
+  issueId: string;
+  /** The comment's markdown; it ends with `trailer`. */
+  body: string;
+  /** Client-chosen comment id: a retried post that already landed is recognised, not duplicated. */
+  commentId: string;
+  /** This run's marker for this comment: what a comment found under `commentId` must end with to be ours. */
+  trailer: string;
+  parentId?: string;
+}
+
+/**
+ * Posts a markdown comment on a Linear issue with @linear/sdk, idempotently: when the create fails, the
+ * comment id is looked up, so a comment that landed before its answer was lost counts as posted. It counts
+ * only when it is provably that comment: written by the API key's user, on this issue, ending with this
+ * run's trailer. Any other comment under the id is someone else's: a PermanentError, never a success.
+ */
+export async function postLinearComment(
+  req: LinearCommentRequest,
+): Promise<{ id: string; duplicate: boolean }> {
+  try {
+    // "the comment": the refusal's text is what a failed run shows on the ticket.
+    const payload = await linearCall(req, "the comment", (client) =>
+      client.createComment({
+        id: req.commentId,
+        issueId: req.issueId,
+        body: req.body,
+        parentId: req.parentId,
+      }),
+    );
+    return { id: payload.commentId ?? req.commentId, duplicate: false };
+  } catch (error) {
+    // linearCall maps every answer (or silence) of Linear's: anything else (the SDK did not load) never
+    // reached Linear, so there is nothing to look up.
+    if (!(error instanceof TransientError || error instanceof PermanentError)) throw error;
+    // A lookup that failed for a moment proves nothing: another try may find our comment. Otherwise the
+    // create's own error decides (a retry, or a refusal).
+    const [existing, viewer] = await Promise.all([
+      getLinearComment({ ...req, id: req.commentId }),
+      linearViewerId(req),
+    ]).catch((lookupError: unknown) => {
+      if (lookupError instanceof TransientError) throw lookupError;
+      return [null, null] as const;
+    });
+    if (existing && viewer) {
+      if (
+        existing.userId === viewer &&
+        existing.issueId === req.issueId &&
+        endsWithTrailer(existing.body, req.trailer)
+      )
+        return { id: existing.id, duplicate: true };
+      throw new PermanentError(
+        `Linear comment id ${req.commentId} is already taken by someone else: the comment under it is not ` +
+          "this run's (by our user, on this issue, with this run's marker); nothing was posted",
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * The issue's text and team read back: a Comment webhook carries neither the description nor the team.
+ */
+export async function refreshLinearTicket(ticket: Ticket, auth: LinearAuth): Promise<Ticket> {
+  const issue = await getLinearIssue({ ...auth, id: ticket.id });
+  return boundedTicket({
+    ...ticket,
+    key: issue.identifier,
+    title: issue.title,
+    url: issue.url,
+    description: issue.description,
+    teamId: issue.teamId,
+  });
+}
+
+/** The issue operations a tracker needs, each with the credentials `auth` gives at the time of the call. */
+export interface LinearIssueOperations {
+  /** Posts a comment idempotently (postLinearComment). */
+  postComment(req: Omit<LinearCommentRequest, keyof LinearAuth>): Promise<{ id: string; duplicate: boolean }>;
+  updateComment(id: string, body: string): Promise<void>;
+  setLabels(ticket: Ticket, add: string[], remove: string[]): Promise<{ skipped: string[] }>;
+  refreshTicket(ticket: Ticket): Promise<Ticket>;
+  attachmentUrls(ticket: Ticket): Promise<string[]>;
+  viewerId(): Promise<string>;
+  comment(id: string): Promise<LinearCommentInfo | null>;
+}
+
+/**
+ * The issue operations built once from an auth: the Linear tracker's with the API key (linearAuth), the
+ * agent's with its OAuth token, whose `renew` refreshes the tokens. Both then take the same code path.
+ */
+export function linearIssueOperations(auth: () => Promise<LinearAuth>): LinearIssueOperations {
+  return {
+    async postComment(req) {
+      return postLinearComment({ ...(await auth()), ...req });
+    },
+    async updateComment(id, body) {
+      return updateLinearComment({ ...(await auth()), id, body });
+    },
+    async setLabels(ticket, add, remove) {
+      return setLinearLabels({ ...(await auth()), issueId: ticket.id, teamId: ticket.teamId, add, remove });
+    },
+    async refreshTicket(ticket) {
+      return refreshLinearTicket(ticket, await auth());
+    },
+    // Linear's GitHub and GitLab integrations attach linked pull requests to the issue.
+    async attachmentUrls(ticket) {
+      return getLinearAttachmentUrls({ ...(await auth()), issueId: ticket.id });
+    },
+    async viewerId() {
+      return linearViewerId(await auth());
+    },
+    async comment(id) {
+      return getLinearComment({ ...(await auth()), id });
+    },
+  };
 }
