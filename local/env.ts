@@ -104,9 +104,8 @@ function settingsFromEnv(env: NodeJS.ProcessEnv, trackers: TrackerName[]): Setti
     const value = env[variable]?.trim();
     if (value) put(path, (transform[path] ?? String)(value));
   }
-  put("linear.enabled", trackers.includes("linear"));
-  put("jira.enabled", trackers.includes("jira"));
-  put("linear.agent.enabled", trackers.includes("linear-agent"));
+  for (const tracker of TRACKER_NAMES)
+    put(`${TRACKER_CATALOG[tracker].settingsKey}.enabled`, trackers.includes(tracker));
   try {
     return parseSettings(raw, "local environment");
   } catch (error) {
