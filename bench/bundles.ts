@@ -17,16 +17,17 @@ import { join, sep } from "node:path";
 import { type BuildOptions, build, type Metafile, type Plugin } from "esbuild";
 import { SETTINGS_VARIABLE } from "../functions/shared/platform/settings";
 import { parseSettings } from "../functions/shared/platform/settings-schema";
+import { TRACKER_CATALOG } from "../functions/shared/trackers/catalog";
 
 export const FUNCTIONS = [
-  "webhook (linear)",
-  "webhook (jira)",
+  TRACKER_CATALOG.linear.webhookEntry,
+  TRACKER_CATALOG.jira.webhookEntry,
   "start-conversation",
   "poll-conversation",
   "post-comment",
   "resolve-thread",
   // The Linear agent's webhook: a function of its own, with the Agent API client (no size target of its own).
-  "linear-agent-webhook",
+  TRACKER_CATALOG["linear-agent"].webhookEntry,
 ] as const;
 
 export interface BundleResult {
@@ -73,7 +74,7 @@ const MARK = "__qaTicketBenchEvaluated";
  */
 export function deployedOptions(fn: string, outfile: string): BuildOptions {
   return {
-    entryPoints: [join(ROOT, "functions", folderOf(fn), "index.ts")],
+    entryPoints: [join(ROOT, "functions", fn, "index.ts")],
     outfile,
     bundle: true,
     minify: true,
@@ -87,14 +88,14 @@ export function deployedOptions(fn: string, outfile: string): BuildOptions {
   };
 }
 
-/** The function's folder: the webhook function is deployed once per tracker, `webhook (<tracker>)`. */
-function folderOf(fn: string): string {
-  return fn.replace(/ \(.*\)$/, "");
-}
-
-/** The tracker a webhook row serves (its TRACKER), or undefined for the other functions. */
-function trackerOf(fn: string): string | undefined {
-  return /\((\w+)\)$/.exec(fn)?.[1];
+/**
+ * One function bundled as the stack bundles it, in memory: its .js size and the files it holds (metafile
+ * inputs). The bundle tests (test/functions/<fn>/bundle.test.ts) read what each bundle contains from it.
+ */
+export async function bundleContents(fn: string): Promise<{ bytes: number; inputs: string[] }> {
+  const { metafile, outputFiles } = await build({ ...deployedOptions(fn, "index.js"), write: false });
+  const js = outputFiles.find((f) => f.path.endsWith(".js"));
+  return { bytes: js?.contents.byteLength ?? 0, inputs: Object.keys(metafile?.inputs ?? {}) };
 }
 
 /** `node_modules/@linear/sdk/dist/x.mjs` → `@linear/sdk`, for the tracked packages only. */
@@ -172,7 +173,7 @@ interface ProbeResult {
 }
 
 /** No AWS credentials: a handler must not reach AWS at import. The settings, as the stack sets them. */
-function childEnv(tracker?: string): NodeJS.ProcessEnv {
+function childEnv(): NodeJS.ProcessEnv {
   const settings = parseSettings(
     {
       qatech: {},
@@ -186,7 +187,6 @@ function childEnv(tracker?: string): NodeJS.ProcessEnv {
     HOME: process.env.HOME ?? "",
     TZ: "UTC",
     [SETTINGS_VARIABLE]: JSON.stringify(settings),
-    ...(tracker ? { TRACKER: tracker } : {}),
   };
 }
 
@@ -198,10 +198,10 @@ const CONTROL_ENV = {
   MARKER_KEY: "bench-marker-key",
 };
 
-function probe(probeFile: string, target: string, fn: string, postFor?: "linear" | "jira"): ProbeResult {
+function probe(probeFile: string, target: string, postFor?: "linear" | "jira"): ProbeResult {
   const start = process.hrtime.bigint();
   const args = postFor ? [probeFile, target, postFor] : [probeFile, target];
-  const env = postFor ? { ...childEnv(), ...CONTROL_ENV } : childEnv(trackerOf(fn));
+  const env = postFor ? { ...childEnv(), ...CONTROL_ENV } : childEnv();
   const child = spawnSync(process.execPath, args, { env, encoding: "utf8", timeout: 60_000 });
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   if (child.status !== 0) throw new Error(`probe of ${target} exited ${child.status}: ${child.stderr}`);
@@ -217,8 +217,8 @@ function median(values: number[]): number {
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-function timed(probeFile: string, target: string, fn: string, runs: number): { ms: number; wallMs: number } {
-  const results = Array.from({ length: runs }, () => probe(probeFile, target, fn));
+function timed(probeFile: string, target: string, runs: number): { ms: number; wallMs: number } {
+  const results = Array.from({ length: runs }, () => probe(probeFile, target));
   return { ms: median(results.map((r) => r.ms)), wallMs: median(results.map((r) => r.wallMs)) };
 }
 
@@ -252,17 +252,17 @@ export async function measureBundles(options: { runs?: number } = {}): Promise<B
       // the deployed one.
       const instrumented = join(dir, fn, "instrumented.js");
       await build({ ...deployedOptions(fn, instrumented), metafile: false, plugins: [instrument] });
-      const evaluation = probe(probeFile, instrumented, fn);
+      const evaluation = probe(probeFile, instrumented);
       const linear = packageBytes(metafile ?? { inputs: {}, outputs: {} }, TRACKED.linear);
       const marklassian = packageBytes(metafile ?? { inputs: {}, outputs: {} }, TRACKED.marklassian);
-      const load = timed(probeFile, deployed, fn, runs);
+      const load = timed(probeFile, deployed, runs);
       // Measured right after each bundle so drift in machine load hits both alike.
-      const baseline = timed(probeFile, empty, "", runs);
+      const baseline = timed(probeFile, empty, runs);
       const loaded = (r: ProbeResult, pkg: string) => r.evaluated.some((m) => m.startsWith(`${pkg}/`));
       let control: BundleResult["control"];
       if (fn === "post-comment") {
-        const afterLinear = probe(probeFile, instrumented, fn, "linear");
-        const afterJira = probe(probeFile, instrumented, fn, "jira");
+        const afterLinear = probe(probeFile, instrumented, "linear");
+        const afterJira = probe(probeFile, instrumented, "jira");
         control = {
           linearSdkAfterLinearPost: loaded(afterLinear, TRACKED.linear),
           marklassianAfterJiraPost: loaded(afterJira, TRACKED.marklassian),

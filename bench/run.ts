@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { DEFAULT_POLL_SCHEDULE, elapsedBeforePoll } from "../functions/shared/domain/poll-schedule";
 import { setLogSink } from "../functions/shared/platform/log";
+import { TRACKER_CATALOG } from "../functions/shared/trackers/catalog";
 import { startLocalRunner } from "../local/runner";
 import { LINEAR_API_KEY, LINEAR_WEBHOOK_SECRET, QATECH_API_KEY, startHarness } from "../simulators/harness";
 import { linearFixture } from "../simulators/signing";
@@ -201,7 +202,10 @@ async function main() {
   const at = (name: string, r: number) =>
     outcomes.find((o) => o.schedule === name && o.replySeconds === r) as ScheduleOutcome;
   const [ours, five, twenty] = SCHEDULES.map((s) => s.name);
-  const webhookBundles = bundles.filter((b) => b.fn.startsWith("webhook"));
+  const labelEntries: string[] = Object.values(TRACKER_CATALOG)
+    .filter((t) => t.kind === "label")
+    .map((t) => t.webhookEntry);
+  const webhookBundles = bundles.filter((b) => labelEntries.includes(b.fn));
   const targets = [
     {
       target: "detection delay <= max(3 s, 10% of reply time), every reply time",
@@ -240,7 +244,11 @@ async function main() {
       measured: bundles.map((b) => `${b.fn}: ${b.loadsLinearSdk ? "loads" : "no"}`).join(", "),
       // Linear's two webhooks use it: the label webhook its 10 KB verifier, the agent's webhook its client.
       met: bundles
-        .filter((b) => b.fn !== "webhook (linear)" && b.fn !== "linear-agent-webhook")
+        .filter(
+          (b) =>
+            b.fn !== TRACKER_CATALOG.linear.webhookEntry &&
+            b.fn !== TRACKER_CATALOG["linear-agent"].webhookEntry,
+        )
         .every((b) => !b.loadsLinearSdk),
     },
   ];

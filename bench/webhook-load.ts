@@ -3,6 +3,7 @@
 // keep-alive connections first (so connection set-up is not timed), then sends <count> signed "label
 // added" Linear webhooks for distinct issues at once and prints each answer's time in ms as JSON.
 import { Agent, request } from "node:http";
+import { TRACKER_CATALOG } from "../functions/shared/trackers/catalog";
 import { linearFixture, signedLinearDelivery } from "../simulators/signing";
 
 const agent = new Agent({ keepAlive: true, maxSockets: 10_000 });
@@ -11,13 +12,17 @@ function post(url: string, delivery: { body: string; headers: Record<string, str
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const headers = { ...delivery.headers, "content-length": String(Buffer.byteLength(delivery.body)) };
-    const req = request(`${url}/webhooks/linear`, { method: "POST", headers, agent }, (res) => {
-      res.resume();
-      res.on("end", () => {
-        if (res.statusCode === 200) resolve(performance.now() - started);
-        else reject(new Error(`webhook answered ${res.statusCode}`));
-      });
-    });
+    const req = request(
+      `${url}${TRACKER_CATALOG.linear.webhookPath}`,
+      { method: "POST", headers, agent },
+      (res) => {
+        res.resume();
+        res.on("end", () => {
+          if (res.statusCode === 200) resolve(performance.now() - started);
+          else reject(new Error(`webhook answered ${res.statusCode}`));
+        });
+      },
+    );
     req.on("error", reject);
     req.end(delivery.body);
   });

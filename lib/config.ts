@@ -7,6 +7,7 @@ import { ORG_VARIABLE } from "../functions/shared/platform/metrics";
 import type { SecretName } from "../functions/shared/platform/secrets";
 import { SETTINGS_VARIABLE } from "../functions/shared/platform/settings";
 import { parseSettings, type Settings } from "../functions/shared/platform/settings-schema";
+import { TRACKER_CATALOG } from "../functions/shared/trackers/catalog";
 
 /**
  * One organisation's deployment: its name and its settings (everything that is not secret), read from
@@ -44,11 +45,9 @@ export function servedTrackers(config: OrgConfig): TrackerName[] {
 }
 
 /** Each tracker's name in the stack: its webhook function is `<name>Webhook`, its URL the output `<name>WebhookUrl`. */
-export const TRACKER_STACK_NAMES: Record<TrackerName, string> = {
-  linear: "Linear",
-  jira: "Jira",
-  "linear-agent": "LinearAgent",
-};
+export const TRACKER_STACK_NAMES = Object.fromEntries(
+  Object.entries(TRACKER_CATALOG).map(([tracker, facts]) => [tracker, facts.stackName]),
+) as Record<TrackerName, string>;
 
 /** The stack output holding the URL a tracker delivers its webhooks to. */
 export function webhookUrlOutput(tracker: TrackerName): string {

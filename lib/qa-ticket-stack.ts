@@ -4,6 +4,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import { POLL_TIMEOUT_SECONDS } from "../functions/poll-conversation/timeout";
+import { TRACKER_CATALOG } from "../functions/shared/trackers/catalog";
 import { type OrgConfig, servedTrackers, settingsHash } from "./config";
 import { Alarms } from "./constructs/alarms";
 import { OperationsDashboard } from "./constructs/dashboard";
@@ -99,8 +100,10 @@ export class QaTicketStack extends Stack {
       throttle: config.webhook,
       reservedConcurrency: props.webhookReservedConcurrency,
     });
-    if (config.linear.enabled) secrets.grantRead(endpoint.addTracker("linear"), "LINEAR_WEBHOOK_SECRET");
-    if (config.jira.enabled) secrets.grantRead(endpoint.addTracker("jira"), "JIRA_WEBHOOK_SECRET");
+    if (config.linear.enabled)
+      secrets.grantRead(endpoint.addTracker("linear"), ...TRACKER_CATALOG.linear.webhookSecrets);
+    if (config.jira.enabled)
+      secrets.grantRead(endpoint.addTracker("jira"), ...TRACKER_CATALOG.jira.webhookSecrets);
 
     // QA.tech as a Linear agent: install pages, the agent webhook, the tokens and their one refresher.
     if (config.linear.agent?.enabled) {

@@ -2,13 +2,12 @@ import { createHmac } from "node:crypto";
 import type { TrackerName } from "../functions/shared/domain/ticket";
 import { ConfigError } from "../functions/shared/platform/errors";
 import { parseSettings, type Settings } from "../functions/shared/platform/settings-schema";
+import { TRACKER_CATALOG, TRACKER_NAMES } from "../functions/shared/trackers/catalog";
 
 /** The variables each tracker needs on the local runner; a tracker is on when any of its variables is set. */
-const TRACKER_VARIABLES: Record<TrackerName, string[]> = {
-  linear: ["LINEAR_API_KEY", "LINEAR_WEBHOOK_SECRET"],
-  jira: ["JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_WEBHOOK_SECRET"],
-  "linear-agent": ["LINEAR_AGENT_CLIENT_ID", "LINEAR_AGENT_CLIENT_SECRET", "LINEAR_AGENT_WEBHOOK_SECRET"],
-};
+function trackerVariables(tracker: TrackerName): readonly string[] {
+  return TRACKER_CATALOG[tracker].localVariables;
+}
 
 /**
  * The local runner's variables for each setting (docs/configuration.md's table). The adapter only moves values into the
@@ -105,9 +104,8 @@ function settingsFromEnv(env: NodeJS.ProcessEnv, trackers: TrackerName[]): Setti
     const value = env[variable]?.trim();
     if (value) put(path, (transform[path] ?? String)(value));
   }
-  put("linear.enabled", trackers.includes("linear"));
-  put("jira.enabled", trackers.includes("jira"));
-  put("linear.agent.enabled", trackers.includes("linear-agent"));
+  for (const tracker of TRACKER_NAMES)
+    put(`${TRACKER_CATALOG[tracker].settingsKey}.enabled`, trackers.includes(tracker));
   try {
     return parseSettings(raw, "local environment");
   } catch (error) {
@@ -124,13 +122,9 @@ function settingsFromEnv(env: NodeJS.ProcessEnv, trackers: TrackerName[]): Setti
 /** Checks the local runner's variables up front, so a missing or wrong one is named at start, not mid-run. */
 export function checkLocalEnv(env: NodeJS.ProcessEnv): LocalSettings {
   const set = (name: string) => Boolean(env[name]?.trim());
-  const trackers = (Object.keys(TRACKER_VARIABLES) as TrackerName[]).filter((t) =>
-    TRACKER_VARIABLES[t].some(set),
-  );
+  const trackers = TRACKER_NAMES.filter((t) => trackerVariables(t).some(set));
   const needed: TrackerName[] = trackers.length ? trackers : ["linear"];
-  const missing = ["QATECH_API_KEY", ...needed.flatMap((t) => TRACKER_VARIABLES[t])].filter(
-    (name) => !set(name),
-  );
+  const missing = ["QATECH_API_KEY", ...needed.flatMap(trackerVariables)].filter((name) => !set(name));
   if (missing.length) {
     const them = missing.length > 1 ? "them" : "it";
     throw new ConfigError(`Missing ${missing.join(", ")}: set ${them} in the environment or .env`);

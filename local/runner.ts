@@ -3,17 +3,20 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { StateMachine } from "aws-local-stepfunctions";
-import { createAgentWebhook } from "../functions/linear-agent-webhook";
+import { createWebhook as jiraWebhook } from "../functions/jira-webhook";
+import { createWebhook as linearAgentWebhook } from "../functions/linear-agent-webhook";
 import { handler as linearInstall } from "../functions/linear-install";
-import type { WorkflowInput } from "../functions/shared/domain/ticket";
+import { createWebhook as linearWebhook } from "../functions/linear-webhook";
+import type { TrackerName, WorkflowInput } from "../functions/shared/domain/ticket";
 import type { WorkflowState } from "../functions/shared/domain/workflow-state";
 import { forRun, functionLogger, type Logger } from "../functions/shared/platform/log";
 import { pollSchedule, SETTINGS_VARIABLE } from "../functions/shared/platform/settings";
+import { TRACKER_CATALOG } from "../functions/shared/trackers/catalog";
+import type { WebhookEntry } from "../functions/shared/trackers/webhooks";
 import type { StopRuns } from "../functions/shared/webhook/handler";
 import type { StartRun } from "../functions/shared/webhook/starter";
 import { workflowInput } from "../functions/shared/webhook/starter";
 import { createStartConsumer } from "../functions/start-conversation";
-import { createTrackerWebhook } from "../functions/webhook";
 import { renderWorkflowDefinition } from "./definition";
 import { checkLocalEnv, localMarkerKey } from "./env";
 import { readBody, send, toApiGatewayEvent } from "./http";
@@ -23,6 +26,13 @@ import { checkExecutionInput, localTasks, withDataLimit } from "./tasks";
 import { timeScaler } from "./time-scale";
 
 export { checkLocalEnv } from "./env";
+
+/** Each tracker's webhook function (functions/<entry>/index.ts, TRACKER_CATALOG's webhookEntry), in process. */
+const WEBHOOK_ENTRIES: Record<TrackerName, WebhookEntry["createWebhook"]> = {
+  linear: linearWebhook,
+  jira: jiraWebhook,
+  "linear-agent": linearAgentWebhook,
+};
 
 /** The task token of an execution's queued task (one waits at a time per execution). */
 function taskToken(executionName: string): string {
@@ -261,10 +271,11 @@ export async function startLocalRunner(options: LocalRunnerOptions = {}): Promis
     (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>
   > = {};
   for (const tracker of trackers)
-    routes[`POST /webhooks/${tracker}`] =
-      tracker === "linear-agent"
-        ? createAgentWebhook(startRun, process.env, stopRuns)
-        : await createTrackerWebhook(tracker, startRun, process.env, stopRuns);
+    routes[`POST ${TRACKER_CATALOG[tracker].webhookPath}`] = WEBHOOK_ENTRIES[tracker](
+      startRun,
+      process.env,
+      stopRuns,
+    );
   // The Linear agent: its install pages and its tokens
   const agent = trackers.includes("linear-agent") ? useLocalAgentTokens(env) : undefined;
   if (agent) {

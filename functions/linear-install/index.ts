@@ -4,6 +4,7 @@ import { ConfigError, PermanentError, TransientError } from "../shared/platform/
 import { functionLogger } from "../shared/platform/log";
 import { getSecret } from "../shared/platform/secrets";
 import { settings } from "../shared/platform/settings";
+import { TRACKER_CATALOG } from "../shared/trackers/catalog";
 import { linearAuth, linearCall } from "../shared/trackers/linear/client";
 import {
   authorizeUrl,
@@ -204,7 +205,7 @@ async function callback(event: APIGatewayProxyEventV2): Promise<Result> {
       ],
       steps: [
         "In an issue, mention the app (<code>@QA.tech check the empty-cart case</code>) or delegate the issue to it: a session opens and QA.tech answers there.",
-        `Check that the OAuth app's webhook (category <em>Agent session events</em>) points to <code>${escapeHtml(origin(event))}/webhooks/linear-agent</code>.`,
+        `Check that the OAuth app's webhook (category <em>Agent session events</em>) points to <code>${escapeHtml(origin(event))}${TRACKER_CATALOG["linear-agent"].webhookPath}</code>.`,
         "Write in the session to ask a follow-up; use <em>Stop</em> to end it.",
       ],
     }),

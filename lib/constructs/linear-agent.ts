@@ -14,6 +14,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
+import { TRACKER_CATALOG } from "../../functions/shared/trackers/catalog";
 import { SCHEDULED_REFRESH_HOURS } from "../../functions/shared/trackers/linear-agent/tokens";
 import { secretId } from "../config";
 import { type FunctionDefaults, TicketFunction } from "./ticket-function";
@@ -134,7 +135,7 @@ export class LinearAgent extends Construct {
 
     const webhook = props.endpoint.addTracker("linear-agent");
     // The marker key keys the ids of the activities it posts, so nobody else can claim them first.
-    secrets.grantRead(webhook, "LINEAR_AGENT_WEBHOOK_SECRET", "MARKER_KEY");
+    secrets.grantRead(webhook, ...TRACKER_CATALOG["linear-agent"].webhookSecrets);
     // A stop request stops the session's running executions, found by name among the running ones.
     props.stateMachine.grant(webhook.fn, "states:ListExecutions");
     // Only the agent's own runs: a forged or buggy stop can never abort a ticket's run.

@@ -5,7 +5,8 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import type { TrackerName } from "../../functions/shared/domain/ticket";
-import { TRACKER_STACK_NAMES, webhookUrlOutput } from "../config";
+import { TRACKER_CATALOG } from "../../functions/shared/trackers/catalog";
+import { webhookUrlOutput } from "../config";
 import { type FunctionDefaults, TicketFunction } from "./ticket-function";
 
 /**
@@ -24,7 +25,7 @@ export const PAGE_THROTTLE = { rateLimitPerSecond: 1, burst: 5 };
 
 /** The route key of a tracker's webhook (API Gateway's `METHOD /path`); the alarm counts its 5xx by it. */
 export function webhookRouteKey(tracker: TrackerName): string {
-  return `POST /webhooks/${tracker}`;
+  return `POST ${TRACKER_CATALOG[tracker].webhookPath}`;
 }
 
 export interface WebhookEndpointProps {
@@ -43,7 +44,7 @@ export interface WebhookEndpointProps {
 
 /**
  * The public HTTPS endpoint (API Gateway HTTP API, throttled, access-logged) and, per tracker, a route
- * `POST /webhooks/<tracker>` to its own webhook function (functions/webhook, told its tracker by TRACKER).
+ * `POST /webhooks/<tracker>` to its own webhook function (TRACKER_CATALOG: its path and its entry folder).
  */
 export class WebhookEndpoint extends Construct {
   /** The HTTP API; its metrics feed the alarms and the dashboard. */
@@ -77,24 +78,21 @@ export class WebhookEndpoint extends Construct {
 
   /** The webhook function and route of one tracker; returns the function, to grant it its secret. */
   addTracker(tracker: TrackerName): TicketFunction {
-    const title = TRACKER_STACK_NAMES[tracker];
+    const facts = TRACKER_CATALOG[tracker];
+    const title = facts.stackName;
     const reserved = this.props.reservedConcurrency ?? DEFAULT_WEBHOOK_RESERVED_CONCURRENCY;
     const fn = new TicketFunction(Stack.of(this), `${title}Webhook`, {
       defaults: this.props.defaults,
-      // The label webhooks share one small function; the Linear agent's has its own (it talks to Linear).
-      entry: tracker === "linear-agent" ? "linear-agent-webhook" : "webhook",
-      description:
-        tracker === "linear-agent"
-          ? "Verifies the Linear agent's session events and starts or stops the session's runs"
-          : `Verifies ${title} webhooks and starts one workflow run per labelled ticket`,
+      // Each route its own small function, bundling its own tracker's webhook only.
+      entry: facts.webhookEntry,
+      description: facts.webhookDescription,
       timeout: Duration.seconds(10),
       reservedConcurrentExecutions: reserved === "unreserved" ? undefined : reserved,
     });
-    fn.fn.addEnvironment("TRACKER", tracker);
     fn.fn.addEnvironment("STATE_MACHINE_ARN", this.props.stateMachine.stateMachineArn);
     this.props.stateMachine.grantStartExecution(fn.fn);
     const routes = this.api.addRoutes({
-      path: `/webhooks/${tracker}`,
+      path: facts.webhookPath,
       methods: [apigw.HttpMethod.POST],
       integration: new HttpLambdaIntegration(`${tracker}Integration`, fn.fn),
     });
@@ -171,6 +169,6 @@ export class WebhookEndpoint extends Construct {
 
   /** The URL a tracker delivers to. */
   urlOf(tracker: TrackerName): string {
-    return `${this.stage.url}webhooks/${tracker}`;
+    return `${this.stage.url}${TRACKER_CATALOG[tracker].webhookPath.slice(1)}`;
   }
 }

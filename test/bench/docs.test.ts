@@ -22,7 +22,7 @@ describe("docs/benchmark.md's tables", () => {
     expect(doc).toContain("| 10 min | 43 / 5 s | 121 / 5 s | 31 / 20 s | <= 60 s |");
     expect(doc).toContain("| total polls | 164 | 542 | 139 |  |");
     expect(doc).toMatch(/\| 10 min \| 43 \| 65 \| 24 \| 104 s \| 501 s \| \$0\.00184 \|/);
-    expect(doc).toMatch(/\| webhook \(jira\) \| 574 KB \| 131\.3 ms \| no \| no \|/);
+    expect(doc).toMatch(/\| jira-webhook \| 564 KB \| 131\.3 ms \| no \| no \|/);
     expect(doc).toMatch(
       /\| webhook p99 < 50 ms \(local runner\) \| 74\.0 ms \(floor 42\.2 ms\) \| \*\*not met\*\* \|/,
     );

@@ -15,9 +15,10 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { ListSubscriptionsByTopicCommand, NotFoundException, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
-import { createAgentWebhook } from "../../functions/linear-agent-webhook";
+import { createWebhook as jiraWebhook } from "../../functions/jira-webhook";
+import { createWebhook as linearAgentWebhook } from "../../functions/linear-agent-webhook";
+import { createWebhook as linearWebhook } from "../../functions/linear-webhook";
 import type { TrackerName, Trigger } from "../../functions/shared/domain/ticket";
-import { createTrackerWebhook } from "../../functions/webhook";
 import {
   functionEnvironment,
   loadOrgConfig,
@@ -242,11 +243,11 @@ export class FakeAws {
       return "started" as const;
     };
     const routes = {
-      "/webhooks/linear": await createTrackerWebhook("linear", startRun, env("linear")),
-      "/webhooks/jira": await createTrackerWebhook("jira", startRun, env("jira")),
+      "/webhooks/linear": linearWebhook(startRun, env("linear")),
+      "/webhooks/jira": jiraWebhook(startRun, env("jira")),
       // The agent's webhook; an event it acts on would post to Linear first, which no test here sends.
-      "/webhooks/linear-agent": createAgentWebhook(startRun, env("linear-agent")),
-    } as Record<string, Awaited<ReturnType<typeof createTrackerWebhook>>>;
+      "/webhooks/linear-agent": linearAgentWebhook(startRun, env("linear-agent")),
+    } as Record<string, ReturnType<typeof linearWebhook>>;
     const server = createServer(async (req, res) => {
       const route = routes[(req.url ?? "").split("?")[0]];
       const body = await readBody(req);

@@ -1,6 +1,7 @@
 import type { TrackerName } from "../../functions/shared/domain/ticket";
 import { redactSecrets } from "../../functions/shared/platform/redact";
 import type { SecretName } from "../../functions/shared/platform/secrets";
+import { TRACKER_CATALOG } from "../../functions/shared/trackers/catalog";
 import { parseTokens } from "../../functions/shared/trackers/linear-agent/tokens";
 import {
   checkDeployable,
@@ -178,7 +179,7 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
 
   for (const tracker of trackers) {
     const url = stack.outputs[webhookUrlOutput(tracker)];
-    const secret = value(SIGNING_SECRETS[tracker]);
+    const secret = value(TRACKER_CATALOG[tracker].signingSecret);
     const check = `${title(tracker)} endpoint answers`;
     if (!url || !secret) {
       skip(check, !url ? "the stack has no URL output for it" : "its signing secret is not filled");
@@ -200,9 +201,9 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
         fix:
           answer.status !== 401
             ? "read the webhook function's log (CloudWatch Logs)"
-            : tracker === "linear-agent"
+            : TRACKER_CATALOG[tracker].kind === "agent"
               ? // Setup cannot give Linear's OAuth app another secret: the stored one must be the app's.
-                `the function checks another secret than the one stored: wait 5 minutes (secrets are cached) and run doctor again; ${secretId(org, "LINEAR_AGENT_WEBHOOK_SECRET")} must hold the OAuth app's webhook signing secret`
+                `the function checks another secret than the one stored: wait 5 minutes (secrets are cached) and run doctor again; ${secretId(org, TRACKER_CATALOG[tracker].signingSecret)} must hold the OAuth app's webhook signing secret`
               : `the function checks another secret than the one stored: wait 5 minutes (secrets are cached), then ${setup}`,
       });
   }
@@ -245,15 +246,8 @@ function awsChecks(config: OrgConfig, trackers: TrackerName[]): string[] {
 }
 
 function title(tracker: TrackerName): string {
-  return tracker === "linear" ? "Linear" : tracker === "jira" ? "Jira" : "Linear agent";
+  return TRACKER_CATALOG[tracker].displayName;
 }
-
-/** The secret each tracker's deliveries are signed with. */
-const SIGNING_SECRETS: Record<TrackerName, SecretName> = {
-  linear: "LINEAR_WEBHOOK_SECRET",
-  jira: "JIRA_WEBHOOK_SECRET",
-  "linear-agent": "LINEAR_AGENT_WEBHOOK_SECRET",
-};
 
 type Add = (check: string, result: CheckResult | DoctorRow) => void;
 type Skip = (check: string, why: string) => void;

@@ -1,5 +1,23 @@
 import { createHmac } from "node:crypto";
 import type { TrackerName } from "../../functions/shared/domain/ticket";
+import { TRACKER_CATALOG } from "../../functions/shared/trackers/catalog";
+
+/** Per tracker, a delivery of an event the integration ignores, in the tracker's envelope. */
+const PROBE_BODIES: Record<TrackerName, () => string> = {
+  // A resource type the integration does not act on, in Linear's envelope; timestamped, as Linear signs it.
+  linear: () =>
+    JSON.stringify({ action: "create", type: "QaTicketProbe", data: {}, webhookTimestamp: Date.now() }),
+  // An AgentSessionEvent with an action the agent does not act on (it acts on created and prompted): it passes
+  // the signature and the 60 s window, reaches detectAgentEvent, and is ignored.
+  "linear-agent": () =>
+    JSON.stringify({
+      type: "AgentSessionEvent",
+      action: "qaTicketProbe",
+      agentSession: { id: "qa-ticket-doctor" },
+      webhookTimestamp: Date.now(),
+    }),
+  jira: () => JSON.stringify({ webhookEvent: "qa_ticket:probe", timestamp: Date.now() }),
+};
 
 /**
  * A signed request to a deployed webhook endpoint, of an event the integration ignores: it proves the
@@ -11,23 +29,10 @@ export async function probeWebhook(
   url: string,
   secret: string,
 ): Promise<{ status: number; outcome?: string } | { error: string }> {
-  const body =
-    tracker === "linear"
-      ? // A resource type the integration does not act on, in Linear's envelope; timestamped, as Linear signs it.
-        JSON.stringify({ action: "create", type: "QaTicketProbe", data: {}, webhookTimestamp: Date.now() })
-      : tracker === "linear-agent"
-        ? // An AgentSessionEvent with an action the agent does not act on (it acts on created and prompted):
-          // it passes the signature and the 60 s window, reaches detectAgentEvent, and is ignored.
-          JSON.stringify({
-            type: "AgentSessionEvent",
-            action: "qaTicketProbe",
-            agentSession: { id: "qa-ticket-doctor" },
-            webhookTimestamp: Date.now(),
-          })
-        : JSON.stringify({ webhookEvent: "qa_ticket:probe", timestamp: Date.now() });
+  const body = PROBE_BODIES[tracker]();
   const signature = createHmac("sha256", secret).update(body).digest("hex");
   const headers: Record<string, string> =
-    tracker !== "jira"
+    TRACKER_CATALOG[tracker].signatureHeader === "linear-signature"
       ? {
           "content-type": "application/json",
           "linear-signature": signature,

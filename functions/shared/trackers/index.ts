@@ -5,8 +5,8 @@ export type { Tracker } from "./tracker";
 
 /**
  * Every tracker qa-ticket connects to QA.tech, each in its own folder, loaded on first use so a run on
- * one tracker never loads another's SDK. Adding a tracker: its folder, one line here and one in
- * webhooks.ts, its name in TrackerName and its block in the settings.
+ * one tracker never loads another's SDK. Adding a tracker: its folder, one line here, its catalog entry
+ * (catalog.ts) and its webhook entry (docs/architecture.md, "Adding a tracker").
  */
 export const TRACKERS: Record<TrackerName, () => Promise<Tracker>> = {
   linear: async () => (await import("./linear")).linear,

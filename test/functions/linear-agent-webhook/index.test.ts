@@ -2,7 +2,7 @@ import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from "@aws-sdk
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-jest";
-import { createAgentWebhook } from "../../../functions/linear-agent-webhook";
+import { createWebhook } from "../../../functions/linear-agent-webhook";
 import type { Trigger } from "../../../functions/shared/domain/ticket";
 import { clearSecretCache } from "../../../functions/shared/platform/secrets";
 import { sessionRunPrefix } from "../../../functions/shared/trackers/linear-agent/session";
@@ -56,7 +56,7 @@ describe("the Linear agent's webhook", () => {
       stopped.push(prefix);
       return 1;
     };
-    return createAgentWebhook(start, process.env, stop);
+    return createWebhook(start, process.env, stop);
   };
 
   beforeEach(async () => {

@@ -3,10 +3,11 @@
  * it. Each test loads the modules in a fresh registry with @linear/sdk replaced by a factory that records
  * its call and throws, so any require of the SDK both fails loudly and is counted.
  */
+
+import type * as Webhook from "../../../../functions/linear-webhook";
 import type { TicketComment } from "../../../../functions/shared/domain/comment";
 import type { Ticket } from "../../../../functions/shared/domain/ticket";
 import type * as Trackers from "../../../../functions/shared/trackers";
-import type * as Webhook from "../../../../functions/webhook";
 import { type FakeJira, startFakeJira } from "../../../../simulators/jira";
 import { settingsEnv } from "../../../support/settings";
 
@@ -76,12 +77,15 @@ async function isolatedTrackers<T>(use: (trackerOf: typeof Trackers.trackerOf) =
   return result;
 }
 
-/** Loads the webhook function in a fresh module registry in which @linear/sdk is forbidden. */
-async function isolatedWebhook<T>(use: (webhook: typeof Webhook) => Promise<T>): Promise<T> {
+/** Loads a webhook function (its entry folder) in a fresh module registry in which @linear/sdk is forbidden. */
+async function isolatedWebhook<T>(
+  entry: "linear-webhook" | "jira-webhook",
+  use: (webhook: typeof Webhook) => Promise<T>,
+): Promise<T> {
   let result!: T;
   await jest.isolateModulesAsync(async () => {
     forbidLinearSdk();
-    result = await use(require("../../../../functions/webhook") as typeof Webhook);
+    result = await use(require(`../../../../functions/${entry}`) as typeof Webhook);
   });
   return result;
 }
@@ -153,8 +157,8 @@ test("posting a comment on Linear does load @linear/sdk (the check above can fai
 });
 
 test("serving Jira's webhook never loads @linear/sdk", async () => {
-  const answer = await isolatedWebhook(async ({ createTrackerWebhook }) => {
-    const serve = await createTrackerWebhook("jira", async () => "started", settingsEnv());
+  const answer = await isolatedWebhook("jira-webhook", async ({ createWebhook }) => {
+    const serve = createWebhook(async () => "started", settingsEnv());
     return serve({ headers: {}, body: "{}", isBase64Encoded: false } as never);
   });
 
@@ -173,8 +177,8 @@ test("the start queue's consumer does not import @linear/sdk (it loads it to rea
 });
 
 test("serving Linear's webhook does load @linear/sdk/webhooks (the check above can fail)", async () => {
-  const attempt = isolatedWebhook(({ createTrackerWebhook }) =>
-    createTrackerWebhook("linear", async () => "started", settingsEnv()),
+  const attempt = isolatedWebhook("linear-webhook", async ({ createWebhook }) =>
+    createWebhook(async () => "started", settingsEnv()),
   );
 
   await expect(attempt).rejects.toThrow("@linear/sdk/webhooks was loaded");

@@ -4,12 +4,12 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from "@aws-s
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-jest";
+import { createWebhook, handler } from "../../../functions/linear-webhook";
 import type { Trigger } from "../../../functions/shared/domain/ticket";
 import { setLogSink } from "../../../functions/shared/platform/log";
 import { clearSecretCache, SECRET_MAX_AGE_SECONDS } from "../../../functions/shared/platform/secrets";
 import { MAX_BODY_BYTES } from "../../../functions/shared/webhook/handler";
 import type { StartRun } from "../../../functions/shared/webhook/starter";
-import { createTrackerWebhook, handler } from "../../../functions/webhook";
 import { linearFixture, signedLinearDelivery } from "../../../simulators/signing";
 import { settingsEnv } from "../../support/settings";
 
@@ -17,7 +17,7 @@ import { settingsEnv } from "../../support/settings";
 const createLinearWebhookHandler =
   (startRun: StartRun, env: NodeJS.ProcessEnv) =>
   async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> =>
-    (await createTrackerWebhook("linear", startRun, { ...settingsEnv(), ...env }))(event);
+    createWebhook(startRun, { ...settingsEnv(), ...env })(event);
 
 const SECRET = "lin_wh_unit_secret_5b1d";
 const SECRET_ARN =
@@ -333,7 +333,6 @@ describe("Linear webhook Lambda handler (Step Functions and Secrets Manager mock
     clearSecretCache();
     process.env.AWS_REGION = "eu-west-1";
     process.env.STATE_MACHINE_ARN = STATE_MACHINE_ARN;
-    process.env.TRACKER = "linear";
     Object.assign(process.env, settingsEnv());
     process.env.LINEAR_WEBHOOK_SECRET_SECRET_ARN = SECRET_ARN;
     delete process.env.LINEAR_WEBHOOK_SECRET;
