@@ -91,17 +91,82 @@ export interface SetupResult {
   doctor?: { rows: DoctorRow[]; ok: boolean };
 }
 
-const STEPS = [
-  "config",
-  "credentials",
-  "stack",
-  "secrets",
-  "Linear webhook",
-  "Linear labels",
-  "Linear agent",
-  "Jira webhook",
-  "doctor",
-] as const;
+/** One step of setup, in the order they run: what it is called in the progress lines and in --help. */
+export interface SetupStep {
+  readonly id: string;
+  /** The name each progress line gives it: `[n/9] <label>: <outcome>`. */
+  readonly label: string;
+  /** What it sees to. */
+  readonly does: string;
+  /** What it does under --dry-run. */
+  readonly dryRun: string;
+}
+
+/** Setup's steps, in order: the progress lines number them from this table, and --help lists it. */
+export const SETUP_STEPS = [
+  {
+    id: "config",
+    label: "config",
+    does: "config/<org>.json: kept when valid, written from a few answers when missing",
+    dryRun: "says whether it would write the file or add alarmEmail",
+  },
+  {
+    id: "credentials",
+    label: "credentials",
+    does: "the API keys (environment, Secrets Manager or asked), each checked against its service",
+    dryRun: "checks them as usual (reads only)",
+  },
+  {
+    id: "stack",
+    label: "stack",
+    does: "cdk deploy when the stack is missing or runs other settings; kept secrets adopted first",
+    dryRun: "says what it would import and deploy",
+  },
+  {
+    id: "secrets",
+    label: "secrets",
+    does: "the credentials into Secrets Manager, where the functions read them",
+    dryRun: "says which it would store",
+  },
+  {
+    id: "linear-webhook",
+    label: "Linear webhook",
+    does: "Linear's webhook, by API, with a stored signing secret",
+    dryRun: "says whether it would create or update it",
+  },
+  {
+    id: "linear-labels",
+    label: "Linear labels",
+    does: "the trigger label and the config's lifecycle labels",
+    dryRun: "says which it would create",
+  },
+  {
+    id: "linear-agent",
+    label: "Linear agent",
+    does: "the agent's OAuth app values, its two secrets, and the install link",
+    dryRun: "says which secrets it would store",
+  },
+  {
+    id: "jira-webhook",
+    label: "Jira webhook",
+    does: "Jira's admin webhook, by REST, or by hand with printed values",
+    dryRun: "says what it would register or create",
+  },
+  {
+    id: "doctor",
+    label: "doctor",
+    does: "the checks of npm run doctor, on what was set up",
+    dryRun: "skipped; counts the changes to make",
+  },
+] as const satisfies readonly SetupStep[];
+
+export type SetupStepId = (typeof SETUP_STEPS)[number]["id"];
+
+/** The start of a step's progress lines, `[n/9] <label>` (tests match on it). */
+export function stepPrefix(id: SetupStepId): string {
+  const at = SETUP_STEPS.findIndex((s) => s.id === id);
+  return `[${at + 1}/${SETUP_STEPS.length}] ${SETUP_STEPS[at].label}`;
+}
 
 /**
  * `npm run setup -- --org <name>`: from nothing (or from any earlier state) to a deployment that works,
@@ -132,8 +197,7 @@ async function setupSteps(options: SetupOptions): Promise<SetupResult> {
   const { org, clients, prompter, answers, dryRun } = options;
   const changes: string[] = [];
   // Numbered by the step, not by the line: a step may print two lines (the stack: adopt, then deploy).
-  const step = (name: (typeof STEPS)[number], outcome: string) =>
-    options.print(`[${STEPS.indexOf(name) + 1}/${STEPS.length}] ${name}: ${outcome}`);
+  const step = (id: SetupStepId, outcome: string) => options.print(`${stepPrefix(id)}: ${outcome}`);
   const change = (what: string) => {
     changes.push(what);
     return dryRun ? `would ${what}` : what;
@@ -276,7 +340,7 @@ async function setupSteps(options: SetupOptions): Promise<SetupResult> {
   };
 
   // 5. Linear's webhook, by API: found by its URL (or label) and brought in line, else created.
-  if (!config.linear.enabled) step("Linear webhook", "Linear is not enabled in the config");
+  if (!config.linear.enabled) step("linear-webhook", "Linear is not enabled in the config");
   else {
     const url = urlOf(webhookUrlOutput("linear"));
     const admin = new LinearAdmin(config.linear.apiUrl, values.get("LINEAR_API_KEY") ?? "");
@@ -293,17 +357,17 @@ async function setupSteps(options: SetupOptions): Promise<SetupResult> {
         (webhook.secret != null && webhook.secret !== secret));
     if (!webhook) {
       step(
-        "Linear webhook",
+        "linear-webhook",
         change(`create the webhook ${url} (Issue, Comment) with the stored signing secret`),
       );
       if (!dryRun) await admin.createWebhook({ url, label, secret });
     } else if (differs) {
       step(
-        "Linear webhook",
+        "linear-webhook",
         change(`update webhook ${webhook.id}: ${url}, Issue + Comment, enabled, the stored secret`),
       );
       if (!dryRun) await admin.updateWebhook(webhook.id, { url, label, secret });
-    } else step("Linear webhook", `unchanged (${webhook.id})`);
+    } else step("linear-webhook", `unchanged (${webhook.id})`);
 
     // 6. The trigger label (any team's counts) and the lifecycle labels (workspace-wide) the config names.
     const wanted: Array<[string, boolean]> = [
@@ -320,14 +384,14 @@ async function setupSteps(options: SetupOptions): Promise<SetupResult> {
       if (!dryRun) await admin.createLabel(name);
     }
     step(
-      "Linear labels",
+      "linear-labels",
       created.length ? `${dryRun ? "would create" : "created"} ${created.join(", ")}` : "unchanged",
     );
   }
-  if (!config.linear.enabled) step("Linear labels", "Linear is not enabled in the config");
+  if (!config.linear.enabled) step("linear-labels", "Linear is not enabled in the config");
 
   // 7. The Linear agent: what to enter in its OAuth app, the two secrets only Linear's UI shows, the install.
-  if (!agent) step("Linear agent", "not enabled in the config");
+  if (!agent) step("linear-agent", "not enabled in the config");
   else
     await linearAgent(options, config, {
       deployed: Boolean(stack),
@@ -335,11 +399,11 @@ async function setupSteps(options: SetupOptions): Promise<SetupResult> {
       urlOf,
       stored: storedValue,
       put,
-      report: (o) => step("Linear agent", o),
+      report: (o) => step("linear-agent", o),
     });
 
   // 8. Jira's admin webhook: by REST when the account is a Jira admin, else by hand with printed values.
-  if (!config.jira.enabled) step("Jira webhook", "Jira is not enabled in the config");
+  if (!config.jira.enabled) step("jira-webhook", "Jira is not enabled in the config");
   else
     await jiraWebhook(
       options,
@@ -347,7 +411,7 @@ async function setupSteps(options: SetupOptions): Promise<SetupResult> {
       urlOf(webhookUrlOutput("jira")),
       values,
       signingSecret,
-      (o) => step("Jira webhook", o),
+      (o) => step("jira-webhook", o),
       change,
     );
 
