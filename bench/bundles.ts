@@ -1,5 +1,5 @@
 /**
- * Bundle size and cold-start cost of each Lambda function, bundled the way lib/ticket-function.ts deploys it.
+ * Bundle size and cold-start cost of each Lambda function, bundled the way lib/constructs/ticket-function.ts deploys it (lib/bundling.ts).
  *
  *   npx tsx bench/bundles.ts [--runs N]
  *
@@ -18,6 +18,7 @@ import { type BuildOptions, build, type Metafile, type Plugin } from "esbuild";
 import { SETTINGS_VARIABLE } from "../functions/shared/platform/settings";
 import { parseSettings } from "../functions/shared/platform/settings-schema";
 import { TRACKER_CATALOG } from "../functions/shared/trackers/catalog";
+import { esbuildOptions } from "../lib/bundling";
 
 export const FUNCTIONS = [
   TRACKER_CATALOG.linear.webhookEntry,
@@ -69,20 +70,14 @@ const TRACKED = { linear: "@linear/sdk", marklassian: "marklassian" } as const;
 const MARK = "__qaTicketBenchEvaluated";
 
 /**
- * The stack's bundling options (lib/constructs/ticket-function.ts), minus the source map, which does not
- * change the .js size. esbuild 0.28 accepts target node24, so it is used as deployed.
+ * The stack's bundling options (BUNDLING, lib/bundling.ts), minus the source map, which does not change the
+ * .js size. esbuild 0.28 accepts target node24, so it is used as deployed.
  */
 export function deployedOptions(fn: string, outfile: string): BuildOptions {
   return {
+    ...esbuildOptions(),
     entryPoints: [join(ROOT, "functions", fn, "index.ts")],
     outfile,
-    bundle: true,
-    minify: true,
-    platform: "node",
-    target: "node24",
-    format: "cjs",
-    keepNames: true,
-    external: [],
     metafile: true,
     logLevel: "silent",
   };

@@ -7,7 +7,7 @@ import { redactSecrets } from "../functions/shared/platform/redact";
 import { defaultAwsClients } from "../tools/ops/aws";
 import { cdkCliDeployer } from "../tools/setup/deployer";
 import { MissingInputError, noPrompter, terminalPrompter } from "../tools/setup/prompt";
-import { openInBrowser, runSetup, SetupError } from "../tools/setup/setup";
+import { openInBrowser, runSetup, SETUP_STEPS, SetupError } from "../tools/setup/setup";
 
 const USAGE = `npm run setup -- --org <name> [options]
 
@@ -28,7 +28,10 @@ JIRA_API_TOKEN; with linear.agent.enabled, the Linear OAuth app's LINEAR_AGENT_C
 LINEAR_AGENT_WEBHOOK_SECRET (Linear shows them in the app's settings only). Webhook signing secrets are
 generated and stored by setup. On a terminal, setup opens the agent's install link in the browser.
 AWS: the usual AWS_PROFILE / AWS_REGION / credentials, as for cdk deploy (aws sso login where it applies).
-A .env file is not read: it belongs to the local runner, and its keys must not replace the deployed ones.`;
+A .env file is not read: it belongs to the local runner, and its keys must not replace the deployed ones.
+
+Steps, in order (each changes only what differs, so a re-run changes nothing):
+${SETUP_STEPS.map((s, i) => `  ${i + 1}. ${s.label}: ${s.does}\n     --dry-run: ${s.dryRun}`).join("\n")}`;
 
 async function main(): Promise<number> {
   // A .env here is the local runner's (npm start): its keys, loaded silently, would replace the deployed

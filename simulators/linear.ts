@@ -85,7 +85,7 @@ export interface FakeLinearOptions {
   admin?: boolean;
   /** Webhooks the workspace already has. */
   webhooks?: FakeLinearWebhook[];
-  /** Linear as an agent platform (simulators/linear-agent.ts): OAuth, app tokens, sessions, webhooks. */
+  /** Linear as an agent platform (simulators/linear-agent/): OAuth, app tokens, sessions, webhooks. */
   agent?: FakeLinearAgent;
 }
 
@@ -152,7 +152,7 @@ function errorReply(error: GraphQLError): Reply {
 /**
  * A fault that the SDK surfaces as RatelimitedLinearError. The SDK picks the class from
  * errors[0].extensions.type and fills retryAfter and the reset times from these response headers. Also the
- * agent platform's answer to a request over its budget (simulators/linear-agent.ts).
+ * agent platform's answer to a request over its budget (simulators/linear-agent/).
  */
 export function ratelimitedFault(
   options: { retryAfterSeconds?: number; resetInMs?: number; resetAt?: number; limit?: number } = {},
@@ -518,7 +518,7 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
     }
   };
 
-  // The agent platform: the OAuth pages, app tokens and the Agent API, from simulators/linear-agent.ts ---
+  // The agent platform: the OAuth pages, app tokens and the Agent API, from simulators/linear-agent/ ---
   const agent = options.agent;
   if (agent) agent.issues = options.issues ?? {};
   const agentOperations = agent?.operations() ?? {};

@@ -2,9 +2,10 @@ import { join } from "node:path";
 import { Duration } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { BUNDLING } from "../bundling";
 import { functionEnvironment, type OrgConfig } from "../config";
 
 /** What every function of one organisation's stack shares, from its config. */
@@ -42,8 +43,8 @@ export interface TicketFunctionProps {
 }
 
 /**
- * Every function of the stack, with the defaults in one place: newest Node runtime, bundled locally with
- * esbuild (AWS SDK included, as AWS recommends for cold starts), minified with source maps, its own log
+ * Every function of the stack, with the defaults in one place: newest Node runtime, bundled as BUNDLING
+ * (lib/bundling.ts: locally with esbuild, AWS SDK included, minified with source maps), its own log
  * group with a retention, and its own role that may write only to that log group (instead of the managed
  * AWSLambdaBasicExecutionRole, which may write to every log group of the account). Callers grant the rest.
  */
@@ -73,15 +74,7 @@ export class TicketFunction extends Construct {
       logGroup,
       role: this.role,
       environment: { NODE_OPTIONS: "--enable-source-maps", ...defaults.environment },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: "node24",
-        format: OutputFormat.CJS,
-        externalModules: [],
-        // Dynamic imports stay lazy; keepNames keeps error class names readable in stack traces.
-        keepNames: true,
-      },
+      bundling: BUNDLING,
     });
   }
 }

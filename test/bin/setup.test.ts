@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { SETUP_STEPS } from "../../tools/setup/setup";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -25,4 +26,20 @@ describe("npm run setup, given a key as a flag", () => {
     },
     60_000,
   );
+});
+
+describe("npm run setup -- --help", () => {
+  it("lists the steps from SETUP_STEPS, in order, with what each does in a dry run", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "bin/setup.ts", "--help"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", CI: "true" },
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(0);
+    const listed = SETUP_STEPS.map((s, i) => run.stdout.indexOf(`  ${i + 1}. ${s.label}: ${s.does}`));
+    expect(listed.every((at) => at >= 0)).toBe(true);
+    expect([...listed].sort((a, b) => a - b)).toEqual(listed);
+    for (const s of SETUP_STEPS) expect(run.stdout).toContain(`--dry-run: ${s.dryRun}`);
+  }, 60_000);
 });

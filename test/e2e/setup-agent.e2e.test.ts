@@ -12,7 +12,13 @@ import { FakeLinearAgent } from "../../simulators/linear-agent";
 import { type FakeQaTech, startFakeQaTech } from "../../simulators/qatech";
 import { type DoctorRow, runDoctor } from "../../tools/doctor/doctor";
 import { noPrompter, type Prompter } from "../../tools/setup/prompt";
-import { runSetup, type SetupAnswers, type SetupOptions } from "../../tools/setup/setup";
+import {
+  runSetup,
+  SETUP_STEPS,
+  type SetupAnswers,
+  type SetupOptions,
+  stepPrefix,
+} from "../../tools/setup/setup";
 import { FakeAws, SECRET_LOGICAL_IDS } from "../support/fake-aws";
 
 const QATECH_KEY = "qa-org-key-1234";
@@ -137,8 +143,8 @@ const writes = (w: World) => ({
   grants: { ...w.agent.grants },
 });
 
-const progress = (w: World) => w.lines.filter((l) => /^\[\d\/9\]/.test(l));
-const agentStep = (w: World) => progress(w).filter((l) => l.startsWith("[7/9] Linear agent:"));
+const progress = (w: World) => w.lines.filter((l) => /^\[\d+\/\d+\]/.test(l));
+const agentStep = (w: World) => progress(w).filter((l) => l.startsWith(`${stepPrefix("linear-agent")}:`));
 const row = (rows: DoctorRow[] | undefined, check: string) => rows?.find((r) => r.check === check);
 
 /**
@@ -197,18 +203,10 @@ describe("npm run setup with the Linear agent enabled", () => {
     // Nothing writes the tokens but the install: the secret still holds the stack's placeholder.
     expect(w.aws.secrets.get(TOKENS)?.versions).toHaveLength(1);
     expect(progress(w).map((l) => l.split(":")[0])).toEqual([
-      "[1/9] config",
-      "[2/9] credentials",
-      "[3/9] stack",
-      "[4/9] secrets",
-      "[5/9] Linear webhook",
-      "[6/9] Linear labels",
-      "[7/9] Linear agent",
-      "[8/9] Jira webhook",
-      "[9/9] doctor",
+      ...SETUP_STEPS.map((step) => stepPrefix(step.id)),
     ]);
     expect(agentStep(w)).toEqual([
-      "[7/9] Linear agent: stored qa-ticket/acme/linear-agent-client-secret, qa-ticket/acme/linear-agent-webhook-secret; " +
+      `${stepPrefix("linear-agent")}: stored qa-ticket/acme/linear-agent-client-secret, qa-ticket/acme/linear-agent-webhook-secret; ` +
         `not installed yet: open ${installUrl} as a workspace admin (doctor checks it)`,
     ]);
     // Setup itself does not fail on the missing install; doctor's verdict does, with the link as the fix.
@@ -241,7 +239,7 @@ describe("npm run setup with the Linear agent enabled", () => {
 
     expect(writes(w)).toEqual(before);
     expect(again.changes).toEqual([]);
-    expect(agentStep(w)).toEqual(["[7/9] Linear agent: secrets unchanged; installed in Acme Inc"]);
+    expect(agentStep(w)).toEqual([`${stepPrefix("linear-agent")}: secrets unchanged; installed in Acme Inc`]);
     expect(again.doctor?.rows.filter((r) => r.status !== "ok")).toEqual([]);
     expect(again.ok).toBe(true);
     expect(row(again.doctor?.rows, "Linear agent installed")?.detail).toBe(
@@ -351,7 +349,7 @@ describe("npm run setup with the Linear agent enabled", () => {
     expect(w.aws.value("qa-ticket/acme/linear-agent-client-secret")).toBe(CLIENT_SECRET);
     expect(w.aws.value("qa-ticket/acme/linear-agent-webhook-secret")).toBe(AGENT_WEBHOOK_SECRET);
     expect(agentStep(w)).toEqual([
-      "[7/9] Linear agent: stored qa-ticket/acme/linear-agent-client-secret, qa-ticket/acme/linear-agent-webhook-secret; " +
+      `${stepPrefix("linear-agent")}: stored qa-ticket/acme/linear-agent-client-secret, qa-ticket/acme/linear-agent-webhook-secret; ` +
         "installed in Acme Inc",
     ]);
     expect(result.ok).toBe(true);
@@ -437,23 +435,16 @@ describe("npm run setup with the Linear agent enabled", () => {
     expect(Object.keys(mapping)).toHaveLength(7);
     // Two lines for the stack step, both numbered as the stack step.
     expect(progress(w).map((l) => l.split(":")[0])).toEqual([
-      "[1/9] config",
-      "[2/9] credentials",
-      "[3/9] stack",
-      "[3/9] stack",
-      "[4/9] secrets",
-      "[5/9] Linear webhook",
-      "[6/9] Linear labels",
-      "[7/9] Linear agent",
-      "[8/9] Jira webhook",
-      "[9/9] doctor",
+      ...SETUP_STEPS.flatMap((step) =>
+        step.id === "stack" ? [stepPrefix("stack"), stepPrefix("stack")] : [stepPrefix(step.id)],
+      ),
     ]);
     expect(w.lines.join("\n")).toContain("adopt 7 secrets kept from an earlier deployment (cdk import)");
     expect(w.aws.deploys).toEqual(["acme", "acme"]);
     expect(w.aws.puts.length).toBe(putsBefore);
     // The install outlived the stack, but the new stack's URLs must be entered in the OAuth app by hand.
     expect(agentStep(w)).toEqual([
-      "[7/9] Linear agent: secrets unchanged; installed in Acme Inc; the stack is new, and so are its URLs: " +
+      `${stepPrefix("linear-agent")}: secrets unchanged; installed in Acme Inc; the stack is new, and so are its URLs: ` +
         "enter the callback and webhook URLs above in the OAuth app",
     ]);
     expect(result.ok).toBe(true);

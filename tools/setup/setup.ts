@@ -91,17 +91,93 @@ export interface SetupResult {
   doctor?: { rows: DoctorRow[]; ok: boolean };
 }
 
-const STEPS = [
-  "config",
-  "credentials",
-  "stack",
-  "secrets",
-  "Linear webhook",
-  "Linear labels",
-  "Linear agent",
-  "Jira webhook",
-  "doctor",
-] as const;
+/** One step of setup, in the order they run: what it is called in the progress lines and in --help. */
+export interface SetupStep {
+  readonly id: string;
+  /** The name each progress line gives it: `[n/9] <label>: <outcome>`. */
+  readonly label: string;
+  /** What it sees to. */
+  readonly does: string;
+  /** What it does under --dry-run. */
+  readonly dryRun: string;
+  /** Does it, reading what the earlier steps found from `run`; `report` prints its progress lines. */
+  readonly run: (run: SetupRun, report: Report) => Promise<void>;
+}
+
+/** Setup's steps, in order: runSetup runs them from this table, numbers their lines by it, and --help lists it. */
+export const SETUP_STEPS = [
+  {
+    id: "config",
+    label: "config",
+    does: "config/<org>.json: kept when valid, written from a few answers when missing",
+    dryRun: "says whether it would write the file or add alarmEmail",
+    run: configStep,
+  },
+  {
+    id: "credentials",
+    label: "credentials",
+    does: "the API keys (environment, Secrets Manager or asked), each checked against its service",
+    dryRun: "checks them as usual (reads only)",
+    run: credentialsStep,
+  },
+  {
+    id: "stack",
+    label: "stack",
+    does: "cdk deploy when the stack is missing or runs other settings; kept secrets adopted first",
+    dryRun: "says what it would import and deploy",
+    run: stackStep,
+  },
+  {
+    id: "secrets",
+    label: "secrets",
+    does: "the credentials into Secrets Manager, where the functions read them",
+    dryRun: "says which it would store",
+    run: secretsStep,
+  },
+  {
+    id: "linear-webhook",
+    label: "Linear webhook",
+    does: "Linear's webhook, by API, with a stored signing secret",
+    dryRun: "says whether it would create or update it",
+    run: linearWebhookStep,
+  },
+  {
+    id: "linear-labels",
+    label: "Linear labels",
+    does: "the trigger label and the config's lifecycle labels",
+    dryRun: "says which it would create",
+    run: linearLabelsStep,
+  },
+  {
+    id: "linear-agent",
+    label: "Linear agent",
+    does: "the agent's OAuth app values, its two secrets, and the install link",
+    dryRun: "says which secrets it would store",
+    run: linearAgentStep,
+  },
+  {
+    id: "jira-webhook",
+    label: "Jira webhook",
+    does: "Jira's admin webhook, by REST, or by hand with printed values",
+    dryRun: "says what it would register or create",
+    run: jiraWebhookStep,
+  },
+  {
+    id: "doctor",
+    label: "doctor",
+    does: "the checks of npm run doctor, on what was set up",
+    dryRun: "skipped; counts the changes to make",
+    run: doctorStep,
+  },
+] as const satisfies readonly SetupStep[];
+
+export type SetupStepId = (typeof SETUP_STEPS)[number]["id"];
+
+/** The start of a step's progress lines, `[n/9] <label>` (tests match on it). */
+export function stepPrefix(id: SetupStepId): string {
+  const at = SETUP_STEPS.findIndex((s) => s.id === id);
+  return `[${at + 1}/${SETUP_STEPS.length}] ${SETUP_STEPS[at].label}`;
+}
 
 /**
  * `npm run setup -- --org <name>`: from nothing (or from any earlier state) to a deployment that works,
@@ -128,53 +204,114 @@ export async function runSetup(options: SetupOptions): Promise<SetupResult> {
   }
 }
 
+/** A run's state, filled in step by step: each step reads what the steps before it found. */
+export class SetupRun {
+  readonly changes: string[] = [];
+  readonly configDir: string;
+  config!: OrgConfig;
+  /** The Linear agent is enabled (and Linear). */
+  agent = false;
+  /** Each stack secret as step 2 read it, updated as setup stores them. */
+  readonly stored = new Map<StackSecret, SecretState>();
+  stack: Awaited<ReturnType<typeof readStack>> = null;
+  stackExisted = false;
+  retained: Array<[StackSecret, Exclude<SecretState, { kind: "missing" }>]> = [];
+  logicalIds: Record<string, string> = {};
+  /** The credentials, given, stored or asked, once checked. */
+  readonly values = new Map<SecretName, string>();
+  result?: SetupResult;
+  private admin?: LinearAdmin;
+
+  constructor(readonly options: SetupOptions) {
+    this.configDir = options.configDir ?? join(__dirname, "..", "..", "config");
+  }
+
+  /** Records a change; in a dry run, says it would make it. */
+  change(what: string): string {
+    this.changes.push(what);
+    return this.options.dryRun ? `would ${what}` : what;
+  }
+
+  storedValue(name: StackSecret): string | undefined {
+    const s = this.stored.get(name);
+    return s?.kind === "set" ? s.value : undefined;
+  }
+
+  urlOf(key: string): string {
+    return this.stack?.outputs[key] ?? `<${key} of the stack, once deployed>`;
+  }
+
+  /** Stores a secret unless it already holds the value; false when it did. */
+  async put(name: SecretName, value: string, why = `store ${secretId(this.options.org, name)}`) {
+    const { org, clients, dryRun } = this.options;
+    if (this.storedValue(name) === value) return false;
+    this.changes.push(why);
+    if (!dryRun) await storeSecret(clients, org, name, value);
+    this.stored.set(name, { kind: "set", arn: secretId(org, name), value });
+    return true;
+  }
+
+  /** A signing secret: the stored one, or a new one stored before any tracker is given it. */
+  async signingSecret(name: "LINEAR_WEBHOOK_SECRET" | "JIRA_WEBHOOK_SECRET") {
+    const existing = this.storedValue(name);
+    if (existing) return { secret: existing, fresh: false };
+    const secret = newSigningSecret();
+    await this.put(name, secret, `generate and store ${secretId(this.options.org, name)}`);
+    return { secret, fresh: true };
+  }
+
+  linearAdmin(): LinearAdmin {
+    this.admin ??= new LinearAdmin(this.config.linear.apiUrl, this.values.get("LINEAR_API_KEY") ?? "");
+    return this.admin;
+  }
+}
+
+/** Prints one progress line of the step that runs it. */
+export type Report = (outcome: string) => void;
+
 async function setupSteps(options: SetupOptions): Promise<SetupResult> {
-  const { org, clients, prompter, answers, dryRun } = options;
-  const changes: string[] = [];
+  const run = new SetupRun(options);
   // Numbered by the step, not by the line: a step may print two lines (the stack: adopt, then deploy).
-  const step = (name: (typeof STEPS)[number], outcome: string) =>
-    options.print(`[${STEPS.indexOf(name) + 1}/${STEPS.length}] ${name}: ${outcome}`);
-  const change = (what: string) => {
-    changes.push(what);
-    return dryRun ? `would ${what}` : what;
-  };
+  for (const step of SETUP_STEPS)
+    await step.run(run, (outcome) => options.print(`${stepPrefix(step.id)}: ${outcome}`));
+  return run.result ?? { ok: true, changes: run.changes };
+}
 
-  // 1. The config file: kept as it is when it exists, written from a few answers when it does not.
-  const configDir = options.configDir ?? join(__dirname, "..", "..", "config");
-  const config = await ensureConfig(
-    options,
-    configDir,
-    (what) => step("config", change(what)),
-    (what) => step("config", what),
+/** 1. The config file: kept as it is when it exists, written from a few answers when it does not. */
+async function configStep(run: SetupRun, report: Report): Promise<void> {
+  run.config = await ensureConfig(
+    run.options,
+    run.configDir,
+    (what) => report(run.change(what)),
+    (what) => report(what),
   );
+}
 
+/** 2. Credentials: given, or already stored, or asked for; each checked before it is used or stored. */
+async function credentialsStep(run: SetupRun, report: Report): Promise<void> {
+  const { org, clients, prompter, answers } = run.options;
+  const { config } = run;
   // AWS before anything reads a secret: a missing region or credentials named with their fix.
   const aws = await awsAccessProblem(clients);
   if (aws) throw new SetupError(`AWS: ${aws.detail}.\nFix: ${aws.fix}`);
 
-  // 2. Credentials: given, or already stored, or asked for; each checked before it is used or stored.
-  const agent = config.linear.enabled && config.linear.agent.enabled;
-  const stored = new Map<StackSecret, SecretState>();
+  run.agent = config.linear.enabled && config.linear.agent.enabled;
   // The agent's token set too: setup never writes it (the install does), but adopts it after a destroy.
   for (const name of [
     ...neededSecrets(config),
     "MARKER_KEY" as const,
-    ...(agent ? ["LINEAR_AGENT_TOKENS" as const] : []),
+    ...(run.agent ? ["LINEAR_AGENT_TOKENS" as const] : []),
   ])
-    stored.set(name, await readSecret(clients, org, name));
-  let stack = await readStack(clients, org);
-  const stackExisted = stack !== null;
-  const retained = [...stored.entries()].filter(
+    run.stored.set(name, await readSecret(clients, org, name));
+  run.stack = await readStack(clients, org);
+  run.stackExisted = run.stack !== null;
+  run.retained = [...run.stored.entries()].filter(
     (entry): entry is [StackSecret, Exclude<SecretState, { kind: "missing" }>] => entry[1].kind !== "missing",
   );
   // Each retained secret's logical id, from the tag CloudFormation gave it; synthesized when a tag is missing,
   // now, before any connection to a tracker is open (the synth holds the event loop for seconds).
-  const untagged = retained.some(([, s]) => !s.logicalId);
-  const logicalIds = !stack && untagged ? secretLogicalIds(config) : {};
-  const storedValue = (name: StackSecret) => {
-    const s = stored.get(name);
-    return s?.kind === "set" ? s.value : undefined;
-  };
+  const untagged = run.retained.some(([, s]) => !s.logicalId);
+  run.logicalIds = !run.stack && untagged ? secretLogicalIds(config) : {};
   const credential = async (
     name: SecretName,
     given: string | undefined,
@@ -183,12 +320,12 @@ async function setupSteps(options: SetupOptions): Promise<SetupResult> {
   ) => {
     const value =
       given ??
-      storedValue(name) ??
+      run.storedValue(name) ??
       (visible ? await prompter.ask(question) : await prompter.secret(question));
     if (!visible) registerSecret(value);
     return value;
   };
-  const values = new Map<SecretName, string>();
+  const { values } = run;
   const checks: string[] = [];
   const require = (what: string, result: CheckResult) => {
     if (!result.ok) throw new SetupError(`${what}: ${result.detail}. Fix: ${result.fix}`);
@@ -219,150 +356,141 @@ async function setupSteps(options: SetupOptions): Promise<SetupResult> {
       values.get("JIRA_API_TOKEN") ?? "",
     ));
   }
-  step("credentials", `checked: ${checks.join("; ")}`);
+  report(`checked: ${checks.join("; ")}`);
+}
 
-  // 3. The stack: deployed when missing or running other settings; retained secrets adopted first.
-  const current = stack && isUsable(stack.status) && stack.outputs.SettingsHash === settingsHash(config);
-  if (current && !options.deploy) step("stack", `${stackName(org)} is up to date with the config`);
-  else {
-    if (!stack && retained.length) {
-      // `cdk destroy` left these (RemovalPolicy.RETAIN); CloudFormation would refuse to create them again.
-      const mapping: Record<string, { Id: string }> = {};
-      for (const [name, state] of retained) {
-        const logicalId = state.logicalId ?? logicalIds[secretId(org, name)];
-        if (logicalId) mapping[logicalId] = { Id: state.arn };
-      }
-      step(
-        "stack",
-        change(`adopt ${Object.keys(mapping).length} secrets kept from an earlier deployment (cdk import)`),
-      );
-      if (!dryRun) await options.deployer.importSecrets(org, mapping);
+/** 3. The stack: deployed when missing or running other settings; retained secrets adopted first. */
+async function stackStep(run: SetupRun, report: Report): Promise<void> {
+  const { org, clients, dryRun } = run.options;
+  const { stack, retained } = run;
+  const current = stack && isUsable(stack.status) && stack.outputs.SettingsHash === settingsHash(run.config);
+  if (current && !run.options.deploy) return report(`${stackName(org)} is up to date with the config`);
+  if (!stack && retained.length) {
+    // `cdk destroy` left these (RemovalPolicy.RETAIN); CloudFormation would refuse to create them again.
+    const mapping: Record<string, { Id: string }> = {};
+    for (const [name, state] of retained) {
+      const logicalId = state.logicalId ?? run.logicalIds[secretId(org, name)];
+      if (logicalId) mapping[logicalId] = { Id: state.arn };
     }
-    step("stack", change(`${stack ? "update" : "deploy"} ${stackName(org)} (cdk deploy)`));
-    if (!dryRun) {
-      await options.deployer.deploy(org);
-      stack = await readStack(clients, org);
-      if (!stack || !isUsable(stack.status))
-        throw new SetupError(
-          `${stackName(org)} is ${stack?.status ?? "missing"} after the deploy: see its events in CloudFormation`,
-        );
-    }
+    report(
+      run.change(`adopt ${Object.keys(mapping).length} secrets kept from an earlier deployment (cdk import)`),
+    );
+    if (!dryRun) await run.options.deployer.importSecrets(org, mapping);
   }
-  const outputs = stack?.outputs ?? {};
-  const urlOf = (key: string) => outputs[key] ?? `<${key} of the stack, once deployed>`;
+  report(run.change(`${stack ? "update" : "deploy"} ${stackName(org)} (cdk deploy)`));
+  if (!dryRun) {
+    await run.options.deployer.deploy(org);
+    run.stack = await readStack(clients, org);
+    if (!run.stack || !isUsable(run.stack.status))
+      throw new SetupError(
+        `${stackName(org)} is ${run.stack?.status ?? "missing"} after the deploy: see its events in CloudFormation`,
+      );
+  }
+}
 
-  // 4. The credentials into Secrets Manager, where the functions read them.
-  const put = async (name: SecretName, value: string, why = `store ${secretId(org, name)}`) => {
-    if (storedValue(name) === value) return false;
-    changes.push(why);
-    if (!dryRun) await storeSecret(clients, org, name, value);
-    stored.set(name, { kind: "set", arn: secretId(org, name), value });
-    return true;
-  };
+/** 4. The credentials into Secrets Manager, where the functions read them. */
+async function secretsStep(run: SetupRun, report: Report): Promise<void> {
   const storedNow: string[] = [];
-  for (const [name, value] of values) if (await put(name, value)) storedNow.push(secretId(org, name));
-  step(
-    "secrets",
-    storedNow.length ? `${dryRun ? "would store" : "stored"} ${storedNow.join(", ")}` : "unchanged",
+  for (const [name, value] of run.values)
+    if (await run.put(name, value)) storedNow.push(secretId(run.options.org, name));
+  report(
+    storedNow.length
+      ? `${run.options.dryRun ? "would store" : "stored"} ${storedNow.join(", ")}`
+      : "unchanged",
   );
+}
 
-  // A signing secret: the stored one, or a new one stored before any tracker is given it.
-  const signingSecret = async (name: "LINEAR_WEBHOOK_SECRET" | "JIRA_WEBHOOK_SECRET") => {
-    const existing = storedValue(name);
-    if (existing) return { secret: existing, fresh: false };
-    const secret = newSigningSecret();
-    await put(name, secret, `generate and store ${secretId(org, name)}`);
-    return { secret, fresh: true };
-  };
+/** 5. Linear's webhook, by API: found by its URL (or label) and brought in line, else created. */
+async function linearWebhookStep(run: SetupRun, report: Report): Promise<void> {
+  const { org, dryRun } = run.options;
+  if (!run.config.linear.enabled) return report("Linear is not enabled in the config");
+  const url = run.urlOf(webhookUrlOutput("linear"));
+  const admin = run.linearAdmin();
+  const label = webhookLabel(org);
+  const webhook = run.stack ? await admin.findWebhook(url, label) : null;
+  const { secret, fresh } = await run.signingSecret("LINEAR_WEBHOOK_SECRET");
+  const differs =
+    webhook &&
+    (fresh ||
+      !webhook.enabled ||
+      webhook.url !== url ||
+      !LINEAR_RESOURCE_TYPES.every((t) => webhook.resourceTypes.includes(t)) ||
+      // Linear shows the secret to admins; when it does not, the stored one is trusted (doctor probes it).
+      (webhook.secret != null && webhook.secret !== secret));
+  if (!webhook) {
+    report(run.change(`create the webhook ${url} (Issue, Comment) with the stored signing secret`));
+    if (!dryRun) await admin.createWebhook({ url, label, secret });
+  } else if (differs) {
+    report(run.change(`update webhook ${webhook.id}: ${url}, Issue + Comment, enabled, the stored secret`));
+    if (!dryRun) await admin.updateWebhook(webhook.id, { url, label, secret });
+  } else report(`unchanged (${webhook.id})`);
+}
 
-  // 5. Linear's webhook, by API: found by its URL (or label) and brought in line, else created.
-  if (!config.linear.enabled) step("Linear webhook", "Linear is not enabled in the config");
-  else {
-    const url = urlOf(webhookUrlOutput("linear"));
-    const admin = new LinearAdmin(config.linear.apiUrl, values.get("LINEAR_API_KEY") ?? "");
-    const label = webhookLabel(org);
-    const webhook = stack ? await admin.findWebhook(url, label) : null;
-    const { secret, fresh } = await signingSecret("LINEAR_WEBHOOK_SECRET");
-    const differs =
-      webhook &&
-      (fresh ||
-        !webhook.enabled ||
-        webhook.url !== url ||
-        !LINEAR_RESOURCE_TYPES.every((t) => webhook.resourceTypes.includes(t)) ||
-        // Linear shows the secret to admins; when it does not, the stored one is trusted (doctor probes it).
-        (webhook.secret != null && webhook.secret !== secret));
-    if (!webhook) {
-      step(
-        "Linear webhook",
-        change(`create the webhook ${url} (Issue, Comment) with the stored signing secret`),
-      );
-      if (!dryRun) await admin.createWebhook({ url, label, secret });
-    } else if (differs) {
-      step(
-        "Linear webhook",
-        change(`update webhook ${webhook.id}: ${url}, Issue + Comment, enabled, the stored secret`),
-      );
-      if (!dryRun) await admin.updateWebhook(webhook.id, { url, label, secret });
-    } else step("Linear webhook", `unchanged (${webhook.id})`);
-
-    // 6. The trigger label (any team's counts) and the lifecycle labels (workspace-wide) the config names.
-    const wanted: Array<[string, boolean]> = [
-      [config.linear.triggerLabel, true],
-      ...[config.labels.testing, config.labels.tested, config.labels.testFailed]
-        .filter((name): name is string => Boolean(name))
-        .map((name): [string, boolean] => [name, false]),
-    ];
-    const created: string[] = [];
-    for (const [name, anyTeam] of wanted) {
-      if (await admin.hasLabel(name, anyTeam)) continue;
-      changes.push(`create label "${name}"`);
-      created.push(`"${name}"`);
-      if (!dryRun) await admin.createLabel(name);
-    }
-    step(
-      "Linear labels",
-      created.length ? `${dryRun ? "would create" : "created"} ${created.join(", ")}` : "unchanged",
-    );
+/** 6. The trigger label (any team's counts) and the lifecycle labels (workspace-wide) the config names. */
+async function linearLabelsStep(run: SetupRun, report: Report): Promise<void> {
+  const { config, changes } = run;
+  if (!config.linear.enabled) return report("Linear is not enabled in the config");
+  const admin = run.linearAdmin();
+  const wanted: Array<[string, boolean]> = [
+    [config.linear.triggerLabel, true],
+    ...[config.labels.testing, config.labels.tested, config.labels.testFailed]
+      .filter((name): name is string => Boolean(name))
+      .map((name): [string, boolean] => [name, false]),
+  ];
+  const created: string[] = [];
+  for (const [name, anyTeam] of wanted) {
+    if (await admin.hasLabel(name, anyTeam)) continue;
+    changes.push(`create label "${name}"`);
+    created.push(`"${name}"`);
+    if (!run.options.dryRun) await admin.createLabel(name);
   }
-  if (!config.linear.enabled) step("Linear labels", "Linear is not enabled in the config");
+  report(
+    created.length ? `${run.options.dryRun ? "would create" : "created"} ${created.join(", ")}` : "unchanged",
+  );
+}
 
-  // 7. The Linear agent: what to enter in its OAuth app, the two secrets only Linear's UI shows, the install.
-  if (!agent) step("Linear agent", "not enabled in the config");
-  else
-    await linearAgent(options, config, {
-      deployed: Boolean(stack),
-      newStack: !stackExisted && Boolean(stack),
-      urlOf,
-      stored: storedValue,
-      put,
-      report: (o) => step("Linear agent", o),
-    });
+/** 7. The Linear agent: what to enter in its OAuth app, the two secrets only Linear's UI shows, the install. */
+async function linearAgentStep(run: SetupRun, report: Report): Promise<void> {
+  if (!run.agent) return report("not enabled in the config");
+  await linearAgent(run.options, run.config, {
+    deployed: Boolean(run.stack),
+    newStack: !run.stackExisted && Boolean(run.stack),
+    urlOf: (output) => run.urlOf(output),
+    stored: (name) => run.storedValue(name),
+    put: (name, value) => run.put(name, value),
+    report,
+  });
+}
 
-  // 8. Jira's admin webhook: by REST when the account is a Jira admin, else by hand with printed values.
-  if (!config.jira.enabled) step("Jira webhook", "Jira is not enabled in the config");
-  else
-    await jiraWebhook(
-      options,
-      config,
-      urlOf(webhookUrlOutput("jira")),
-      values,
-      signingSecret,
-      (o) => step("Jira webhook", o),
-      change,
-    );
+/** 8. Jira's admin webhook: by REST when the account is a Jira admin, else by hand with printed values. */
+async function jiraWebhookStep(run: SetupRun, report: Report): Promise<void> {
+  if (!run.config.jira.enabled) return report("Jira is not enabled in the config");
+  await jiraWebhook(
+    run.options,
+    run.config,
+    run.urlOf(webhookUrlOutput("jira")),
+    run.values,
+    (name) => run.signingSecret(name),
+    report,
+    (what) => run.change(what),
+  );
+}
 
-  // 9. doctor: the same checks `npm run doctor` makes, on what was just set up.
+/** 9. doctor: the same checks `npm run doctor` makes, on what was just set up. */
+async function doctorStep(run: SetupRun, report: Report): Promise<void> {
+  const { org, clients, dryRun } = run.options;
+  const { changes } = run;
   if (dryRun) {
-    step(
-      "doctor",
+    report(
       `skipped in a dry run; ${changes.length ? `${changes.length} changes to make` : "nothing to change"}`,
     );
-    return { ok: true, changes };
+    run.result = { ok: true, changes };
+    return;
   }
-  const doctor = await runDoctor({ org, clients, configDir });
-  step("doctor", doctor.ok ? "all checks pass" : "some checks fail (below)");
-  options.print(formatDoctorTable(doctor.rows));
-  return { ok: doctor.ok, changes, doctor };
+  const doctor = await runDoctor({ org, clients, configDir: run.configDir });
+  report(doctor.ok ? "all checks pass" : "some checks fail (below)");
+  run.options.print(formatDoctorTable(doctor.rows));
+  run.result = { ok: doctor.ok, changes, doctor };
 }
 
 /**

@@ -43,19 +43,12 @@ const applicationOverride = z.strictObject({
   ]),
 });
 
-// QA.tech as a Linear agent (docs/linear-agent.md).
-const LINEAR_AGENT_DEFAULTS = {
-  enabled: false,
-  sessionOnLabel: true,
-  authorizeUrl: "https://linear.app/oauth/authorize",
-};
-
 /** QA.tech as a Linear agent: an OAuth app installed with actor=app (docs/linear-agent.md). */
 const linearAgent = described(
   z.strictObject({
     enabled: z._default(
       described(z.boolean(), "Serve Linear's agent sessions (mentions and delegation)."),
-      LINEAR_AGENT_DEFAULTS.enabled,
+      false,
     ),
     clientId: z.optional(
       described(
@@ -68,14 +61,14 @@ const linearAgent = described(
         z.boolean(),
         "The trigger label opens an agent session on the issue too (agentSessionCreateOnIssue).",
       ),
-      LINEAR_AGENT_DEFAULTS.sessionOnLabel,
+      true,
     ),
     authorizeUrl: z._default(
       described(
         serviceUrl,
         "Linear's OAuth authorize page (the token endpoint is /oauth/token on apiUrl's host).",
       ),
-      LINEAR_AGENT_DEFAULTS.authorizeUrl,
+      "https://linear.app/oauth/authorize",
     ),
   }),
   "QA.tech as a Linear agent (an OAuth app installed with actor=app).",
@@ -104,6 +97,10 @@ function described<T extends z.ZodMiniType>(schema: T, description: string): T {
   return schema.check(z.describe(description)) as T;
 }
 
+/**
+ * An optional block defaults to `{}` parsed through the block (z.prefault, zod 4), so its fields get their
+ * own defaults: each default is written once, on its field (https://zod.dev/api#prefaults).
+ */
 const fields = z.strictObject({
   $schema: z.optional(z.string()),
   $comment: z.optional(z.string()),
@@ -154,7 +151,7 @@ const fields = z.strictObject({
     }),
     "QA.tech: the API, the project, and how conversations are started.",
   ),
-  comments: z._default(
+  comments: z.prefault(
     described(
       z.strictObject({
         replyMode: z._default(
@@ -174,9 +171,9 @@ const fields = z.strictObject({
       }),
       "How the integration comments.",
     ),
-    { replyMode: "thread", followUpPrefix: "@qa" },
+    {},
   ),
-  labels: z._default(
+  labels: z.prefault(
     described(
       z.strictObject({
         testing: z.optional(described(text, "Set while QA.tech works on the ticket.")),
@@ -192,9 +189,9 @@ const fields = z.strictObject({
       }),
       "Labels that show a run's state on a board; each optional.",
     ),
-    { removeTrigger: false },
+    {},
   ),
-  linear: z._default(
+  linear: z.prefault(
     described(
       z.strictObject({
         enabled: z._default(described(z.boolean(), "Serve Linear's webhook."), true),
@@ -204,18 +201,13 @@ const fields = z.strictObject({
           "https://api.linear.app/graphql",
         ),
         // QA.tech as an agent in Linear's agent sessions
-        agent: z._default(linearAgent, LINEAR_AGENT_DEFAULTS),
+        agent: z.prefault(linearAgent, {}),
       }),
       "Linear.",
     ),
-    {
-      enabled: true,
-      triggerLabel: "needs test",
-      apiUrl: "https://api.linear.app/graphql",
-      agent: LINEAR_AGENT_DEFAULTS,
-    },
+    {},
   ),
-  jira: z._default(
+  jira: z.prefault(
     described(
       z.strictObject({
         enabled: z._default(described(z.boolean(), "Serve Jira Cloud's webhook."), false),
@@ -249,7 +241,7 @@ const fields = z.strictObject({
       }),
       "Jira Cloud.",
     ),
-    { enabled: false, triggerLabel: "needs-test", projectKeys: [] },
+    {},
   ),
   replyTimeoutMinutes: z._default(
     described(
@@ -258,7 +250,7 @@ const fields = z.strictObject({
     ),
     60,
   ),
-  pollSchedule: z._default(
+  pollSchedule: z.prefault(
     described(
       z.strictObject({
         minWaitSeconds: z._default(described(integer(1, 300), "First and shortest wait between polls."), 3),
@@ -273,9 +265,9 @@ const fields = z.strictObject({
       }),
       "When QA.tech's conversation is read (see docs/architecture.md, The poll schedule).",
     ),
-    { minWaitSeconds: 3, fraction: 0.1, maxWaitSeconds: 120 },
+    {},
   ),
-  webhook: z._default(
+  webhook: z.prefault(
     described(
       z.strictObject({
         rateLimitPerSecond: z._default(
@@ -286,9 +278,9 @@ const fields = z.strictObject({
       }),
       "Throttling of the webhook endpoint.",
     ),
-    { rateLimitPerSecond: 20, burst: 40 },
+    {},
   ),
-  lambda: z._default(
+  lambda: z.prefault(
     described(
       z.strictObject({
         architecture: z._default(
@@ -302,7 +294,7 @@ const fields = z.strictObject({
       }),
       "The functions.",
     ),
-    { architecture: "arm64", memorySizeMb: 256 },
+    {},
   ),
   logRetentionDays: z._default(
     described(
