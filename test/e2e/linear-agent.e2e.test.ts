@@ -1,11 +1,15 @@
 import { type Harness, startHarness } from "../../simulators/harness";
 import { ratelimitedFault } from "../../simulators/linear";
 import type { FakeAgentSession } from "../../simulators/linear-agent";
+import { waitFor } from "../support/wait-for";
 
 const ISSUE_ID = "539068e2-ae88-4d09-bd75-22eb4a59612f"; // ENG-42, from the Issue.update.label-added fixture
 
 /** The activities of a session as a person sees them: type and body. */
-/** Waits until `check` holds (polling the simulator's state), for at most `ms`. */
+/**
+ * Waits until `check` holds, polling the agent's state: for its webhook deliveries only, which the
+ * simulator records after the runner answered them, with no request of ours to the simulator to await.
+ */
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
@@ -139,7 +143,7 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
     h = await startHarness({ agent: {}, qatech: { plan: () => ({ status: "NEVER" }) } });
     const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
     // The acknowledgement is in (a post in flight when the stop arrives may land after it: docs/linear-agent.md, Limits).
-    await until(() => session.history.some((a) => a.content.body?.startsWith("QA.tech is on it")));
+    await waitFor(() => session.history.some((a) => a.content.body?.startsWith("QA.tech is on it")));
 
     const stop = await h.agent.stop(session.id);
     await h.runner.settled();
@@ -189,7 +193,7 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
       fault: { status: 429, body: { message: "Too many requests" }, headers: { "retry-after": "1" } },
     });
     const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
-    await until(() => h.qatech.requests.some((r) => r.method === "POST" && r.path === "/v1/chat"));
+    await waitFor(() => h.qatech.requests.some((r) => r.method === "POST" && r.path === "/v1/chat"));
 
     await h.agent.stop(session.id);
     await h.runner.settled(); // the queue included: the postponed start has been delivered again
@@ -287,7 +291,7 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
   it("a stop in a label run's session stops that run at once: the final response, no more polls", async () => {
     h = await startHarness({ agent: {}, qatech: { plan: () => ({ status: "NEVER" }) } });
     await h.sendLinear("Issue.update.label-added");
-    await until(() =>
+    await waitFor(() =>
       [...h.agent.sessions.values()].some((s) =>
         s.history.some((a) => a.content.body?.startsWith("QA.tech is on it")),
       ),
