@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -64,6 +65,13 @@ function matches(rule: FaultRule, key: RequestKey): boolean {
   return true;
 }
 
+/**
+ * Emits "handled" each time a fake has dealt with a request (answered it, failed it, or left it hanging),
+ * so tests await a simulator's state instead of polling for it (test/support/wait-for.ts).
+ */
+export const simulatorEvents = new EventEmitter();
+simulatorEvents.setMaxListeners(0);
+
 /** A listening fake: its base url and a close that also ends hung requests. */
 export interface RunningServer {
   url: string;
@@ -78,10 +86,12 @@ export async function startServer(
   handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>,
 ): Promise<RunningServer> {
   const server = http.createServer((req, res) => {
-    handler(req, res).catch((error: unknown) => {
-      if (!res.headersSent)
-        sendJson(res, { status: 500, body: { message: `fake crashed: ${String(error)}` } });
-    });
+    handler(req, res)
+      .catch((error: unknown) => {
+        if (!res.headersSent)
+          sendJson(res, { status: 500, body: { message: `fake crashed: ${String(error)}` } });
+      })
+      .finally(() => simulatorEvents.emit("handled"));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -153,4 +163,5 @@ export function answer(
     });
   }
   // { hang: true }: never answer; close() destroys the socket.
+  simulatorEvents.emit("handled");
 }

@@ -52,17 +52,36 @@ function waitScale(): number {
   return Number.isFinite(scale) && scale > 0 ? scale : 1;
 }
 
+/** What the poll handler waits with; tests pass a virtual clock's so no test depends on real time. */
+export interface PollDependencies {
+  /** Waits out an inline wait of the schedule and a short Retry-After; default: a real timer. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * Reads the conversation: the reply when it is final, else the next wait for the state machine, or the
  * deadline. Short waits of the schedule are waited out here (see INLINE_WAIT_MAX_SECONDS), but only while
  * the wait and a read after it fit in what is left of the invocation (`context`, Lambda's; without one, no
  * limit is known): a Lambda timeout would end in a failure comment while QA.tech is fine.
  */
-export async function handler(state: WorkflowState, context?: InvocationClock): Promise<WorkflowState> {
+export function createPollHandler({ sleep = realSleep }: PollDependencies = {}) {
+  return (state: WorkflowState, context?: InvocationClock) => pollConversation(state, context, sleep);
+}
+
+/** The Lambda's handler, waiting on real timers. */
+export const handler = createPollHandler();
+
+async function pollConversation(
+  state: WorkflowState,
+  context: InvocationClock | undefined,
+  sleep: (ms: number) => Promise<void>,
+): Promise<WorkflowState> {
   if (!state.conversation || !state.poll)
     throw new ConfigError("poll-conversation ran without a conversation");
   const log = forRun(logger, state.runId);
-  const client = await qatechClientFromSettings();
+  const client = await qatechClientFromSettings({ sleep });
   const schedule = pollSchedule(settings());
   let poll = state.poll;
   let ref = state.conversation;
@@ -114,7 +133,7 @@ export async function handler(state: WorkflowState, context?: InvocationClock): 
       log.info("poll handed back early: the invocation's time runs out", { n });
       return { ...state, conversation: ref, poll: { ...next, status: "pending" } };
     }
-    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    await sleep(waitMs);
     waitedInline += next.waitSeconds;
     poll = { ...next, status: "pending" };
   }

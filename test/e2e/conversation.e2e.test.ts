@@ -3,6 +3,7 @@ import { adfToText } from "../../functions/shared/trackers/jira/adf-text";
 import { type Harness, jiraFixture, startHarness } from "../../simulators/harness";
 import { linearFixture } from "../../simulators/signing";
 import { adfText } from "../support/adf-text";
+import { waitFor } from "../support/wait-for";
 
 const LINEAR_ISSUE = "539068e2-ae88-4d09-bd75-22eb4a59612f";
 const JANE = "user-jane";
@@ -69,7 +70,7 @@ describe("the ticket as a conversation", () => {
         else await h.sendJira("jira-issue_updated.label-added");
         // However slow this machine, the acknowledgement does not wait for the reply: it is posted before
         // the first poll, which comes after a real 3 s wait (WAIT_SCALE 1).
-        while (acks().length === 0) await new Promise((r) => setTimeout(r, 20));
+        await waitFor(() => acks().length > 0);
         const pollsWhenAcknowledged = polls();
 
         expect(pollsWhenAcknowledged).toBe(0);

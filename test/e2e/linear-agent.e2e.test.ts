@@ -1,11 +1,15 @@
 import { type Harness, startHarness } from "../../simulators/harness";
 import { ratelimitedFault } from "../../simulators/linear";
 import type { FakeAgentSession } from "../../simulators/linear-agent";
+import { waitFor } from "../support/wait-for";
 
 const ISSUE_ID = "539068e2-ae88-4d09-bd75-22eb4a59612f"; // ENG-42, from the Issue.update.label-added fixture
 
 /** The activities of a session as a person sees them: type and body. */
-/** Waits until `check` holds (polling the simulator's state), for at most `ms`. */
+/**
+ * Waits until `check` holds, polling the agent's state: for its webhook deliveries only, which the
+ * simulator records after the runner answered them, with no request of ours to the simulator to await.
+ */
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
@@ -43,6 +47,9 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
     });
 
     const session = await h.agent.mention(ISSUE_ID, "@QA.tech check the empty-cart case");
+    // Linear's 10-second rule, whatever the machine's speed: the webhook posted the first thought before it
+    // answered the delivery (docs/linear-agent.md), so the response never waits for the run.
+    const respondedByDelivery = h.agent.responseDelayMs(session.id) !== undefined;
     await h.runner.settled();
 
     const [created] = h.agent.deliveries;
@@ -66,7 +73,7 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
     const progress = session.history.filter((a) => a.ephemeral && a.content.type === "thought");
     expect(progress.length).toBeGreaterThanOrEqual(1);
     expect(progress[0].content.body).toBe("Checked the **empty");
-    expect(h.agent.responseDelayMs(session.id)).toBeLessThan(10_000);
+    expect(respondedByDelivery).toBe(true);
   });
 
   it("delivered again with the same Linear-Delivery, starts one run and posts the first thought once", async () => {
@@ -123,13 +130,17 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
   it("meets the 10-second rule for many sessions opened at once", async () => {
     h = await startHarness({ agent: {} });
 
-    const sessions = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => h.agent.mention(ISSUE_ID, `@QA.tech check case ${i}`)),
+    // Each session has its first response by the time its delivery is answered, however many run at once.
+    const mentioned = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const session = await h.agent.mention(ISSUE_ID, `@QA.tech check case ${i}`);
+        return { session, respondedByDelivery: h.agent.responseDelayMs(session.id) !== undefined };
+      }),
     );
     await h.runner.settled();
 
-    for (const session of sessions) {
-      expect(h.agent.responseDelayMs(session.id)).toBeLessThan(10_000);
+    for (const { session, respondedByDelivery } of mentioned) {
+      expect(respondedByDelivery).toBe(true);
       expect(appActivities(h, session).at(-1)?.type).toBe("response");
     }
     expect(h.qatech.conversations()).toHaveLength(12);
@@ -139,7 +150,7 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
     h = await startHarness({ agent: {}, qatech: { plan: () => ({ status: "NEVER" }) } });
     const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
     // The acknowledgement is in (a post in flight when the stop arrives may land after it: docs/linear-agent.md, Limits).
-    await until(() => session.history.some((a) => a.content.body?.startsWith("QA.tech is on it")));
+    await waitFor(() => session.history.some((a) => a.content.body?.startsWith("QA.tech is on it")));
 
     const stop = await h.agent.stop(session.id);
     await h.runner.settled();
@@ -189,7 +200,7 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
       fault: { status: 429, body: { message: "Too many requests" }, headers: { "retry-after": "1" } },
     });
     const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");
-    await until(() => h.qatech.requests.some((r) => r.method === "POST" && r.path === "/v1/chat"));
+    await waitFor(() => h.qatech.requests.some((r) => r.method === "POST" && r.path === "/v1/chat"));
 
     await h.agent.stop(session.id);
     await h.runner.settled(); // the queue included: the postponed start has been delivered again
@@ -287,7 +298,7 @@ describe("QA.tech as a Linear agent, end to end through the local runner", () =>
   it("a stop in a label run's session stops that run at once: the final response, no more polls", async () => {
     h = await startHarness({ agent: {}, qatech: { plan: () => ({ status: "NEVER" }) } });
     await h.sendLinear("Issue.update.label-added");
-    await until(() =>
+    await waitFor(() =>
       [...h.agent.sessions.values()].some((s) =>
         s.history.some((a) => a.content.body?.startsWith("QA.tech is on it")),
       ),

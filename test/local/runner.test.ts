@@ -1,26 +1,22 @@
 import { setLogSink } from "../../functions/shared/platform/log";
 import { causeChain, causeText } from "../../local/runner";
 import { startHarness } from "../../simulators/harness";
-
-async function until(check: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { recheck, waitFor } from "../support/wait-for";
 
 describe("the local runner's log of a failed step", () => {
   it("says what caused the error, not only its name: the refused connection under 'could not be reached'", async () => {
     const lines: string[] = [];
-    const previous = setLogSink((line) => lines.push(line));
+    const previous = setLogSink((line) => {
+      lines.push(line);
+      recheck();
+    });
     const h = await startHarness({ qatech: { plan: () => ({ status: "NEVER" }) } });
     try {
       await h.sendLinear("Issue.update.label-added");
-      await until(() => h.linearAcks().length === 1, 60_000);
+      await waitFor(() => h.linearAcks().length === 1);
       // QA.tech goes away while the reply is awaited: the next poll cannot connect.
       await h.qatech.close();
-      await until(() => lines.some((l) => l.includes('"StateFailed"')), 60_000);
+      await waitFor(() => lines.some((l) => l.includes('"StateFailed"')));
     } finally {
       await h.close();
       setLogSink(previous);

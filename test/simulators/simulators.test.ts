@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { InvalidInputLinearError, LinearClient, RatelimitedLinearError } from "@linear/sdk";
 import { type FakeLinear, ratelimitedFault, startFakeLinear } from "../../simulators/linear";
 import { type FakeQaTech, startFakeQaTech } from "../../simulators/qatech";
+import { waitFor } from "../support/wait-for";
 
 const KEY = "qa-test-key";
 
@@ -196,7 +197,7 @@ describe("fake QA.tech Chat API", () => {
     expect(qa.conversations()).toHaveLength(1);
     qa.failNext({ fault: { hang: true } });
     const hung = call("/v1/chat/chat_1");
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(() => qa.requests.length === 2);
     await qa.close();
     await expect(hung).rejects.toThrow();
   });

@@ -5,9 +5,12 @@ import { QaTechClient, type QaTechClientOptions } from "./client";
 /** How long one request to QA.tech may take: well under any function's timeout, so a hung QA.tech is a retry. */
 export const QATECH_TIMEOUT_MS = 10_000;
 
-/** A QA.tech client from the settings and the QATECH_API_KEY secret; client timeout well under the Lambda's. */
+/**
+ * A QA.tech client from the settings and the QATECH_API_KEY secret; client timeout well under the Lambda's.
+ * `sleep` waits out a short Retry-After (tests pass a virtual clock's).
+ */
 export async function qatechClientFromSettings(
-  options: Pick<QaTechClientOptions, "maxInlineRetryAfterSeconds"> = {},
+  options: Pick<QaTechClientOptions, "maxInlineRetryAfterSeconds" | "sleep"> = {},
 ): Promise<QaTechClient> {
   const { apiUrl, projectShortId, applicationOverrides } = settings().qatech;
   return new QaTechClient({

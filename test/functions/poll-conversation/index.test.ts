@@ -1,4 +1,4 @@
-import { handler } from "../../../functions/poll-conversation";
+import { createPollHandler } from "../../../functions/poll-conversation";
 import { DEFAULT_POLL_SCHEDULE, firstPoll } from "../../../functions/shared/domain/poll-schedule";
 import type { WorkflowState } from "../../../functions/shared/domain/workflow-state";
 import { TransientError } from "../../../functions/shared/platform/errors";
@@ -16,14 +16,10 @@ describe("poll-conversation", () => {
     await qa?.close();
   });
 
-  /** The fake QA.tech and the environment the handler reads it from; inline waits shrunk 1000 times. */
+  /** The fake QA.tech and the environment the handler reads it from. */
   async function setUp(options: FakeQaTechOptions = {}) {
     qa = await startFakeQaTech({ apiKey: KEY, ...options });
-    Object.assign(
-      process.env,
-      { QATECH_API_KEY: KEY, WAIT_SCALE: "0.001" },
-      settingsEnv({ qatech: { apiUrl: qa.url } }),
-    );
+    Object.assign(process.env, { QATECH_API_KEY: KEY }, settingsEnv({ qatech: { apiUrl: qa.url } }));
     delete process.env.QATECH_API_KEY_SECRET_ARN;
     return new QaTechClient({ apiUrl: qa.url, apiKey: KEY });
   }
@@ -45,63 +41,78 @@ describe("poll-conversation", () => {
     };
   }
 
-  /** A Lambda context whose invocation ends `ms` from now. */
-  function endingIn(ms: number) {
-    const deadline = Date.now() + ms;
-    return { deadline, context: { getRemainingTimeInMillis: () => deadline - Date.now() } };
+  /**
+   * A virtual clock: `sleep` records the wait asked for and moves the clock on at once, and each read of
+   * QA.tech takes `readMs` of it. No test here depends on how fast the machine is.
+   */
+  function virtualClock(readMs = 0) {
+    let slept = 0;
+    const waits: number[] = [];
+    const now = () => slept + readMs * qa.requests.filter((r) => r.method === "GET").length;
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+      slept += ms;
+    };
+    /** A Lambda context whose invocation ends `ms` from now, on this clock. */
+    const endingIn = (ms: number) => {
+      const deadline = now() + ms;
+      return { getRemainingTimeInMillis: () => deadline - now() };
+    };
+    return { now, waits, endingIn, handler: createPollHandler({ sleep }) };
   }
 
   it("stops before an inline wait when the wait and a read after it would outlive the invocation", async () => {
     const client = await setUp({ plan: () => ({ status: "NEVER" }) });
-    process.env.WAIT_SCALE = "1";
     const state = stateFor(await client.startConversation("Create a test for ENG-42"));
     // 3 s of wait and a read of up to 10 s do not fit in 12 s.
-    const { context } = endingIn(12_000);
-    const started = Date.now();
+    const clock = virtualClock();
 
-    const out = await handler(state, context);
+    const out = await clock.handler(state, clock.endingIn(12_000));
 
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(clock.waits).toEqual([]);
+    expect(clock.now()).toBe(0);
     expect(out.poll).toEqual({ n: 1, elapsedSeconds: 3, waitSeconds: 3, status: "pending" });
     expect(qa.requests.filter((r) => r.method === "GET")).toHaveLength(1);
-  }, 10_000);
+  });
 
   it("with a slow QA.tech, reads only while a read still fits before the invocation ends", async () => {
-    const client = await setUp({ plan: () => ({ status: "NEVER" }), latencyMs: 1_000 });
+    const client = await setUp({ plan: () => ({ status: "NEVER" }) });
     const state = stateFor(await client.startConversation("Create a test for ENG-42"));
-    // Its inline budget alone (20 reads of 1 s) would take longer than the invocation has.
-    const { deadline, context } = endingIn(14_000);
+    // Each read takes 1 s; its inline budget alone (60 s of waits) would take longer than the invocation has.
+    const clock = virtualClock(1_000);
+    const context = clock.endingIn(14_000);
 
-    const out = await handler(state, context);
+    const out = await clock.handler(state, context);
 
     expect(out.poll?.status).toBe("pending");
-    expect(deadline - Date.now()).toBeGreaterThan(1_000);
+    expect(context.getRemainingTimeInMillis()).toBeGreaterThan(1_000);
     expect(qa.requests.filter((r) => r.method === "GET").length).toBeGreaterThanOrEqual(1);
-  }, 30_000);
+  });
 
   it("passes on a Retry-After that would outlive the invocation instead of waiting it out", async () => {
     const client = await setUp();
     const state = stateFor(await client.startConversation("Create a test for ENG-42"));
     qa.failNext({ method: "GET", fault: { status: 429, headers: { "retry-after": "8" } } });
     // A read, 8 s, and a second read do not fit in 25 s with a margin.
-    const { context } = endingIn(25_000);
-    const started = Date.now();
+    const clock = virtualClock();
 
-    const error = await handler(state, context).catch((caught: unknown) => caught);
+    const error = await clock.handler(state, clock.endingIn(25_000)).catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(TransientError);
     expect((error as TransientError).retryAfterSeconds).toBe(8);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(clock.waits).toEqual([]);
     expect(qa.requests.filter((r) => r.method === "GET")).toHaveLength(1);
-  }, 20_000);
+  });
 
   it("waits out a short Retry-After inside the invocation when there is time for it", async () => {
     const client = await setUp({ plan: () => ({ pollsUntilFinal: 0 }) });
     const state = stateFor(await client.startConversation("Create a test for ENG-42"));
     qa.failNext({ method: "GET", fault: { status: 429, headers: { "retry-after": "1" } } });
+    const clock = virtualClock();
 
-    const out = await handler(state, endingIn(120_000).context);
+    const out = await clock.handler(state, clock.endingIn(120_000));
 
+    expect(clock.waits[0]).toBe(1_000);
     expect(out.poll?.status).toBe("final");
     expect(qa.requests.filter((r) => r.method === "GET").length).toBeGreaterThanOrEqual(2);
   });
@@ -111,7 +122,7 @@ describe("poll-conversation", () => {
     const { id } = await client.startConversation("Create a test for ENG-42");
     const sent = await client.sendMessage(id, "And on mobile?");
 
-    const out = await handler(stateFor(sent));
+    const out = await virtualClock().handler(stateFor(sent));
 
     const followUp = qa.conversations()[0].messages.find((m) => m.text === "And on mobile?");
     expect(out.poll?.status).toBe("pending");
