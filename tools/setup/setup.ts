@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { redactSecrets, registerSecret } from "../../functions/shared/platform/redact";
 import type { SecretName } from "../../functions/shared/platform/secrets";
+import { TRACKER_CATALOG } from "../../functions/shared/trackers/catalog";
 import { parseTokens } from "../../functions/shared/trackers/linear-agent/tokens";
 import {
   ConfigFileError,
@@ -252,7 +253,7 @@ export class SetupRun {
   }
 
   /** A signing secret: the stored one, or a new one stored before any tracker is given it. */
-  async signingSecret(name: "LINEAR_WEBHOOK_SECRET" | "JIRA_WEBHOOK_SECRET") {
+  async signingSecret(name: (typeof TRACKER_CATALOG)["linear" | "jira"]["signingSecret"]) {
     const existing = this.storedValue(name);
     if (existing) return { secret: existing, fresh: false };
     const secret = newSigningSecret();
@@ -408,7 +409,7 @@ async function linearWebhookStep(run: SetupRun, report: Report): Promise<void> {
   const admin = run.linearAdmin();
   const label = webhookLabel(org);
   const webhook = run.stack ? await admin.findWebhook(url, label) : null;
-  const { secret, fresh } = await run.signingSecret("LINEAR_WEBHOOK_SECRET");
+  const { secret, fresh } = await run.signingSecret(TRACKER_CATALOG.linear.signingSecret);
   const differs =
     webhook &&
     (fresh ||
@@ -514,7 +515,7 @@ async function linearAgent(
 ): Promise<void> {
   const { org, answers, prompter, dryRun } = options;
   const clientSecretId = secretId(org, "LINEAR_AGENT_CLIENT_SECRET");
-  const webhookSecretId = secretId(org, "LINEAR_AGENT_WEBHOOK_SECRET");
+  const webhookSecretId = secretId(org, TRACKER_CATALOG["linear-agent"].signingSecret);
   options.print(
     [
       "The Linear agent's OAuth app (in Linear: Settings -> API -> Applications; create it there, not public, if",
@@ -539,13 +540,14 @@ async function linearAgent(
     "The OAuth app's client secret (LINEAR_AGENT_CLIENT_SECRET):",
   );
   const webhookSecret = await secret(
-    "LINEAR_AGENT_WEBHOOK_SECRET",
+    TRACKER_CATALOG["linear-agent"].signingSecret,
     answers.linearAgentWebhookSecret,
     "The OAuth app's webhook signing secret (LINEAR_AGENT_WEBHOOK_SECRET):",
   );
   const storedNow: string[] = [];
   if (await ctx.put("LINEAR_AGENT_CLIENT_SECRET", clientSecret)) storedNow.push(clientSecretId);
-  if (await ctx.put("LINEAR_AGENT_WEBHOOK_SECRET", webhookSecret)) storedNow.push(webhookSecretId);
+  if (await ctx.put(TRACKER_CATALOG["linear-agent"].signingSecret, webhookSecret))
+    storedNow.push(webhookSecretId);
   const secrets = storedNow.length
     ? `${dryRun ? "would store" : "stored"} ${storedNow.join(", ")}`
     : "secrets unchanged";
@@ -613,7 +615,9 @@ async function jiraWebhook(
   config: OrgConfig,
   url: string,
   values: Map<SecretName, string>,
-  signingSecret: (name: "JIRA_WEBHOOK_SECRET") => Promise<{ secret: string; fresh: boolean }>,
+  signingSecret: (
+    name: typeof TRACKER_CATALOG.jira.signingSecret,
+  ) => Promise<{ secret: string; fresh: boolean }>,
   report: (outcome: string) => void,
   change: (what: string) => string,
 ): Promise<void> {
@@ -631,8 +635,8 @@ async function jiraWebhook(
   } catch (error) {
     if (!(error instanceof JiraNotAdminError)) throw error;
     // Not an admin: the values to paste into Jira settings -> System -> WebHooks, then a confirmation.
-    const { secret, fresh } = await signingSecret("JIRA_WEBHOOK_SECRET");
-    const secretFile = secretId(org, "JIRA_WEBHOOK_SECRET");
+    const { secret, fresh } = await signingSecret(TRACKER_CATALOG.jira.signingSecret);
+    const secretFile = secretId(org, TRACKER_CATALOG.jira.signingSecret);
     if (options.answers.jiraWebhookDone && !fresh)
       return report("created by hand (confirmed with --jira-webhook-done)");
     options.print(
@@ -659,7 +663,7 @@ async function jiraWebhook(
       );
     return report("created by hand, as confirmed");
   }
-  const { secret, fresh } = await signingSecret("JIRA_WEBHOOK_SECRET");
+  const { secret, fresh } = await signingSecret(TRACKER_CATALOG.jira.signingSecret);
   const differs =
     existing &&
     (fresh ||
