@@ -3,10 +3,7 @@ import { keyedUuid } from "../../domain/marker";
 import { stripUnsafeLinks } from "../../domain/safe-links";
 import { getSecret } from "../../platform/secrets";
 import type { Tracker } from "../tracker";
-import { linearAuth } from "./client";
-import { linearIssueOperations } from "./issues";
-
-const issues = linearIssueOperations(linearAuth);
+import { apiKeyIssues as issues } from "./issues";
 
 /**
  * Renders a comment as Linear markdown: the text, then under a rule one line of our own, the conversation

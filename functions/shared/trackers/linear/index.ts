@@ -1,10 +1,7 @@
 import type { Tracker } from "../tracker";
-import { linearAuth } from "./client";
 import { postToLinear } from "./comment";
-import { linearIssueOperations } from "./issues";
+import { apiKeyIssues as issues } from "./issues";
 import { findLinearThread } from "./thread";
-
-const issues = linearIssueOperations(linearAuth);
 
 /** Linear, through @linear/sdk (loaded on first use by each call), with the API key. */
 export const linear: Tracker = {

@@ -2,7 +2,7 @@ import { endsWithTrailer } from "../../domain/marker";
 import type { Ticket } from "../../domain/ticket";
 import { boundedTicket } from "../../domain/ticket";
 import { PermanentError, TransientError } from "../../platform/errors";
-import { isNotFound, type LinearAuth, linearCall } from "./client";
+import { isNotFound, type LinearAuth, linearAuth, linearCall } from "./client";
 
 /** A comment as this module reads it back. */
 export interface LinearCommentInfo {
@@ -300,3 +300,6 @@ export function linearIssueOperations(auth: () => Promise<LinearAuth>): LinearIs
     },
   };
 }
+
+/** The Linear tracker's issue operations, with the API key: one set, shared by index.ts, comment.ts and thread.ts. */
+export const apiKeyIssues = linearIssueOperations(linearAuth);

@@ -2,10 +2,7 @@ import { readMarker } from "../../domain/marker";
 import type { FollowUp, Ticket } from "../../domain/ticket";
 import { getSecret } from "../../platform/secrets";
 import type { FoundThread } from "../tracker";
-import { linearAuth } from "./client";
-import { linearIssueOperations } from "./issues";
-
-const issues = linearIssueOperations(linearAuth);
+import { apiKeyIssues as issues } from "./issues";
 
 /**
  * A reply's thread: its root comment must be ours (written by the API key's user) and end with a marker
