@@ -230,26 +230,47 @@ function safeHttpsUrl(url: unknown): string | undefined {
   return url;
 }
 
-/** The tests of all runs, a test read twice (in its run and on its own) once, with what either read had. */
+/** How bad a read's result is: a test read more than once counts as its worst read. */
+function badness(test: RunTestRead): number {
+  return test.result === "FAILED" ? 3 : test.result === "SKIPPED" ? 2 : test.result === "PASSED" ? 0 : 1;
+}
+
+/**
+ * One test read more than once (in its run and on its own): its worst read, so it passes only when no read
+ * says otherwise; the error code that errs on "failed" (a product code before an agent's or the platform's,
+ * either before none, which only means it was not read); and of each text the first there is.
+ */
+function merged(reads: RunTestRead[]): RunTestRead {
+  if (reads.length === 1) return reads[0];
+  const ordered = [...reads].sort((a, b) => badness(b) - badness(a));
+  const { resultTitle, evaluationThought, errorCode, url, ...worst } = ordered[0];
+  const codes = ordered.map((read) => read.errorCode).filter((code) => code !== undefined);
+  const first = (key: "resultTitle" | "evaluationThought" | "url") =>
+    ordered.map((read) => read[key]).find((value) => value !== undefined);
+  const out: RunTestRead = { ...worst };
+  const code = codes.find((c) => !isInfrastructureCode(c)) ?? codes[0];
+  if (code !== undefined) out.errorCode = code;
+  for (const key of ["resultTitle", "evaluationThought", "url"] as const) {
+    const value = first(key);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+/** The tests of all runs in the order read, a test read more than once (by its short id) once. */
 function testsOf(runs: RunRead[]): RunTestRead[] {
-  const byId = new Map<string, RunTestRead>();
-  const anonymous: RunTestRead[] = [];
+  const groups: RunTestRead[][] = [];
+  const byId = new Map<string, RunTestRead[]>();
   for (const run of runs)
     for (const test of run.tests) {
-      const seen = test.shortId ? byId.get(test.shortId) : undefined;
-      if (!test.shortId) anonymous.push(test);
-      else if (!seen) byId.set(test.shortId, test);
-      else
-        byId.set(test.shortId, {
-          ...seen,
-          result: seen.result ?? test.result,
-          resultTitle: seen.resultTitle ?? test.resultTitle,
-          evaluationThought: seen.evaluationThought ?? test.evaluationThought,
-          errorCode: seen.errorCode ?? test.errorCode,
-          url: seen.url ?? test.url,
-        });
+      const group = test.shortId ? byId.get(test.shortId) : undefined;
+      if (group) group.push(test);
+      else {
+        groups.push([test]);
+        if (test.shortId) byId.set(test.shortId, groups[groups.length - 1]);
+      }
     }
-  return [...byId.values(), ...anonymous];
+  return groups.map(merged);
 }
 
 function count(n: number, one: string, many: string): string {

@@ -477,6 +477,24 @@ describe("decideVerdict", () => {
     expect(verdict.outcome).toBe("unverified");
   });
 
+  it("counts a test read more than once as its worst read, and errs on 'failed' with its error codes", () => {
+    const twice = (a: Partial<RunTestRead>, b: Partial<RunTestRead>) =>
+      decideVerdict([run([test(a)]), run([test(b)], { shortId: "r2" })], runUrl);
+
+    expect(twice({ result: "PASSED" }, { result: "SKIPPED" })).toMatchObject({
+      outcome: "unverified",
+      tests: [{ result: "skipped" }],
+    });
+    expect(twice({ status: "RUNNING", result: null }, {}).outcome).toBe("unverified");
+    expect(
+      twice({ result: "FAILED", errorCode: "AGENT_LOST" }, { result: "FAILED", errorCode: "TEST_FAILED" })
+        .outcome,
+    ).toBe("failed");
+    expect(twice({}, { result: "FAILED", resultTitle: "Broken" }).tests).toEqual([
+      { name: "Checkout", result: "failed", title: "Broken" },
+    ]);
+  });
+
   it("names a run's page only for a run whose short id is safe in a path", () => {
     const verdict = decideVerdict([run([test()]), run([test()], { shortId: "../other" })], runUrl);
 
@@ -492,8 +510,10 @@ describe("decideVerdict", () => {
     ),
     { nil: undefined },
   );
+  // Few short ids, so that the same test is often read twice.
+  const shortIds = fc.constantFrom("", "a", "b", "c");
   const anyTest = fc.record({
-    shortId: fc.string({ maxLength: 4 }),
+    shortId: shortIds,
     name: fc.string({ maxLength: 10 }),
     status: statuses,
     result: results,
@@ -506,8 +526,10 @@ describe("decideVerdict", () => {
       result: results,
       tests,
     }) as fc.Arbitrary<RunRead>;
+  // TEST_FAILED whatever else reads the same test; an error code not read only when nothing else read it
+  // (another read's AGENT_ code is then the code).
   const productFailure = fc.record({
-    shortId: fc.string({ maxLength: 4 }),
+    shortId: fc.constantFrom("", "a", "b", "c", "failure"),
     name: fc.string({ maxLength: 10 }),
     status: statuses,
     result: fc.constant("FAILED" as const),
@@ -523,13 +545,15 @@ describe("decideVerdict", () => {
         fc.nat(),
         fc.array(anyRun(fc.array(anyTest, { maxLength: 5 })), { maxLength: 4 }),
         (before, host, failure, at, after) => {
+          const read = failure.errorCode === undefined ? { ...failure, shortId: "failure" } : failure;
           const tests = [...host.tests];
-          tests.splice(at % (tests.length + 1), 0, failure);
+          tests.splice(at % (tests.length + 1), 0, read);
           const verdict = decideVerdict([...before, { ...host, tests }, ...after], runUrl);
           expect(verdict.outcome).toBe("failed");
           expect(verdict.tests[0].result).toBe("failed");
         },
       ),
+      { numRuns: 1_000 },
     );
   });
 
