@@ -223,10 +223,13 @@ function shorten(text: string, max: number): string {
         .trimEnd()}…`;
 }
 
-/** The link when it is a plain https url (no userinfo, nothing a markdown destination would end at). */
+/**
+ * The link when it is a plain https url: no userinfo, no control character or lone surrogate, nothing a
+ * markdown destination or a table cell would end at.
+ */
 function safeHttpsUrl(url: unknown): string | undefined {
   if (typeof url !== "string" || url.length > 2_048) return undefined;
-  if (!/^https:\/\/[^\s<>()[\]"'`|\\@]+$/i.test(url) || !isSafeUrl(url)) return undefined;
+  if (!/^https:\/\/[^\s\p{Cc}\p{Cs}<>()[\]"'`|\\@]+$/iu.test(url) || !isSafeUrl(url)) return undefined;
   return url;
 }
 
@@ -398,7 +401,7 @@ function boundedRow(row: VerdictTest): VerdictTest {
   if (row.title !== undefined) out.title = capText(String(row.title), TITLE_MAX_BYTES, CUT);
   if (row.thought !== undefined) out.thought = capText(String(row.thought), THOUGHT_MAX_BYTES, CUT);
   const url = safeHttpsUrl(row.url);
-  if (url && jsonBytes(url) <= URL_MAX_BYTES) out.url = sanitizeText(url);
+  if (url && jsonBytes(url) <= URL_MAX_BYTES) out.url = url;
   return out;
 }
 
@@ -459,7 +462,8 @@ export function verdictMarkdown(v: Verdict): string {
   let headline = HEADLINE[v.outcome] ?? HEADLINE.unverified;
   // The assistant's own "could not verify" has no reason beyond its say-so, which the suffix tells.
   if (v.source === "assistant") headline += " (as reported by the assistant)";
-  else if (v.outcome === "unverified" && v.reason) headline += `: ${escapeMarkdownText(v.reason)}`;
+  else if (v.outcome === "unverified" && escapeMarkdownText(v.reason ?? ""))
+    headline += `: ${escapeMarkdownText(v.reason ?? "")}`;
   const lines = [headline];
   if (v.tests.length > 0) {
     lines.push("", "| Test | Result | Details |", "| --- | --- | --- |");

@@ -443,6 +443,7 @@ describe("decideVerdict", () => {
           test({ result: "FAILED", evaluationThought: "é".repeat(1_000), url: "javascript:alert(1)" }),
           test({ shortId: "t2", url: "http://app.qa.tech/p/shop/results/test/t2" }),
           test({ shortId: "t3", url: "https://me@evil.example/x" }),
+          test({ shortId: "t5", url: "https://app.qa.tech/p/shop/\u0001x" }),
           test({ shortId: "t4", url: "https://app.qa.tech/p/shop/results/test/t4" }),
         ]),
       ],
@@ -454,6 +455,7 @@ describe("decideVerdict", () => {
     expect(failed.thought?.endsWith("…")).toBe(true);
     expect(failed.url).toBeUndefined();
     expect(rest.map((row) => row.url)).toEqual([
+      undefined,
       undefined,
       undefined,
       "https://app.qa.tech/p/shop/results/test/t4",
@@ -871,7 +873,7 @@ describe("verdictMarkdown", () => {
           expect(name).toBe(expected || "-");
         });
         const plain = (url: string | undefined) =>
-          url !== undefined && /^https:\/\/[^\s<>()[\]"'`|\\@]+$/i.test(url);
+          url !== undefined && /^https:\/\/[^\s\p{Cc}\p{Cs}<>()[\]"'`|\\@]+$/iu.test(url);
         const allowed = new Set([...verdict.tests.map((row) => row.url), ...verdict.runUrls].filter(plain));
         for (const href of linksIn(adf)) expect(allowed).toContain(href);
       }),
