@@ -24,6 +24,39 @@ export interface FakeJiraLabelChange {
   removed: string[];
 }
 
+/** A workflow transition: from the statuses in `from` (none: from any status, a global transition) to `to`. */
+export interface FakeJiraTransition {
+  id: string;
+  name: string;
+  /** The status it leads to. */
+  to: string;
+  /** The statuses it starts from; absent: every status (a global transition). */
+  from?: string[];
+  /** Fields its screen requires (e.g. "resolution"): a POST without them is refused, as Jira refuses it. */
+  requiredFields?: string[];
+}
+
+/**
+ * Jira's default simplified workflow (a team-managed project's board columns): three statuses, each reachable
+ * from any other by a global transition named after it. New issues start in the first.
+ */
+export const DEFAULT_FAKE_JIRA_WORKFLOW: { statuses: string[]; transitions: FakeJiraTransition[] } = {
+  statuses: ["To Do", "In Progress", "Done"],
+  transitions: [
+    { id: "11", name: "To Do", to: "To Do" },
+    { id: "21", name: "In Progress", to: "In Progress" },
+    { id: "31", name: "Done", to: "Done" },
+  ],
+};
+
+/** One transition made through POST /rest/api/3/issue/{key}/transitions. */
+export interface FakeJiraTransitionMade {
+  issueKey: string;
+  transitionId: string;
+  from: string;
+  to: string;
+}
+
 /** One request as the fake received it. */
 export interface RecordedJiraRequest {
   method: string;
@@ -45,7 +78,9 @@ export interface FakeJiraOptions {
    * Issues GET /rest/api/3/issue/{key} knows, by key: the summary and the description (an ADF document, as
    * v3 returns it). Any other issue is unknown (404), as it is to Jira.
    */
-  issues?: Record<string, { id: string; summary: string; description?: unknown }>;
+  issues?: Record<string, { id: string; summary: string; description?: unknown; status?: string }>;
+  /** The workflow every issue follows; default DEFAULT_FAKE_JIRA_WORKFLOW. An issue starts in `status` or the first status. */
+  workflow?: { statuses: string[]; transitions: FakeJiraTransition[] };
   /** The account is a Jira admin, so it may register admin webhooks (simulators/jira-admin.ts); default false. */
   admin?: boolean;
 }
@@ -60,6 +95,10 @@ export interface FakeJira {
   labelChanges: FakeJiraLabelChange[];
   /** The issue's current labels, in the order they were added. */
   labels(issueKey: string): string[];
+  /** The issue's current status (undefined for an issue the fake does not know). */
+  status(issueKey: string): string | undefined;
+  /** Every transition made, in order. */
+  transitionsMade: FakeJiraTransitionMade[];
   /** Stores a comment as written by someone else (a human reply), without a request; returns it. */
   addComment(issueKey: string, comment: { body: unknown; authorAccountId: string }): FakeJiraComment;
   /** Every request received, faulted ones included. */
@@ -78,6 +117,7 @@ export const FAKE_JIRA_ACCOUNT = { accountId: "jira-bot-account", displayName: "
 const COMMENT_PATH = /^\/rest\/api\/3\/issue\/([^/]+)\/comment$/;
 const ONE_COMMENT_PATH = /^\/rest\/api\/3\/issue\/([^/]+)\/comment\/([^/]+)$/;
 const ISSUE_PATH = /^\/rest\/api\/3\/issue\/([^/]+)$/;
+const TRANSITIONS_PATH = /^\/rest\/api\/3\/issue\/([^/]+)\/transitions$/;
 const CLOUD_PREFIX = /^\/ex\/jira\/[^/]+/;
 const COMMENT_MAX_CHARS = 32_767;
 
@@ -99,6 +139,11 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
   );
   let nextId = 10_000;
   const webhooks: FakeJiraWebhook[] = [];
+  const workflow = options.workflow ?? DEFAULT_FAKE_JIRA_WORKFLOW;
+  const statuses = new Map<string, string>(
+    Object.entries(options.issues ?? {}).map(([key, issue]) => [key, issue.status ?? workflow.statuses[0]]),
+  );
+  const transitionsMade: FakeJiraTransitionMade[] = [];
   let baseUrl = "";
 
   const route = (
@@ -123,6 +168,13 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     if (one) {
       if (method !== "PUT") return errors(405, `Method ${method} is not allowed`);
       return editComment(decodeURIComponent(one[1]), decodeURIComponent(one[2]), body);
+    }
+    const transitionsOf = TRANSITIONS_PATH.exec(path)?.[1];
+    if (transitionsOf !== undefined) {
+      const key = decodeURIComponent(transitionsOf);
+      if (method === "GET") return listTransitions(key);
+      if (method === "POST") return transition(key, body);
+      return errors(405, `Method ${method} is not allowed`);
     }
     const issue = ISSUE_PATH.exec(path)?.[1];
     if (issue !== undefined) {
@@ -179,10 +231,72 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
       description: found.description ?? null,
       labels: labels.get(issueKey) ?? [],
       project: { key: issueKey.split("-")[0] },
+      status: statusNode(statuses.get(issueKey) ?? workflow.statuses[0]),
     };
     const wanted = query.get("fields")?.split(",").filter(Boolean);
     const fields = wanted ? Object.fromEntries(wanted.filter((f) => f in all).map((f) => [f, all[f]])) : all;
     return { status: 200, body: { id: found.id, key: issueKey, fields } };
+  };
+
+  const statusNode = (name: string) => ({
+    id: String(10_000 + Math.max(0, workflow.statuses.indexOf(name))),
+    name,
+    statusCategory: { key: name === "Done" ? "done" : name === "To Do" ? "new" : "indeterminate" },
+  });
+
+  /**
+   * The transitions the issue offers from its status: those from it, and the global ones but one leading to
+   * the status it is in (Jira lists only the transitions available now; includeUnavailableTransitions is off
+   * by default). GET /rest/api/3/issue/{issueIdOrKey}/transitions:
+   * https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-transitions-get
+   */
+  const available = (issueKey: string): FakeJiraTransition[] => {
+    const status = statuses.get(issueKey) ?? workflow.statuses[0];
+    return workflow.transitions.filter((t) => (t.from ? t.from.includes(status) : t.to !== status));
+  };
+
+  const listTransitions = (issueKey: string): Reply => {
+    if (!statuses.has(issueKey))
+      return errors(404, "Issue does not exist or you do not have permission to see it.");
+    const transitions = available(issueKey).map((t) => ({
+      id: t.id,
+      name: t.name,
+      to: { self: `${baseUrl}/rest/api/3/status/${statusNode(t.to).id}`, ...statusNode(t.to) },
+      hasScreen: (t.requiredFields ?? []).length > 0,
+      isGlobal: t.from === undefined,
+      isInitial: false,
+      isAvailable: true,
+      isConditional: false,
+      isLooped: false,
+    }));
+    return { status: 200, body: { expand: "transitions", transitions } };
+  };
+
+  /**
+   * POST /rest/api/3/issue/{issueIdOrKey}/transitions `{ transition: { id } }`: 204, or 400 when no
+   * transition is given, when the id is not one the issue offers now ("Transition id '...' is not valid for
+   * this issue.", what Jira answers), or when a field the transition's screen requires is missing (the
+   * field's error in `errors`, as Jira reports field errors); 404 for an issue it does not show.
+   * https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-transitions-post
+   */
+  const transition = (issueKey: string, body: unknown): Reply => {
+    if (!statuses.has(issueKey))
+      return errors(404, "Issue does not exist or you do not have permission to see it.");
+    const request = (body ?? {}) as { transition?: { id?: unknown }; fields?: Record<string, unknown> };
+    const id = request.transition?.id;
+    if (typeof id !== "string" && typeof id !== "number")
+      return errors(400, "Missing 'transition' identifier");
+    const chosen = available(issueKey).find((t) => t.id === String(id));
+    if (!chosen) return errors(400, `Transition id '${id}' is not valid for this issue.`);
+    const missing = (chosen.requiredFields ?? []).filter((field) => request.fields?.[field] === undefined);
+    if (missing.length > 0) {
+      const fieldErrors = Object.fromEntries(missing.map((field) => [field, `${field} is required.`]));
+      return { status: 400, body: { errorMessages: [], errors: fieldErrors } };
+    }
+    const from = statuses.get(issueKey) ?? workflow.statuses[0];
+    statuses.set(issueKey, chosen.to);
+    transitionsMade.push({ issueKey, transitionId: chosen.id, from, to: chosen.to });
+    return { status: 204, body: null };
   };
 
   const editIssue = (issueKey: string, body: unknown): Reply => {
@@ -264,6 +378,8 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     webhooks,
     labelChanges,
     labels: (issueKey) => [...(labels.get(issueKey) ?? [])],
+    status: (issueKey) => statuses.get(issueKey),
+    transitionsMade,
     addComment: (issueKey, comment) => {
       const stored: FakeJiraComment = {
         id: String(nextId++),

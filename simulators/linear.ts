@@ -52,6 +52,47 @@ export const DEFAULT_FAKE_LINEAR_LABELS: FakeLinearLabel[] = [
 /** The team of every issue the fake is not told otherwise about (`issueTeamIds`). */
 export const DEFAULT_FAKE_LINEAR_TEAM = "team-default";
 
+/**
+ * A workflow state of a team (SDK class WorkflowState): `type` is one of "triage", "backlog", "unstarted",
+ * "started", "completed", "canceled", "duplicate"; each team has its own states.
+ */
+export interface FakeLinearWorkflowState {
+  id: string;
+  name: string;
+  type: string;
+  teamId: string;
+  position: number;
+}
+
+/** One state change received through updateIssue (stateId). */
+export interface FakeLinearStateChange {
+  issueId: string;
+  from?: string;
+  to: string;
+}
+
+/**
+ * The states a new Linear team has (https://linear.app/docs/configuring-workflows): Backlog, Todo,
+ * In Progress, Done, Canceled and Duplicate. Ids are `state-<team>-<slug>`, e.g. `state-team-eng-in-progress`.
+ */
+export function defaultFakeLinearStates(teamId: string): FakeLinearWorkflowState[] {
+  const states: Array<[string, string]> = [
+    ["Backlog", "backlog"],
+    ["Todo", "unstarted"],
+    ["In Progress", "started"],
+    ["Done", "completed"],
+    ["Canceled", "canceled"],
+    ["Duplicate", "duplicate"],
+  ];
+  return states.map(([name, type], position) => ({
+    id: `state-${teamId}-${name.toLowerCase().replace(/\s+/g, "-")}`,
+    name,
+    type,
+    teamId,
+    position,
+  }));
+}
+
 /** An issue the `issue` query knows. */
 export interface FakeLinearIssue {
   identifier: string;
@@ -75,6 +116,13 @@ export interface FakeLinearOptions {
   issueTeamIds?: Record<string, string>;
   /** The team of issues not in `issueTeamIds`; default DEFAULT_FAKE_LINEAR_TEAM. */
   teamId?: string;
+  /**
+   * Every team's workflow states; default defaultFakeLinearStates for each team the fake knows (`teamId`
+   * and those in `issueTeamIds`).
+   */
+  workflowStates?: FakeLinearWorkflowState[];
+  /** Each issue's workflow state, by issue id; any other issue is in its team's first "unstarted" state. */
+  issueStateIds?: Record<string, string>;
   /** Issues the `issue` query knows, by id. */
   issues?: Record<string, { identifier: string; title: string; description?: string; url: string }>;
   /** Each issue's attachments, in Linear's order, by issue id; an issue not named has none. */
@@ -108,6 +156,10 @@ export interface FakeLinear {
   requests: RecordedLinearRequest[];
   /** Every label edit, in order (no-op edits included). */
   labelChanges: FakeLinearLabelChange[];
+  /** Every state change, in order. */
+  stateChanges: FakeLinearStateChange[];
+  /** The issue's current workflow state id. */
+  issueStateId(issueId: string): string | undefined;
   /** The workspace's labels, those created through the API included. */
   labels: FakeLinearLabel[];
   /** The workspace's webhooks (simulators/linear-admin.ts). */
@@ -215,6 +267,41 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
 
   const teamOf = (issueId: string) =>
     options.issueTeamIds?.[issueId] ?? options.teamId ?? DEFAULT_FAKE_LINEAR_TEAM;
+
+  const knownTeams = new Set([
+    options.teamId ?? DEFAULT_FAKE_LINEAR_TEAM,
+    ...Object.values(options.issueTeamIds ?? {}),
+  ]);
+  const workflowStates =
+    options.workflowStates ?? [...knownTeams].flatMap((team) => defaultFakeLinearStates(team));
+  const stateChanges: FakeLinearStateChange[] = [];
+  const issueStates = new Map<string, string>(Object.entries(options.issueStateIds ?? {}));
+  /** An issue's state: Linear gives every issue one (Issue.state is non-null in its schema). */
+  const stateOf = (issueId: string): string | undefined => {
+    const set = issueStates.get(issueId);
+    if (set) return set;
+    const team = workflowStates.filter((state) => state.teamId === teamOf(issueId));
+    return (team.find((state) => state.type === "unstarted") ?? team[0])?.id;
+  };
+
+  /**
+   * The state an issueUpdate with stateId moves an issue to, checked as Linear does: an id that names no state is
+   * refused (Linear answers "Entity not found" for ids it cannot resolve, as for labels), and so is a state of
+   * another team than the issue's (assumed error shape: each team has its own workflow, and Linear's UI
+   * offers only the team's states).
+   */
+  const checkState = (issueId: string, stateId: unknown): FakeLinearWorkflowState => {
+    const state = workflowStates.find((candidate) => candidate.id === stateId);
+    if (!state) throw notFound("WorkflowState");
+    if (state.teamId !== teamOf(issueId)) {
+      throw new GraphQLError(
+        "Argument Validation Error",
+        "invalid input",
+        `The workflow state '${state.name}' does not belong to the issue's team.`,
+      );
+    }
+    return state;
+  };
 
   /**
    * Applies a label edit to an issue, as Linear does: unknown ids fail the whole edit, group labels too,
@@ -375,8 +462,9 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
           number: Number(issue.identifier.split("-")[1] ?? 0),
           createdAt: now,
           updatedAt: now,
-          // Issue.teamId in the SDK is `team?.id` (dist/index.mjs, class Issue).
+          // Issue.teamId in the SDK is `team?.id` (dist/index.mjs, class Issue); Issue.stateId `state?.id`.
           team: { id: teamOf(id) },
+          state: stateOf(id) ? { id: stateOf(id) } : null,
           labelIds: [...(issueLabels.get(id) ?? [])],
           reactions: [],
           reactionData: [],
@@ -462,6 +550,14 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
       const nodes = labels.filter((label) => matchesLabel(label, filter)).slice(0, first);
       return { issueLabels: connection("IssueLabelConnection", nodes.map(labelNode)) };
     },
+    // LinearClient.workflowStates sends WorkflowStatesDocument: `query workflowStates($filter, $first, ...)`.
+    workflowStates: (variables) => {
+      const filter = variables.filter as StateFilter | undefined;
+      const first = typeof variables.first === "number" ? variables.first : 50;
+      const all = workflowStates.filter((state) => matchesState(state, filter));
+      const nodes = all.slice(0, first).map(workflowStateNode(startedAt));
+      return { workflowStates: connection("WorkflowStateConnection", nodes, all.length > nodes.length) };
+    },
     issueAddLabel: (variables) => ({
       issueAddLabel: changeLabels(variables.id, [String(variables.labelId)], []),
     }),
@@ -470,23 +566,39 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
     }),
     updateIssue: (variables) => {
       const input = (variables.input ?? {}) as Record<string, unknown>;
-      const known = new Set(["addedLabelIds", "removedLabelIds", "labelIds"]);
+      const known = new Set(["addedLabelIds", "removedLabelIds", "labelIds", "stateId"]);
       const unknown = Object.keys(input).filter((key) => !known.has(key));
       if (unknown.length) {
-        const message = `Fake Linear updateIssue supports only label ids, not ${unknown.join(", ")}`;
+        const message = `Fake Linear updateIssue supports only label ids and stateId, not ${unknown.join(", ")}`;
         throw new GraphQLError(message, "graphql error", message);
       }
+      const issueId = String(variables.id);
+      // A refused state refuses the whole update: none of it is applied.
+      const state = "stateId" in input ? checkState(issueId, input.stateId) : undefined;
+      const labelEdit = ["addedLabelIds", "removedLabelIds", "labelIds"].some((key) => key in input);
       const ids = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
       let added = ids(input.addedLabelIds);
       let removed = ids(input.removedLabelIds);
       if (Array.isArray(input.labelIds)) {
         // labelIds replaces the whole set.
-        const current = issueLabels.get(String(variables.id)) ?? [];
+        const current = issueLabels.get(issueId) ?? [];
         const wanted = ids(input.labelIds);
         added = [...added, ...wanted.filter((id) => !current.includes(id))];
         removed = [...removed, ...current.filter((id) => !wanted.includes(id))];
       }
-      return { issueUpdate: changeLabels(variables.id, added, removed) };
+      const result = labelEdit || !state ? changeLabels(variables.id, added, removed) : undefined;
+      if (state) {
+        stateChanges.push({ issueId, from: stateOf(issueId), to: state.id });
+        issueStates.set(issueId, state.id);
+      }
+      return {
+        issueUpdate: result ?? {
+          __typename: "IssuePayload",
+          success: true,
+          lastSyncId: ++lastSyncId,
+          issue: { id: issueId },
+        },
+      };
     },
     ...adminOperations({
       viewerId,
@@ -563,6 +675,8 @@ export async function startFakeLinear(options: FakeLinearOptions = {}): Promise<
     comments,
     requests,
     labelChanges,
+    stateChanges,
+    issueStateId: (issueId) => stateOf(issueId),
     labels,
     webhooks,
     addWebhookFailure: (webhookId, failure) => {
@@ -623,5 +737,60 @@ function matchesLabel(label: FakeLinearLabel, filter: LabelFilter | undefined): 
   if (filter.team?.id?.eq !== undefined && label.teamId !== filter.team.id.eq) return false;
   if (filter.team?.id?.in && !(label.teamId && filter.team.id.in.includes(label.teamId))) return false;
   if (filter.isGroup?.eq !== undefined && (label.isGroup ?? false) !== filter.isGroup.eq) return false;
+  return true;
+}
+
+/** A workflow state as the SDK's WorkflowState fragment reads it (dist/index.mjs, fragment WorkflowState). */
+function workflowStateNode(startedAt: string) {
+  return (state: FakeLinearWorkflowState) => ({
+    __typename: "WorkflowState",
+    id: state.id,
+    name: state.name,
+    type: state.type,
+    position: state.position,
+    color: "#bec2c8",
+    description: null,
+    inheritedFrom: null,
+    team: { id: state.teamId },
+    createdAt: startedAt,
+    updatedAt: startedAt,
+    archivedAt: null,
+  });
+}
+
+/** The subset of Linear's WorkflowStateFilter the fake understands. */
+interface StateFilter {
+  and?: StateFilter[];
+  or?: StateFilter[];
+  id?: { eq?: string; in?: string[] };
+  name?: { eq?: string; eqIgnoreCase?: string; in?: string[] };
+  team?: { id?: { eq?: string; in?: string[] } };
+  type?: { eq?: string; in?: string[] };
+}
+
+function matchesState(state: FakeLinearWorkflowState, filter: StateFilter | undefined): boolean {
+  if (!filter) return true;
+  const known = new Set(["and", "or", "id", "name", "team", "type"]);
+  const unknown = Object.keys(filter).filter((key) => !known.has(key));
+  if (unknown.length) {
+    const message = `Fake Linear cannot filter workflow states by ${unknown.join(", ")}`;
+    throw new GraphQLError(message, "graphql error", message);
+  }
+  if (filter.and && !filter.and.every((f) => matchesState(state, f))) return false;
+  if (filter.or && !filter.or.some((f) => matchesState(state, f))) return false;
+  if (filter.id?.eq !== undefined && state.id !== filter.id.eq) return false;
+  if (filter.id?.in && !filter.id.in.includes(state.id)) return false;
+  if (filter.name?.eq !== undefined && state.name !== filter.name.eq) return false;
+  if (filter.name?.in && !filter.name.in.includes(state.name)) return false;
+  if (
+    filter.name?.eqIgnoreCase !== undefined &&
+    state.name.toLowerCase() !== filter.name.eqIgnoreCase.toLowerCase()
+  ) {
+    return false;
+  }
+  if (filter.team?.id?.eq !== undefined && state.teamId !== filter.team.id.eq) return false;
+  if (filter.team?.id?.in && !filter.team.id.in.includes(state.teamId)) return false;
+  if (filter.type?.eq !== undefined && state.type !== filter.type.eq) return false;
+  if (filter.type?.in && !filter.type.in.includes(state.type)) return false;
   return true;
 }

@@ -155,4 +155,26 @@ describe("Jira ticket labelled 'needs-test', end to end through the local runner
     expect(h.qatech.conversations()).toHaveLength(1);
     expect(h.jiraAcks()).toHaveLength(1);
   });
+
+  it("moves the ticket through the transition named so, with the run's Jira credentials", async () => {
+    h = await startHarness({ jira: { issues: ISSUE } });
+    const { trackerOf } = await import("../../functions/shared/trackers");
+    const jira = await trackerOf("jira");
+    const ticket = {
+      tracker: "jira" as const,
+      id: "10002",
+      key: "PROJ-123",
+      title: "",
+      url: "",
+      description: "",
+    };
+
+    await expect(jira.moveTicket(ticket, "In Progress")).resolves.toEqual({ moved: true, to: "In Progress" });
+    await expect(jira.moveTicket(ticket, "Shipped")).resolves.toEqual({
+      moved: false,
+      reason: 'Jira offers no transition named "Shipped" for PROJ-123 (available: To Do, Done)',
+    });
+
+    expect(h.jira.status("PROJ-123")).toBe("In Progress");
+  });
 });

@@ -385,6 +385,35 @@ describe("the Linear agent's tokens", () => {
     expect(h.agent.grants.refresh_token).toBe(1);
   });
 
+  it("moves the issue to a state of its team with the agent's token, refreshed after a 401 like every read", async () => {
+    h = await startHarness({ agent: {} });
+    const { trackerOf } = await import("../../functions/shared/trackers");
+    const agent = await trackerOf("linear-agent");
+    const ticket = {
+      tracker: "linear-agent" as const,
+      id: ISSUE_ID,
+      key: "ENG-42",
+      title: "",
+      url: "",
+      description: "",
+    };
+    await agent.refreshTicket(ticket); // the process now holds the token
+    h.agent.expireAccessTokens(); // as 24 h later: Linear answers 401 to it
+
+    const moved = await agent.moveTicket(ticket, "in progress");
+    const missing = await agent.moveTicket(ticket, "Shipped");
+
+    expect(moved).toEqual({ moved: true, to: "In Progress" });
+    expect(h.linear.stateChanges.map((c) => c.to)).toEqual([expect.stringMatching(/-in-progress$/)]);
+    const update = h.linear.requests.find((r) => r.operation === "updateIssue");
+    expect(update?.headers.authorization).toMatch(/^Bearer /);
+    expect(missing).toMatchObject({
+      moved: false,
+      reason: expect.stringContaining('no workflow state named "Shipped"'),
+    });
+    expect(h.agent.grants.refresh_token).toBe(1);
+  });
+
   it("many concurrent 401s refresh exactly once; every caller goes on with the new token", async () => {
     h = await startHarness({ agent: {} });
     const session = await h.agent.mention(ISSUE_ID, "@QA.tech check checkout");

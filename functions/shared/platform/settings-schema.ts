@@ -74,6 +74,25 @@ const linearAgent = described(
   "QA.tech as a Linear agent (an OAuth app installed with actor=app).",
 );
 
+/**
+ * Optional ticket moves per verdict (domain/moves.ts), off by default: each a name the tracker looks up,
+ * never an id. Unknown keys and blank names are refused.
+ */
+const moveName = z.string().check(z.regex(/\S/, { error: "must not be empty" }));
+const moves = (where: (ticket: string) => string) =>
+  described(
+    z.strictObject({
+      passed: z.optional(described(moveName, `${where("a ticket that passed")}; none: no move.`)),
+      failed: z.optional(
+        described(moveName, `${where("a ticket that failed")} (e.g. "In Progress"); none: no move.`),
+      ),
+      unverified: z.optional(
+        described(moveName, `${where("a ticket QA.tech could not verify")}; none: no move.`),
+      ),
+    }),
+    "Where a ticket is moved once its verdict is known (off by default).",
+  );
+
 /** The retention periods CloudWatch Logs offers, in days. */
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -202,6 +221,9 @@ const fields = z.strictObject({
         ),
         // QA.tech as an agent in Linear's agent sessions
         agent: z.prefault(linearAgent, {}),
+        moves: z.optional(
+          moves((ticket) => `The workflow state of its team (by name) ${ticket} is moved to`),
+        ),
       }),
       "Linear.",
     ),
@@ -237,6 +259,9 @@ const fields = z.strictObject({
             "Only these projects start runs; empty: all.",
           ),
           [],
+        ),
+        moves: z.optional(
+          moves((ticket) => `The transition (by name, or the status it leads to) ${ticket} is moved through`),
         ),
       }),
       "Jira Cloud.",
@@ -380,6 +405,8 @@ function crossFieldIssues(s: Settings): Array<{ path: string[]; message: string 
       ["qatech.instruction", s.qatech.instruction],
       ["qatech.applicationOverrides", s.qatech.applicationOverrides],
       ["jira.projectKeys", s.jira.projectKeys],
+      ["linear.moves", s.linear.moves],
+      ["jira.moves", s.jira.moves],
     ].sort((a, b) => JSON.stringify(b[1] ?? "").length - JSON.stringify(a[1] ?? "").length)[0][0] as string;
     add(
       long,

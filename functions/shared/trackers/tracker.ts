@@ -1,6 +1,9 @@
 import type { TicketComment } from "../domain/comment";
+import type { MoveResult } from "../domain/moves";
 import type { Placement } from "../domain/placement";
 import type { FollowUp, Ticket } from "../domain/ticket";
+
+export type { MoveResult } from "../domain/moves";
 
 /** How a comment is posted: once per run and kind, ending with its marker, where `placement` says. */
 export interface PostOptions {
@@ -49,4 +52,10 @@ export interface Tracker {
   refreshTicket(ticket: Ticket): Promise<Ticket>;
   /** Links the ticket carries outside its text (Linear's attachments), as untrusted as the text. */
   linkedUrls(ticket: Ticket): Promise<string[]>;
+  /**
+   * Moves the ticket to `to`, a name (Linear: a workflow state of the issue's team; Jira: a transition, or the
+   * status it leads to), looked up on the ticket, never guessed. A transient failure is thrown
+   * (TransientError, retried by the workflow); anything else is `moved: false` with the reason.
+   */
+  moveTicket(ticket: Ticket, to: string): Promise<MoveResult>;
 }

@@ -1,4 +1,5 @@
 import { endsWithTrailer } from "../../domain/marker";
+import { byName, type MoveResult, nameList, notMoved } from "../../domain/moves";
 import { PermanentError, TransientError } from "../../platform/errors";
 import type { AdfDocument } from "./adf";
 import { adfToText } from "./adf-text";
@@ -76,6 +77,87 @@ export async function setJiraLabels(
   const labels = [...opts.add.map((add) => ({ add })), ...opts.remove.map((remove) => ({ remove }))];
   if (labels.length === 0) return;
   await jiraRequest(opts, issuePath(opts.issueKey), { method: "PUT", json: { update: { labels } } });
+}
+
+/** A transition the issue offers now, as this module reads it: its id, its name, and the status it leads to. */
+export interface JiraTransitionInfo {
+  id: string;
+  name: string;
+  /** The name of the status it leads to (`to.name`). */
+  to?: string;
+}
+
+/**
+ * The transitions the integration's account may make on the issue now, in Jira's order (GET
+ * /rest/api/3/issue/{key}/transitions: only those available from the issue's status, to this account;
+ * https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-transitions-get).
+ */
+export async function getJiraTransitions(
+  opts: JiraAuth & { issueKey: string },
+): Promise<JiraTransitionInfo[]> {
+  const path = `${issuePath(opts.issueKey)}/transitions`;
+  const page = await jiraRequest<{ transitions?: unknown }>(opts, path, {});
+  if (!Array.isArray(page?.transitions)) {
+    throw new TransientError(`Jira answered GET ${path} without transitions`);
+  }
+  const result: JiraTransitionInfo[] = [];
+  for (const raw of page.transitions as Array<Record<string, unknown> | null>) {
+    const id = raw?.id;
+    if ((typeof id !== "string" && typeof id !== "number") || typeof raw?.name !== "string") continue;
+    // Listed without includeUnavailableTransitions, every transition is available; the flag is honoured anyway.
+    if (raw.isAvailable === false) continue;
+    const info: JiraTransitionInfo = { id: String(id), name: raw.name };
+    const to = (raw.to as { name?: unknown } | undefined)?.name;
+    if (typeof to === "string") info.to = to;
+    result.push(info);
+  }
+  return result;
+}
+
+/** The name of the issue's status now (GET /rest/api/3/issue/{key}?fields=status). */
+async function getJiraStatus(opts: JiraAuth & { issueKey: string }): Promise<string | undefined> {
+  const issue = await jiraRequest<{ fields?: { status?: { name?: unknown } } }>(
+    opts,
+    `${issuePath(opts.issueKey)}?fields=status`,
+    {},
+  );
+  const name = issue?.fields?.status?.name;
+  return typeof name === "string" ? name : undefined;
+}
+
+/**
+ * Moves an issue through the transition named `to`, or else through the one whose status (`to.name`) is
+ * named `to`: exact names first, then the same names in any case, only among the transitions the issue
+ * offers now (never a guessed id). An issue already in the status named `to`, or in the status the
+ * transition leads to, is left alone. Then POST /rest/api/3/issue/{key}/transitions `{ transition: { id } }`
+ * (204; https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-transitions-post).
+ *
+ * Jira's transient failures are thrown (TransientError); a refusal (a required field of the transition's
+ * screen, a missing permission, an unknown issue) or a transition it does not offer is `moved: false` with
+ * the reason.
+ */
+export async function moveJiraIssue(opts: JiraAuth & { issueKey: string; to: string }): Promise<MoveResult> {
+  const to = opts.to.trim();
+  const key = opts.issueKey;
+  try {
+    const [transitions, status] = await Promise.all([getJiraTransitions(opts), getJiraStatus(opts)]);
+    if (status !== undefined && byName([status], to, (s) => s)) return { moved: true, to: status };
+    const transition = byName(transitions, to, (t) => t.name) ?? byName(transitions, to, (t) => t.to);
+    if (!transition)
+      return notMoved(
+        `Jira offers no transition named "${to}" for ${key} (available: ${nameList(transitions.map((t) => t.name))})`,
+      );
+    const target = transition.to ?? transition.name;
+    if (status !== undefined && transition.to === status) return { moved: true, to: target };
+    await jiraRequest(opts, `${issuePath(key)}/transitions`, {
+      method: "POST",
+      json: { transition: { id: transition.id } },
+    });
+    return { moved: true, to: target };
+  } catch (error) {
+    if (error instanceof PermanentError) return notMoved(`${key} was not moved to "${to}": ${error.message}`);
+    throw error;
+  }
 }
 
 /** A link that opens the issue scrolled to the comment. `siteUrl` must be the site, not api.atlassian.com. */

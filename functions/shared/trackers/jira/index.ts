@@ -1,5 +1,5 @@
 import type { Tracker } from "../tracker";
-import { setJiraLabels } from "./api";
+import { moveJiraIssue, setJiraLabels } from "./api";
 import { jiraAuth } from "./client";
 import { postToJira } from "./comment";
 import { findJiraThread, refreshJiraTicket } from "./thread";
@@ -15,4 +15,7 @@ export const jira: Tracker = {
   refreshTicket: refreshJiraTicket,
   // Jira shows linked pull requests in its development panel, which has no public API.
   linkedUrls: async () => [],
+  async moveTicket(ticket, to) {
+    return moveJiraIssue({ ...(await jiraAuth()), issueKey: ticket.key, to });
+  },
 };

@@ -86,4 +86,5 @@ export const linearAgent: Tracker = {
   },
   refreshTicket: issues.refreshTicket,
   linkedUrls: issues.attachmentUrls,
+  moveTicket: issues.moveTicket,
 };

@@ -10,4 +10,5 @@ export const linear: Tracker = {
   findThread: findLinearThread,
   refreshTicket: issues.refreshTicket,
   linkedUrls: issues.attachmentUrls,
+  moveTicket: issues.moveTicket,
 };

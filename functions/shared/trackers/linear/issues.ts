@@ -1,4 +1,5 @@
 import { endsWithTrailer } from "../../domain/marker";
+import { byName, type MoveResult, nameList, notMoved } from "../../domain/moves";
 import type { Ticket } from "../../domain/ticket";
 import { boundedTicket } from "../../domain/ticket";
 import { PermanentError, TransientError } from "../../platform/errors";
@@ -152,6 +153,66 @@ export async function setLinearLabels(
   return { skipped };
 }
 
+interface StateNode {
+  id: string;
+  name: string;
+}
+
+/** A team's workflow states (Linear's order), archived ones left out as Linear leaves them out by default. */
+async function teamStates(opts: LinearAuth, teamId: string): Promise<StateNode[]> {
+  return linearCall(opts, "workflowStates", async (client) => {
+    const connection = await client.workflowStates({ filter: { team: { id: { eq: teamId } } }, first: 250 });
+    return connection.nodes.map((node): StateNode => ({ id: node.id, name: node.name }));
+  });
+}
+
+/**
+ * Moves an issue to the workflow state named `to` in the issue's team: the exact name first, then the same
+ * name in any case. Each team has its own workflow, so only the team's states are candidates
+ * (https://linear.app/docs/configuring-workflows); the issue is read for its team and state, and an issue
+ * already in that state is left alone. `teamId` (from the webhook) lets the states be read alongside the
+ * issue; when the issue has moved to another team since, that team's states are read.
+ *
+ * Linear's transient failures are thrown (TransientError); a refusal, a missing state or an issue Linear
+ * will not show is `moved: false` with the reason.
+ */
+export async function moveLinearIssue(
+  opts: LinearAuth & { issueId: string; teamId?: string; key: string; to: string },
+): Promise<MoveResult> {
+  const to = opts.to.trim();
+  let key = opts.key;
+  try {
+    const [issue, early] = await Promise.all([
+      linearCall(opts, "issue", async (client) => {
+        const found = await client.issue(opts.issueId);
+        return { identifier: found.identifier, teamId: found.teamId, stateId: found.stateId };
+      }),
+      opts.teamId ? teamStates(opts, opts.teamId) : undefined,
+    ]);
+    key = issue.identifier || key;
+    const teamId = issue.teamId ?? opts.teamId;
+    // An issue's identifier starts with its team's key (ENG-42), and changes with its team.
+    const team = key.split("-")[0];
+    if (!teamId)
+      return notMoved(`Linear did not say which team ${key} is in, so it was not moved to "${to}"`);
+    const states = early && teamId === opts.teamId ? early : await teamStates(opts, teamId);
+    const state = byName(states, to, (s) => s.name);
+    if (!state)
+      return notMoved(
+        `Linear has no workflow state named "${to}" in team ${team} (its states: ${nameList(states.map((s) => s.name))})`,
+      );
+    if (issue.stateId === state.id) return { moved: true, to: state.name };
+    const payload = await linearCall(opts, "updateIssue", (client) =>
+      client.updateIssue(opts.issueId, { stateId: state.id }),
+    );
+    if (!payload.success) return notMoved(`Linear did not move ${key} to "${state.name}" (success: false)`);
+    return { moved: true, to: state.name };
+  } catch (error) {
+    if (error instanceof PermanentError) return notMoved(`${key} was not moved to "${to}": ${error.message}`);
+    throw error;
+  }
+}
+
 /** An issue's text and team, read back: what a new conversation needs when a run starts from a comment. */
 export async function getLinearIssue(
   opts: LinearAuth & { id: string },
@@ -266,6 +327,8 @@ export interface LinearIssueOperations {
   setLabels(ticket: Ticket, add: string[], remove: string[]): Promise<{ skipped: string[] }>;
   refreshTicket(ticket: Ticket): Promise<Ticket>;
   attachmentUrls(ticket: Ticket): Promise<string[]>;
+  /** Moves the issue to a workflow state of its team, by name (moveLinearIssue). */
+  moveTicket(ticket: Ticket, to: string): Promise<MoveResult>;
   viewerId(): Promise<string>;
   comment(id: string): Promise<LinearCommentInfo | null>;
 }
@@ -291,6 +354,15 @@ export function linearIssueOperations(auth: () => Promise<LinearAuth>): LinearIs
     // Linear's GitHub and GitLab integrations attach linked pull requests to the issue.
     async attachmentUrls(ticket) {
       return getLinearAttachmentUrls({ ...(await auth()), issueId: ticket.id });
+    },
+    async moveTicket(ticket, to) {
+      return moveLinearIssue({
+        ...(await auth()),
+        issueId: ticket.id,
+        teamId: ticket.teamId,
+        key: ticket.key,
+        to,
+      });
     },
     async viewerId() {
       return linearViewerId(await auth());
