@@ -91,7 +91,7 @@ export interface FakeConversation {
   body: unknown;
 }
 
-/** A running fake QA.tech Chat API. */
+/** A running fake QA.tech API: the Chat API and the runs API (simulators/qatech-runs.ts). */
 export interface FakeQaTech {
   /** "http://127.0.0.1:PORT"; the client calls `${url}/v1/chat`. */
   url: string;
@@ -156,7 +156,7 @@ function error(status: number, message: string): Reply {
   return { status, body: { message } };
 }
 
-/** Starts a fake QA.tech Chat API on 127.0.0.1 that speaks the documented wire format. */
+/** Starts a fake QA.tech API (chat and runs) on 127.0.0.1 that speaks the documented wire format. */
 export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<FakeQaTech> {
   const apiKey = options.apiKey ?? "qa-test-key";
   const defaultProject = options.projectShortId ?? "proj_demo";

@@ -368,4 +368,14 @@ describe("fake QA.tech runs API", () => {
     await read();
     expect(qa.runs()).toHaveLength(2);
   });
+
+  it("links only the runs unless linkTests, and a reply with no text of its own gets the links alone", async () => {
+    await start({ plan: () => ({ pollsUntilFinal: 0, text: "", runs: [twoTests] }) });
+    const created = await call("/v1/chat", { body: { message: "Checkout" } });
+
+    await call(`/v1/chat/${created.body.shortId}`);
+    const [reply] = (await call(`/v1/chat/${created.body.shortId}`)).body.messages;
+
+    expect(reply.text).toBe("[Run results](https://app.qa.tech/p/proj_demo/results/run_1)");
+  });
 });
