@@ -1,4 +1,5 @@
 import { composeTicketMessage, DEFAULT_INSTRUCTION } from "../../../../functions/shared/domain/message";
+import { VERDICT_INSTRUCTION, VERDICT_LINE_FORMAT } from "../../../../functions/shared/domain/verdict";
 import { ticket } from "./ticket-fixture";
 
 /** The lines strictly between the ticket markers. */
@@ -53,6 +54,21 @@ describe("composeTicketMessage", () => {
     const lines = message.split("\n");
     expect(lines.filter((l) => l.trim() === "TICKET>>>")).toHaveLength(1);
     expect(lines.at(-1)).toBe("TICKET>>>");
+  });
+
+  it("asks for the runs' links and the verdict line after the instruction, outside the markers", () => {
+    const message = composeTicketMessage(ticket);
+
+    expect(message.startsWith(`${DEFAULT_INSTRUCTION}\n\n${VERDICT_INSTRUCTION}\n`)).toBe(true);
+    expect(between(message).join("\n")).not.toContain(VERDICT_INSTRUCTION);
+    for (const word of VERDICT_LINE_FORMAT.replace("Verdict: ", "").split("|"))
+      expect(VERDICT_INSTRUCTION).toContain(`Verdict: ${word}`);
+  });
+
+  it("asks for the verdict line under the organisation's own instruction too", () => {
+    const message = composeTicketMessage(ticket, "Only test the checkout.");
+
+    expect(message.startsWith(`Only test the checkout.\n\n${VERDICT_INSTRUCTION}\n`)).toBe(true);
   });
 
   it("names Jira for a Jira ticket", () => {
