@@ -1,3 +1,4 @@
+import { resultLinks } from "../../functions/shared/domain/verdict";
 import { type FakeQaTech, type FakeQaTechOptions, startFakeQaTech } from "../../simulators/qatech";
 
 const KEY = "qa-test-key";
@@ -364,6 +365,11 @@ describe("fake QA.tech runs API", () => {
       ["run_1", "proj_shop"],
       ["run_2", "proj_shop"],
     ]);
+    // The verdict's link reading finds them all, on the conversation's own project.
+    expect(resultLinks(messages[0].text, created.body.url)).toEqual({
+      runs: ["run_1", "run_2"],
+      tests: ["rtc_1", "rtc_2", "rtc_3"],
+    });
     // Further reads do not create the runs again.
     await read();
     expect(qa.runs()).toHaveLength(2);

@@ -30,8 +30,11 @@ export const RUN_DETAILS_MAX = 20;
 /** Requests to QA.tech one readRun keeps in flight at once. */
 const DETAIL_CONCURRENCY = 4;
 
-/** A short id as we accept it from QA.tech or a reply: letters, digits, `_` and `-`, at most 100. */
-export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+/**
+ * A run's or run test case's short id as we accept it from QA.tech: letters, digits, `_` and `-`, at most 64,
+ * the form domain/verdict.ts accepts in a reply's result links, so what one takes the other does too.
+ */
+export const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** An error code: upper-case letters, digits and `_` (`TEST_FAILED`, `AGENT_...`, `PLATFORM_...`). */
 const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,99}$/;

@@ -124,7 +124,7 @@ describe("QaTechRuns against the fake QA.tech", () => {
     it("refuses an id of another form before sending anything", async () => {
       await start();
 
-      for (const id of ["", "../chat/chat_1", "run 1", "run_1?testCases=failed", "x".repeat(101)]) {
+      for (const id of ["", "../chat/chat_1", "run 1", "run_1?testCases=failed", "x".repeat(65)]) {
         expect(await failure(runs().getRun(id))).toBeInstanceOf(PermanentError);
       }
       expect(qa.requests).toEqual([]);
