@@ -1,5 +1,8 @@
 import type http from "node:http";
+import { type AddedRun, type FakeRun, type RunPlan, RunStore } from "./qatech-runs";
 import { answer, FaultQueue, type FaultRule, parseJson, type Reply, readBody, startServer } from "./server";
+
+export type { AddedRun, FakeRun, FakeRunTestCase, RunPlan, TestPlan } from "./qatech-runs";
 
 /** How the fake assistant answers one user message. */
 export interface ReplyPlan {
@@ -13,6 +16,13 @@ export interface ReplyPlan {
   status?: "COMPLETED" | "FAILED" | "CANCELLED" | "NEVER";
   /** Final assistant text (markdown). Default: a short reply quoting the first line of the user's message. */
   text?: string;
+  /**
+   * Test runs the assistant started: created (in the conversation's project) when the reply turns final, and
+   * linked from its text, one `[Run results](<run url>)` line each.
+   */
+  runs?: RunPlan[];
+  /** Also link each test of those runs (`[<name>](<.../results/test/<id>>)`), as a reply may; default false. */
+  linkTests?: boolean;
 }
 
 /** Options of startFakeQaTech. */
@@ -42,6 +52,13 @@ export interface FakeQaTechOptions {
    * one hand-written example of its Chat API page lists them oldest first: clients must not rely on either.
    */
   order?: "newest-first" | "oldest-first";
+  /**
+   * Whether the key may read test runs: "none" answers 401 to every runs call (GET /v1/run/{id}, GET
+   * /v1/run-test-case/{id}, POST /v1/run/{id}), as for a key QA.tech does not let read them. Default "read".
+   */
+  runsAccess?: "read" | "none";
+  /** How a rerun's tests end, given the original run (its rerun tests only) and failedOnly; default all pass. */
+  rerunPlan?: (original: FakeRun, failedOnly: boolean) => RunPlan;
 }
 
 /** A message as the Chat API shows it. */
@@ -74,7 +91,7 @@ export interface FakeConversation {
   body: unknown;
 }
 
-/** A running fake QA.tech Chat API. */
+/** A running fake QA.tech API: the Chat API and the runs API (simulators/qatech-runs.ts). */
 export interface FakeQaTech {
   /** "http://127.0.0.1:PORT"; the client calls `${url}/v1/chat`. */
   url: string;
@@ -84,6 +101,10 @@ export interface FakeQaTech {
   maxInFlight(method?: string): number;
   /** Snapshot of the conversations created so far. */
   conversations(): FakeConversation[];
+  /** Creates a test run (in `plan.project`, default the fake's project); its url is its result page. */
+  addRun(plan: RunPlan): AddedRun;
+  /** Snapshot of the runs created so far (reading it does not advance them). */
+  runs(): FakeRun[];
   /** Queues a fault for the next `times` (default 1) matching requests. */
   failNext(rule: FaultRule): void;
   /** Stops the server, ending hung requests. */
@@ -101,6 +122,7 @@ interface PendingReply {
 
 interface Conversation {
   shortId: string;
+  project: string;
   url: string;
   createdAt: string;
   updatedAt: string;
@@ -118,7 +140,12 @@ function defaultText(userText: string): string {
   return `## Test created\n\nI created **${firstLine}** and ran it once: it passed.\n\n- 4 steps\n- 2 checks`;
 }
 
-function finalText(pending: PendingReply): string {
+function finalText(pending: PendingReply, links: string): string {
+  const text = plannedText(pending);
+  return links ? `${text}${text ? "\n\n" : ""}${links}` : text;
+}
+
+function plannedText(pending: PendingReply): string {
   if (pending.plan.text !== undefined) return pending.plan.text;
   if (pending.plan.status === "FAILED") return FAILED_TEXT;
   if (pending.plan.status === "CANCELLED") return "";
@@ -129,7 +156,7 @@ function error(status: number, message: string): Reply {
   return { status, body: { message } };
 }
 
-/** Starts a fake QA.tech Chat API on 127.0.0.1 that speaks the documented wire format. */
+/** Starts a fake QA.tech API (chat and runs) on 127.0.0.1 that speaks the documented wire format. */
 export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<FakeQaTech> {
   const apiKey = options.apiKey ?? "qa-test-key";
   const defaultProject = options.projectShortId ?? "proj_demo";
@@ -140,6 +167,7 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
   const keyScope = options.keyScope ?? "project";
   const planFor = options.plan ?? (() => ({}));
   const faults = new FaultQueue();
+  const runs = new RunStore({ defaultProject, rerunPlan: options.rerunPlan });
   const requests: RecordedRequest[] = [];
   const conversations = new Map<string, Conversation>();
   let lastTime = 0;
@@ -207,6 +235,7 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
     const shortId = `chat_${conversations.size + 1}`;
     const conversation: Conversation = {
       shortId,
+      project,
       url: `https://app.qa.tech/p/${project}/chat/${shortId}`,
       createdAt: "",
       updatedAt: "",
@@ -231,13 +260,28 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
     if (!isFinal && pending.polls < 2) return;
     pending.reply ??= addMessage(conversation, "assistant", "");
     if (isFinal) {
-      Object.assign(pending.reply, { status, isStreaming: false, text: finalText(pending) });
+      Object.assign(pending.reply, {
+        status,
+        isStreaming: false,
+        text: finalText(pending, runLinks(pending, conversation)),
+      });
       pending.done = true;
     } else {
       const full = pending.plan.text ?? defaultText(pending.userText);
       pending.reply.text = full.slice(0, Math.ceil(full.length / 2));
     }
     conversation.updatedAt = now();
+  };
+
+  // The runs a final reply started, created now, and the lines that link them.
+  const runLinks = (pending: PendingReply, conversation: Conversation): string => {
+    const lines: string[] = [];
+    for (const plan of pending.plan.runs ?? []) {
+      const added = runs.add({ project: conversation.project, ...plan });
+      lines.push(`[Run results](${added.url})`);
+      if (pending.plan.linkTests) for (const test of added.tests) lines.push(`- [${test.name}](${test.url})`);
+    }
+    return lines.join("\n");
   };
 
   // Checks shared by every POST; returns the 400 message, if any.
@@ -275,6 +319,12 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
 
   // Validates at once but returns the state change as a closure, so an afterCommit fault can still run it.
   const route = (method: string, path: string, query: URLSearchParams, body: unknown): (() => Reply) => {
+    const runsRoute = runs.route(method, path, query, body, {
+      readable: (options.runsAccess ?? "read") === "read",
+      ownProject: keyScope === "project" ? defaultProject : undefined,
+      projectRefusal,
+    });
+    if (runsRoute) return runsRoute;
     const input = (body ?? {}) as Record<string, unknown>;
     const knownPost = method === "POST" && (path === "/v1/chat" || path.startsWith("/v1/chat/"));
     const invalid = knownPost ? invalidBody(body) : undefined;
@@ -388,6 +438,8 @@ export async function startFakeQaTech(options: FakeQaTechOptions = {}): Promise<
           .map((message) => ({ ...message })),
         body: conversation.body,
       })),
+    addRun: (plan) => runs.add(plan),
+    runs: () => runs.snapshot(),
     failNext: (rule) => faults.add(rule),
     close: server.close,
   };

@@ -38,6 +38,7 @@ async function world(
     jiraAdmin?: boolean;
     linearLabels?: Array<{ id: string; name: string }>;
     qatechKeyScope?: "organization" | "project";
+    qatechRunsAccess?: "read" | "none";
   } = {},
 ): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), "qa-ticket-setup-"));
@@ -48,6 +49,7 @@ async function world(
     apiKey: QATECH_KEY,
     keyScope: options.qatechKeyScope ?? "organization",
     projectShortId: "proj_acme",
+    runsAccess: options.qatechRunsAccess,
   });
   const linear = await startFakeLinear({ apiKey: LINEAR_KEY, labels: options.linearLabels });
   const jira = await startFakeJira({
@@ -503,6 +505,30 @@ describe("npm run doctor, end to end", () => {
       status: "FAIL",
       fix: "npm run setup -- --org acme",
     });
+  });
+
+  it("warns, without failing, when the QA.tech key may not read test runs, in setup and in doctor", async () => {
+    w = await world({ qatechRunsAccess: "none" });
+
+    const result = await w.setup();
+    w.aws.confirmSubscriptions();
+    const { rows, ok } = await runDoctor({ org: "acme", clients: w.aws.clients, configDir: w.dir });
+
+    expect(result.doctor?.rows.filter((r) => r.status === "FAIL").map((r) => r.check)).toEqual([
+      "alarms reach someone",
+    ]);
+    expect(w.lines.find((l) => l.startsWith(stepPrefix("credentials")))).toMatch(
+      /warning: QA\.tech answered 401 to a read of test runs: this key may not read them/,
+    );
+    expect(ok).toBe(true);
+    expect(rows.filter((r) => r.status !== "ok")).toEqual([
+      {
+        check: "QA.tech key can read test runs",
+        status: "warn",
+        detail: expect.stringContaining('every verdict will say "Could not verify"'),
+        fix: expect.stringContaining("a QA.tech API key that may read test runs"),
+      },
+    ]);
   });
 
   it("refuses the example's placeholder project for a real org", async () => {

@@ -28,6 +28,8 @@ import {
   checkLinear,
   checkLinearAppToken,
   checkQaTech,
+  checkQaTechRuns,
+  QATECH_RUNS_CHECK,
 } from "../ops/credentials";
 import { JIRA_EVENTS, JiraAdmin, JiraNotAdminError, jiraWebhookName } from "../ops/jira";
 import { LINEAR_RESOURCE_TYPES, LinearAdmin, webhookLabel } from "../ops/linear";
@@ -168,9 +170,15 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
     rows.push({ check, status: "warn", detail: `not checked: ${why}` });
 
   const qatechKey = value("QATECH_API_KEY");
-  if (qatechKey)
-    add("QA.tech key", await checkQaTech(config.qatech.apiUrl, qatechKey, config.qatech.projectShortId));
-  else skip("QA.tech key", "the secret is not filled");
+  if (qatechKey) {
+    const keyCheck = await checkQaTech(config.qatech.apiUrl, qatechKey, config.qatech.projectShortId);
+    add("QA.tech key", keyCheck);
+    if (keyCheck.ok) rows.push(qatechRunsRow(await checkQaTechRuns(config.qatech.apiUrl, qatechKey)));
+    else skip(QATECH_RUNS_CHECK, "the QA.tech key is refused (above)");
+  } else {
+    skip("QA.tech key", "the secret is not filled");
+    skip(QATECH_RUNS_CHECK, "the secret is not filled");
+  }
 
   if (config.linear.enabled) await linearChecks(config, stack.outputs, value, add, skip, options);
   if (trackers.includes("linear-agent")) await agentInstalled(config, stack.outputs, add, options);
@@ -237,6 +245,7 @@ function awsChecks(config: OrgConfig, trackers: TrackerName[]): string[] {
     "stack matches config",
     "secrets set",
     "QA.tech key",
+    QATECH_RUNS_CHECK,
     ...(config.linear.enabled ? ["Linear key", "Linear webhook", "Linear failed deliveries"] : []),
     ...(trackers.includes("linear-agent") ? ["Linear agent installed"] : []),
     ...(config.jira.enabled ? ["Jira credentials", "Jira webhook"] : []),
@@ -357,6 +366,16 @@ async function agentInstalled(
       result = await ask(newer.accessToken);
   }
   add(check, result.ok ? { ok: true, detail: `installed: ${result.detail}` } : result);
+}
+
+/**
+ * The row on whether the QA.tech key may read test runs: a key that may not is a warning (with its fix), not a
+ * failure: tickets still get the reply, and their verdict says "Could not verify".
+ */
+export function qatechRunsRow(result: CheckResult): DoctorRow {
+  return result.ok
+    ? { check: QATECH_RUNS_CHECK, status: "ok", detail: result.detail }
+    : { check: QATECH_RUNS_CHECK, status: "warn", detail: result.detail, fix: result.fix };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { redactSecrets, registerSecret } from "../../functions/shared/platform/redact";
+import { QaTechRuns } from "../../functions/shared/qatech/runs";
 import { linearClient } from "../../functions/shared/trackers/linear/client";
 
 /**
@@ -111,6 +112,34 @@ export async function checkQaTech(
       fix: "set qatech.projectShortId to the key's project (QA.tech: Project settings), or use a key of that project",
     };
   return { ok: false, detail: `QA.tech answered ${post.status}: ${said}`, fix: "try again later" };
+}
+
+/** The name of the check, in setup's line and doctor's table. */
+export const QATECH_RUNS_CHECK = "QA.tech key can read test runs";
+
+/**
+ * Whether QA.tech lets this key read test runs, which verdicts are made of (issue 19): a read of a run that
+ * cannot exist, 404 = yes, 401/403 = no (QaTechRuns.probeAccess says why that suffices). Not ok is a warning,
+ * never a failure: without runs a ticket still gets QA.tech's reply, with the verdict "Could not verify".
+ */
+export async function checkQaTechRuns(apiUrl: string, apiKey: string): Promise<CheckResult> {
+  // The runs client registers the key with the redactor before it sends it.
+  const runs = new QaTechRuns({ apiUrl, apiKey, timeoutMs: TIMEOUT_MS, maxInlineRetryAfterSeconds: -1 });
+  try {
+    const probe = await runs.probeAccess();
+    if (probe.readable) return { ok: true, detail: probe.detail };
+    return {
+      ok: false,
+      detail: `${probe.detail}; every verdict will say "Could not verify"`,
+      fix: "use a QA.tech API key that may read test runs (QA.tech: Organization Settings -> API Keys), then run setup again",
+    };
+  } catch (error) {
+    return {
+      ok: false,
+      detail: `could not tell: ${error instanceof Error ? error.message : String(error)}`,
+      fix: "run doctor again later; if it persists, ask QA.tech support",
+    };
+  }
 }
 
 /** Who the Linear key acts as, and whether that user is a workspace admin (webhooks need one). */

@@ -27,7 +27,14 @@ import {
   type SecretState,
   storeSecret,
 } from "../ops/aws";
-import { type CheckResult, checkJira, checkLinear, checkQaTech, newSigningSecret } from "../ops/credentials";
+import {
+  type CheckResult,
+  checkJira,
+  checkLinear,
+  checkQaTech,
+  checkQaTechRuns,
+  newSigningSecret,
+} from "../ops/credentials";
 import { JIRA_EVENTS, JiraAdmin, JiraNotAdminError, jiraWebhookJql, jiraWebhookName } from "../ops/jira";
 import { LINEAR_RESOURCE_TYPES, LinearAdmin, webhookLabel } from "../ops/linear";
 import type { Deployer } from "./deployer";
@@ -117,7 +124,7 @@ export const SETUP_STEPS = [
   {
     id: "credentials",
     label: "credentials",
-    does: "the API keys (environment, Secrets Manager or asked), each checked against its service",
+    does: "the API keys (environment, Secrets Manager or asked), each checked against its service; warns when QA.tech's key may not read test runs",
     dryRun: "checks them as usual (reads only)",
     run: credentialsStep,
   },
@@ -338,6 +345,9 @@ async function credentialsStep(run: SetupRun, report: Report): Promise<void> {
     values.get("QATECH_API_KEY") ?? "",
     config.qatech.projectShortId,
   ));
+  // A key that may not read test runs still works (the verdict says "Could not verify"): a warning, not a stop.
+  const runs = await checkQaTechRuns(config.qatech.apiUrl, values.get("QATECH_API_KEY") ?? "");
+  checks.push(runs.ok ? runs.detail : `warning: ${runs.detail} (fix: ${runs.fix})`);
   if (config.linear.enabled) {
     values.set("LINEAR_API_KEY", await credential("LINEAR_API_KEY", answers.linearApiKey, "Linear API key:"));
     const result = await checkLinear(config.linear.apiUrl, values.get("LINEAR_API_KEY") ?? "");
