@@ -27,6 +27,7 @@ export const FUNCTIONS = [
   "poll-conversation",
   "post-comment",
   "resolve-thread",
+  "read-runs",
   // The Linear agent's webhook: a function of its own, with the Agent API client (no size target of its own).
   TRACKER_CATALOG["linear-agent"].webhookEntry,
 ] as const;

@@ -26,7 +26,28 @@ async function main() {
     agent: {},
     env: { LINEAR_AGENT_SESSION_ON_LABEL: "false" },
     qatech: {
+      // The ticket's test run: the empty-cart test fails on the first run; `@qa rerun` reruns it and it passes
+      // (the simulator's default for reruns: "the fix worked").
       plan: (message) => ({
+        runs: message.includes("Safari")
+          ? undefined
+          : message.includes("PROJ-123")
+            ? [{ tests: [{ name: "Login - remember me", result: "PASSED" as const }] }]
+            : [
+                {
+                  readsUntilFinal: 2,
+                  tests: [
+                    {
+                      name: "Checkout - empty cart",
+                      result: "FAILED" as const,
+                      resultTitle: "The page stays blank after Checkout",
+                      evaluationThought:
+                        "Expected the message 'Your cart is empty'; the page rendered nothing.",
+                    },
+                    { name: "Checkout - one item", result: "PASSED" as const },
+                  ],
+                },
+              ],
         pollsUntilFinal: message.includes("regression") ? 1_000 : 3,
         text: message.includes("Safari")
           ? "Yes: I ran **Checkout - empty cart** on mobile Safari (iPhone 15 preset) and it fails the same way."
@@ -61,9 +82,11 @@ async function main() {
   const [ack] = h.linearAcks();
   const [reply] = h.linearReplies();
   if (!ack || !reply) throw new Error("The Linear issue did not get its acknowledgement and reply");
+  if (!reply.body.startsWith("**Failed**"))
+    throw new Error("The Linear issue's reply did not open with its verdict");
   console.log(bold(`\n${at()} On Linear issue ENG-42, the acknowledgement:\n`));
   console.log(quote(ack.body));
-  console.log(bold(`\n${at()} ...and in its thread, QA.tech's reply (markdown):\n`));
+  console.log(bold(`\n${at()} ...and in its thread, the verdict and QA.tech's reply (markdown):\n`));
   console.log(quote(reply.body));
 
   const question = "Does it also work on mobile Safari?";
@@ -85,6 +108,24 @@ async function main() {
   const answer = h.linearReplies().at(-1);
   console.log(bold(`\n${at()} The answer, from the same conversation, in the same thread:\n`));
   console.log(quote(answer?.body ?? "(none)"));
+
+  console.log(bold(`\n${at()} The fix is deployed; Jane writes "@qa rerun" in the thread`));
+  const rerun = h.linear.addComment({
+    issueId: ack.issueId,
+    body: "@qa rerun",
+    userId: "user-jane",
+    parentId: ack.id,
+  });
+  const reran = await h.sendLinear({ ...base, data: { ...rerun, issue: data.issue } });
+  console.log(`${at()} Webhook answered ${reran.status} ${JSON.stringify(reran.body)}`);
+  await h.runner.settled();
+  const [started, verdict] = h.linearReplies().slice(-2);
+  console.log(bold(`\n${at()} In the thread, what was rerun, then the new verdict:\n`));
+  console.log(quote(started?.body ?? "(none)"));
+  console.log("");
+  console.log(quote(verdict?.body ?? "(none)"));
+  if (!verdict?.body.startsWith("**Passed**"))
+    throw new Error("The rerun did not end with a passing verdict");
 
   console.log(bold(`\n${at()} Jira: PROJ-123 gets the label needs-test; sending the signed webhook`));
   const jira = await h.sendJira("jira-issue_updated.label-added");

@@ -56,6 +56,7 @@ export function renderWorkflowDefinition(replyTimeoutSeconds: number): StateMach
     pollConversation: fn("poll-conversation"),
     postComment: fn("post-comment"),
     resolveThread: fn("resolve-thread"),
+    readRuns: fn("read-runs"),
     replyTimeoutSeconds,
   });
   const cfn = workflow.stateMachine.node.defaultChild as CfnStateMachine;

@@ -26,6 +26,7 @@ const VARIABLES: Record<string, string> = {
   "labels.testing": "LABEL_TESTING",
   "labels.tested": "LABEL_TESTED",
   "labels.testFailed": "LABEL_TEST_FAILED",
+  "labels.unverified": "LABEL_UNVERIFIED",
   "labels.removeTrigger": "LABEL_REMOVE_TRIGGER",
   "linear.triggerLabel": "TRIGGER_LABEL_LINEAR",
   "linear.apiUrl": "LINEAR_API_URL",
@@ -36,6 +37,8 @@ const VARIABLES: Record<string, string> = {
   "jira.baseUrl": "JIRA_BASE_URL",
   "jira.siteUrl": "JIRA_SITE_URL",
   "jira.projectKeys": "JIRA_PROJECT_KEYS",
+  "linear.moves": "LINEAR_MOVES",
+  "jira.moves": "JIRA_MOVES",
   replyTimeoutMinutes: "REPLY_TIMEOUT_SECONDS",
   "pollSchedule.minWaitSeconds": "POLL_MIN_WAIT_SECONDS",
   "pollSchedule.fraction": "POLL_FRACTION",
@@ -59,6 +62,15 @@ function boolean(value: string): unknown {
   return value === "true" ? true : value === "false" ? false : value;
 }
 
+/** JSON as typed in a variable; anything else stays as it is, for the schema to refuse by name. */
+function json(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
 /** A comma-separated list, each item trimmed, empty items dropped. */
 function list(value: string): string[] {
   return value
@@ -80,13 +92,9 @@ function settingsFromEnv(env: NodeJS.ProcessEnv, trackers: TrackerName[]): Setti
     at[keys[keys.length - 1]] = value;
   };
   const transform: Record<string, (value: string) => unknown> = {
-    "qatech.applicationOverrides": (value) => {
-      try {
-        return JSON.parse(value);
-      } catch {
-        return value;
-      }
-    },
+    "qatech.applicationOverrides": json,
+    "linear.moves": json,
+    "jira.moves": json,
     "qatech.maxConcurrency": numeric,
     "qatech.gitlabHosts": list,
     "labels.removeTrigger": boolean,

@@ -1,6 +1,7 @@
 import { type InvocationClock, handler as pollConversation } from "../functions/poll-conversation";
 import { POLL_TIMEOUT_SECONDS } from "../functions/poll-conversation/timeout";
 import { handler as postComment } from "../functions/post-comment";
+import { handler as readRuns } from "../functions/read-runs";
 import { handler as resolveThread } from "../functions/resolve-thread";
 import { jsonBytes, STATE_MAX_BYTES } from "../functions/shared/domain/limits";
 import type { StartRequest } from "../functions/start-conversation";
@@ -21,6 +22,7 @@ const FUNCTIONS: Record<string, LocalTask> = {
   "poll-conversation": (input) => pollConversation(input as never, invocationClock(POLL_TIMEOUT_SECONDS)),
   "post-comment": (input) => postComment(input as never),
   "resolve-thread": (input) => resolveThread(input as never),
+  "read-runs": (input) => readRuns(input as never),
 };
 
 const WAIT_FOR_QUEUE = "arn:aws:states:::sqs:sendMessage.waitForTaskToken";

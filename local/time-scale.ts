@@ -17,6 +17,10 @@ export function timeScaler(definition: StateMachineDefinition, scale: number) {
   const waitTimeOverrides: Record<string, number> = {};
   const retryIntervalOverrides: Record<string, number[]> = {};
   const attempts = new Map<string, number[]>();
+  // The Wait states that wait the poll clock's next wait (WaitForReply, WaitForRuns), read off the definition.
+  const pollWaits = Object.entries(definition.States)
+    .filter(([, state]) => state.Type === "Wait" && state.SecondsPath === "$.poll.waitSeconds")
+    .map(([name]) => name);
   return {
     overrides: scale === 1 ? {} : { waitTimeOverrides, retryIntervalOverrides },
     /** After a Task succeeded: its attempts start over, and the next Wait is the one its output asks for. */
@@ -24,7 +28,7 @@ export function timeScaler(definition: StateMachineDefinition, scale: number) {
       attempts.delete(stateName);
       const poll = (output as { poll?: { waitSeconds?: number } } | null)?.poll;
       if (typeof poll?.waitSeconds === "number")
-        waitTimeOverrides.WaitForReply = poll.waitSeconds * 1000 * scale;
+        for (const name of pollWaits) waitTimeOverrides[name] = poll.waitSeconds * 1000 * scale;
     },
     /** After a Task failed: the pause before its retry, as the matching retrier computes it, scaled. */
     failed(stateName: string, error: unknown) {

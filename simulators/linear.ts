@@ -47,6 +47,7 @@ export const DEFAULT_FAKE_LINEAR_LABELS: FakeLinearLabel[] = [
   { id: "lbl-testing", name: "testing" },
   { id: "lbl-tested", name: "tested" },
   { id: "lbl-test-failed", name: "test failed" },
+  { id: "lbl-unverified", name: "unverified" },
 ];
 
 /** The team of every issue the fake is not told otherwise about (`issueTeamIds`). */

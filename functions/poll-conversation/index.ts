@@ -1,6 +1,7 @@
 import { capText, REPLY_MAX_BYTES } from "../shared/domain/limits";
 import { afterPoll } from "../shared/domain/poll-schedule";
 import { nextProgress } from "../shared/domain/progress";
+import { parseVerdictLine, resultLinks } from "../shared/domain/verdict";
 import type { WorkflowState } from "../shared/domain/workflow-state";
 import { ConfigError } from "../shared/platform/errors";
 import { forRun, functionLogger } from "../shared/platform/log";
@@ -13,9 +14,20 @@ const logger = functionLogger("poll-conversation");
 
 const CUT_NOTICE = "\n\n[The reply was cut; read it in full in QA.tech.]";
 
-/** The reply as the state carries it: sanitized and within its budget of JSON bytes (see limits.ts). */
-function boundedReply(reply: Reply): Reply {
-  return { ...reply, text: capText(reply.text, REPLY_MAX_BYTES, CUT_NOTICE) };
+/**
+ * The reply as the state carries it: sanitized and within its budget of JSON bytes (see limits.ts), with the
+ * result pages it links in the conversation's own project and its verdict line, both read from the whole text
+ * before any cut (domain/verdict.ts).
+ */
+function boundedReply(reply: Reply, conversationUrl: string): Reply {
+  const links = resultLinks(reply.text, conversationUrl);
+  const verdictLine = parseVerdictLine(reply.text);
+  return {
+    ...reply,
+    text: capText(reply.text, REPLY_MAX_BYTES, CUT_NOTICE),
+    ...(links.runs.length + links.tests.length > 0 ? { links } : {}),
+    ...(verdictLine ? { verdictLine } : {}),
+  };
 }
 
 /**
@@ -104,7 +116,7 @@ async function pollConversation(
         ...state,
         conversation: ref,
         poll: { ...poll, n, status: "final" },
-        reply: boundedReply(reply),
+        reply: boundedReply(reply, ref.url),
       };
     }
     const next = afterPoll(poll, schedule);

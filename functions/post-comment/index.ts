@@ -2,6 +2,7 @@ import { type CommentContext, composeComment } from "../shared/domain/comment";
 import { helpText } from "../shared/domain/follow-up";
 import { labelChanges, type RunStage } from "../shared/domain/labels";
 import { type CommentKind, markerText } from "../shared/domain/marker";
+import { moveFor } from "../shared/domain/moves";
 import { placementOf } from "../shared/domain/placement";
 import type { TrackerName } from "../shared/domain/ticket";
 import type { WorkflowState } from "../shared/domain/workflow-state";
@@ -30,12 +31,18 @@ function context(s: Settings, tracker: TrackerName): CommentContext {
   return { help, replyMode: s.comments.replyMode };
 }
 
-/** The stage a labelled run's comment marks, or null for comments that change no label (follow-ups, commands). */
+/**
+ * The stage a comment marks: the start, or the verdict a labelled run (a retry, a rerun) ends with; null for
+ * comments that change no label (questions in the thread, commands). A failure is "could not verify": an
+ * integration failure is never shown as a failed test.
+ */
 function stageOf(state: WorkflowState, kind: CommentKind): RunStage | null {
-  if (kind === "answer" || kind === "progress" || (state.followUp && state.thread?.action !== "retry"))
-    return null;
+  if (kind === "answer" || kind === "progress") return null;
+  const action = state.followUp ? state.thread?.action : undefined;
+  if (action === "rerun") return kind === "reply" ? (state.verdict?.outcome ?? "unverified") : null;
+  if (state.followUp && action !== "retry") return null;
   if (kind === "ack") return "started";
-  return kind === "reply" && state.reply?.status === "COMPLETED" ? "passed" : "failed";
+  return kind === "reply" ? (state.verdict?.outcome ?? "unverified") : "unverified";
 }
 
 /**
@@ -48,9 +55,8 @@ async function updateLabels(
   tracker: Tracker,
   s: Settings,
   state: WorkflowState,
-  kind: CommentKind,
+  stage: RunStage | null,
 ): Promise<void> {
-  const stage = stageOf(state, kind);
   if (!stage) return;
   const { add, remove } = labelChanges(
     stage,
@@ -64,6 +70,36 @@ async function updateLabels(
   } catch (error) {
     if (error instanceof TransientError) throw error;
     log.warn("labels not updated", { stage, error });
+  }
+}
+
+/**
+ * Moves the ticket as the organisation configured for the verdict (off by default), before the comment is
+ * posted so that a move that cannot be made is said in it: never silent, never retried. A transient error is
+ * the state machine's to retry (a move already made is found in place and not made again).
+ */
+async function moveTicket(
+  log: Logger,
+  tracker: Tracker,
+  s: Settings,
+  state: WorkflowState,
+  stage: RunStage | null,
+): Promise<string[]> {
+  if (!stage || stage === "started") return [];
+  const to = moveFor(stage, trackerSettings(s, state.ticket.tracker).moves);
+  if (!to) return [];
+  try {
+    const result = await tracker.moveTicket(state.ticket, to);
+    if (result.moved) {
+      log.info("ticket moved", { stage, to: result.to });
+      return [];
+    }
+    log.warn("ticket not moved", { stage, to, reason: result.reason });
+    return [`The ticket was not moved: ${result.reason}`];
+  } catch (error) {
+    if (error instanceof TransientError) throw error;
+    log.warn("ticket not moved", { stage, to, error });
+    return [`The ticket was not moved to "${to}": ${error instanceof Error ? error.message : String(error)}`];
   }
 }
 
@@ -90,10 +126,12 @@ export interface PostCommentEvent {
 export async function handler({ kind, state }: PostCommentEvent): Promise<WorkflowState> {
   const log = forRun(logger, state.runId);
   const s = settings();
-  const ctx = context(s, state.ticket.tracker);
+  const tracker = await trackerOf(state.ticket.tracker);
+  const stage = stageOf(state, kind);
+  const notes = await moveTicket(log, tracker, s, state, stage);
+  const ctx = { ...context(s, state.ticket.tracker), notes };
   const comment = composeComment(kind, state, ctx);
   const conversationId = state.conversation?.id ?? state.thread?.conversation?.id;
-  const tracker = await trackerOf(state.ticket.tracker);
   let result: { id: string; duplicate: boolean };
   try {
     const trailer = markerText(await getSecret("MARKER_KEY"), state.ticket, {
@@ -119,7 +157,7 @@ export async function handler({ kind, state }: PostCommentEvent): Promise<Workfl
     throw error;
   }
   log.info("comment posted", { kind, duplicate: result.duplicate });
-  await updateLabels(log, tracker, s, state, kind);
+  await updateLabels(log, tracker, s, state, stage);
   if (kind === "progress") return state;
   return kind === "ack" ? { ...state, ack: { id: result.id } } : { ...state, comment: result };
 }

@@ -1,9 +1,12 @@
+import { capText, PEER_TEXT_MAX_BYTES } from "../shared/domain/limits";
 import { threadAction } from "../shared/domain/thread";
 import type { WorkflowState } from "../shared/domain/workflow-state";
 import { ConfigError } from "../shared/platform/errors";
 import { forRun, functionLogger } from "../shared/platform/log";
-import { qatechClientFromSettings } from "../shared/qatech/from-settings";
-import { newestAssistantMessage } from "../shared/qatech/reply";
+import type { Conversation } from "../shared/qatech/client";
+import { qatechClientFromSettings, qatechRunsFromSettings } from "../shared/qatech/from-settings";
+import { latestResultLinks, newestAssistantMessage } from "../shared/qatech/reply";
+import { RunsUnreadableError } from "../shared/qatech/runs";
 import { trackerOf } from "../shared/trackers";
 
 const logger = functionLogger("resolve-thread");
@@ -20,12 +23,14 @@ export async function handler(state: WorkflowState): Promise<WorkflowState> {
   const { own, root, labelled } = await tracker.findThread(state.ticket, followUp);
   const action = threadAction({ own, ours: root !== null, labelled }, followUp.text, state.ticket.tracker);
   let latest: string | undefined;
+  let runs: string[] | undefined;
   let conversation: { id: string; url?: string } | undefined = root?.conversation;
   if (action === "status" && root) {
     const found = await (await qatechClientFromSettings()).getConversation(root.conversation.id);
     const newest = newestAssistantMessage(found.messages);
     latest = newest ? (newest.isStreaming ? "PARTIAL" : newest.status) : "none";
     conversation = { id: found.shortId, url: found.url };
+    runs = await runLines(found);
   }
   const ticket = action === "retry" ? await tracker.refreshTicket(state.ticket) : state.ticket;
   const reason =
@@ -39,5 +44,34 @@ export async function handler(state: WorkflowState): Promise<WorkflowState> {
     labelled,
     reason,
   });
-  return { ...state, ticket, thread: { action, rootId: root?.rootId, conversation, latest } };
+  return {
+    ...state,
+    ticket,
+    thread: { action, rootId: root?.rootId, conversation, latest, ...(runs?.length ? { runs } : {}) },
+  };
+}
+
+/**
+ * For `status`: where each run of the conversation's latest reply that links runs stands, one line each.
+ * Links of another project or host are not read (domain/verdict.ts); runs this key may not read say so.
+ */
+async function runLines(conversation: Conversation): Promise<string[]> {
+  const runs = latestResultLinks(conversation)?.runs ?? [];
+  if (runs.length === 0) return [];
+  const client = await qatechRunsFromSettings();
+  const lines: string[] = [];
+  for (const id of runs) {
+    try {
+      const run = await client.getRun(id);
+      const done = run.tests.filter((test) => test.status !== "INITIATED" && test.status !== "RUNNING");
+      lines.push(
+        `${run.shortId}: ${run.status.toLowerCase()}${run.result ? `, ${run.result.toLowerCase()}` : ""}` +
+          (run.tests.length ? ` (${done.length} of ${run.tests.length} tests done)` : ""),
+      );
+    } catch (error) {
+      if (!(error instanceof RunsUnreadableError)) throw error;
+      lines.push(capText(`${id}: could not be read (${error.message})`, PEER_TEXT_MAX_BYTES));
+    }
+  }
+  return lines;
 }

@@ -20,6 +20,8 @@ export interface TicketWorkflowProps {
   postComment: IFunction;
   /** Reads a follow-up's thread back from the tracker (functions/resolve-thread). */
   resolveThread: IFunction;
+  /** Reads QA.tech's test runs for the verdict, and starts `@qa rerun`'s reruns (functions/read-runs). */
+  readRuns: IFunction;
   /** The poll loop's own deadline; the execution timeout adds the queue and the comments' retries. */
   replyTimeoutSeconds: number;
   /** Logging for the state machine. Default: none (the local runner logs itself). */
@@ -78,10 +80,11 @@ function retry(task: sfn.TaskStateBase, errors: string[], policy: RetryPolicy): 
 
 /**
  * The workflow of one ticket, as one readable chain:
- * StartConversation -> PostAcknowledgement -> WaitForReply -> PollConversation -> IsReplyFinal? -> PostReply,
- * with every failure and the reply deadline ending in PostFailure, a comment saying what happened.
- * A comment in the ticket's thread takes ResolveThread -> SendFollowUp into the same loop (or answers a
- * command with PostAnswer, or starts afresh on `retry`).
+ * StartConversation -> PostAcknowledgement -> WaitForReply -> PollConversation -> IsReplyFinal? -> ReadRuns ->
+ * AreRunsFinal? (-> WaitForRuns -> ReadRuns) -> PostReply, the reply opening with the verdict; every failure and
+ * the reply deadline end in PostFailure, a comment saying what happened. A comment in the ticket's thread takes
+ * ResolveThread -> SendFollowUp into the same loop (or answers a command with PostAnswer, starts afresh on
+ * `retry`, or on `rerun` takes StartRerun -> PostRerunStarted -> WaitForRuns into the runs loop).
  * Each comment task names the kind of comment it posts; each queued task names what it asks for.
  * The stack deploys it and the local runner runs the very same definition.
  */
@@ -203,9 +206,52 @@ export class TicketWorkflow extends Construct {
       causePath: "$.error.Cause",
     });
 
+    // The verdict: the runs QA.tech's reply links are read, and waited for while not final, on the same
+    // deadline as the reply (one deadline per ticket, counted on the poll clock).
+    const readRuns = lambdaTask(
+      "ReadRuns",
+      props.readRuns,
+      "Read the test runs the reply links; the verdict once they are final",
+      sfn.TaskInput.fromObject({ step: "read", state: sfn.JsonPath.entirePayload }),
+    );
+    retry(readRuns, [...RETRYABLE_ERRORS], QATECH_RETRY);
+    const areRunsFinal = new sfn.Choice(this, "AreRunsFinal", { stateName: "AreRunsFinal" });
+    const waitForRuns = new sfn.Wait(this, "WaitForRuns", {
+      stateName: "WaitForRuns",
+      time: sfn.WaitTime.secondsPath("$.poll.waitSeconds"),
+    });
+    const postRunsProgress = postComment(
+      "PostRunsProgress",
+      "progress",
+      "Agent runs only: a thought saying which test runs are being waited for",
+    );
+    const startRerun = lambdaTask(
+      "StartRerun",
+      props.readRuns,
+      "`@qa rerun`: rerun the failed tests (else all) of the runs the conversation's reply links",
+      sfn.TaskInput.fromObject({ step: "rerun", state: sfn.JsonPath.entirePayload }),
+    );
+    retry(startRerun, [...RETRYABLE_ERRORS], QATECH_RETRY);
+    const isRerunStarted = new sfn.Choice(this, "IsRerunStarted", { stateName: "IsRerunStarted" });
+    const postRerunStarted = postComment(
+      "PostRerunStarted",
+      "answer",
+      "Say in the thread which runs were restarted; the verdict follows",
+    );
+
     const toFailure = { resultPath: "$.error" };
-    for (const step of [startConversation, postAcknowledgement, sendFollowUp, pollConversation, postReply])
+    for (const step of [
+      startConversation,
+      postAcknowledgement,
+      sendFollowUp,
+      pollConversation,
+      postReply,
+      startRerun,
+      postRerunStarted,
+    ])
       step.addCatch(postFailure, toFailure);
+    // Runs that cannot be read past the retries make the verdict "could not verify", never a lost reply.
+    readRuns.addCatch(postReply, { resultPath: "$.runsError" });
     postFailure.addCatch(commentFailed, toFailure);
     // Until the thread is known to be ours, a failure must not comment on somebody else's thread.
     resolveThread.addCatch(followUpFailed, toFailure);
@@ -221,14 +267,24 @@ export class TicketWorkflow extends Construct {
       .next(pollConversation)
       .next(
         isReplyFinal
-          .when(
-            sfn.Condition.stringEquals("$.poll.status", "final"),
-            postReply.next(new sfn.Succeed(this, "Done")),
-          )
+          .when(sfn.Condition.stringEquals("$.poll.status", "final"), readRuns)
           .when(sfn.Condition.stringEquals("$.poll.status", "deadline"), replyDeadline.next(postFailure))
           .when(sfn.Condition.stringEquals("$.poll.status", "progress"), postProgress.next(waitForReply))
           .otherwise(waitForReply),
       );
+    readRuns.next(
+      areRunsFinal
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.stringEquals("$.runs.status", "waiting"),
+            sfn.Condition.stringEquals("$.poll.status", "progress"),
+          ),
+          postRunsProgress.next(waitForRuns),
+        )
+        .when(sfn.Condition.stringEquals("$.runs.status", "waiting"), waitForRuns)
+        .otherwise(postReply.next(new sfn.Succeed(this, "Done"))),
+    );
+    waitForRuns.next(readRuns);
     postFailure.next(failed);
     // A comment in a thread: find out what it asks, then join the same loop.
     sendFollowUp.next(waitForReply);
@@ -236,6 +292,17 @@ export class TicketWorkflow extends Construct {
       whatWasAsked
         .when(sfn.Condition.stringEquals("$.thread.action", "ask"), sendFollowUp)
         .when(sfn.Condition.stringEquals("$.thread.action", "retry"), startConversation)
+        .when(
+          sfn.Condition.stringEquals("$.thread.action", "rerun"),
+          startRerun.next(
+            isRerunStarted
+              .when(
+                sfn.Condition.stringEquals("$.runs.status", "waiting"),
+                postRerunStarted.next(waitForRuns),
+              )
+              .otherwise(postAnswer),
+          ),
+        )
         .when(
           sfn.Condition.or(
             sfn.Condition.stringEquals("$.thread.action", "status"),

@@ -539,10 +539,13 @@ describe("the ticket as a conversation", () => {
       LABEL_TEST_FAILED: "test failed",
       LABEL_REMOVE_TRIGGER: "true",
     };
+    // QA.tech's reply links a run in which every test passed: the verdict is "passed".
+    const PASSES = { plan: () => ({ runs: [{ tests: [{ name: "Checkout", result: "PASSED" as const }] }] }) };
 
     it("Linear: swaps the trigger for 'testing' while it runs, then sets 'tested'", async () => {
       // An earlier run failed: the issue still has "test failed" next to the trigger label.
       h = await startHarness({
+        qatech: PASSES,
         env: { ...LABELS, ...LINEAR_ONLY },
         linear: { issueLabelIds: { [LINEAR_ISSUE]: ["lbl-needs-test", "lbl-test-failed"] } },
       });
@@ -552,15 +555,31 @@ describe("the ticket as a conversation", () => {
 
       expect(h.linear.labelChanges).toEqual([
         { issueId: LINEAR_ISSUE, added: ["lbl-testing"], removed: ["lbl-needs-test"] },
-        // The other outcome's label goes too: a re-run that passes clears an earlier "test failed".
+        // The other outcomes' labels go too: a re-run that passes clears an earlier "test failed".
         { issueId: LINEAR_ISSUE, added: ["lbl-tested"], removed: ["lbl-testing", "lbl-test-failed"] },
       ]);
     });
 
-    it("Linear: sets 'test failed' when the reply fails", async () => {
+    it("Linear: a reply that fails is 'unverified', never 'test failed' (an integration failure is no test's)", async () => {
+      h = await startHarness({
+        env: { ...LABELS, ...LINEAR_ONLY, LABEL_UNVERIFIED: "unverified" },
+        qatech: { plan: () => ({ status: "FAILED" }) },
+      });
+
+      await h.sendLinear("Issue.update.label-added");
+      await h.runner.settled();
+
+      expect(h.linear.labelChanges.at(-1)).toEqual({
+        issueId: LINEAR_ISSUE,
+        added: ["lbl-unverified"],
+        removed: ["lbl-testing"],
+      });
+    });
+
+    it("Linear: sets 'test failed' when a test QA.tech ran failed on the product", async () => {
       h = await startHarness({
         env: { ...LABELS, ...LINEAR_ONLY },
-        qatech: { plan: () => ({ status: "FAILED" }) },
+        qatech: { plan: () => ({ runs: [{ tests: [{ name: "Checkout", result: "FAILED" as const }] }] }) },
       });
 
       await h.sendLinear("Issue.update.label-added");
@@ -587,6 +606,7 @@ describe("the ticket as a conversation", () => {
         ...teamLabels("eng", ENG),
       ];
       h = await startHarness({
+        qatech: PASSES,
         env: { ...LABELS, ...LINEAR_ONLY },
         linear: { labels, issueTeamIds: { [LINEAR_ISSUE]: ENG } },
       });
@@ -605,7 +625,7 @@ describe("the ticket as a conversation", () => {
     });
 
     it("Jira: ends with 'tested' and without the trigger label; re-adding the label starts a fresh run", async () => {
-      h = await startHarness({ env: { ...LABELS, LABEL_TEST_FAILED: "test-failed" } });
+      h = await startHarness({ qatech: PASSES, env: { ...LABELS, LABEL_TEST_FAILED: "test-failed" } });
 
       await h.sendJira("jira-issue_updated.label-added");
       await h.runner.settled();

@@ -62,7 +62,7 @@ describe.each([
     }
   });
 
-  it("lets the state machine invoke only its three Lambda tasks and send only to the start queue", () => {
+  it("lets the state machine invoke only its four Lambda tasks and send only to the start queue", () => {
     const [[, policy]] = resources(template, "AWS::IAM::Policy").filter(([id]) =>
       id.startsWith("WorkflowStateMachineRole"),
     );
@@ -73,6 +73,7 @@ describe.each([
     expect([...new Set(invoked)].sort()).toEqual([
       expect.stringMatching(/^PollConversationFunction/),
       expect.stringMatching(/^PostCommentFunction/),
+      expect.stringMatching(/^ReadRunsFunction/),
       expect.stringMatching(/^ResolveThreadFunction/),
     ]);
     const sent = statements.filter((s) => JSON.stringify(s.Action).includes("sqs:"));

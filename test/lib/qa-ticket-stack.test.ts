@@ -265,6 +265,10 @@ describe("QaTicketStack (example config)", () => {
     expect(readableSecrets(resources, functionId(resources, "PollConversation"))).toEqual([
       "qa-ticket/example/qatech-api-key",
     ]);
+    // It reads runs and starts reruns in QA.tech, and never talks to a tracker.
+    expect(readableSecrets(resources, functionId(resources, "ReadRuns"))).toEqual([
+      "qa-ticket/example/qatech-api-key",
+    ]);
     expect(readableSecrets(resources, functionId(resources, "PostComment"))).toEqual([
       "qa-ticket/example/linear-api-key",
       "qa-ticket/example/marker-key",
@@ -285,7 +289,7 @@ describe("QaTicketStack (example config)", () => {
       expect(actions(statement)).toEqual(["states:StartExecution"]);
       expect(resourcesList(statement)).toEqual([{ Ref: machineId }]);
     }
-    for (const prefix of ["PollConversation", "PostComment", "ResolveThread"]) {
+    for (const prefix of ["PollConversation", "PostComment", "ResolveThread", "ReadRuns"]) {
       const others = statementsOf(resources, functionId(resources, prefix));
       expect(others.filter((s) => actions(s).some((a) => a.startsWith("states:")))).toEqual([]);
     }
@@ -464,7 +468,7 @@ describe("QaTicketStack with real bundling", () => {
     const functions = Object.entries(artifact.template.Resources as Resources).filter(
       ([, r]) => r.Type === "AWS::Lambda::Function",
     );
-    expect(functions).toHaveLength(5);
+    expect(functions).toHaveLength(6);
     for (const [id, fn] of functions) {
       const key = String((fn.Properties?.Code as { S3Key?: string } | undefined)?.S3Key);
       const bundle = join(assembly.directory, `asset.${key.replace(/\.zip$/, "")}`, "index.js");

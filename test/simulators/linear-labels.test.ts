@@ -14,7 +14,13 @@ describe("fake Linear labels", () => {
       await client.issueAddLabel(ISSUE_ID, "lbl-tested");
       await client.issueRemoveLabel(ISSUE_ID, "lbl-testing");
 
-      expect(all.nodes.map((l) => l.name)).toEqual(["needs test", "testing", "tested", "test failed"]);
+      expect(all.nodes.map((l) => l.name)).toEqual([
+        "needs test",
+        "testing",
+        "tested",
+        "test failed",
+        "unverified",
+      ]);
       expect(linear.issueLabelIds(ISSUE_ID)).toEqual(["lbl-tested"]);
       expect(linear.labelChanges).toHaveLength(3);
       await expect(client.issueAddLabel(ISSUE_ID, "lbl-missing")).rejects.toThrow(/not found/i);

@@ -444,7 +444,7 @@ async function linearLabelsStep(run: SetupRun, report: Report): Promise<void> {
   const admin = run.linearAdmin();
   const wanted: Array<[string, boolean]> = [
     [config.linear.triggerLabel, true],
-    ...[config.labels.testing, config.labels.tested, config.labels.testFailed]
+    ...[config.labels.testing, config.labels.tested, config.labels.testFailed, config.labels.unverified]
       .filter((name): name is string => Boolean(name))
       .map((name): [string, boolean] => [name, false]),
   ];

@@ -1,5 +1,6 @@
 import { redactSecrets } from "../platform/redact";
 import type { CommentKind } from "./marker";
+import { escapeMarkdownText, unverifiedVerdict, type Verdict, verdictMarkdown } from "./verdict";
 import type { CaughtError, WorkflowState } from "./workflow-state";
 
 /** What a run says on the ticket, before a tracker renders it (markdown for Linear, ADF for Jira). */
@@ -55,6 +56,8 @@ function describeFailure(state: WorkflowState): string {
 export interface CommentContext {
   help: string;
   replyMode: "thread" | "replace";
+  /** Said at the end of the reply: what the run could not do beside it (a ticket move that was refused). */
+  notes?: string[];
 }
 
 /** The acknowledgement: the root of the ticket's thread, saying who is on it and where the answer will be. */
@@ -71,13 +74,56 @@ function acknowledgement(state: WorkflowState, context?: CommentContext): string
   return `QA.tech ${what} and ${where}.`;
 }
 
-/** A command's answer: `help`, or where the conversation stands for `status`. */
+/** A command's answer: `help`, where the conversation and its runs stand for `status`, what `rerun` started. */
 function answer(state: WorkflowState, context?: CommentContext): string {
   if (state.thread?.action === "help") return context?.help ?? "";
+  if (state.thread?.action === "rerun") return rerunAnswer(state);
   const latest = state.thread?.latest ?? "none";
+  const runs = state.thread?.runs?.length
+    ? `\n\nTest runs its latest replies link:\n${state.thread.runs.map((line) => `- ${line}`).join("\n")}`
+    : "";
   if (latest === "none") return "QA.tech has not replied in this conversation yet.";
-  if (latest === "PARTIAL" || latest === "INITIATED") return "QA.tech is still working on its latest reply.";
-  return `QA.tech's latest reply is ${latest.toLowerCase()}.`;
+  if (latest === "PARTIAL" || latest === "INITIATED")
+    return `QA.tech is still working on its latest reply.${runs}`;
+  return `QA.tech's latest reply is ${latest.toLowerCase()}.${runs}`;
+}
+
+/** What `@qa rerun` started (the verdict follows in the thread), or why nothing was rerun. */
+function rerunAnswer(state: WorkflowState): string {
+  const reruns = state.runs?.reruns ?? [];
+  if (state.runs?.status !== "waiting" || reruns.length === 0)
+    return state.runs?.note ?? "Nothing was rerun.";
+  const lines = reruns.map(
+    (r) =>
+      `- ${r.failedOnly ? "the failed tests" : "all tests"} of run ${r.from}: new run ${r.to}` +
+      ` (${r.testCount} test${r.testCount === 1 ? "" : "s"})`,
+  );
+  return `QA.tech is rerunning:\n${lines.join("\n")}\n\nThe verdict follows in this thread when the runs finish.`;
+}
+
+/**
+ * The verdict the reply opens with: the one ReadRuns found, or "could not verify" when the runs could not be
+ * read at all. None for a follow-up question whose answer ran no tests.
+ */
+function verdictOf(state: WorkflowState): Verdict | undefined {
+  if (state.verdict) return state.verdict;
+  if (state.runsError)
+    return unverifiedVerdict(`QA.tech's test results could not be read: ${causeMessage(state.runsError)}`);
+  return undefined;
+}
+
+/** The reply comment: the verdict first, then QA.tech's reply (or what a rerun reran). */
+function replyComment(state: WorkflowState): string {
+  const verdict = verdictOf(state);
+  const body = state.thread?.action === "rerun" && !state.reply ? rerunSummary(state) : reply(state);
+  return [verdict ? verdictMarkdown(verdict) : "", body].filter(Boolean).join("\n\n");
+}
+
+function rerunSummary(state: WorkflowState): string {
+  const reruns = state.runs?.reruns ?? [];
+  return reruns.length
+    ? `After \`rerun\`: ${reruns.map((r) => `run ${r.to} reran ${r.failedOnly ? "the failed tests" : "all tests"} of run ${r.from}`).join("; ")}.`
+    : "After `rerun`.";
 }
 
 /** The assistant's final reply; a failed or cancelled one says so above what it managed to write. */
@@ -90,10 +136,14 @@ function reply(state: WorkflowState): string {
   return `QA.tech's reply ${verb} before it was complete.${said}`;
 }
 
-/** What went wrong, and how to try again when no conversation was opened. */
+/**
+ * What went wrong, and how to try again when no conversation was opened. A labelled run (or a retry) that
+ * ends here could not verify the ticket: said first, so no integration failure reads as a failed test.
+ */
 function failure(state: WorkflowState, link?: TicketComment["link"]): string {
   const next = link ? "" : "\n\nNo conversation was opened. Remove and re-add the label to try again.";
-  return `${describeFailure(state)}${next}`;
+  const labelled = !state.followUp || state.thread?.action === "retry";
+  return `${labelled ? "**Could not verify**: " : ""}${describeFailure(state)}${next}`;
 }
 
 const COMPOSE: Record<
@@ -102,7 +152,7 @@ const COMPOSE: Record<
 > = {
   ack: acknowledgement,
   answer,
-  reply,
+  reply: replyComment,
   failure: (state, _context, link) => failure(state, link),
   progress: (state) => state.progress?.text ?? "",
 };
@@ -121,5 +171,7 @@ export function composeComment(
   const failed =
     kind === "failure" ||
     (kind === "reply" && state.reply !== undefined && state.reply.status !== "COMPLETED");
-  return { kind, link, markdown: COMPOSE[kind](state, context, link), ...(failed ? { failed } : {}) };
+  const notes = (context?.notes ?? []).map((note) => `_${escapeMarkdownText(note)}_`);
+  const markdown = [COMPOSE[kind](state, context, link), ...notes].join("\n\n");
+  return { kind, link, markdown, ...(failed ? { failed } : {}) };
 }

@@ -1,8 +1,8 @@
 import { endsWithMarker } from "./marker";
 
 /**
- * Comments addressed to the integration: follow-up questions and the commands `@qa retry`, `@qa status`
- * and `@qa help`. Pure: the trackers' webhooks detect them, the workflow acts on them.
+ * Comments addressed to the integration: follow-up questions and the commands `@qa retry`, `@qa rerun`,
+ * `@qa status` and `@qa help`. Pure: the trackers' webhooks detect them, the workflow acts on them.
  */
 
 /**
@@ -22,12 +22,14 @@ export function stripPrefix(text: string, prefix: string): string | null {
   return rest.replace(/^[\s:,]+/, "");
 }
 
-export type Command = "retry" | "status" | "help";
+export type Command = "retry" | "rerun" | "status" | "help";
+
+const COMMANDS = new Set<string>(["retry", "rerun", "status", "help"] satisfies Command[]);
 
 /** What a follow-up asks for: a command, or a question for the conversation. */
 export function parseFollowUp(text: string): { command: Command } | { question: string } {
   const word = text.trim().toLowerCase();
-  if (word === "retry" || word === "status" || word === "help") return { command: word };
+  if (COMMANDS.has(word)) return { command: word as Command };
   return { question: text.trim() };
 }
 
@@ -51,11 +53,11 @@ export function helpText(s: {
         ? "in this thread"
         : "in comments below the acknowledgement";
   return [
-    "**qa-ticket** sends tickets to QA.tech's assistant and posts its reply here.",
+    "**qa-ticket** sends tickets to QA.tech's assistant and posts its reply here, opening with a verdict: passed, failed or could not verify, from the test runs QA.tech ran.",
     "",
     `- Add the label \`${s.triggerLabel}\` to start (removing and re-adding it starts afresh).`,
     `- ${ask}`,
-    `- \`${s.prefix} retry\` starts a new conversation, \`${s.prefix} status\` tells where the conversation stands, \`${s.prefix} help\` shows this.`,
+    `- \`${s.prefix} retry\` starts a new conversation, \`${s.prefix} rerun\` reruns the failed tests (else all) of the runs QA.tech's latest reply links and posts a new verdict, \`${s.prefix} status\` tells where the conversation and its runs stand, \`${s.prefix} help\` shows this.`,
     "",
     `In force: replies ${where}; change reviews of linked pull requests: ${s.changeReview}; QA.tech's reply is awaited for ${s.replyTimeoutMinutes} minutes.`,
   ].join("\n");

@@ -9,7 +9,8 @@
  *
  *   title 2 + key 0.2 + url 2 + description 24 + follow-up 16 + conversation, thread and review urls 6
  *   + reply 96 + progress 4 (agent runs) + error (our own messages, peer text cut to 2, and the stack)
- *   + fixed fields (ids, poll) < 160 KiB of 256 KiB (test/functions/shared/domain/limits.test.ts builds it).
+ *   + verdict 20 (domain/verdict.ts) + the runs' links, reruns and notes (about 10) + fixed fields (ids, poll)
+ *   < 200 KiB of 256 KiB (test/functions/shared/domain/limits.test.ts builds it).
  *
  * The rest is margin for the Cause Step Functions adds when it catches a Lambda error (the function's own
  * message and stack, a few KB) and for fields added later without revisiting this sum.

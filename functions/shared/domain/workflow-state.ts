@@ -3,6 +3,7 @@ import type { Reply } from "../qatech/reply";
 import type { PollState } from "./poll-schedule";
 import type { ProgressState } from "./progress";
 import type { WorkflowInput } from "./ticket";
+import type { ResultLinks, Verdict } from "./verdict";
 
 /** Where the poll loop stands: still waiting, progress to show (agent runs), a final reply, or the deadline. */
 export type PollStatus = "pending" | "final" | "deadline" | "progress";
@@ -14,7 +15,7 @@ export interface CaughtError {
 }
 
 /** What a comment in the thread asked for, once the thread is known to be ours. */
-export type ThreadAction = "ask" | "retry" | "status" | "help" | "ignore";
+export type ThreadAction = "ask" | "retry" | "rerun" | "status" | "help" | "ignore";
 
 /** A follow-up's thread: our acknowledgement at its root and the conversation it links to. */
 export interface ThreadState {
@@ -24,6 +25,25 @@ export interface ThreadState {
   conversation?: { id: string; url?: string };
   /** For `status`: the state of the conversation's newest assistant message, or "none". */
   latest?: string;
+  /** For `status`: the runs the conversation's newest reply links, as one line each ("R-12: RUNNING"). */
+  runs?: string[];
+}
+
+/**
+ * Where the wait for QA.tech's test runs stands (ReadRuns -> AreRunsFinal -> WaitForRuns). Only ids travel
+ * here: they come from QA.tech's reply, filtered to the conversation's own project (domain/verdict.ts).
+ */
+export interface RunsState {
+  /** "waiting": WaitForRuns, then ReadRuns again; "final": the verdict is known; "none": nothing to wait for. */
+  status: "waiting" | "final" | "none";
+  /** The runs and single test executions to read: the reply's links, or the runs a rerun started. */
+  links: ResultLinks;
+  /** The result pages' base (`https://app.qa.tech/p/<slug>`): the conversation's own, from QA.tech's API. */
+  base: string;
+  /** `@qa rerun`: the runs it started, each from the run it reran. */
+  reruns?: { from: string; to: string; failedOnly: boolean; testCount: number }[];
+  /** Why nothing was rerun (no run linked), for the answer. */
+  note?: string;
 }
 
 /**
@@ -40,6 +60,11 @@ export interface WorkflowState extends WorkflowInput {
   conversation?: ConversationRef;
   poll?: PollState & { status: PollStatus };
   reply?: Reply;
+  runs?: RunsState;
+  /** What the ticket is told about the change: passed, failed or could not verify (domain/verdict.ts). */
+  verdict?: Verdict;
+  /** ReadRuns failed past its retries: the verdict is "could not verify", with this as the reason. */
+  runsError?: CaughtError;
   /** Agent runs: the progress shown so far, and the update to post next. */
   progress?: ProgressState;
   error?: CaughtError;

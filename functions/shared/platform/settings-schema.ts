@@ -196,8 +196,19 @@ const fields = z.strictObject({
     described(
       z.strictObject({
         testing: z.optional(described(text, "Set while QA.tech works on the ticket.")),
-        tested: z.optional(described(text, "Set when QA.tech's reply is complete.")),
-        testFailed: z.optional(described(text, "Set when the reply failed or the run could not get one.")),
+        tested: z.optional(described(text, "Set when the verdict is passed: every test QA.tech ran passed.")),
+        testFailed: z.optional(
+          described(
+            text,
+            "Set when the verdict is failed: a test failed on the product (never for our errors).",
+          ),
+        ),
+        unverified: z.optional(
+          described(
+            text,
+            "Set when QA.tech could not verify: no tests ran, runs errored or unreadable, reply failed or late.",
+          ),
+        ),
         removeTrigger: z._default(
           described(
             z.boolean(),

@@ -1,4 +1,5 @@
-import type { ChatMessage, ConversationRef } from "./client";
+import { type ResultLinks, resultLinks, type VerdictOutcome } from "../domain/verdict";
+import type { ChatMessage, Conversation, ConversationRef } from "./client";
 import { messageDigest } from "./client";
 
 const FINAL_STATUSES = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
@@ -8,6 +9,10 @@ export interface Reply {
   status: "COMPLETED" | "FAILED" | "CANCELLED";
   /** Markdown; every assistant message after ours, oldest first. */
   text: string;
+  /** The result pages the whole reply links in the conversation's own project (read before any cut). */
+  links?: ResultLinks;
+  /** The reply's own verdict line, when it ends with one (read before any cut). */
+  verdictLine?: VerdictOutcome;
 }
 
 /**
@@ -99,4 +104,18 @@ export function newestAssistantMessage(messages: ChatMessage[]): ChatMessage | u
   return chronological(messages)
     .filter((m) => m.role === "assistant")
     .at(-1);
+}
+
+/**
+ * The result pages linked by the conversation's newest assistant message that links any (`rerun` and
+ * `status` work on the ticket's latest runs, even after a question whose answer ran none). Only links on the
+ * conversation's own host and project count (domain/verdict.ts), so the url must be the one QA.tech's API gave.
+ */
+export function latestResultLinks(conversation: Conversation): ResultLinks | undefined {
+  const assistant = chronological(conversation.messages).filter((m) => m.role === "assistant");
+  for (const message of assistant.reverse()) {
+    const links = resultLinks(message.text ?? "", conversation.url);
+    if (links.runs.length + links.tests.length > 0) return links;
+  }
+  return undefined;
 }

@@ -11,7 +11,15 @@ type Retrier = {
 };
 
 const definition = renderWorkflowDefinition(3600);
-const COMMENT_TASKS = ["PostAcknowledgement", "PostReply", "PostAnswer", "PostFailure", "ResolveThread"];
+const COMMENT_TASKS = [
+  "PostAcknowledgement",
+  "PostReply",
+  "PostAnswer",
+  "PostFailure",
+  "ResolveThread",
+  "PostRerunStarted",
+  "PostRunsProgress",
+];
 
 /** The waits before each retry, at their maximum (full jitter waits a uniform time up to each). */
 function maxWaits(r: Retrier): number[] {
@@ -72,7 +80,7 @@ describe("the workflow's retries of the trackers", () => {
     });
   });
 
-  it.each(["PollConversation", ...COMMENT_TASKS])(
+  it.each(["PollConversation", "ReadRuns", "StartRerun", ...COMMENT_TASKS])(
     "%s retries a Lambda that ran out of time (Sandbox.Timedout, States.Timeout) before any Catch",
     (state) => {
       const errors = ((definition.States[state].Retry ?? []) as Retrier[]).flatMap((r) => r.ErrorEquals);
@@ -85,5 +93,48 @@ describe("the workflow's retries of the trackers", () => {
     const days = (definition.TimeoutSeconds ?? 0) / 86_400;
 
     expect(days).toBeGreaterThanOrEqual(4 + 1 / 24 + 2 * (8 / 24));
+  });
+});
+
+type Choice = { Choices: Array<Record<string, unknown> & { Next: string }>; Default?: string };
+
+describe("the verdict's states", () => {
+  const state = (name: string) => definition.States[name] as Record<string, unknown>;
+  const choice = (name: string) => definition.States[name] as unknown as Choice;
+
+  it("reads the runs after a final reply, and waits for them on the poll clock until they are final", () => {
+    const final = choice("IsReplyFinal").Choices.find((c) => c.StringEquals === "final");
+    expect(final?.Next).toBe("ReadRuns");
+    expect(state("ReadRuns").Next).toBe("AreRunsFinal");
+    const waiting = choice("AreRunsFinal").Choices.filter((c) => JSON.stringify(c).includes('"waiting"'));
+    expect(waiting.map((c) => c.Next).sort()).toEqual(["PostRunsProgress", "WaitForRuns"]);
+    expect(choice("AreRunsFinal").Default).toBe("PostReply");
+    expect(state("WaitForRuns")).toMatchObject({ SecondsPath: "$.poll.waitSeconds", Next: "ReadRuns" });
+    expect(state("PostRunsProgress").Next).toBe("WaitForRuns");
+  });
+
+  it("posts the reply with 'could not verify' when the runs cannot be read, never the failure comment", () => {
+    const catchers = (state("ReadRuns").Catch ?? []) as Array<{
+      ErrorEquals: string[];
+      Next: string;
+      ResultPath: string;
+    }>;
+    expect(catchers).toEqual([{ ErrorEquals: ["States.ALL"], Next: "PostReply", ResultPath: "$.runsError" }]);
+  });
+
+  it("tells read-runs which step it runs: ReadRuns reads, StartRerun reruns", () => {
+    const step = (name: string) => (state(name).Parameters as { step: string }).step;
+    expect([step("ReadRuns"), step("StartRerun")]).toEqual(["read", "rerun"]);
+  });
+
+  it("takes `rerun` to StartRerun, then to the runs loop once a rerun started, else to the answer", () => {
+    const rerun = choice("WhatWasAsked").Choices.find((c) => c.StringEquals === "rerun");
+    expect(rerun?.Next).toBe("StartRerun");
+    expect(state("StartRerun").Next).toBe("IsRerunStarted");
+    expect(choice("IsRerunStarted").Choices).toEqual([
+      { Variable: "$.runs.status", StringEquals: "waiting", Next: "PostRerunStarted" },
+    ]);
+    expect(choice("IsRerunStarted").Default).toBe("PostAnswer");
+    expect(state("PostRerunStarted").Next).toBe("WaitForRuns");
   });
 });

@@ -1,4 +1,6 @@
 import { composeComment } from "../../../../functions/shared/domain/comment";
+import { decideVerdict } from "../../../../functions/shared/domain/verdict";
+import type { WorkflowState } from "../../../../functions/shared/domain/workflow-state";
 import { CONVERSATION_URL, state } from "./ticket-fixture";
 
 describe("composeComment", () => {
@@ -154,5 +156,165 @@ describe("composeComment", () => {
 
     expect(comment.markdown).toContain("Linear refused the comment");
     expect(comment.markdown).not.toMatch(/QA\.tech could not take this ticket/);
+  });
+});
+
+describe("composeComment: the verdict", () => {
+  const failedRun = decideVerdict(
+    [
+      {
+        shortId: "run_1",
+        status: "COMPLETED",
+        result: "FAILED",
+        tests: [
+          {
+            shortId: "t1",
+            name: "Checkout - empty cart",
+            status: "COMPLETED",
+            result: "FAILED",
+            resultTitle: "Blank page",
+            errorCode: "TEST_FAILED",
+          },
+        ],
+      },
+    ],
+    (id) => `https://app.qa.tech/p/proj_shop/results/${id}`,
+  );
+
+  it("opens the reply with the verdict and its table, then QA.tech's reply", () => {
+    const comment = composeComment(
+      "reply",
+      state({ reply: { status: "COMPLETED", text: "I ran it." }, verdict: failedRun }),
+    );
+
+    expect(comment.markdown.startsWith("**Failed**")).toBe(true);
+    expect(comment.markdown).toContain("| Checkout \\- empty cart | failed | Blank page");
+    expect(comment.markdown.indexOf("I ran it.")).toBeGreaterThan(comment.markdown.indexOf("| Test |"));
+    // A failed test is the answer, not an error of the integration (an agent's `error` activity).
+    expect(comment.failed).toBeUndefined();
+  });
+
+  it("says 'could not verify' with the reason when the runs could not be read past the retries", () => {
+    const comment = composeComment(
+      "reply",
+      state({
+        reply: { status: "COMPLETED", text: "I ran it." },
+        runsError: { Error: "TransientError", Cause: "QA.tech answered 503 to GET /v1/run/run_1" },
+      }),
+    );
+
+    expect(comment.markdown).toMatch(
+      /^\*\*Could not verify\*\*: QA\\\.tech\\'s test results could not be read/,
+    );
+    expect(comment.markdown).toContain("I ran it.");
+  });
+
+  it("gives no verdict where none was found (a question answered without tests)", () => {
+    const comment = composeComment("reply", state({ reply: { status: "COMPLETED", text: "It works." } }));
+
+    expect(comment.markdown).toBe("It works.");
+  });
+
+  it("starts a labelled run's failure with 'could not verify', never a follow-up question's", () => {
+    const error = { Error: "PermanentError", Cause: "QA.tech answered 402: no credits" };
+    const labelled = composeComment("failure", state({ error }));
+    const followUp = composeComment(
+      "failure",
+      state({
+        error,
+        followUp: { text: "and on mobile?", commentId: "c1", authorId: "u1" },
+        thread: { action: "ask" },
+      }),
+    );
+
+    expect(labelled.markdown.startsWith("**Could not verify**: QA.tech could not take this ticket")).toBe(
+      true,
+    );
+    expect(followUp.markdown.startsWith("QA.tech could not take this ticket")).toBe(true);
+  });
+
+  it("ends the reply with what the run could not do beside it (a refused ticket move)", () => {
+    const comment = composeComment(
+      "reply",
+      state({ reply: { status: "COMPLETED", text: "Done." }, verdict: failedRun }),
+      { help: "", replyMode: "thread", notes: ['Could not move the ticket to "QA Failed": no such state'] },
+    );
+
+    const last = comment.markdown.split("\n\n").at(-1) ?? "";
+    expect(last).toMatch(/^_Could not move the ticket to \\"QA Failed\\"\\: no such state_$/);
+  });
+});
+
+describe("composeComment: `rerun` and `status`", () => {
+  const rerunState = (runs: WorkflowState["runs"]) =>
+    state({
+      followUp: { text: "@qa rerun", commentId: "c1", authorId: "u1" },
+      thread: { action: "rerun", rootId: "ack-1", conversation: { id: "chat_7", url: CONVERSATION_URL } },
+      runs,
+    });
+
+  it("says which runs were restarted and that the verdict follows", () => {
+    const comment = composeComment(
+      "answer",
+      rerunState({
+        status: "waiting",
+        links: { runs: ["run_2"], tests: [] },
+        base: "https://app.qa.tech/p/proj_shop",
+        reruns: [{ from: "run_1", to: "run_2", failedOnly: true, testCount: 2 }],
+      }),
+    );
+
+    expect(comment.markdown).toContain("- the failed tests of run run_1: new run run_2 (2 tests)");
+    expect(comment.markdown).toContain("The verdict follows in this thread");
+  });
+
+  it("says why nothing was rerun", () => {
+    const note = "No reply in this conversation links a QA.tech test run, so there is nothing to rerun.";
+    const comment = composeComment(
+      "answer",
+      rerunState({ status: "none", links: { runs: [], tests: [] }, base: "", note }),
+    );
+
+    expect(comment.markdown).toBe(note);
+  });
+
+  it("opens the rerun's reply with its verdict and says what was rerun", () => {
+    const verdict = decideVerdict(
+      [
+        {
+          shortId: "run_2",
+          status: "COMPLETED",
+          result: "PASSED",
+          tests: [{ shortId: "t9", name: "Checkout", status: "COMPLETED", result: "PASSED" }],
+        },
+      ],
+      (id) => `https://app.qa.tech/p/proj_shop/results/${id}`,
+    );
+    const comment = composeComment("reply", {
+      ...rerunState({
+        status: "final",
+        links: { runs: ["run_2"], tests: [] },
+        base: "https://app.qa.tech/p/proj_shop",
+        reruns: [{ from: "run_1", to: "run_2", failedOnly: true, testCount: 1 }],
+      }),
+      verdict,
+    });
+
+    expect(comment.markdown.startsWith("**Passed**")).toBe(true);
+    expect(comment.markdown).toContain("run run_2 reran the failed tests of run run_1");
+  });
+
+  it("lists where the linked runs stand under `status`", () => {
+    const comment = composeComment(
+      "answer",
+      state({
+        followUp: { text: "@qa status", commentId: "c1", authorId: "u1" },
+        thread: { action: "status", latest: "COMPLETED", runs: ["run_1: running (1 of 3 tests done)"] },
+      }),
+    );
+
+    expect(comment.markdown).toBe(
+      "QA.tech's latest reply is completed.\n\nTest runs its latest replies link:\n- run_1: running (1 of 3 tests done)",
+    );
   });
 });

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { MAX_RERUNS } from "../../../../functions/read-runs";
 import {
   capText,
   DESCRIPTION_MAX_BYTES,
@@ -15,7 +16,13 @@ import {
 import { DEFAULT_POLL_SCHEDULE, firstPoll } from "../../../../functions/shared/domain/poll-schedule";
 import { nextProgress } from "../../../../functions/shared/domain/progress";
 import { boundedFollowUpText, boundedTicket } from "../../../../functions/shared/domain/ticket";
+import {
+  boundedVerdict,
+  MAX_LINKED_RUNS,
+  MAX_LINKED_TESTS,
+} from "../../../../functions/shared/domain/verdict";
 import type { WorkflowState } from "../../../../functions/shared/domain/workflow-state";
+import { RUN_TEXT_MAX_BYTES } from "../../../../functions/shared/qatech/runs";
 
 /** Bytes a string takes inside a JSON document, as Step Functions counts them. */
 const inJson = (text: string) => jsonBytes(text) - 2;
@@ -86,8 +93,14 @@ describe("boundedTicket", () => {
     expect(inJson(boundedFollowUpText(huge))).toBeLessThanOrEqual(FOLLOW_UP_MAX_BYTES);
   });
 
-  it("keeps the largest state a run can reach under 160 KiB: every field at its budget at once", () => {
+  it("keeps the largest state a run can reach under 200 KiB: every field at its budget at once", () => {
     const huge = "\u0000".repeat(300_000);
+    // Short ids as long as the links and the runs API accept, as many as a reply may link.
+    const runId = "r".repeat(64);
+    const manyLinks = {
+      runs: Array.from({ length: MAX_LINKED_RUNS }, () => runId),
+      tests: Array.from({ length: MAX_LINKED_TESTS }, () => runId),
+    };
     const id = "x".repeat(KEY_MAX_BYTES - 2);
     const url = capText(`https://app.qa.tech/${huge}`, URL_MAX_BYTES);
     const state: WorkflowState = {
@@ -103,7 +116,13 @@ describe("boundedTicket", () => {
       }),
       followUp: { text: boundedFollowUpText(huge), commentId: id, parentId: id, authorId: id },
       ack: { id },
-      thread: { action: "ask", rootId: id, conversation: { id, url }, latest: "COMPLETED" },
+      thread: {
+        action: "ask",
+        rootId: id,
+        conversation: { id, url },
+        latest: "COMPLETED",
+        runs: Array.from({ length: MAX_LINKED_RUNS }, () => capText(huge, PEER_TEXT_MAX_BYTES)),
+      },
       review: { prUrl: url },
       conversation: {
         id,
@@ -114,7 +133,41 @@ describe("boundedTicket", () => {
         seenAt: new Date().toISOString(),
       },
       poll: { ...firstPoll(DEFAULT_POLL_SCHEDULE), status: "final" },
-      reply: { status: "COMPLETED", text: capText(huge, REPLY_MAX_BYTES, " [cut]") },
+      reply: {
+        status: "COMPLETED",
+        text: capText(huge, REPLY_MAX_BYTES, " [cut]"),
+        links: manyLinks,
+        verdictLine: "unverified",
+      },
+      // The verdict's rows, runs and reason at their budgets, and the runs being waited for.
+      // The verdict of as many tests as a run may have, each text at the runs client's budget (qatech/runs.ts).
+      verdict: boundedVerdict({
+        outcome: "failed",
+        source: "runs",
+        reason: capText(huge, PEER_TEXT_MAX_BYTES),
+        tests: Array(500).fill({
+          name: capText(huge, RUN_TEXT_MAX_BYTES.name),
+          result: "failed" as const,
+          title: capText(huge, RUN_TEXT_MAX_BYTES.resultTitle),
+          thought: capText(huge, RUN_TEXT_MAX_BYTES.evaluationThought),
+          url,
+        }),
+        more: 0,
+        runUrls: Array.from({ length: MAX_LINKED_RUNS }, () => url),
+      }),
+      runs: {
+        status: "waiting",
+        links: manyLinks,
+        base: url,
+        reruns: Array.from({ length: MAX_RERUNS }, () => ({
+          from: runId,
+          to: runId,
+          failedOnly: true,
+          testCount: 1e9,
+        })),
+        note: capText(huge, PEER_TEXT_MAX_BYTES),
+      },
+      runsError: { Error: "TransientError", Cause: capText(huge, PEER_TEXT_MAX_BYTES) },
       progress: nextProgress(undefined, huge, 0) ?? undefined,
       // Our own message quoting a peer's text (cut to PEER_TEXT_MAX_BYTES), and the stack Lambda adds.
       error: {
@@ -127,7 +180,7 @@ describe("boundedTicket", () => {
       comment: { id, duplicate: false },
     };
 
-    expect(jsonBytes(state)).toBeLessThan(160 * 1024);
+    expect(jsonBytes(state)).toBeLessThan(200 * 1024);
   });
 
   it("keeps a Linear issue's team, which its labels are resolved in", () => {

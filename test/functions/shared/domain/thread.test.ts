@@ -17,7 +17,7 @@ describe("threadAction", () => {
     expect(threadAction(NOT_OURS, "Does it work on Safari?", "linear")).toBe("ignore");
   });
 
-  it.each(["retry", "status", "help"] as const)("answers %s in our thread", (command) => {
+  it.each(["retry", "rerun", "status", "help"] as const)("answers %s in our thread", (command) => {
     expect(threadAction(OURS, `  ${command.toUpperCase()} `, "linear")).toBe(command);
   });
 
@@ -33,6 +33,14 @@ describe("threadAction", () => {
   it("ignores retry in Jira on a ticket nobody labelled and without a conversation of ours", () => {
     expect(threadAction({ ...NOT_OURS, labelled: false }, "retry", "jira")).toBe("ignore");
     expect(threadAction(NOT_OURS, "retry", "jira")).toBe("ignore");
+  });
+
+  it("reruns only where there is a conversation of ours whose runs can be rerun, on either tracker", () => {
+    expect(threadAction(NOT_OURS, "rerun", "linear")).toBe("ignore");
+    expect(threadAction({ ...NOT_OURS, labelled: true }, "rerun", "jira")).toBe("ignore");
+    expect(threadAction(OURS, "rerun", "jira")).toBe("rerun");
+    // Only the word itself: a question that mentions a rerun goes to the conversation.
+    expect(threadAction(OURS, "rerun the checkout test please", "linear")).toBe("ask");
   });
 
   it("asks for status only where there is a conversation to ask about", () => {
