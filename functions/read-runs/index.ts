@@ -129,17 +129,20 @@ function agentThought(
   };
 }
 
-/** The verdict of a reply that links no runs: its own verdict line, else none (follow-up questions). */
+/**
+ * The verdict of a reply that links no runs: its own verdict line, else "could not verify"; none for the
+ * answer to a question in the thread that gives no verdict line (it was not asked to test anything).
+ */
 function replyVerdict(state: WorkflowState): Verdict | undefined {
   const reply = state.reply;
   if (!reply) return unverifiedVerdict("QA.tech's reply could not be read");
+  // The line was read from the whole reply before it was cut for the state (poll-conversation): given as is.
   const verdict = verdictFromReply({
     status: reply.status,
     text: reply.verdictLine ? `Verdict: ${verdictLineWord(reply.verdictLine)}` : "",
   });
-  // A question asked in the thread needs no verdict unless its answer gives one.
   const asked = state.followUp && state.thread?.action === "ask";
-  return asked && verdict.source === "none" && reply.status === "COMPLETED" ? undefined : verdict;
+  return asked && verdict.source === "none" ? undefined : verdict;
 }
 
 function verdictLineWord(outcome: "passed" | "failed" | "unverified"): string {
