@@ -3,26 +3,12 @@ import { adfToText } from "../../functions/shared/trackers/jira/adf-text";
 import { type Harness, jiraFixture, startHarness } from "../../simulators/harness";
 import { linearFixture } from "../../simulators/signing";
 import { adfText } from "../support/adf-text";
+import { JANE, LINEAR_ISSUE, replyOnLinear } from "../support/linear-thread";
 import { waitFor } from "../support/wait-for";
 
-const LINEAR_ISSUE = "539068e2-ae88-4d09-bd75-22eb4a59612f";
-const JANE = "user-jane";
 const OVERRIDES = JSON.stringify([
   { applicationShortId: "app_shop", environment: { url: "https://preview.example" } },
 ]);
-
-/** A Linear Comment webhook for a comment someone wrote (the comment must exist in the fake too). */
-function linearCommentEvent(comment: { id: string; body: string; parentId?: string; userId: string }) {
-  const base = linearFixture("Comment.create");
-  return {
-    ...base,
-    data: {
-      ...comment,
-      issueId: LINEAR_ISSUE,
-      issue: { id: LINEAR_ISSUE, identifier: "ENG-42", title: "Checkout" },
-    },
-  };
-}
 
 /** A Jira comment_created webhook for `body` written by `accountId`. */
 function jiraCommentEvent(id: string, body: string, accountId: string) {
@@ -36,14 +22,6 @@ async function labelledLinearTicket(h: Harness) {
   await h.runner.settled();
   const [ack] = h.linearAcks();
   return ack;
-}
-
-/** A person replies in the thread under `parentId`; the comment lands in the fake, then its webhook. */
-async function replyOnLinear(h: Harness, body: string, parentId: string, userId = JANE) {
-  const comment = h.linear.addComment({ issueId: LINEAR_ISSUE, body, userId, parentId });
-  const res = await h.sendLinear(linearCommentEvent({ id: comment.id, body, parentId, userId }));
-  await h.runner.settled();
-  return res;
 }
 
 describe("the ticket as a conversation", () => {

@@ -1,9 +1,8 @@
 import { type Harness, jiraFixture, startHarness } from "../../simulators/harness";
 import type { RunPlan } from "../../simulators/qatech";
-import { linearFixture } from "../../simulators/signing";
 import { adfText } from "../support/adf-text";
+import { LINEAR_ISSUE, replyOnLinear } from "../support/linear-thread";
 
-const LINEAR_ISSUE = "539068e2-ae88-4d09-bd75-22eb4a59612f"; // ENG-42
 const LINEAR_ONLY = { JIRA_BASE_URL: "", JIRA_EMAIL: "", JIRA_API_TOKEN: "", JIRA_WEBHOOK_SECRET: "" };
 const LABELS = {
   LABEL_TESTING: "testing",
@@ -42,20 +41,6 @@ function statesVisited(h: Harness, name: string): number {
 async function labelledLinear(h: Harness): Promise<void> {
   await h.sendLinear("Issue.update.label-added");
   await h.runner.settled();
-}
-
-/** A person replies in our Linear thread; the comment lands in the fake, then its webhook. */
-async function replyOnLinear(h: Harness, body: string, parentId: string) {
-  const comment = h.linear.addComment({ issueId: LINEAR_ISSUE, body, userId: "user-jane", parentId });
-  const base = linearFixture("Comment.create");
-  const data = {
-    ...comment,
-    issueId: LINEAR_ISSUE,
-    issue: { id: LINEAR_ISSUE, identifier: "ENG-42", title: "Checkout" },
-  };
-  const res = await h.sendLinear({ ...base, data });
-  await h.runner.settled();
-  return res;
 }
 
 describe("the verdict on every labelled ticket, end to end through the local runner", () => {
@@ -358,7 +343,8 @@ describe("the verdict on every labelled ticket, end to end through the local run
       });
       await h.runner.settled();
 
-      const rerun = (h.jiraReplies().at(-1)?.body as { content: unknown[] }).content;
+      const replies = h.jiraReplies();
+      const rerun = (replies[replies.length - 1].body as { content: unknown[] }).content;
       expect(adfText(rerun[1])).toBe("Passed");
       expect(h.jira.labels("PROJ-123")).toContain("tested");
       expect(h.jira.labels("PROJ-123")).not.toContain("test-failed");
