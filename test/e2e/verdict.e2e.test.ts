@@ -313,6 +313,24 @@ describe("the verdict on every labelled ticket, end to end through the local run
   });
 
   describe("Jira", () => {
+    it("Could not verify: a key that may not read runs, said first, with 'unverified' and not 'test-failed'", async () => {
+      h = await startHarness({
+        qatech: { runsAccess: "none", plan: () => ({ runs: [FAILING] }) },
+        env: { ...LABELS, LABEL_TEST_FAILED: "test-failed" },
+      });
+
+      await h.sendJira("jira-issue_updated.label-added");
+      await h.runner.settled();
+
+      const [reply] = h.jiraReplies();
+      const content = (reply.body as { content: unknown[] }).content;
+      expect(adfText(content[1]).replace(/\n/g, "")).toMatch(
+        /^Could not verify: QA\.tech's test results could not be read/,
+      );
+      expect(h.jira.labels("PROJ-123")).toContain("unverified");
+      expect(h.jira.labels("PROJ-123")).not.toContain("test-failed");
+    });
+
     it("Failed: the verdict and a schema-valid ADF table of the tests; `@qa rerun` then passes", async () => {
       h = await startHarness({
         qatech: { plan: () => ({ runs: [FAILING] }) },
