@@ -83,6 +83,8 @@ export interface FakeJiraOptions {
   workflow?: { statuses: string[]; transitions: FakeJiraTransition[] };
   /** The account is a Jira admin, so it may register admin webhooks (simulators/jira-admin.ts); default false. */
   admin?: boolean;
+  /** Remote links ("web links") of issues, by key: what GET .../remotelink lists; any other issue has none. */
+  remoteLinks?: Record<string, Array<{ url: string; title?: string }>>;
 }
 
 /** A running fake Jira Cloud REST API (v3 comments and myself). */
@@ -118,6 +120,7 @@ const COMMENT_PATH = /^\/rest\/api\/3\/issue\/([^/]+)\/comment$/;
 const ONE_COMMENT_PATH = /^\/rest\/api\/3\/issue\/([^/]+)\/comment\/([^/]+)$/;
 const ISSUE_PATH = /^\/rest\/api\/3\/issue\/([^/]+)$/;
 const TRANSITIONS_PATH = /^\/rest\/api\/3\/issue\/([^/]+)\/transitions$/;
+const REMOTE_LINKS_PATH = /^\/rest\/api\/3\/issue\/([^/]+)\/remotelink$/;
 const CLOUD_PREFIX = /^\/ex\/jira\/[^/]+/;
 const COMMENT_MAX_CHARS = 32_767;
 
@@ -168,6 +171,11 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     if (one) {
       if (method !== "PUT") return errors(405, `Method ${method} is not allowed`);
       return editComment(decodeURIComponent(one[1]), decodeURIComponent(one[2]), body);
+    }
+    const remoteLinksOf = REMOTE_LINKS_PATH.exec(path)?.[1];
+    if (remoteLinksOf !== undefined) {
+      if (method !== "GET") return errors(405, `Method ${method} is not allowed`);
+      return listRemoteLinks(decodeURIComponent(remoteLinksOf));
     }
     const transitionsOf = TRANSITIONS_PATH.exec(path)?.[1];
     if (transitionsOf !== undefined) {
@@ -329,6 +337,20 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     labels.set(issueKey, current);
     labelChanges.push({ issueKey, added, removed });
     return { status: 204, body: null };
+  };
+
+  /**
+   * GET /rest/api/3/issue/{issueIdOrKey}/remotelink: an array of remote issue links, each `{ id, self,
+   * object: { url, title } }` (web links have no application); `[]` for an issue without any.
+   * https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-remote-links/#api-rest-api-3-issue-issueidorkey-remotelink-get
+   */
+  const listRemoteLinks = (issueKey: string): Reply => {
+    const links = (options.remoteLinks?.[issueKey] ?? []).map((link, i) => ({
+      id: 10_000 + i,
+      self: `${baseUrl}/rest/api/3/issue/${issueKey}/remotelink/${10_000 + i}`,
+      object: { url: link.url, title: link.title ?? link.url },
+    }));
+    return { status: 200, body: links };
   };
 
   const listComments = (issueKey: string, query: URLSearchParams): Reply => {

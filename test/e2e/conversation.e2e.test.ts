@@ -394,6 +394,23 @@ describe("the ticket as a conversation", () => {
       expect(h.linearReplies()).toHaveLength(1);
     });
 
+    it("Jira: a ticket whose GitHub PR is a remote link, not in its text, starts a change review of it", async () => {
+      const remoteLinks = {
+        "PROJ-123": [
+          { url: "javascript:alert(1)", title: "not a link" },
+          { url: "https://github.com/acme/shop/pull/52", title: "Fix the login button" },
+        ],
+      };
+      h = await startHarness({ env: { QATECH_APPLICATION_OVERRIDES: OVERRIDES }, jira: { remoteLinks } });
+
+      await h.sendJira("jira-issue_updated.label-added");
+      await h.runner.settled();
+
+      const review = h.qatech.requests.find((r) => r.path === "/v1/chat/change-review");
+      expect(review?.body).toMatchObject({ mode: "pr", prUrl: "https://github.com/acme/shop/pull/52" });
+      expect(h.jira.requests.filter((r) => r.path.endsWith("/remotelink"))).toHaveLength(1);
+    });
+
     it("Linear: an outage while reading the attachments is retried, then the attached MR is reviewed", async () => {
       const mr = "https://gitlab.com/acme/shop/-/merge_requests/7";
       h = await startHarness({

@@ -1,3 +1,4 @@
+import { jsonBytes, URL_MAX_BYTES } from "../../domain/limits";
 import { endsWithTrailer } from "../../domain/marker";
 import { byName, type MoveResult, nameList, notMoved } from "../../domain/moves";
 import { PermanentError, TransientError } from "../../platform/errors";
@@ -36,6 +37,28 @@ export async function listJiraComments(opts: JiraAuth & { issueKey: string }): P
     result.push(comment);
   }
   return result;
+}
+
+/** How many of an issue's remote links are read: a ticket links a handful; the rest is not looked at. */
+const MAX_REMOTE_LINKS = 50;
+
+/**
+ * The URLs of an issue's remote links ("web links": a pull request, a preview deployment), as untrusted as
+ * the issue's text: only http(s) URLs of bounded length, at most MAX_REMOTE_LINKS.
+ * https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-remote-links/#api-rest-api-3-issue-issueidorkey-remotelink-get
+ */
+export async function listJiraRemoteLinks(opts: JiraAuth & { issueKey: string }): Promise<string[]> {
+  const links = await jiraRequest<unknown>(opts, `${issuePath(opts.issueKey)}/remotelink`, {});
+  if (!Array.isArray(links)) {
+    throw new TransientError(`Jira answered GET ${issuePath(opts.issueKey)}/remotelink without a list`);
+  }
+  const urls: string[] = [];
+  for (const link of links.slice(0, MAX_REMOTE_LINKS) as Array<{ object?: { url?: unknown } } | null>) {
+    const url = link?.object?.url;
+    if (typeof url === "string" && /^https?:\/\//i.test(url) && jsonBytes(url) <= URL_MAX_BYTES)
+      urls.push(url);
+  }
+  return urls;
 }
 
 /** An issue's summary and description (as text), read back: what a new conversation needs from a comment. */

@@ -1,5 +1,5 @@
 import type { Tracker } from "../tracker";
-import { moveJiraIssue, setJiraLabels } from "./api";
+import { listJiraRemoteLinks, moveJiraIssue, setJiraLabels } from "./api";
 import { jiraAuth } from "./client";
 import { postToJira } from "./comment";
 import { findJiraThread, refreshJiraTicket } from "./thread";
@@ -13,8 +13,11 @@ export const jira: Tracker = {
   },
   findThread: findJiraThread,
   refreshTicket: refreshJiraTicket,
-  // Jira shows linked pull requests in its development panel, which has no public API.
-  linkedUrls: async () => [],
+  // Remote links ("web links"): a pull request or a preview someone linked. Jira's development panel (the
+  // GitHub and GitLab integrations' pull requests) has no public API, so those are not seen.
+  async linkedUrls(ticket) {
+    return listJiraRemoteLinks({ ...(await jiraAuth()), issueKey: ticket.key });
+  },
   async moveTicket(ticket, to) {
     return moveJiraIssue({ ...(await jiraAuth()), issueKey: ticket.key, to });
   },
