@@ -3,7 +3,7 @@
 // of conversation starts run on a simulated clock; the rest is measured on the real local runner against the
 // simulators in simulators/.
 import { execFile, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { cpus } from "node:os";
@@ -17,9 +17,12 @@ import { LINEAR_API_KEY, LINEAR_WEBHOOK_SECRET, QATECH_API_KEY, startHarness } f
 import { linearFixture } from "../simulators/signing";
 import { measureBundles } from "./bundles";
 import { delayVersusPollsSvg } from "./chart";
+import { BENCH_DOC_PATH, type BenchResults, docWithBenchTables, RESULTS_PATH, readResults } from "./docs";
 import { ticketCost } from "./prices";
 import { queueModelTable, runQueueModel } from "./queue-model";
 import { delayTarget, REPLY_TIMES, SCHEDULES, type ScheduleOutcome, simulate } from "./schedules";
+import { SECTIONS, sectionsToRun } from "./sections";
+import { RUN_SECONDS, runWait, VERDICT_REPLY_TIMES } from "./verdict";
 
 /** Memory as the stack deploys it (lib/qa-ticket-stack.ts): the config's 256 MB, the poll function 128 MB. */
 const MEMORY_MB = 256;
@@ -54,55 +57,165 @@ function issue(key: string, n: number): Record<string, unknown> {
   return { ...base, data: { ...(base.data as object), id, identifier: key, title: `Bench ${key}` } };
 }
 
-/** Runs one ticket per reply time through the local runner, with the reply final at the poll our schedule needs. */
-async function measureRuns(outcomes: ScheduleOutcome[]) {
-  const ours = outcomes.filter((o) => o.schedule === SCHEDULES[0].name);
-  const pollsFor = new Map(ours.map((o) => [`BENCH-${o.replySeconds}`, o.polls]));
+/** One ticket through the local runner: its reply final at poll `replyPolls`, linking a run when `run` says. */
+interface TicketCase {
+  /** The Linear identifier, also the key the simulator's plan finds in the message QA.tech receives. */
+  key: string;
+  replyPolls: number;
+  /** A test run the reply links, still running for `readsUntilFinal` reads (one test, which passes). */
+  run?: { readsUntilFinal: number };
+}
+
+/** What one ticket used, as counted on the local runner, and what it costs. */
+export interface TicketMeasurement {
+  key: string;
+  /** GETs of the conversation. */
+  polls: number;
+  /** GETs of the test run the reply links (0 when it links none). */
+  runReads: number;
+  waitedInLambda: number;
+  /** Seconds in the poll clock's Wait states: WaitForReply and WaitForRuns together. */
+  waitedInStateMachine: number;
+  /** Of those, seconds in WaitForRuns. */
+  waitedForRuns: number;
+  transitions: number;
+  invocations: number;
+  gbSeconds: number;
+  secretReads: number;
+  cost: ReturnType<typeof ticketCost>;
+}
+
+/**
+ * Runs the tickets at once through the local runner against the simulators and counts, per ticket, QA.tech
+ * reads, transitions (from the execution's event log), Lambda invocations and billed Lambda time.
+ */
+async function measureTickets(cases: TicketCase[]): Promise<TicketMeasurement[]> {
+  const caseOf = (message: string) => cases.find((c) => message.includes(`${c.key}:`));
   const h = await startHarness({
-    qatech: { plan: (m) => ({ pollsUntilFinal: (pollsFor.get(/BENCH-\d+/.exec(m)?.[0] ?? "") ?? 1) - 1 }) },
+    qatech: {
+      plan: (m) => {
+        const c = caseOf(m);
+        return {
+          pollsUntilFinal: (c?.replyPolls ?? 1) - 1,
+          ...(c?.run
+            ? {
+                runs: [
+                  {
+                    tests: [{ name: `${c.key} check`, result: "PASSED" as const }],
+                    readsUntilFinal: c.run.readsUntilFinal,
+                  },
+                ],
+              }
+            : {}),
+        };
+      },
+    },
     env: { WAIT_SCALE: "0.001" },
   });
   try {
-    for (const o of ours) await h.sendLinear(issue(`BENCH-${o.replySeconds}`, o.replySeconds));
+    for (const [i, c] of cases.entries()) await h.sendLinear(issue(c.key, i + 1));
     await h.runner.settled();
-    return ours.map((o) => {
-      const execution = [...h.runner.executions.values()].find(
-        (e) => e.input.ticket.key === `BENCH-${o.replySeconds}`,
-      );
-      if (execution?.status !== "SUCCEEDED") throw new Error(`run for ${o.replySeconds} s failed`);
+    return cases.map((c) => {
+      const execution = [...h.runner.executions.values()].find((e) => e.input.ticket.key === c.key);
+      if (execution?.status !== "SUCCEEDED") throw new Error(`run for ${c.key} failed`);
       const entered = execution.events.filter((e) => e.type === "StateEntered");
       const retried = execution.events.filter((e) => e.type === "StateRetried");
       const tasks = entered.filter((e) => e.state.type === "Task");
       const polled = tasks.filter((e) => e.state.name === "PollConversation").length;
       const conversation = h.qatech
         .conversations()
-        .find((c) => String((c.body as { message: string }).message).includes(`BENCH-${o.replySeconds}:`));
+        .find((conv) => String((conv.body as { message: string }).message).includes(`${c.key}:`));
       const polls = h.qatech.requests.filter(
         (r) => r.method === "GET" && r.path === `/v1/chat/${conversation?.shortId}`,
       ).length;
-      // The poll function waits out short waits itself: that time is billed Lambda time.
-      const waitedInStateMachine = entered
-        .filter((e) => e.state.name === "WaitForReply")
-        .reduce(
-          (sum, e) => sum + ((e.state.input as { poll: { waitSeconds: number } }).poll.waitSeconds ?? 0),
-          0,
-        );
-      const waitedInLambda = elapsedBeforePoll(polls, DEFAULT_POLL_SCHEDULE) - waitedInStateMachine;
+      const run = h.qatech.runs().find((r) => r.tests[0]?.name === `${c.key} check`);
+      const runReads = run
+        ? h.qatech.requests.filter((r) => r.method === "GET" && r.path === `/v1/run/${run.shortId}`).length
+        : 0;
+      if (polls !== c.replyPolls || runReads !== (c.run ? c.run.readsUntilFinal + 1 : 0))
+        throw new Error(`${c.key}: ${polls} polls and ${runReads} run reads, not as planned`);
+      if (c.run && execution.output?.verdict?.outcome !== "passed")
+        throw new Error(`${c.key}: the verdict is ${execution.output?.verdict?.outcome}, not passed`);
+      const waited = (state: string) =>
+        entered
+          .filter((e) => e.state.name === state)
+          .reduce(
+            (sum, e) => sum + ((e.state.input as { poll: { waitSeconds: number } }).poll.waitSeconds ?? 0),
+            0,
+          );
+      const waitedForReply = waited("WaitForReply");
+      const waitedForRuns = waited("WaitForRuns");
+      // The poll function waits out short waits itself: that time is billed Lambda time. ReadRuns does not:
+      // each of its reads is an invocation of its own, billed like the other tasks.
+      const waitedInLambda = elapsedBeforePoll(polls, DEFAULT_POLL_SCHEDULE) - waitedForReply;
       const usage = {
         transitions: entered.length + retried.length,
         invocations: tasks.length + 1,
         gbSeconds:
           (((tasks.length - polled) * ASSUMED_TASK_MS + ASSUMED_WEBHOOK_MS) / 1000) * (MEMORY_MB / 1024) +
           ((polled * ASSUMED_TASK_MS) / 1000 + waitedInLambda) * (POLL_MEMORY_MB / 1024),
-        // One read per function per ticket: an upper bound (warm functions cache secrets for 5 minutes).
-        secretReads: 4,
+        // One read per function per ticket (webhook, start, poll, comment, read-runs): an upper bound (warm
+        // functions cache secrets for 5 minutes).
+        secretReads: 5,
       };
       const cost = ticketCost(usage, ARCHITECTURE);
-      return { replySeconds: o.replySeconds, polls, waitedInLambda, waitedInStateMachine, ...usage, cost };
+      return {
+        key: c.key,
+        polls,
+        runReads,
+        waitedInLambda,
+        waitedInStateMachine: waitedForReply + waitedForRuns,
+        waitedForRuns,
+        ...usage,
+        cost,
+      };
     });
   } finally {
     await h.close();
   }
+}
+
+/** One ticket per reply time, with the reply final at the poll our schedule needs and no run linked. */
+async function measureRuns(outcomes: ScheduleOutcome[]) {
+  const ours = outcomes.filter((o) => o.schedule === SCHEDULES[0].name);
+  const measured = await measureTickets(
+    ours.map((o) => ({ key: `BENCH-${o.replySeconds}`, replyPolls: o.polls })),
+  );
+  return ours.map((o, i) => {
+    const { key: _key, runReads: _runReads, waitedForRuns: _waitedForRuns, ...m } = measured[i];
+    return { replySeconds: o.replySeconds, ...m };
+  });
+}
+
+/**
+ * The verdict's run wait: per reply time, the same ticket whose reply links no run (ReadRuns decides at once)
+ * and one whose reply links a test run that finishes RUN_SECONDS after the reply, waited for on the poll clock.
+ */
+async function measureVerdict() {
+  const waits = VERDICT_REPLY_TIMES.map((r) => ({
+    replySeconds: r,
+    ...runWait(r, RUN_SECONDS, DEFAULT_POLL_SCHEDULE),
+  }));
+  const measured = await measureTickets(
+    waits.flatMap((w) => [
+      { key: `NORUN-${w.replySeconds}`, replyPolls: w.replyPolls },
+      {
+        key: `RUN-${w.replySeconds}`,
+        replyPolls: w.replyPolls,
+        run: { readsUntilFinal: w.readsUntilFinal },
+      },
+    ]),
+  );
+  const strip = ({ key: _key, ...m }: TicketMeasurement) => m;
+  return waits.map((w, i) => ({
+    replySeconds: w.replySeconds,
+    runSeconds: RUN_SECONDS,
+    replySeenSeconds: w.replySeenSeconds,
+    runSeenSeconds: w.runSeenSeconds,
+    runDelaySeconds: w.delaySeconds,
+    noRun: strip(measured[2 * i]),
+    withRun: strip(measured[2 * i + 1]),
+  }));
 }
 
 /** Runs bench/webhook-load.ts against `url` and returns the answer times, sorted. */
@@ -182,35 +295,27 @@ async function measureWebhookLatency() {
   }
 }
 
-async function main() {
-  setLogSink(() => {});
-  const started = Date.now();
-  const outcomes = SCHEDULES.flatMap((s) => REPLY_TIMES.map((r) => simulate(s, r)));
-  const totals = Object.fromEntries(
-    SCHEDULES.map((s) => [
-      s.name,
-      outcomes.filter((o) => o.schedule === s.name).reduce((n, o) => n + o.polls, 0),
-    ]),
-  );
-  // A burst of tickets against the bound on starts: why a start waits in a queue rather than retrying a
-  // throttled Lambda, whose retrier runs out and loses tickets.
-  const starts = runQueueModel();
-  const runs = await measureRuns(outcomes);
-  const webhook = await measureWebhookLatency();
-  const bundles = await measureBundles();
-
-  const at = (name: string, r: number) =>
-    outcomes.find((o) => o.schedule === name && o.replySeconds === r) as ScheduleOutcome;
+/** The targets, from whatever results the run has: measured now or kept from the last run. */
+function benchTargets(r: BenchResults) {
   const [ours, five, twenty] = SCHEDULES.map((s) => s.name);
+  const at = (name: string, reply: number) =>
+    r.schedules.find((o) => o.schedule === name && o.replySeconds === reply) as ScheduleOutcome;
+  const totals = r.pollTotals;
+  const replyTimes = [...new Set(r.schedules.map((o) => o.replySeconds))];
   const labelEntries: string[] = Object.values(TRACKER_CATALOG)
     .filter((t) => t.kind === "label")
     .map((t) => t.webhookEntry);
-  const webhookBundles = bundles.filter((b) => labelEntries.includes(b.fn));
-  const targets = [
+  const webhookBundles = r.bundles.filter((b) => labelEntries.includes(b.fn));
+  const tenMinutes = r.runs.find((x) => x.replySeconds === 600)?.cost.total ?? Number.NaN;
+  const added = r.verdict.map((v) => ({
+    reply: v.replySeconds,
+    usd: v.withRun.cost.total - v.noRun.cost.total,
+  }));
+  return [
     {
       target: "detection delay <= max(3 s, 10% of reply time), every reply time",
-      measured: REPLY_TIMES.map((r) => `${at(ours, r).delaySeconds}/${fmt(delayTarget(r))}`).join(", "),
-      met: REPLY_TIMES.every((r) => at(ours, r).delaySeconds <= delayTarget(r)),
+      measured: replyTimes.map((t) => `${at(ours, t).delaySeconds}/${fmt(delayTarget(t))}`).join(", "),
+      met: replyTimes.every((t) => at(ours, t).delaySeconds <= delayTarget(t)),
     },
     {
       target: "total polls over the six reply times < fixed 20 s",
@@ -224,13 +329,25 @@ async function main() {
     },
     {
       target: "cost per ticket < $0.002 for a 10-minute reply",
-      measured: usd(runs.find((r) => r.replySeconds === 600)?.cost.total ?? Number.NaN),
-      met: (runs.find((r) => r.replySeconds === 600)?.cost.total ?? 1) < 0.002,
+      measured: usd(tenMinutes),
+      met: tenMinutes < 0.002,
+    },
+    {
+      target: `verdict delay after the run ends <= max(3 s, 10% of reply + run time), replies after ${r.verdict.map((v) => label(v.replySeconds)).join(", ")}`,
+      measured: r.verdict
+        .map((v) => `${v.runDelaySeconds}/${fmt(delayTarget(v.replySeconds + v.runSeconds))}`)
+        .join(", "),
+      met: r.verdict.every((v) => v.runDelaySeconds <= delayTarget(v.replySeconds + v.runSeconds)),
+    },
+    {
+      target: "added cost of a 5-minute run wait < $0.001 per ticket, each reply time",
+      measured: added.map((a) => `${usd(a.usd)} (${label(a.reply)})`).join(", "),
+      met: added.every((a) => a.usd < 0.001),
     },
     {
       target: "webhook p99 < 50 ms (local runner)",
-      measured: `${fmt(webhook.p99Ms, 1)} ms (floor ${fmt(webhook.floorP99Ms, 1)} ms)`,
-      met: webhook.p99Ms < 50,
+      measured: `${fmt(r.webhook.p99Ms, 1)} ms (floor ${fmt(r.webhook.floorP99Ms, 1)} ms)`,
+      met: r.webhook.p99Ms < 50,
     },
     {
       target: "webhook bundles < 600 KB and < 100 ms initialisation",
@@ -241,9 +358,9 @@ async function main() {
     },
     {
       target: "no function loads a tracker SDK it does not use (Jira path never loads @linear/sdk)",
-      measured: bundles.map((b) => `${b.fn}: ${b.loadsLinearSdk ? "loads" : "no"}`).join(", "),
+      measured: r.bundles.map((b) => `${b.fn}: ${b.loadsLinearSdk ? "loads" : "no"}`).join(", "),
       // Linear's two webhooks use it: the label webhook its 10 KB verifier, the agent's webhook its client.
-      met: bundles
+      met: r.bundles
         .filter(
           (b) =>
             b.fn !== TRACKER_CATALOG.linear.webhookEntry &&
@@ -252,10 +369,40 @@ async function main() {
         .every((b) => !b.loadsLinearSdk),
     },
   ];
+}
 
-  const results = {
-    generatedAt: new Date().toISOString(),
-    machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model },
+async function main() {
+  setLogSink(() => {});
+  const only = sectionsToRun(process.argv.slice(2));
+  const all = only.length === SECTIONS.length;
+  const started = Date.now();
+  // A partial run keeps the other sections as the last run measured them.
+  const last: Partial<BenchResults> = all ? {} : readResults();
+  const measured: Partial<BenchResults> = {};
+  const outcomes = SCHEDULES.flatMap((s) => REPLY_TIMES.map((r) => simulate(s, r)));
+  if (only.includes("schedules")) {
+    measured.schedules = outcomes;
+    measured.pollTotals = Object.fromEntries(
+      SCHEDULES.map((s) => [
+        s.name,
+        outcomes.filter((o) => o.schedule === s.name).reduce((n, o) => n + o.polls, 0),
+      ]),
+    );
+  }
+  // A burst of tickets against the bound on starts: why a start waits in a queue rather than retrying a
+  // throttled Lambda, whose retrier runs out and loses tickets.
+  if (only.includes("starts")) measured.starts = runQueueModel();
+  if (only.includes("runs")) measured.runs = await measureRuns(outcomes);
+  if (only.includes("verdict")) measured.verdict = await measureVerdict();
+  if (only.includes("webhook")) measured.webhook = await measureWebhookLatency();
+  if (only.includes("bundles")) measured.bundles = await measureBundles();
+  const seconds = (Date.now() - started) / 1000;
+  const now = new Date().toISOString();
+
+  const merged = { ...last, ...measured } as BenchResults;
+  const results: BenchResults = {
+    generatedAt: all ? now : merged.generatedAt,
+    machine: all ? { node: process.version, cpus: cpus().length, model: cpus()[0]?.model } : merged.machine,
     assumptions: {
       memoryMb: MEMORY_MB,
       pollMemoryMb: POLL_MEMORY_MB,
@@ -263,75 +410,102 @@ async function main() {
       taskMs: ASSUMED_TASK_MS,
       webhookMs: ASSUMED_WEBHOOK_MS,
     },
-    schedules: outcomes,
-    pollTotals: totals,
-    starts,
-    runs,
-    webhook,
-    bundles,
-    targets,
-    seconds: (Date.now() - started) / 1000,
+    schedules: merged.schedules,
+    pollTotals: merged.pollTotals,
+    starts: merged.starts,
+    runs: merged.runs,
+    verdict: merged.verdict,
+    webhook: merged.webhook,
+    bundles: merged.bundles,
+    targets: [],
+    seconds: all ? seconds : merged.seconds,
+    ...(all ? {} : { partial: { generatedAt: now, sections: only, seconds, node: process.version } }),
   };
-  writeFileSync(join(__dirname, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(__dirname, "schedules.svg"), delayVersusPollsSvg(outcomes));
+  const missing = SECTIONS.filter((s) => results[s] === undefined);
+  if (missing.length > 0) throw new Error(`bench/results.json has no ${missing.join(", ")}: run them too`);
+  results.targets = benchTargets(results);
+  writeFileSync(RESULTS_PATH, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(__dirname, "schedules.svg"), delayVersusPollsSvg(results.schedules));
+  writeFileSync(BENCH_DOC_PATH, docWithBenchTables(readFileSync(BENCH_DOC_PATH, "utf8"), results));
+  console.log(report(results));
+  console.log(
+    `\n${all ? "Measured everything" : `Measured ${only.join(", ")} (the rest kept from ${results.generatedAt})`} ` +
+      `in ${fmt(seconds, 1)} s; wrote bench/results.json, bench/schedules.svg and docs/benchmark.md's tables`,
+  );
+}
 
+/** The console's tables. */
+function report(r: BenchResults): string {
+  const at = (name: string, reply: number) =>
+    r.schedules.find((o) => o.schedule === name && o.replySeconds === reply) as ScheduleOutcome;
+  const replyTimes = [...new Set(r.schedules.map((o) => o.replySeconds))];
+  const names = Object.keys(r.pollTotals);
+  const a = r.assumptions;
   const out: string[] = [];
   out.push("Poll schedules (simulated clock): polls per ticket / detection delay");
   out.push(
     table(
-      ["reply after", ...SCHEDULES.map((s) => s.name), "delay target"],
-      REPLY_TIMES.map((r) => [
-        label(r),
-        ...SCHEDULES.map((s) => `${at(s.name, r).polls} polls / ${at(s.name, r).delaySeconds} s`),
-        `<= ${fmt(delayTarget(r), 0)} s`,
-      ]).concat([["total polls", ...SCHEDULES.map((s) => String(totals[s.name])), ""]]),
+      ["reply after", ...names, "delay target"],
+      replyTimes
+        .map((t) => [
+          label(t),
+          ...names.map((n) => `${at(n, t).polls} polls / ${at(n, t).delaySeconds} s`),
+          `<= ${fmt(delayTarget(t), 0)} s`,
+        ])
+        .concat([["total polls", ...names.map((n) => String(r.pollTotals[n])), ""]]),
     ),
   );
-  const startsTable = queueModelTable(starts);
+  const startsTable = queueModelTable(r.starts);
   out.push("", startsTable.title);
   out.push(table(startsTable.headers, startsTable.cells));
   out.push(
     "",
-    `Per ticket on the local runner (qa-ticket schedule; ${ARCHITECTURE}, ${MEMORY_MB} MB, poll function ` +
-      `${POLL_MEMORY_MB} MB, ${ASSUMED_TASK_MS} ms per task)`,
+    `Per ticket on the local runner (qa-ticket schedule; ${a.architecture}, ${a.memoryMb} MB, poll function ` +
+      `${a.pollMemoryMb} MB, ${a.taskMs} ms per task)`,
   );
   out.push(
     table(
-      [
-        "reply after",
-        "polls",
-        "transitions",
-        "invocations",
-        "waited in Lambda",
-        "Step Functions",
-        "Lambda",
-        "HTTP API + secrets",
-        "total",
-      ],
-      runs.map((r) => [
-        label(r.replySeconds),
-        r.polls,
-        r.transitions,
-        r.invocations,
-        `${r.waitedInLambda} s`,
-        usd(r.cost.stepFunctions),
-        usd(r.cost.lambda),
-        usd(r.cost.httpApi + r.cost.secretsManager),
-        usd(r.cost.total),
+      ["reply after", "polls", "transitions", "invocations", "waited in Lambda", "Wait states", "total"],
+      r.runs.map((x) => [
+        label(x.replySeconds),
+        x.polls,
+        x.transitions,
+        x.invocations,
+        `${x.waitedInLambda} s`,
+        `${x.waitedInStateMachine} s`,
+        usd(x.cost.total),
       ]),
+    ),
+  );
+  out.push("", `The verdict: a reply that links no run, and one that links a ${label(RUN_SECONDS)} test run`);
+  out.push(
+    table(
+      ["reply after", "run", "chat GETs", "run GETs", "transitions", "invocations", "Wait states", "total"],
+      r.verdict.flatMap((v) =>
+        [v.noRun, v.withRun].map((x, i) => [
+          label(v.replySeconds),
+          i === 0 ? "none" : `${label(v.runSeconds)}, seen at ${v.runSeenSeconds} s`,
+          x.polls,
+          x.runReads ?? 0,
+          x.transitions,
+          x.invocations,
+          `${x.waitedInStateMachine} s`,
+          usd(x.cost.total),
+        ]),
+      ),
     ),
   );
   out.push(
     "",
-    `Webhook answers, ${webhook.requests} concurrent signed webhooks (median of ${BURSTS} bursts): ` +
-      `p50 ${fmt(webhook.p50Ms, 1)} ms, p99 ${fmt(webhook.p99Ms, 1)} ms; a server that only answers "{}" ` +
-      `(the floor of this machine and client): p50 ${fmt(webhook.floorP50Ms, 1)} ms, p99 ${fmt(webhook.floorP99Ms, 1)} ms`,
+    `Webhook answers, ${r.webhook.requests} concurrent signed webhooks (median of ${BURSTS} bursts): ` +
+      `p50 ${fmt(r.webhook.p50Ms, 1)} ms, p99 ${fmt(r.webhook.p99Ms, 1)} ms; a server that only answers "{}" ` +
+      `(the floor of this machine and client): p50 ${fmt(r.webhook.floorP50Ms, 1)} ms, p99 ${fmt(r.webhook.floorP99Ms, 1)} ms`,
   );
   out.push("", "Functions as deployed (esbuild, minified)");
   out.push(
     table(
       ["function", "bundle", "init (median)", "@linear/sdk at load", "marklassian at load"],
-      bundles.map((b) => [
+      r.bundles.map((b) => [
         b.fn,
         `${fmt(b.bytes / 1024)} KB`,
         `${fmt(b.initMs, 1)} ms`,
@@ -344,14 +518,14 @@ async function main() {
   out.push(
     table(
       ["", "target", "measured"],
-      targets.map((t) => [t.met ? "met" : "NOT MET", t.target, t.measured]),
+      r.targets.map((t) => [t.met ? "met" : "NOT MET", t.target, t.measured]),
     ),
   );
-  out.push("", `bench/results.json and bench/schedules.svg written in ${fmt(results.seconds, 1)} s`);
-  console.log(out.join("\n"));
+  return out.join("\n");
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+if (require.main === module)
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });

@@ -16,12 +16,15 @@ describe("docs/benchmark.md's tables", () => {
     expect(doc).toBe(docWithBenchTables(doc, readResults()));
   });
 
-  it("show the measured numbers: a poll schedule row, a ticket's cost, a bundle, a target", () => {
+  it("show the measured numbers: a poll schedule row, a ticket's cost, the run wait, a bundle, a target", () => {
     const doc = readFileSync(BENCH_DOC_PATH, "utf8");
 
     expect(doc).toContain("| 10 min | 43 / 5 s | 121 / 5 s | 31 / 20 s | <= 60 s |");
     expect(doc).toContain("| total polls | 164 | 542 | 139 |  |");
-    expect(doc).toMatch(/\| 10 min \| 43 \| 65 \| 24 \| 104 s \| 501 s \| \$0\.00184 \|/);
+    expect(doc).toMatch(/\| 10 min \| 43 \| 67 \| 25 \| 104 s \| 501 s \| \$0\.00189 \|/);
+    expect(doc).toContain(
+      "| 1 min | ends at 360 s | 19 | 20 | 70 | 26 | 57 s | 320 s (runs 311 s) | 377 s | $0.00190 | +$0.00145 |",
+    );
     expect(doc).toMatch(/\| jira-webhook \| 564 KB \| 131\.3 ms \| no \| no \|/);
     expect(doc).toMatch(
       /\| webhook p99 < 50 ms \(local runner\) \| 74\.0 ms \(floor 42\.2 ms\) \| \*\*not met\*\* \|/,
