@@ -3,6 +3,8 @@ import type { TrackerName } from "../functions/shared/domain/ticket";
 import { ConfigError } from "../functions/shared/platform/errors";
 import { parseSettings, type Settings } from "../functions/shared/platform/settings-schema";
 import { TRACKER_CATALOG, TRACKER_NAMES } from "../functions/shared/trackers/catalog";
+import { servedTrackers } from "../lib/config";
+import { CONFIG_VARIABLE, readConfigFile } from "./config-file";
 
 /** The variables each tracker needs on the local runner; a tracker is on when any of its variables is set. */
 function trackerVariables(tracker: TrackerName): readonly string[] {
@@ -49,6 +51,8 @@ export interface LocalSettings {
   settings: Settings;
   trackers: TrackerName[];
   waitScale: number;
+  /** The config file the settings start from (QA_TICKET_CONFIG, or `npm start -- --org <org>`), if any. */
+  configFile?: string;
 }
 
 /** A number as typed in a variable; anything else stays as it is, for the schema to refuse by name. */
@@ -79,9 +83,16 @@ function list(value: string): string[] {
     .filter(Boolean);
 }
 
-/** The settings the local runner's environment describes (unset variables take the settings' defaults). */
-function settingsFromEnv(env: NodeJS.ProcessEnv, trackers: TrackerName[]): Settings {
-  const raw: Record<string, Record<string, unknown> | unknown> = {};
+/**
+ * The settings the local runner's environment describes, on top of `base` (a config file's settings) when
+ * given; otherwise unset variables take the settings' defaults and `trackers` says which are enabled.
+ */
+function settingsFromEnv(
+  env: NodeJS.ProcessEnv,
+  trackers: TrackerName[],
+  base?: { settings: Settings; file: string },
+): Settings {
+  const raw: Record<string, Record<string, unknown> | unknown> = base ? structuredClone(base.settings) : {};
   const put = (path: string, value: unknown) => {
     const keys = path.split(".");
     let at: Record<string, unknown> = raw;
@@ -112,24 +123,46 @@ function settingsFromEnv(env: NodeJS.ProcessEnv, trackers: TrackerName[]): Setti
     const value = env[variable]?.trim();
     if (value) put(path, (transform[path] ?? String)(value));
   }
-  for (const tracker of TRACKER_NAMES)
-    put(`${TRACKER_CATALOG[tracker].settingsKey}.enabled`, trackers.includes(tracker));
+  // With a config file, which trackers are enabled is the file's to say.
+  if (!base)
+    for (const tracker of TRACKER_NAMES)
+      put(`${TRACKER_CATALOG[tracker].settingsKey}.enabled`, trackers.includes(tracker));
   try {
-    return parseSettings(raw, "local environment");
+    return parseSettings(raw, base ? `${base.file} with the local environment` : "local environment");
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    // Name the variable next to each setting the operator has to fix.
-    const named = Object.entries(VARIABLES).reduce(
-      (message, [path, variable]) => message.replaceAll(`${path} `, `${path} (${variable}) `),
-      error.message,
-    );
+    // Name the variable next to each setting the operator has to fix (with a file: each variable that is set,
+    // as the file alone was valid).
+    const named = Object.entries(VARIABLES)
+      .filter(([, variable]) => !base || env[variable]?.trim())
+      .reduce(
+        (message, [path, variable]) => message.replaceAll(`${path} `, `${path} (${variable}) `),
+        error.message,
+      );
     throw new ConfigError(named);
   }
+}
+
+/** The value at a dotted settings path, e.g. `jira.baseUrl`. */
+function settingAt(settings: Settings, path: string): unknown {
+  return path
+    .split(".")
+    .reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], settings);
+}
+
+/** The runner's variables that are set, and so override the config file's value of their setting. */
+export function overridingVariables(env: NodeJS.ProcessEnv): string[] {
+  return Object.values(VARIABLES).filter((variable) => env[variable]?.trim());
 }
 
 /** Checks the local runner's variables up front, so a missing or wrong one is named at start, not mid-run. */
 export function checkLocalEnv(env: NodeJS.ProcessEnv): LocalSettings {
   const set = (name: string) => Boolean(env[name]?.trim());
+  const configFile = env[CONFIG_VARIABLE]?.trim();
+  if (configFile) {
+    const fromFile = fromConfigFile(env, configFile);
+    return { ...fromFile, waitScale: checkWaitScale(env), configFile };
+  }
   const trackers = TRACKER_NAMES.filter((t) => trackerVariables(t).some(set));
   const needed: TrackerName[] = trackers.length ? trackers : ["linear"];
   const missing = ["QATECH_API_KEY", ...needed.flatMap(trackerVariables)].filter((name) => !set(name));
@@ -137,11 +170,45 @@ export function checkLocalEnv(env: NodeJS.ProcessEnv): LocalSettings {
     const them = missing.length > 1 ? "them" : "it";
     throw new ConfigError(`Missing ${missing.join(", ")}: set ${them} in the environment or .env`);
   }
+  const waitScale = checkWaitScale(env);
+  return { settings: settingsFromEnv(env, trackers), trackers, waitScale };
+}
+
+/** WAIT_SCALE, checked: a factor on every wait, above 0 and at most 1. */
+function checkWaitScale(env: NodeJS.ProcessEnv): number {
   const waitScale = Number(env.WAIT_SCALE ?? "1");
   if (!Number.isFinite(waitScale) || waitScale <= 0 || waitScale > 1) {
     throw new ConfigError(`WAIT_SCALE must be a number above 0 and at most 1, got "${env.WAIT_SCALE}"`);
   }
-  return { settings: settingsFromEnv(env, trackers), trackers, waitScale };
+  return waitScale;
+}
+
+/**
+ * The settings of a config file with the variables on top: the file must be valid on its own (the stack's
+ * loader checks it, naming the file and the field), and says which trackers are enabled; each enabled tracker
+ * needs its secrets in the environment (the stack keeps them in Secrets Manager), named at start if missing.
+ */
+function fromConfigFile(env: NodeJS.ProcessEnv, file: string): Omit<LocalSettings, "waitScale"> {
+  const { org: _org, ...fileSettings } = readConfigFile(file);
+  const settings = settingsFromEnv(env, [], { settings: fileSettings, file });
+  const trackers = servedTrackers({ org: "local", ...settings });
+  const byVariable = Object.fromEntries(Object.entries(VARIABLES).map(([path, name]) => [name, path]));
+  // A tracker's variable that stands for a setting (JIRA_BASE_URL, LINEAR_AGENT_CLIENT_ID) may come from the file.
+  const missing = [
+    "QATECH_API_KEY",
+    ...trackers.flatMap(trackerVariables).filter((name) => {
+      const path = byVariable[name];
+      return !path || settingAt(settings, path) === undefined;
+    }),
+  ].filter((name) => !env[name]?.trim());
+  if (missing.length) {
+    const them = missing.length > 1 ? "them" : "it";
+    const enabled = trackers.map((t) => TRACKER_CATALOG[t].displayName).join(", ");
+    throw new ConfigError(
+      `Missing ${missing.join(", ")}: set ${them} in the environment or .env (${file} enables ${enabled})`,
+    );
+  }
+  return { settings, trackers };
 }
 
 /**

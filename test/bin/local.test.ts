@@ -103,3 +103,41 @@ describe("npm start", () => {
     150_000,
   );
 });
+
+/** `npm start` with arguments, run until it exits: its exit code and everything it printed. */
+function npmStart(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    let output = "";
+    const started = spawn("npm", ["start", "--silent", "--", ...args], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
+    started.stdout?.on("data", (chunk) => {
+      output += chunk;
+    });
+    started.stderr?.on("data", (chunk) => {
+      output += chunk;
+    });
+    started.once("exit", (code) => resolve({ code, output }));
+  });
+}
+
+describe("npm start -- --org <org>", () => {
+  it("reads config/<org>.json, and names that file when it is missing", async () => {
+    const { code, output } = await npmStart(["--org", "nosuch-org"], {
+      QATECH_API_KEY: "qa-key-123456",
+      LINEAR_API_KEY: "lin_api_123456",
+      LINEAR_WEBHOOK_SECRET: "lin_wh_123456",
+      PORT: "0",
+    });
+
+    expect(code).toBe(1);
+    expect(output).toContain(
+      `qa-ticket local runner could not start: No config for org "nosuch-org": create ${join(ROOT, "config", "nosuch-org.json")}`,
+    );
+  }, 90_000);
+});
