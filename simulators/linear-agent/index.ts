@@ -19,5 +19,6 @@ export type {
   FakeAgentDelivery,
   FakeAgentSession,
   FakeLinearAgentOptions,
+  FakePlanStep,
   FakeThreadComment,
 } from "./types";

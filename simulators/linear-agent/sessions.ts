@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { connection, GraphQLError, UUID_V4 } from "../linear";
 import { invalid } from "./http";
 import { AgentOAuth } from "./oauth";
-import type { FakeAgentActivity, FakeAgentDelivery, FakeAgentSession } from "./types";
+import type { FakeAgentActivity, FakeAgentDelivery, FakeAgentSession, FakePlanStep } from "./types";
 
 /** [AI]: the types an agent may create; `prompt` is user-only. */
 const AGENT_TYPES = new Set(["thought", "action", "elicitation", "response", "error"]);
@@ -10,6 +10,8 @@ const AGENT_TYPES = new Set(["thought", "action", "elicitation", "response", "er
 const EPHEMERAL_TYPES = new Set(["thought", "action"]);
 /** [AI][SIG] */
 const SIGNALS = new Set(["auth", "continue", "select", "stop"]);
+/** [AI] https://linear.app/developers/agent-interaction#agent-plans: the statuses a plan's step may have. */
+const PLAN_STATUSES = new Set(["pending", "inProgress", "completed", "canceled"]);
 
 /**
  * Sessions and activities ([AI], [SDK98]): the GraphQL operations an app token may send.
@@ -168,13 +170,21 @@ export abstract class AgentSessions extends AgentOAuth {
         "Only the OAuth application that owns the session can update it.",
       );
     const i = (input ?? {}) as Record<string, unknown>;
-    if (i.externalUrls !== undefined) session.externalUrls = checkUrls(i.externalUrls);
+    // Checked whole before anything changes: a refused update changes nothing.
+    const urls = i.externalUrls !== undefined ? checkUrls(i.externalUrls) : undefined;
     if (
       typeof i.summary === "string" &&
       (i.summary.length < 1 || i.summary.length > 255 || /[\n\0]/.test(i.summary))
     )
       throw invalid("summary must be 1 to 255 characters on one line");
-    // [SDK98]: updating only the summary does not acknowledge the session; externalUrls does ([AI]).
+    const plan = i.plan !== undefined ? checkPlan(i.plan) : undefined;
+    if (urls) session.externalUrls = urls;
+    if (plan) {
+      session.plan = plan;
+      session.planHistory.push(plan);
+    }
+    // [SDK98]: updating only the summary does not acknowledge the session; externalUrls does ([AI]). Whether a
+    // plan does is not documented: assumed not (the stricter case for the 10-second rule).
     if (i.externalUrls !== undefined) this.responded(session);
     return {
       agentSessionUpdate: {
@@ -227,6 +237,7 @@ export abstract class AgentSessions extends AgentOAuth {
       externalUrls: [],
       activities: [],
       history: [],
+      planHistory: [],
       comment,
       createdAt: Date.now(),
     };
@@ -286,4 +297,23 @@ function checkUrls(value: unknown): Array<{ label: string; url: string }> {
   // [AI]: the URLs must be unique.
   if (new Set(urls.map((u) => u.url)).size !== urls.length) throw invalid("externalUrls must be unique");
   return urls;
+}
+
+/**
+ * A plan as Linear takes it ([AI] https://linear.app/developers/agent-interaction#agent-plans): the whole list
+ * of steps (each update replaces the plan), each `{ content, status }` with a non-empty content and one of the
+ * four statuses. Anything else is refused as a GraphQL error, as Linear refuses input it does not accept.
+ */
+function checkPlan(value: unknown): FakePlanStep[] {
+  if (!Array.isArray(value)) throw invalid("plan must be a list of steps");
+  return value.map((v, n) => {
+    const step = (v ?? {}) as Record<string, unknown>;
+    if (typeof v !== "object" || v === null || Array.isArray(v))
+      throw invalid(`plan[${n}] must be an object with content and status`);
+    if (typeof step.content !== "string" || step.content.trim() === "")
+      throw invalid(`plan[${n}].content must be a non-empty string`);
+    if (typeof step.status !== "string" || !PLAN_STATUSES.has(step.status))
+      throw invalid(`plan[${n}].status must be one of ${[...PLAN_STATUSES].join(", ")}`);
+    return { content: step.content, status: step.status as FakePlanStep["status"] };
+  });
 }

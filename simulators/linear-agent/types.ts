@@ -49,6 +49,12 @@ export interface FakeAgentActivity {
   createdAt: string;
 }
 
+/** A step of a session's plan ([AI] https://linear.app/developers/agent-interaction#agent-plans). */
+export interface FakePlanStep {
+  content: string;
+  status: "pending" | "inProgress" | "completed" | "canceled";
+}
+
 /** One agent session. */
 export interface FakeAgentSession {
   id: string;
@@ -61,6 +67,10 @@ export interface FakeAgentSession {
   activities: FakeAgentActivity[];
   /** Every activity ever created in it, replaced ephemeral ones included, in order. */
   history: FakeAgentActivity[];
+  /** The plan the agent set last (agentSessionUpdate's `plan`, each one a full replacement); none before. */
+  plan?: FakePlanStep[];
+  /** Every plan the agent set, in order: what people saw over the session's life. */
+  planHistory: FakePlanStep[][];
   /** The mention's comment text, when a mention opened it. */
   comment?: string;
   /**

@@ -122,3 +122,54 @@ describe("the Linear simulator as an agent platform", () => {
     });
   });
 });
+
+describe("the Linear simulator: a session's plan", () => {
+  let afterTest: () => Promise<void> = async () => {};
+  afterEach(async () => afterTest());
+
+  // https://linear.app/developers/agent-interaction#agent-plans: the plan is a full list of steps, each
+  // `{ content, status }` with one of four statuses.
+  it("takes a session's plan only as Linear does, records it, and refuses anything else", async () => {
+    const agent = new FakeLinearAgent();
+    const linear = await startFakeLinear({ agent, issues: { "issue-1": ISSUE } });
+    afterTest = () => linear.close();
+    const client = new LinearClient({ accessToken: agent.issueTokens().accessToken, apiUrl: linear.url });
+    const session = agent.addSession({ id: "5a0b2c1d-7e6f-4a3b-9c8d-1e2f3a4b5c6d", issueId: "issue-1" });
+    const plan = (value: unknown) => client.updateAgentSession(session.id, { plan: value });
+    const first = [
+      { content: "Open a QA.tech conversation", status: "completed" },
+      { content: "QA.tech tests the ticket", status: "inProgress" },
+    ];
+    const second = [
+      { content: "Open a QA.tech conversation", status: "completed" },
+      { content: "QA.tech tests the ticket", status: "canceled" },
+    ];
+
+    await plan(first);
+    await plan(second);
+
+    expect(session.plan).toEqual(second);
+    expect(session.planHistory).toEqual([first, second]);
+    const refused: unknown[] = [
+      { content: "a step", status: "completed" },
+      null,
+      ["a step"],
+      [{ status: "pending" }],
+      [{ content: "  ", status: "pending" }],
+      [{ content: "a step", status: "done" }],
+      [{ content: "a step", status: "in_progress" }],
+      [{ content: "a step" }],
+    ];
+    for (const value of refused) await expect(plan(value)).rejects.toThrow(/plan/);
+    // A refused update changes nothing, and a plan is no acknowledgement (only activities and links are).
+    await expect(
+      client.updateAgentSession(session.id, {
+        externalUrls: [{ label: "x", url: "https://app.qa.tech/c/1" }],
+        plan: [{ content: "", status: "pending" }],
+      }),
+    ).rejects.toThrow(/plan/);
+    expect(session.externalUrls).toEqual([]);
+    expect(session.planHistory).toHaveLength(2);
+    expect(session.firstResponseAt).toBeUndefined();
+  });
+});

@@ -12,6 +12,8 @@ export interface TicketComment {
   link?: { url: string; label: string };
   /** It says that something failed (a failure, or a reply that failed or was cancelled): an agent's `error`. */
   failed?: boolean;
+  /** Progress while QA.tech's test runs are waited for (not while it writes): the agent's plan shows it. */
+  step?: "runs";
 }
 
 const LINK_LABEL = "Open the conversation in QA.tech";
@@ -173,5 +175,6 @@ export function composeComment(
     (kind === "reply" && state.reply !== undefined && state.reply.status !== "COMPLETED");
   const notes = (context?.notes ?? []).map((note) => `_${escapeMarkdownText(note)}_`);
   const markdown = [COMPOSE[kind](state, context, link), ...notes].join("\n\n");
-  return { kind, link, markdown, ...(failed ? { failed } : {}) };
+  const step = kind === "progress" && state.runs?.status === "waiting" ? { step: "runs" as const } : {};
+  return { kind, link, markdown, ...(failed ? { failed } : {}), ...step };
 }

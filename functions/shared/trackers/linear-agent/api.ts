@@ -4,6 +4,7 @@ import { PermanentError, TransientError } from "../../platform/errors";
 import { isObject } from "../../platform/json";
 import { settings } from "../../platform/settings";
 import { classifyLinearError, isAuthenticationError, type LinearAuth, linearCall } from "../linear/client";
+import type { PlanStep } from "./session";
 import { agentTokens, renewAgentTokens } from "./token-store";
 import type { AgentTokens } from "./tokens";
 
@@ -124,6 +125,22 @@ export async function setSessionUrl(sessionId: string, link: { label: string; ur
     const payload = await client.updateAgentSession(sessionId, { externalUrls: [link] });
     if (!payload.success) throw new PermanentError(`Linear did not update session ${sessionId}`);
   });
+}
+
+/**
+ * Replaces the session's plan (https://linear.app/developers/agent-interaction#agent-plans: a technology
+ * preview; each update is the whole list). One call, no retry of its own: callers treat it as cosmetic.
+ */
+export async function setSessionPlan(sessionId: string, plan: PlanStep[], timeoutMs = 5_000): Promise<void> {
+  await agentCall(
+    "updateAgentSession plan",
+    async (client) => {
+      const payload = await client.updateAgentSession(sessionId, { plan });
+      if (!payload.success)
+        throw new PermanentError(`Linear did not update the plan of session ${sessionId}`);
+    },
+    timeoutMs,
+  );
 }
 
 /** Opens a session on an issue (a label run), already acknowledged by its link; returns its id. */

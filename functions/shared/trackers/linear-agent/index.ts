@@ -2,6 +2,7 @@ import type { TicketComment } from "../../domain/comment";
 import { keyedUuid } from "../../domain/marker";
 import type { Ticket } from "../../domain/ticket";
 import { SessionStopped } from "../../platform/errors";
+import { forRun, functionLogger } from "../../platform/log";
 import { getSecret } from "../../platform/secrets";
 import { renderLinearComment } from "../linear/comment";
 import { linearIssueOperations } from "../linear/issues";
@@ -11,10 +12,13 @@ import {
   createAgentActivity,
   createSessionOnIssue,
   sessionActivities,
+  setSessionPlan,
   setSessionUrl,
 } from "./api";
-import { contentTypeOf, conversationOf, SESSION_LINK_LABEL, stoppedSince } from "./session";
+import { contentTypeOf, conversationOf, planOf, SESSION_LINK_LABEL, stoppedSince } from "./session";
 import { agentTokens } from "./token-store";
+
+const logger = functionLogger("linear-agent");
 
 /** The session a run posts to: the webhook's, or (a label run) the one its acknowledgement opened. */
 function sessionOf(ticket: Ticket, options: PostOptions): string | undefined {
@@ -26,7 +30,8 @@ function sessionOf(ticket: Ticket, options: PostOptions): string | undefined {
  * progress is an ephemeral thought, the reply or an answer the session's response, a failure an error. Before
  * anything is posted the session is read back: once its person asked to stop, nothing more is posted
  * (SessionStopped ends the run quietly). Each activity's id is keyed from the run and kind (keyedUuid),
- * so retries never post twice and nobody without the marker key can claim the id first.
+ * so retries never post twice and nobody without the marker key can claim the id first. After the activity
+ * (never before: Linear's 10-second rule wants an activity first), the session's plan follows it (updatePlan).
  */
 async function postToSession(
   ticket: Ticket,
@@ -65,7 +70,23 @@ async function postToSession(
     trailer: kind === "progress" ? undefined : options.trailer,
     ephemeral: kind === "progress",
   });
+  await updatePlan(sessionId, comment, options);
   return { id: sessionId, duplicate: posted.duplicate };
+}
+
+/**
+ * Shows the run's steps in the session's plan (session.ts planOf), best effort: the plan is cosmetic, so a
+ * refusal, a rate limit or an outage is logged and skipped (the next post sets the whole plan again), never
+ * retried and never a reason to fail the comment that was posted.
+ */
+async function updatePlan(sessionId: string, comment: TicketComment, options: PostOptions): Promise<void> {
+  const plan = planOf(comment);
+  if (!plan) return;
+  try {
+    await setSessionPlan(sessionId, plan);
+  } catch (error) {
+    forRun(logger, options.runId).warn("session plan not updated", { sessionId, kind: comment.kind, error });
+  }
 }
 
 /** The same issue reads and labels as the Linear tracker's, with the app's OAuth token (renewed on a 401). */

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { TicketComment } from "../../domain/comment";
 import type { CommentKind } from "../../domain/marker";
 import { readMarker } from "../../domain/marker";
 import type { Ticket } from "../../domain/ticket";
@@ -41,6 +42,51 @@ export function contentTypeOf(kind: CommentKind, failed = false): ActivityConten
   if (kind === "failure" || failed) return "error";
   if (kind === "ack" || kind === "progress") return "thought";
   return "response";
+}
+
+/** A step of the session's plan (https://linear.app/developers/agent-interaction#agent-plans, a technology preview). */
+export interface PlanStep {
+  content: string;
+  status: "pending" | "inProgress" | "completed" | "canceled";
+}
+
+/** The plan's steps, in order: the conversation, QA.tech's tests, the wait for its test runs, the verdict. */
+export const PLAN_STEPS = [
+  "Open a QA.tech conversation",
+  "QA.tech tests the ticket",
+  "Wait for the test runs",
+  "Verdict",
+] as const;
+
+/**
+ * The session's plan once `comment` is posted, or null when it does not change the plan (a command's answer).
+ * Linear replaces the whole plan with each update, so each is complete. The acknowledgement and progress while
+ * QA.tech writes: the tests are under way; progress while its runs are waited for (`step: "runs"`): the wait;
+ * the reply: all done. A reply that failed (QA.tech's reply failed or was cancelled, posted as an error) still
+ * gives the verdict ("could not verify"), but its tests and runs were cut short: canceled. A failure: what was
+ * done (the conversation, when it was opened) is completed, the rest canceled.
+ */
+export function planOf(comment: TicketComment): PlanStep[] | null {
+  const steps = (...status: PlanStep["status"][]): PlanStep[] =>
+    PLAN_STEPS.map((content, i) => ({ content, status: status[i] }));
+  switch (comment.kind) {
+    case "ack":
+      return steps("completed", "inProgress", "pending", "pending");
+    case "progress":
+      return comment.step === "runs"
+        ? steps("completed", "completed", "inProgress", "pending")
+        : steps("completed", "inProgress", "pending", "pending");
+    case "reply":
+      return comment.failed
+        ? steps("completed", "canceled", "canceled", "completed")
+        : steps("completed", "completed", "completed", "completed");
+    case "failure":
+      return comment.link
+        ? steps("completed", "canceled", "canceled", "canceled")
+        : steps("canceled", "canceled", "canceled", "canceled");
+    case "answer":
+      return null;
+  }
 }
 
 /**

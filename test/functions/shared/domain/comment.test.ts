@@ -318,3 +318,31 @@ describe("composeComment: `rerun` and `status`", () => {
     );
   });
 });
+
+describe("composeComment: which step a progress update belongs to (the agent's plan)", () => {
+  const runs = {
+    links: { runs: ["run_1"], tests: [] },
+    base: "https://app.qa.tech/p/proj_shop",
+  };
+  const progress = { sent: 1, atSeconds: 60, digest: "", text: "Waiting for QA.tech's test runs to finish." };
+
+  it("marks progress while the test runs are waited for as the runs step", () => {
+    const comment = composeComment("progress", state({ progress, runs: { ...runs, status: "waiting" } }));
+
+    expect(comment.step).toBe("runs");
+    expect(comment.markdown).toBe("Waiting for QA.tech's test runs to finish.");
+  });
+
+  it("leaves progress while QA.tech writes, and every other kind, without a step", () => {
+    expect(composeComment("progress", state({ progress })).step).toBeUndefined();
+    expect(
+      composeComment("progress", state({ progress, runs: { ...runs, status: "final" } })).step,
+    ).toBeUndefined();
+    const waiting = state({
+      runs: { ...runs, status: "waiting" },
+      reply: { status: "COMPLETED", text: "x" },
+    });
+    for (const kind of ["ack", "reply", "failure", "answer"] as const)
+      expect(composeComment(kind, waiting).step).toBeUndefined();
+  });
+});

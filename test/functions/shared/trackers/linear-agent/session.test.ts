@@ -4,6 +4,8 @@ import {
   contentTypeOf,
   conversationOf,
   createdRunId,
+  PLAN_STEPS,
+  planOf,
   promptedRunId,
   sessionRunPrefix,
   stoppedSince,
@@ -76,5 +78,63 @@ describe("a session's runs", () => {
     expect(contentTypeOf("answer")).toBe("response");
     expect(contentTypeOf("ack")).toBe("thought");
     expect(contentTypeOf("progress")).toBe("thought");
+  });
+});
+
+describe("the session's plan after each comment", () => {
+  const link = { url: "https://app.qa.tech/c/chat_1", label: "Open the conversation in QA.tech" };
+  const statuses = (comment: Parameters<typeof planOf>[0]) => {
+    const plan = planOf(comment);
+    if (plan) expect(plan.map((s) => s.content)).toEqual([...PLAN_STEPS]);
+    return plan?.map((s) => s.status) ?? null;
+  };
+
+  it("moves through the four steps with the run, whole each time", () => {
+    expect(statuses({ kind: "ack", markdown: "", link })).toEqual([
+      "completed",
+      "inProgress",
+      "pending",
+      "pending",
+    ]);
+    expect(statuses({ kind: "progress", markdown: "" })).toEqual([
+      "completed",
+      "inProgress",
+      "pending",
+      "pending",
+    ]);
+    expect(statuses({ kind: "progress", markdown: "", step: "runs" })).toEqual([
+      "completed",
+      "completed",
+      "inProgress",
+      "pending",
+    ]);
+    expect(statuses({ kind: "reply", markdown: "", link })).toEqual([
+      "completed",
+      "completed",
+      "completed",
+      "completed",
+    ]);
+  });
+
+  it("cancels what was not done when something failed, and leaves the plan alone for an answer", () => {
+    expect(statuses({ kind: "reply", markdown: "", link, failed: true })).toEqual([
+      "completed",
+      "canceled",
+      "canceled",
+      "completed",
+    ]);
+    expect(statuses({ kind: "failure", markdown: "", link, failed: true })).toEqual([
+      "completed",
+      "canceled",
+      "canceled",
+      "canceled",
+    ]);
+    expect(statuses({ kind: "failure", markdown: "", failed: true })).toEqual([
+      "canceled",
+      "canceled",
+      "canceled",
+      "canceled",
+    ]);
+    expect(statuses({ kind: "answer", markdown: "", link })).toBeNull();
   });
 });
