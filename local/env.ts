@@ -19,6 +19,7 @@ const VARIABLES: Record<string, string> = {
   "qatech.apiUrl": "QATECH_API_URL",
   "qatech.projectShortId": "QATECH_PROJECT_SHORT_ID",
   "qatech.applicationOverrides": "QATECH_APPLICATION_OVERRIDES",
+  "qatech.previewUrls": "QATECH_PREVIEW_URLS",
   "qatech.instruction": "QATECH_INSTRUCTION",
   "qatech.maxConcurrency": "QATECH_MAX_CONCURRENCY",
   "qatech.changeReview": "CHANGE_REVIEW",
@@ -104,6 +105,7 @@ function settingsFromEnv(
   };
   const transform: Record<string, (value: string) => unknown> = {
     "qatech.applicationOverrides": json,
+    "qatech.previewUrls": json,
     "linear.moves": json,
     "jira.moves": json,
     "qatech.maxConcurrency": numeric,

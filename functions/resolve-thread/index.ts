@@ -1,8 +1,11 @@
-import { capText, PEER_TEXT_MAX_BYTES } from "../shared/domain/limits";
+import { parseFollowUp } from "../shared/domain/follow-up";
+import { capText, PEER_TEXT_MAX_BYTES, URL_MAX_BYTES } from "../shared/domain/limits";
+import { requestedPreview } from "../shared/domain/preview-env";
 import { threadAction } from "../shared/domain/thread";
 import type { WorkflowState } from "../shared/domain/workflow-state";
 import { ConfigError } from "../shared/platform/errors";
 import { forRun, functionLogger } from "../shared/platform/log";
+import { settings } from "../shared/platform/settings";
 import type { Conversation } from "../shared/qatech/client";
 import { qatechClientFromSettings, qatechRunsFromSettings } from "../shared/qatech/from-settings";
 import { latestResultLinks, newestAssistantMessage } from "../shared/qatech/reply";
@@ -21,7 +24,9 @@ export async function handler(state: WorkflowState): Promise<WorkflowState> {
   if (!followUp) throw new ConfigError("resolve-thread ran without a follow-up");
   const tracker = await trackerOf(state.ticket.tracker);
   const { own, root, labelled } = await tracker.findThread(state.ticket, followUp);
-  const action = threadAction({ own, ours: root !== null, labelled }, followUp.text, state.ticket.tracker);
+  const asked = threadAction({ own, ours: root !== null, labelled }, followUp.text, state.ticket.tracker);
+  const preview = asked === "retry" ? previewAsked(followUp.text) : {};
+  const action = preview.refusal ? "refused" : asked;
   let latest: string | undefined;
   let runs: string[] | undefined;
   let conversation: { id: string; url?: string } | undefined = root?.conversation;
@@ -47,8 +52,34 @@ export async function handler(state: WorkflowState): Promise<WorkflowState> {
   return {
     ...state,
     ticket,
-    thread: { action, rootId: root?.rootId, conversation, latest, ...(runs?.length ? { runs } : {}) },
+    thread: {
+      action,
+      rootId: root?.rootId,
+      conversation,
+      latest,
+      ...(runs?.length ? { runs } : {}),
+      ...preview,
+    },
   };
+}
+
+/**
+ * `retry on <url>`: the preview asked for when the allowlist accepts it (its origin only), else why not. The
+ * URL is the commenter's text: only the organisation's allowlist (qatech.previewUrls) decides what is tested.
+ */
+function previewAsked(text: string): { previewUrl?: string; refusal?: string } {
+  const asked = parseFollowUp(text);
+  if (!("command" in asked) || !asked.url) return {};
+  const url = capText(asked.url, URL_MAX_BYTES);
+  const requested = requestedPreview(settings().qatech.previewUrls, url);
+  return requested.ok
+    ? { previewUrl: requested.choice.url }
+    : {
+        refusal: capText(
+          `${url} is not a preview QA.tech may test here: ${requested.reason}`,
+          PEER_TEXT_MAX_BYTES,
+        ),
+      };
 }
 
 /**

@@ -199,7 +199,11 @@ export class TicketWorkflow extends Construct {
     retry(resolveThread, [...RETRYABLE_ERRORS], TRACKER_RETRY);
     const whatWasAsked = new sfn.Choice(this, "WhatWasAsked", { stateName: "WhatWasAsked" });
     const sendFollowUp = queued("SendFollowUp", "follow-up", "Send the question to the same conversation");
-    const postAnswer = postComment("PostAnswer", "answer", "Answer a command (help, status) in the thread");
+    const postAnswer = postComment(
+      "PostAnswer",
+      "answer",
+      "Answer a command (help, status, a refused request) in the thread",
+    );
     const followUpFailed = new sfn.Fail(this, "FollowUpFailed", {
       stateName: "FollowUpFailed",
       errorPath: "$.error.Error",
@@ -307,6 +311,7 @@ export class TicketWorkflow extends Construct {
           sfn.Condition.or(
             sfn.Condition.stringEquals("$.thread.action", "status"),
             sfn.Condition.stringEquals("$.thread.action", "help"),
+            sfn.Condition.stringEquals("$.thread.action", "refused"),
           ),
           postAnswer.next(new sfn.Succeed(this, "Answered")),
         )

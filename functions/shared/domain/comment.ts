@@ -64,7 +64,8 @@ export interface CommentContext {
 
 /** The acknowledgement: the root of the ticket's thread, saying who is on it and where the answer will be. */
 function acknowledgement(state: WorkflowState, context?: CommentContext): string {
-  const what = state.review ? `is reviewing ${state.review.prUrl} for this ticket` : "is on it";
+  const on = state.previews?.length ? ` (testing on ${state.previews.map((p) => p.url).join(" and ")})` : "";
+  const what = `${state.review ? `is reviewing ${state.review.prUrl} for this ticket` : "is on it"}${on}`;
   if (state.ticket.tracker === "linear-agent")
     return `QA.tech ${what}: follow it with the Open button; its answer will be this session's response.`;
   const where =
@@ -79,6 +80,8 @@ function acknowledgement(state: WorkflowState, context?: CommentContext): string
 /** A command's answer: `help`, where the conversation and its runs stand for `status`, what `rerun` started. */
 function answer(state: WorkflowState, context?: CommentContext): string {
   if (state.thread?.action === "help") return context?.help ?? "";
+  if (state.thread?.action === "refused")
+    return `Not retried: ${state.thread.refusal ?? "the request was refused"}.`;
   if (state.thread?.action === "rerun") return rerunAnswer(state);
   const latest = state.thread?.latest ?? "none";
   const runs = state.thread?.runs?.length

@@ -26,11 +26,21 @@ export type Command = "retry" | "rerun" | "status" | "help";
 
 const COMMANDS = new Set<string>(["retry", "rerun", "status", "help"] satisfies Command[]);
 
-/** What a follow-up asks for: a command, or a question for the conversation. */
-export function parseFollowUp(text: string): { command: Command } | { question: string } {
-  const word = text.trim().toLowerCase();
+/**
+ * `retry on <url>` (and an agent's `test on <url>`): a new conversation on that preview deployment, when
+ * the allowlist accepts it. One URL (any scheme, so a refused one is answered), nothing after it; "test on
+ * Safari" stays a question. What the URL may be is checked later (domain/preview-url.ts).
+ */
+const RETRY_ON = /^(?:retry|test) on <?([a-z][a-z0-9+.-]*:\/\/[^\s>]{1,2040})>?$/i;
+
+/** What a follow-up asks for: a command (`retry` perhaps on a URL), or a question for the conversation. */
+export function parseFollowUp(text: string): { command: Command; url?: string } | { question: string } {
+  const trimmed = text.trim();
+  const word = trimmed.toLowerCase();
   if (COMMANDS.has(word)) return { command: word as Command };
-  return { question: text.trim() };
+  const on = RETRY_ON.exec(trimmed);
+  if (on) return { command: "retry", url: on[1] };
+  return { question: trimmed };
 }
 
 /** The `help` command's answer: what the integration does and the configuration in force. */
@@ -57,7 +67,7 @@ export function helpText(s: {
     "",
     `- Add the label \`${s.triggerLabel}\` to start (removing and re-adding it starts afresh).`,
     `- ${ask}`,
-    `- \`${s.prefix} retry\` starts a new conversation, \`${s.prefix} rerun\` reruns the failed tests (else all) of the runs QA.tech's latest reply links and posts a new verdict, \`${s.prefix} status\` tells where the conversation and its runs stand, \`${s.prefix} help\` shows this.`,
+    `- \`${s.prefix} retry\` starts a new conversation (\`${s.prefix} retry on <url>\` on that preview deployment, when the configured previewUrls allow it), \`${s.prefix} rerun\` reruns the failed tests (else all) of the runs QA.tech's latest reply links and posts a new verdict, \`${s.prefix} status\` tells where the conversation and its runs stand, \`${s.prefix} help\` shows this.`,
     "",
     `In force: replies ${where}; change reviews of linked pull requests: ${s.changeReview}; QA.tech's reply is awaited for ${s.replyTimeoutMinutes} minutes.`,
   ].join("\n");

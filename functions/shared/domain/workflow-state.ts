@@ -1,6 +1,7 @@
 import type { ConversationRef } from "../qatech/client";
 import type { Reply } from "../qatech/reply";
 import type { PollState } from "./poll-schedule";
+import type { PreviewChoice } from "./preview-env";
 import type { ProgressState } from "./progress";
 import type { WorkflowInput } from "./ticket";
 import type { ResultLinks, Verdict } from "./verdict";
@@ -15,7 +16,7 @@ export interface CaughtError {
 }
 
 /** What a comment in the thread asked for, once the thread is known to be ours. */
-export type ThreadAction = "ask" | "retry" | "rerun" | "status" | "help" | "ignore";
+export type ThreadAction = "ask" | "retry" | "rerun" | "status" | "help" | "refused" | "ignore";
 
 /** A follow-up's thread: our acknowledgement at its root and the conversation it links to. */
 export interface ThreadState {
@@ -27,6 +28,10 @@ export interface ThreadState {
   latest?: string;
   /** For `status`: the runs the conversation's newest reply links, as one line each ("R-12: RUNNING"). */
   runs?: string[];
+  /** For `retry on <url>`: the preview asked for, once the allowlist accepted it (its origin only). */
+  previewUrl?: string;
+  /** For a refused request (`retry on` a URL the allowlist refuses): why, for the answer. */
+  refusal?: string;
 }
 
 /**
@@ -57,6 +62,8 @@ export interface WorkflowState extends WorkflowInput {
   thread?: ThreadState;
   /** Set when the conversation is a change review of a linked pull request. */
   review?: { prUrl: string };
+  /** The preview deployments the conversation tests on, one per application (domain/preview-env.ts). */
+  previews?: PreviewChoice[];
   conversation?: ConversationRef;
   poll?: PollState & { status: PollStatus };
   reply?: Reply;

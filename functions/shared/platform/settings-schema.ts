@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { elapsedBeforePoll } from "../domain/poll-schedule";
+import { previewPatternProblems } from "../domain/preview-url";
 import { ConfigError } from "./errors";
 import { pollSchedule, SETTINGS_VARIABLE } from "./settings";
 
@@ -109,6 +110,9 @@ export const MAX_POLLS = 2_000;
  * variable; the stack adds its own (secret ARNs, the state machine, the queues), for which this is kept.
  */
 export const LAMBDA_ENVIRONMENT_MAX_BYTES = 4096;
+
+/** Most applications qatech.previewUrls may name: a project has a handful. */
+export const MAX_PREVIEW_APPLICATIONS = 10;
 export const STACK_VARIABLES_RESERVE_BYTES = 1024;
 
 /** A field with its description: it is what editors show from `config/schema.json`, and docs/configuration.md's table. */
@@ -138,6 +142,16 @@ const fields = z.strictObject({
           "Where QA.tech tests (Chat API ApplicationOverride); change reviews need them.",
         ),
         [],
+      ),
+      previewUrls: z._default(
+        described(
+          z.record(
+            z.string().check(z.regex(/^app_[A-Za-z0-9_-]{1,60}$/, { error: "must look like app_..." })),
+            z.array(z.string()),
+          ),
+          "Per application (app_...): URL patterns of preview deployments QA.tech may test, e.g. https://pr-{pr}.preview.acme.dev.",
+        ),
+        {},
       ),
       instruction: z.optional(
         described(
@@ -386,6 +400,13 @@ function crossFieldIssues(s: Settings): Array<{ path: string[]; message: string 
       "qatech.maxConcurrency",
       "must be 0 (no bound) or 2 to 1000: an SQS event source runs at least 2 at once",
     );
+  // The allowlist is the security boundary of previews: every pattern is checked (domain/preview-url.ts).
+  const apps = Object.entries(s.qatech.previewUrls);
+  if (apps.length > MAX_PREVIEW_APPLICATIONS)
+    add("qatech.previewUrls", `names ${apps.length} applications; at most ${MAX_PREVIEW_APPLICATIONS}`);
+  for (const [app, patterns] of apps)
+    for (const problem of previewPatternProblems(patterns))
+      add(["qatech.previewUrls", app, ...problem.path].join("."), problem.message);
   if (s.qatech.changeReview === "always" && s.qatech.applicationOverrides.length === 0)
     add("qatech.changeReview", "is always, but a change review needs qatech.applicationOverrides");
   if (s.pollSchedule.maxWaitSeconds < s.pollSchedule.minWaitSeconds)

@@ -11,7 +11,7 @@ export const QATECH_TIMEOUT_MS = 10_000;
  * `sleep` waits out a short Retry-After (tests pass a virtual clock's).
  */
 export async function qatechClientFromSettings(
-  options: Pick<QaTechClientOptions, "maxInlineRetryAfterSeconds" | "sleep"> = {},
+  options: Pick<QaTechClientOptions, "maxInlineRetryAfterSeconds" | "sleep" | "applicationOverrides"> = {},
 ): Promise<QaTechClient> {
   const { apiUrl, projectShortId, applicationOverrides } = settings().qatech;
   return new QaTechClient({

@@ -127,6 +127,11 @@ describe("the verdict's states", () => {
     expect([step("ReadRuns"), step("StartRerun")]).toEqual(["read", "rerun"]);
   });
 
+  it("answers a refused request (`retry on` a URL the allowlist refuses) in the thread, starting nothing", () => {
+    const refused = choice("WhatWasAsked").Choices.find((c) => JSON.stringify(c).includes('"refused"'));
+    expect(refused?.Next).toBe("PostAnswer");
+  });
+
   it("takes `rerun` to StartRerun, then to the runs loop once a rerun started, else to the answer", () => {
     const rerun = choice("WhatWasAsked").Choices.find((c) => c.StringEquals === "rerun");
     expect(rerun?.Next).toBe("StartRerun");
