@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { elapsedBeforePoll } from "../domain/poll-schedule";
+import { ROUTE_OVERRIDE_KEYS, routeProblems } from "../domain/route";
 import { ConfigError } from "./errors";
 import { pollSchedule, SETTINGS_VARIABLE } from "./settings";
 
@@ -42,6 +43,52 @@ const applicationOverride = z.strictObject({
     z.strictObject({ applicationBuildShortId: z.string() }),
   ]),
 });
+
+/** The fields a route shares with the top-level `qatech` block: one schema each, described once. */
+const projectShortId = described(
+  z.string().check(z.regex(PROJECT_SHORT_ID, { error: "must look like proj_..." })),
+  "The QA.tech project (proj_...); required when the API key is organisation-scoped.",
+);
+const applicationOverrides = described(
+  z.array(applicationOverride),
+  "Where QA.tech tests (Chat API ApplicationOverride); change reviews need them.",
+);
+const instruction = described(
+  text,
+  "What QA.tech is asked to do with each ticket; default: create and run a test, reply in markdown.",
+);
+const changeReview = described(
+  z.enum(["auto", "always", "never"]),
+  "A ticket linking a pull request gets a change review: auto (with applicationOverrides), always or never. " +
+    'On a GitHub PR, QA.tech creates or updates its "QA.tech / PR Review" check there.',
+);
+
+/**
+ * One route (domain/route.ts): the tickets its match fits go to its project, applications, instruction and
+ * change review; what it leaves out comes from the top-level `qatech` block. Emptiness, duplicate names and
+ * routes that can never match are routeProblems' to say (crossFieldIssues), naming the route.
+ */
+const routeMatchList = (what: string) => z.optional(described(z.array(z.string()), what));
+const route = z.strictObject({
+  name: described(text, "The route's name, in messages and in the acknowledgement (unique)."),
+  match: described(
+    z.strictObject({
+      linearTeams: routeMatchList("Linear team keys (ENG): the team's issues fit."),
+      jiraProjects: routeMatchList("Jira project keys (PROJ): the project's issues fit."),
+      labels: routeMatchList(
+        "Labels (any case): a ticket carrying one of them fits (and its team or project, if given).",
+      ),
+    }),
+    "Which tickets the route takes: by team or project, and/or by a label the ticket carries.",
+  ),
+  projectShortId: z.optional(projectShortId),
+  applicationOverrides: z.optional(applicationOverrides),
+  instruction: z.optional(instruction),
+  changeReview: z.optional(changeReview),
+});
+
+/** What a route may set (the route schema's keys beside name and match); preview URLs are not routed yet. */
+const ROUTE_KEYS: readonly string[] = ROUTE_OVERRIDE_KEYS;
 
 /** QA.tech as a Linear agent: an OAuth app installed with actor=app (docs/linear-agent.md). */
 const linearAgent = described(
@@ -126,25 +173,9 @@ const fields = z.strictObject({
   qatech: described(
     z.strictObject({
       apiUrl: z._default(described(serviceUrl, "QA.tech API base."), "https://api.qa.tech"),
-      projectShortId: z.optional(
-        described(
-          z.string().check(z.regex(PROJECT_SHORT_ID, { error: "must look like proj_..." })),
-          "The QA.tech project (proj_...); required when the API key is organisation-scoped.",
-        ),
-      ),
-      applicationOverrides: z._default(
-        described(
-          z.array(applicationOverride),
-          "Where QA.tech tests (Chat API ApplicationOverride); change reviews need them.",
-        ),
-        [],
-      ),
-      instruction: z.optional(
-        described(
-          text,
-          "What QA.tech is asked to do with each ticket; default: create and run a test, reply in markdown.",
-        ),
-      ),
+      projectShortId: z.optional(projectShortId),
+      applicationOverrides: z._default(applicationOverrides, []),
+      instruction: z.optional(instruction),
       maxConcurrency: z._default(
         described(
           integer(0, 1000),
@@ -152,14 +183,7 @@ const fields = z.strictObject({
         ),
         4,
       ),
-      changeReview: z._default(
-        described(
-          z.enum(["auto", "always", "never"]),
-          "A ticket linking a pull request gets a change review: auto (with applicationOverrides), always or never. " +
-            'On a GitHub PR, QA.tech creates or updates its "QA.tech / PR Review" check there.',
-        ),
-        "auto",
-      ),
+      changeReview: z._default(changeReview, "auto"),
       gitlabHosts: z._default(
         described(
           z.array(z.string().check(z.regex(HOSTNAME, { error: "must be a hostname" }))),
@@ -169,6 +193,14 @@ const fields = z.strictObject({
       ),
     }),
     "QA.tech: the API, the project, and how conversations are started.",
+  ),
+  routes: z._default(
+    described(
+      z.array(route),
+      "Routes, in order: the first whose match fits a ticket sends it to its own project, applications, " +
+        "instruction or change review (each else the top-level qatech one); no route fits: the qatech block.",
+    ),
+    [],
   ),
   comments: z.prefault(
     described(
@@ -362,8 +394,8 @@ const fields = z.strictObject({
 export type Settings = z.output<typeof fields>;
 
 /** The rules that tie fields together; each names the field to fix. */
-function crossFieldIssues(s: Settings): Array<{ path: string[]; message: string }> {
-  const issues: Array<{ path: string[]; message: string }> = [];
+function crossFieldIssues(s: Settings): Array<{ path: Array<string | number>; message: string }> {
+  const issues: Array<{ path: Array<string | number>; message: string }> = [];
   const add = (path: string, message: string) => issues.push({ path: path.split("."), message });
   if (!s.linear.enabled && !s.jira.enabled) add("linear.enabled", "or jira.enabled must be true");
   if (s.jira.enabled && !s.jira.baseUrl) add("jira.baseUrl", "is required when jira.enabled is true");
@@ -388,6 +420,15 @@ function crossFieldIssues(s: Settings): Array<{ path: string[]; message: string 
     );
   if (s.qatech.changeReview === "always" && s.qatech.applicationOverrides.length === 0)
     add("qatech.changeReview", "is always, but a change review needs qatech.applicationOverrides");
+  for (const problem of routeProblems(s.routes, ROUTE_KEYS))
+    issues.push({ path: ["routes", ...problem.path], message: problem.message });
+  for (const [i, r] of s.routes.entries()) {
+    if (r.changeReview === "always" && (r.applicationOverrides ?? s.qatech.applicationOverrides).length === 0)
+      issues.push({
+        path: ["routes", i, "changeReview"],
+        message: `of route "${r.name}" is always, but a change review needs applicationOverrides (the route's or qatech's)`,
+      });
+  }
   if (s.pollSchedule.maxWaitSeconds < s.pollSchedule.minWaitSeconds)
     add("pollSchedule.maxWaitSeconds", "must not be less than minWaitSeconds");
   const schedule = pollSchedule(s);
@@ -418,6 +459,7 @@ function crossFieldIssues(s: Settings): Array<{ path: string[]; message: string 
       ["jira.projectKeys", s.jira.projectKeys],
       ["linear.moves", s.linear.moves],
       ["jira.moves", s.jira.moves],
+      ["routes", s.routes],
     ].sort((a, b) => JSON.stringify(b[1] ?? "").length - JSON.stringify(a[1] ?? "").length)[0][0] as string;
     add(
       long,

@@ -123,7 +123,7 @@ describe("routeProblems", () => {
     ]);
   });
 
-  it("accepts every override issue 20 names", () => {
+  it("accepts every override a route takes, and not preview URLs (not routed yet)", () => {
     const route = {
       name: "all-overrides",
       match: { labels: ["x"] },
@@ -131,9 +131,11 @@ describe("routeProblems", () => {
       applicationOverrides: [],
       instruction: "Test it",
       changeReview: "never",
-      previewUrls: [],
     };
     expect(routeProblems([route])).toEqual([]);
+    expect(messages([{ ...route, previewUrls: [] }])).toEqual([
+      'route "all-overrides" has "previewUrls", not known route settings',
+    ]);
   });
 
   it("refuses a missing or duplicate name, and a route that is not an object", () => {
