@@ -13,7 +13,7 @@ import {
   sessionActivities,
   setSessionUrl,
 } from "./api";
-import { contentTypeOf, conversationOf, SESSION_LINK_LABEL, stoppedSince } from "./session";
+import { contentTypeOf, SESSION_LINK_LABEL, sessionConversation, stoppedSince } from "./session";
 import { agentTokens } from "./token-store";
 
 /** The session a run posts to: the webhook's, or (a label run) the one its acknowledgement opened. */
@@ -81,8 +81,8 @@ export const linearAgent: Tracker = {
     const { appUserId } = await agentTokens();
     if (followUp.authorId === appUserId) return { own: true, root: null };
     const activities = await sessionActivities(sessionId);
-    const id = conversationOf(activities, appUserId, await getSecret("MARKER_KEY"), ticket);
-    return { own: false, root: id ? { rootId: sessionId, conversation: { id } } : null };
+    const conversation = sessionConversation(activities, appUserId, await getSecret("MARKER_KEY"), ticket);
+    return { own: false, root: conversation ? { rootId: sessionId, conversation } : null };
   },
   refreshTicket: issues.refreshTicket,
   linkedUrls: issues.attachmentUrls,

@@ -36,6 +36,7 @@ describe("detectLinearTrigger", () => {
         url: "https://linear.app/acme/issue/ENG-42/checkout-crashes-on-empty-cart",
         description: expect.stringContaining("Press **Checkout**"),
         teamId: "72b2a2dc-6f4f-4423-9d34-24b5bd10634a",
+        labels: ["Bug", "Needs Test"],
       },
     });
   });
