@@ -193,6 +193,33 @@ describe("routes, end to end through the local runner", () => {
     expect(h.qatech.conversations()).toHaveLength(1);
   });
 
+  it("`@qa rerun` names its conversation's project after the route table changed", async () => {
+    h = await startHarness({
+      qatech: { plan: () => ({ runs: [{ tests: [{ name: "Checkout", result: "FAILED" }] }] }) },
+      env: { ROUTES: JSON.stringify(BY_HOME) },
+    });
+    await h.sendLinear("Issue.update.label-added");
+    await h.runner.settled();
+    const [ack] = h.linearAcks();
+    const [original] = h.qatech.runs();
+    expect(original.project).toBe("proj_eng");
+
+    const runner = await redeploy([]);
+    const body = "@qa rerun";
+    const reply = h.linear.addComment({ issueId: LINEAR_ISSUE, body, userId: "user-jane", parentId: ack.id });
+    const delivery = signedLinearDelivery(
+      linearCommentEvent({ id: reply.id, body, parentId: ack.id, userId: "user-jane" }),
+      LINEAR_WEBHOOK_SECRET,
+    );
+    await post(runner, "/webhooks/linear", delivery.headers, delivery.body);
+    await runner.settled();
+
+    const reruns = h.qatech.requests.filter(
+      (r) => r.method === "POST" && r.path === `/v1/run/${original.shortId}`,
+    );
+    expect(reruns.map((r) => r.body)).toEqual([{ failedOnly: true, projectShortId: "proj_eng" }]);
+  });
+
   it("Jira: an @qa comment stays in its conversation's project after the route table changed", async () => {
     h = await startHarness({ env: { ROUTES: JSON.stringify(BY_HOME) } });
     await h.sendJira("jira-issue_updated.label-added");
