@@ -98,7 +98,8 @@ export function detectLinearTrigger(payload: unknown, triggerLabel: string): Tri
       url: typeof data.url === "string" ? data.url : typeof payload.url === "string" ? payload.url : "",
       description: typeof data.description === "string" ? data.description : "",
       teamId: teamIdOf(data),
-      labels: labelNames(data, labelIds),
+      // Without `labels` in the payload they are unknown (read back if a route needs them), not none.
+      labels: data.labels === undefined ? undefined : labelNames(data, labelIds),
     }),
   };
 }

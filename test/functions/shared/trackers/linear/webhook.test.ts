@@ -41,6 +41,21 @@ describe("detectLinearTrigger", () => {
     });
   });
 
+  it("carries the names of the labels the issue carries now (a label run always has them listed)", () => {
+    const relabelled = withData("Issue.update.label-added", {
+      labelIds: ["lbl-needs-test"],
+      labels: [
+        { id: "lbl-bug", name: "Bug" },
+        { id: "lbl-needs-test", name: "Needs Test" },
+      ],
+    });
+    const unlisted = withData("Issue.update.label-added", { labels: undefined });
+
+    expect(detectLinearTrigger(relabelled, LABEL)?.ticket.labels).toEqual(["Needs Test"]);
+    // The trigger label is found by name in `labels`: without them there is no label run at all.
+    expect(detectLinearTrigger(unlisted, LABEL)).toBeNull();
+  });
+
   it("carries the issue's team, from data.team when data.teamId is missing", () => {
     const payload = withData("Issue.update.label-added", {
       teamId: undefined,
