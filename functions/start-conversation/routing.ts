@@ -5,7 +5,7 @@ import type { WorkflowState } from "../shared/domain/workflow-state";
 import type { Settings } from "../shared/platform/settings";
 
 type Qatech = Settings["qatech"];
-type RouteSettings = Settings["routes"][number];
+type RouteSettings = NonNullable<Settings["routes"]>[number];
 
 /** What a conversation is opened with: the top-level qatech block, with a route's fields in place of its own. */
 export interface Destination {
@@ -66,7 +66,7 @@ export function destination(
   state: Pick<WorkflowState, "ticket" | "thread">,
   labels: readonly string[],
 ): Destination {
-  const route = selectRoute(s.routes, routingFacts(state.ticket, labels));
+  const route = selectRoute(s.routes ?? [], routingFacts(state.ticket, labels));
   const chosen = destinationOf(s.qatech, route);
   const previous = state.thread?.action === "retry" ? state.thread.conversation : undefined;
   if (!previous) return chosen;

@@ -176,7 +176,7 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
     const keyCheck = await checkQaTech(config.qatech.apiUrl, qatechKey, config.qatech.projectShortId);
     add("QA.tech key", keyCheck);
     // Every route's project, with the same key (a row each, named after its project).
-    for (const route of routeProjects(config.routes, config.qatech.projectShortId)) {
+    for (const route of routeProjects(config.routes ?? [], config.qatech.projectShortId)) {
       const check = `QA.tech project ${route.projectShortId}`;
       if (keyCheck.ok) add(check, await checkRouteProject(config.qatech.apiUrl, qatechKey, route));
       else skip(check, "the QA.tech key is refused (above)");

@@ -348,7 +348,7 @@ async function credentialsStep(run: SetupRun, report: Report): Promise<void> {
     config.qatech.projectShortId,
   ));
   // Every route's project, with the same key: a route the key may not use would fail each ticket it takes.
-  for (const route of routeProjects(config.routes, config.qatech.projectShortId))
+  for (const route of routeProjects(config.routes ?? [], config.qatech.projectShortId))
     require("QA.tech", await checkRouteProject(
       config.qatech.apiUrl,
       values.get("QATECH_API_KEY") ?? "",

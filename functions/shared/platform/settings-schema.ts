@@ -194,13 +194,13 @@ const fields = z.strictObject({
     }),
     "QA.tech: the API, the project, and how conversations are started.",
   ),
-  routes: z._default(
+  // Optional, not defaulted: a config without routes hands the functions the very settings it did before.
+  routes: z.optional(
     described(
       z.array(route),
       "Routes, in order: the first whose match fits a ticket sends it to its own project, applications, " +
         "instruction or change review (each else the top-level qatech one); no route fits: the qatech block.",
     ),
-    [],
   ),
   comments: z.prefault(
     described(
@@ -420,9 +420,10 @@ function crossFieldIssues(s: Settings): Array<{ path: Array<string | number>; me
     );
   if (s.qatech.changeReview === "always" && s.qatech.applicationOverrides.length === 0)
     add("qatech.changeReview", "is always, but a change review needs qatech.applicationOverrides");
-  for (const problem of routeProblems(s.routes, ROUTE_KEYS))
+  const routes = s.routes ?? [];
+  for (const problem of routeProblems(routes, ROUTE_KEYS))
     issues.push({ path: ["routes", ...problem.path], message: problem.message });
-  for (const [i, r] of s.routes.entries()) {
+  for (const [i, r] of routes.entries()) {
     if (r.changeReview === "always" && (r.applicationOverrides ?? s.qatech.applicationOverrides).length === 0)
       issues.push({
         path: ["routes", i, "changeReview"],
