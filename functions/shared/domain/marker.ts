@@ -30,7 +30,7 @@ const DIGEST_HEX = 32;
 const TRAILER =
   /qa-ticket ([A-Za-z0-9_-]{1,80})\/([a-z]+) (?:(chat[^\s`]{1,200}?)(?:@(proj[A-Za-z0-9_-]{1,100}))?|-) ([0-9a-f]{32})`?$/;
 /** A project the marker can carry: what the TRAILER reads back, and within its bounds. */
-const MARKER_PROJECT = /^proj[A-Za-z0-9_-]{1,100}$/;
+export const MARKER_PROJECT = /^proj[A-Za-z0-9_-]{1,100}$/;
 
 /**
  * The marker's digest: an HMAC, keyed with the deployment's own secret, of the ticket it is on and of

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { MARKER_PROJECT } from "../domain/marker";
 import { elapsedBeforePoll } from "../domain/poll-schedule";
 import { ROUTE_OVERRIDE_KEYS, routeProblems } from "../domain/route";
 import { ConfigError } from "./errors";
@@ -424,6 +425,12 @@ function crossFieldIssues(s: Settings): Array<{ path: Array<string | number>; me
   for (const problem of routeProblems(routes, ROUTE_KEYS))
     issues.push({ path: ["routes", ...problem.path], message: problem.message });
   for (const [i, r] of routes.entries()) {
+    // A route's project travels in the comment markers (domain/marker.ts), which carry only this form.
+    if (r.projectShortId !== undefined && !MARKER_PROJECT.test(r.projectShortId))
+      issues.push({
+        path: ["routes", i, "projectShortId"],
+        message: `of route "${r.name}" must be proj_ followed by letters, digits, _ or - (at most 100)`,
+      });
     if (r.changeReview === "always" && (r.applicationOverrides ?? s.qatech.applicationOverrides).length === 0)
       issues.push({
         path: ["routes", i, "changeReview"],

@@ -98,6 +98,12 @@ describe("settings: routes", () => {
     expect(problem({ routes })).toMatch(message);
   });
 
+  it("refuses a route's project that the comment markers could not carry", () => {
+    const route = { name: "odd", match: { labels: ["x"] }, projectShortId: "proj_a.b" };
+
+    expect(problem({ routes: [route] })).toMatch(/routes\[0\]\.projectShortId of route "odd" must be proj_/);
+  });
+
   it("refuses a route's changeReview always without applicationOverrides, its own or qatech's", () => {
     const route = { name: "mobile", match: { labels: ["mobile"] }, changeReview: "always" };
 
