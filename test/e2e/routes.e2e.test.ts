@@ -1,6 +1,7 @@
 import { adfToText } from "../../functions/shared/trackers/jira/adf-text";
 import { type LocalRunner, startLocalRunner } from "../../local/runner";
 import {
+  agentEnv,
   type Harness,
   JIRA_API_TOKEN,
   JIRA_EMAIL,
@@ -87,7 +88,7 @@ describe("routes, end to end through the local runner", () => {
    * The same deployment after its route table changed: a second runner on the same simulators, with the
    * same keys (the marker key derives from the QA.tech key, as MARKER_KEY would be the same secret).
    */
-  async function redeploy(routes: unknown[]) {
+  async function redeploy(routes: unknown[], withAgent = false) {
     later = await startLocalRunner({
       port: 0,
       env: {
@@ -103,8 +104,10 @@ describe("routes, end to end through the local runner", () => {
         JIRA_WEBHOOK_SECRET,
         WAIT_SCALE: "0.01",
         ROUTES: JSON.stringify(routes),
+        ...(withAgent ? agentEnv(h.agent, h.linear.url, true) : {}),
       },
     });
+    if (withAgent) h.agent.webhookUrl = `${later.url}/webhooks/linear-agent`;
     return later;
   }
 
@@ -191,6 +194,23 @@ describe("routes, end to end through the local runner", () => {
       body: { message: body, projectShortId: "proj_eng" },
     });
     expect(h.qatech.conversations()).toHaveLength(1);
+  });
+
+  it("the agent: a prompt in the session stays in its conversation's project after the routes changed", async () => {
+    h = await startHarness({ agent: {}, env: { ROUTES: JSON.stringify(BY_HOME) } });
+    const session = await h.agent.mention(LINEAR_ISSUE, "@QA.tech check the empty cart");
+    await h.runner.settled();
+    const chat = h.qatech.conversations()[0].shortId;
+    expect(opened(h)).toMatchObject({ projectShortId: "proj_eng" });
+
+    const runner = await redeploy([], true);
+    await h.agent.prompt(session.id, "And on Safari?");
+    await runner.settled();
+
+    expect(h.qatech.requests.filter((r) => r.method === "POST").at(-1)).toMatchObject({
+      path: `/v1/chat/${chat}`,
+      body: { message: "And on Safari?", projectShortId: "proj_eng" },
+    });
   });
 
   it("`@qa rerun` names its conversation's project after the route table changed", async () => {
