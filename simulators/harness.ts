@@ -164,7 +164,11 @@ export async function startHarness(
 }
 
 /** The runner's variables for the Linear agent; `installed` seeds its token store as a finished install would. */
-function agentEnv(agent: FakeLinearAgent, linearUrl: string, installed: boolean): Record<string, string> {
+export function agentEnv(
+  agent: FakeLinearAgent,
+  linearUrl: string,
+  installed: boolean,
+): Record<string, string> {
   const env: Record<string, string> = {
     LINEAR_AGENT_CLIENT_ID: agent.clientId,
     LINEAR_AGENT_CLIENT_SECRET: agent.clientSecret,

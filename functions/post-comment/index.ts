@@ -132,12 +132,17 @@ export async function handler({ kind, state }: PostCommentEvent): Promise<Workfl
   const ctx = { ...context(s, state.ticket.tracker), notes };
   const comment = composeComment(kind, state, ctx);
   const conversationId = state.conversation?.id ?? state.thread?.conversation?.id;
+  // The project travels with its conversation, signed in the marker: follow-ups find it there.
+  const projectShortId = state.conversation
+    ? state.conversation.projectShortId
+    : state.thread?.conversation?.projectShortId;
   let result: { id: string; duplicate: boolean };
   try {
     const trailer = markerText(await getSecret("MARKER_KEY"), state.ticket, {
       runId: state.runId,
       kind,
       conversationId,
+      projectShortId,
     });
     result = await tracker.postComment(state.ticket, comment, {
       runId: state.runId,

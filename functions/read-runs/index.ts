@@ -207,7 +207,11 @@ async function rerun(state: WorkflowState, client: () => Promise<QaTechRuns>): P
     log.info("nothing rerun", { note });
     return {
       ...state,
-      thread: { ...state.thread, action: "rerun", conversation: { id, url: conversation.url } },
+      thread: {
+        ...state.thread,
+        action: "rerun",
+        conversation: { ...state.thread?.conversation, id, url: conversation.url },
+      },
       runs: { status: "none", links: { runs: [], tests: [] }, base: base ?? "", note },
     };
   };
@@ -218,7 +222,9 @@ async function rerun(state: WorkflowState, client: () => Promise<QaTechRuns>): P
   try {
     for (const from of await runsToRerun(runs, links)) {
       const { failedOnly } = planRerun(await runs.readRun(from));
-      const started = await runs.rerun(from, { failedOnly });
+      // The project the conversation was opened in (the signed marker's), not today's route table's.
+      const projectShortId = state.thread?.conversation?.projectShortId;
+      const started = await runs.rerun(from, { failedOnly, projectShortId });
       reruns.push({ from, to: started.shortId, failedOnly, testCount: started.testCount });
     }
   } catch (error) {
@@ -229,7 +235,11 @@ async function rerun(state: WorkflowState, client: () => Promise<QaTechRuns>): P
   const { verdict: _previous, ...rest } = state;
   return {
     ...rest,
-    thread: { ...state.thread, action: "rerun", conversation: { id, url: conversation.url } },
+    thread: {
+      ...state.thread,
+      action: "rerun",
+      conversation: { ...state.thread?.conversation, id, url: conversation.url },
+    },
     runs: { status: "waiting", links: { runs: reruns.map((r) => r.to), tests: [] }, base, reruns },
     poll: { ...firstPoll(pollSchedule(settings())), status: "pending" },
   };

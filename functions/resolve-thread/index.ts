@@ -29,12 +29,12 @@ export async function handler(state: WorkflowState): Promise<WorkflowState> {
   const action = preview.refusal ? "refused" : asked;
   let latest: string | undefined;
   let runs: string[] | undefined;
-  let conversation: { id: string; url?: string } | undefined = root?.conversation;
+  let conversation: { id: string; url?: string; projectShortId?: string } | undefined = root?.conversation;
   if (action === "status" && root) {
     const found = await (await qatechClientFromSettings()).getConversation(root.conversation.id);
     const newest = newestAssistantMessage(found.messages);
     latest = newest ? (newest.isStreaming ? "PARTIAL" : newest.status) : "none";
-    conversation = { id: found.shortId, url: found.url };
+    conversation = { ...root.conversation, id: found.shortId, url: found.url };
     runs = await runLines(found);
   }
   const ticket = action === "retry" ? await tracker.refreshTicket(state.ticket) : state.ticket;

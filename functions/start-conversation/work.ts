@@ -17,6 +17,7 @@ import { pollSchedule, settings } from "../shared/platform/settings";
 import { qatechClientFromSettings } from "../shared/qatech/from-settings";
 import { findPullRequest } from "../shared/qatech/pull-request";
 import { trackerOf } from "../shared/trackers";
+import { destination, routesUseLabels } from "./routing";
 
 /** The function's logger (the consumer logs under the same name). */
 export const logger = functionLogger("start-conversation");
@@ -37,6 +38,17 @@ async function linksOf(state: WorkflowState): Promise<string[]> {
   }
 }
 
+/**
+ * The labels routing matches on: the ticket's, as its webhook stated them; read back from the tracker when
+ * the payload states none (an agent session, a comment's `retry`) and a route matches on labels.
+ */
+async function labelsOf(state: WorkflowState): Promise<readonly string[]> {
+  if (state.ticket.labels !== undefined) return state.ticket.labels;
+  if (!routesUseLabels(settings().routes ?? [])) return [];
+  const refreshed = await (await trackerOf(state.ticket.tracker)).refreshTicket(state.ticket);
+  return refreshed.labels ?? [];
+}
+
 /** What a queued request asks for: open the ticket's conversation, or send a follow-up to it. */
 export type StartKind = "start" | "follow-up";
 
@@ -46,30 +58,41 @@ export type StartKind = "start" | "follow-up";
  * QA.tech asks us to slow down; the consumer puts the request back in the queue for that long instead.
  */
 export async function startConversation(state: WorkflowState): Promise<WorkflowState> {
-  const { qatech } = settings();
+  const client = await qatechClientFromSettings({ maxInlineRetryAfterSeconds: 0 });
+  const s = settings();
+  const to = destination({ qatech: s.qatech, routes: s.routes ?? [] }, state, await labelsOf(state));
   let links: Promise<string[]> | undefined;
   const linked = () => {
     links ??= linksOf(state);
     return links;
   };
-  const previews = await previewsOf(state, qatech.previewUrls, linked);
-  const applicationOverrides = withPreviews(qatech.applicationOverrides, previews, state.ticket.key);
-  const client = await qatechClientFromSettings({ maxInlineRetryAfterSeconds: 0, applicationOverrides });
-  const message = composeTicketMessage(state.ticket, qatech.instruction);
-  const pr = await reviewTarget(state.ticket, { ...qatech, applicationOverrides }, linked);
-  const conversation = pr
-    ? await client.startChangeReview(pr, message)
-    : await client.startConversation(message);
+  // The ticket's own preview, where the route's (else the top-level) allowlist accepts one.
+  const previews = await previewsOf(state, to.previewUrls, linked);
+  const applicationOverrides = withPreviews(to.applicationOverrides, previews, state.ticket.key);
+  const message = composeTicketMessage(state.ticket, to.instruction);
+  const pr = await reviewTarget(state.ticket, { ...to, applicationOverrides }, linked);
+  const target = { projectShortId: to.projectShortId, applicationOverrides };
+  const opened = pr
+    ? await client.startChangeReview(pr, message, target)
+    : await client.startConversation(message, target);
+  // A project other than the top-level one travels with the conversation (the marker signs it).
+  const conversation =
+    to.projectShortId && to.projectShortId !== s.qatech.projectShortId
+      ? { ...opened, projectShortId: to.projectShortId }
+      : opened;
   forRun(logger, state.runId).info("conversation started", {
     conversation: conversation.id,
     review: pr?.url,
+    route: to.route?.name,
     previews: previews.map((p) => ({ application: p.applicationShortId, url: p.url, source: p.source })),
   });
   const review = pr ? { prUrl: pr.url } : undefined;
+  const { route: _previous, previews: _before, ...rest } = state;
   return {
-    ...state,
+    ...rest,
     conversation,
     review,
+    ...(to.route ? { route: to.route } : {}),
     ...(previews.length ? { previews } : {}),
     poll: firstPollState(),
   };
@@ -110,7 +133,10 @@ export async function sendFollowUp(state: WorkflowState): Promise<WorkflowState>
   if (thread?.action !== "ask" || !thread.conversation || !state.followUp)
     throw new ConfigError("SendFollowUp ran without a question and its thread's conversation");
   const client = await qatechClientFromSettings({ maxInlineRetryAfterSeconds: 0 });
-  const conversation = await client.sendMessage(thread.conversation.id, state.followUp.text);
+  // The project the conversation was opened in, from our signed marker: never today's route table's.
+  const { projectShortId } = thread.conversation;
+  const sent = await client.sendMessage(thread.conversation.id, state.followUp.text, projectShortId);
+  const conversation = projectShortId ? { ...sent, projectShortId } : sent;
   forRun(logger, state.runId).info("follow-up sent", { conversation: conversation.id });
   return { ...state, conversation, poll: firstPollState() };
 }

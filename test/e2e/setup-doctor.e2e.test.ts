@@ -531,6 +531,31 @@ describe("npm run doctor, end to end", () => {
     ]);
   });
 
+  it("checks every route's project with the key, as the default project's, naming the route", async () => {
+    w = await world({ qatechKeyScope: "project" });
+    await w.setup();
+    w.aws.confirmSubscriptions();
+    const config = JSON.parse(readFileSync(join(w.dir, "acme.json"), "utf8"));
+    const routes = [
+      { name: "ios", match: { labels: ["ios"] }, projectShortId: "proj_mobile" },
+      { name: "web", match: { labels: ["web"] }, projectShortId: "proj_acme" },
+    ];
+    writeFileSync(join(w.dir, "acme.json"), JSON.stringify({ ...config, routes }));
+
+    const { rows } = await runDoctor({ org: "acme", clients: w.aws.clients, configDir: w.dir });
+
+    expect(rows.filter((r) => r.check.startsWith("QA.tech project"))).toEqual([
+      {
+        check: "QA.tech project proj_mobile",
+        status: "FAIL",
+        detail: expect.stringMatching(
+          /^route "ios": QA\.tech refused project proj_mobile for this key \(403/,
+        ),
+        fix: expect.stringContaining('set the projectShortId of route "ios"'),
+      },
+    ]);
+  });
+
   it("refuses the example's placeholder project for a real org", async () => {
     w = await world();
     writeFileSync(join(w.dir, "acme.json"), JSON.stringify({ qatech: { projectShortId: "proj_example" } }));

@@ -29,7 +29,9 @@ import {
   checkLinearAppToken,
   checkQaTech,
   checkQaTechRuns,
+  checkRouteProject,
   QATECH_RUNS_CHECK,
+  routeProjects,
 } from "../ops/credentials";
 import { JIRA_EVENTS, JiraAdmin, JiraNotAdminError, jiraWebhookName } from "../ops/jira";
 import { LINEAR_RESOURCE_TYPES, LinearAdmin, webhookLabel } from "../ops/linear";
@@ -173,6 +175,12 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
   if (qatechKey) {
     const keyCheck = await checkQaTech(config.qatech.apiUrl, qatechKey, config.qatech.projectShortId);
     add("QA.tech key", keyCheck);
+    // Every route's project, with the same key (a row each, named after its project).
+    for (const route of routeProjects(config.routes ?? [], config.qatech.projectShortId)) {
+      const check = `QA.tech project ${route.projectShortId}`;
+      if (keyCheck.ok) add(check, await checkRouteProject(config.qatech.apiUrl, qatechKey, route));
+      else skip(check, "the QA.tech key is refused (above)");
+    }
     if (keyCheck.ok) rows.push(qatechRunsRow(await checkQaTechRuns(config.qatech.apiUrl, qatechKey)));
     else skip(QATECH_RUNS_CHECK, "the QA.tech key is refused (above)");
   } else {

@@ -114,6 +114,35 @@ export async function checkQaTech(
   return { ok: false, detail: `QA.tech answered ${post.status}: ${said}`, fix: "try again later" };
 }
 
+/** The projects the config's routes name, each once with the routes naming it (the rest use qatech's). */
+export function routeProjects(
+  routes: ReadonlyArray<{ name: string; projectShortId?: string }>,
+  defaultProject?: string,
+): Array<{ projectShortId: string; routes: string[] }> {
+  const byProject = new Map<string, string[]>();
+  for (const route of routes) {
+    if (!route.projectShortId || route.projectShortId === defaultProject) continue;
+    byProject.set(route.projectShortId, [...(byProject.get(route.projectShortId) ?? []), route.name]);
+  }
+  return [...byProject].map(([projectShortId, names]) => ({ projectShortId, routes: names }));
+}
+
+/** The check of a route's project with the key, as checkQaTech checks the default project; the fix names the route. */
+export async function checkRouteProject(
+  apiUrl: string,
+  apiKey: string,
+  route: { projectShortId: string; routes: string[] },
+): Promise<CheckResult> {
+  const result = await checkQaTech(apiUrl, apiKey, route.projectShortId);
+  const names = route.routes.map((name) => `"${name}"`).join(", ");
+  if (result.ok) return { ok: true, detail: `project ${route.projectShortId} accepted (route ${names})` };
+  return {
+    ok: false,
+    detail: `route ${names}: ${result.detail}`,
+    fix: `set the projectShortId of route ${names} to a project this key may use (QA.tech: Project settings), or use an organisation-scoped key`,
+  };
+}
+
 /** The name of the check, in setup's line and doctor's table. */
 export const QATECH_RUNS_CHECK = "QA.tech key can read test runs";
 

@@ -33,7 +33,9 @@ import {
   checkLinear,
   checkQaTech,
   checkQaTechRuns,
+  checkRouteProject,
   newSigningSecret,
+  routeProjects,
 } from "../ops/credentials";
 import { JIRA_EVENTS, JiraAdmin, JiraNotAdminError, jiraWebhookJql, jiraWebhookName } from "../ops/jira";
 import { LINEAR_RESOURCE_TYPES, LinearAdmin, webhookLabel } from "../ops/linear";
@@ -345,6 +347,13 @@ async function credentialsStep(run: SetupRun, report: Report): Promise<void> {
     values.get("QATECH_API_KEY") ?? "",
     config.qatech.projectShortId,
   ));
+  // Every route's project, with the same key: a route the key may not use would fail each ticket it takes.
+  for (const route of routeProjects(config.routes ?? [], config.qatech.projectShortId))
+    require("QA.tech", await checkRouteProject(
+      config.qatech.apiUrl,
+      values.get("QATECH_API_KEY") ?? "",
+      route,
+    ));
   // A key that may not read test runs still works (the verdict says "Could not verify"): a warning, not a stop.
   const runs = await checkQaTechRuns(config.qatech.apiUrl, values.get("QATECH_API_KEY") ?? "");
   checks.push(runs.ok ? runs.detail : `warning: ${runs.detail} (fix: ${runs.fix})`);

@@ -66,15 +66,25 @@ export interface CommentContext {
 function acknowledgement(state: WorkflowState, context?: CommentContext): string {
   const on = state.previews?.length ? ` (testing on ${state.previews.map((p) => p.url).join(" and ")})` : "";
   const what = `${state.review ? `is reviewing ${state.review.prUrl} for this ticket` : "is on it"}${on}`;
+  // Where a route sent the ticket (names and ids from the config, never from the ticket).
+  const route = state.route;
+  const routed = route
+    ? `\n\nSent to ${route.projectShortId ? `QA.tech project ${escapeMarkdownText(route.projectShortId)}` : "the default QA.tech project"} ` +
+      `(route ${escapeMarkdownText(route.name)})` +
+      (route.applications.length
+        ? `, application${route.applications.length === 1 ? "" : "s"} ${route.applications.map(escapeMarkdownText).join(", ")}`
+        : "") +
+      "."
+    : "";
   if (state.ticket.tracker === "linear-agent")
-    return `QA.tech ${what}: follow it with the Open button; its answer will be this session's response.`;
+    return `QA.tech ${what}: follow it with the Open button; its answer will be this session's response.${routed}`;
   const where =
     context?.replyMode === "replace"
       ? "will update this comment"
       : state.ticket.tracker === "jira"
         ? "will reply in a comment below"
         : "will reply in this thread";
-  return `QA.tech ${what} and ${where}.`;
+  return `QA.tech ${what} and ${where}.${routed}`;
 }
 
 /** A command's answer: `help`, where the conversation and its runs stand for `status`, what `rerun` started. */

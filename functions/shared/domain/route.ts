@@ -33,7 +33,7 @@ export type Route<Overrides extends object = Record<string, unknown>> = {
   match: RouteMatch;
 } & Overrides;
 
-/** The settings a route may override (issue 20): anything else in a route is an error. */
+/** The settings a route may override: anything else in a route is an error. */
 export const ROUTE_OVERRIDE_KEYS = [
   "projectShortId",
   "applicationOverrides",

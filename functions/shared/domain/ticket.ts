@@ -32,10 +32,33 @@ export interface Ticket {
    */
   teamId?: string;
   /**
+   * The names of the labels the ticket carries, as its tracker's payload states them (at most LABELS_MAX,
+   * odd ones dropped): what routing matches on (domain/route.ts), never the ticket's text. Absent where the
+   * payload states none (an agent session, a comment): the start reads them back when a route needs them.
+   */
+  labels?: string[];
+  /**
    * Linear agent (tracker "linear-agent"): the agent session the run reports to. Absent in a label run,
    * whose acknowledgement opens the session (and whose later steps find it as the thread's root).
    */
   sessionId?: string;
+}
+
+/** The most labels a ticket carries into the workflow, and the longest label name kept (JSON bytes). */
+export const LABELS_MAX = 50;
+export const LABEL_MAX_BYTES = 256;
+
+/** A ticket's label names, bounded: strings only, sanitized and not too long (else dropped), at most LABELS_MAX. */
+export function boundedLabels(labels: readonly unknown[]): string[] {
+  return labels
+    .filter(
+      (label): label is string =>
+        typeof label === "string" &&
+        label.trim() !== "" &&
+        jsonBytes(label) <= LABEL_MAX_BYTES &&
+        sanitizeText(label) === label,
+    )
+    .slice(0, LABELS_MAX);
 }
 
 /** A comment someone wrote on a ticket that may be addressed to the integration (a follow-up or a command). */
@@ -87,6 +110,8 @@ export function boundedTicket(ticket: Ticket): Ticket {
   };
   // Only a hint for the labels: an odd one is dropped (the team is then read back), never cut.
   if (ticket.teamId !== undefined && isPlausibleId(ticket.teamId)) bounded.teamId = ticket.teamId;
+  // What routing reads: each label kept whole or dropped, never cut (a cut name would match another route).
+  if (ticket.labels !== undefined) bounded.labels = boundedLabels(ticket.labels);
   // Where the agent's run writes: refused like an id, never cut.
   if (ticket.sessionId !== undefined) {
     if (!isPlausibleId(ticket.sessionId)) throw new PayloadError("The agent session id is not plausible");

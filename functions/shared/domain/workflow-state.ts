@@ -22,8 +22,11 @@ export type ThreadAction = "ask" | "retry" | "rerun" | "status" | "help" | "refu
 export interface ThreadState {
   action: ThreadAction;
   rootId?: string;
-  /** The thread's conversation, as our marker names it; its url once QA.tech was asked (status). */
-  conversation?: { id: string; url?: string };
+  /**
+   * The thread's conversation, as our marker names it, with the project it was opened in when a route chose
+   * one (the marker's, signed: never from the ticket's text); its url once QA.tech was asked (status).
+   */
+  conversation?: { id: string; url?: string; projectShortId?: string };
   /** For `status`: the state of the conversation's newest assistant message, or "none". */
   latest?: string;
   /** For `status`: the runs the conversation's newest reply links, as one line each ("R-12: RUNNING"). */
@@ -65,6 +68,11 @@ export interface WorkflowState extends WorkflowInput {
   /** The preview deployments the conversation tests on, one per application (domain/preview-env.ts). */
   previews?: PreviewChoice[];
   conversation?: ConversationRef;
+  /**
+   * The route the conversation was opened by (settings `routes`), for the acknowledgement: its name, its
+   * project (when it sets one) and the applications it tests. Small: every field comes from the config.
+   */
+  route?: { name: string; projectShortId?: string; applications: string[] };
   poll?: PollState & { status: PollStatus };
   reply?: Reply;
   runs?: RunsState;

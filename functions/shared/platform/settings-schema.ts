@@ -1,6 +1,8 @@
 import * as z from "zod/mini";
+import { MARKER_PROJECT } from "../domain/marker";
 import { elapsedBeforePoll } from "../domain/poll-schedule";
 import { previewPatternProblems } from "../domain/preview-url";
+import { ROUTE_OVERRIDE_KEYS, routeProblems } from "../domain/route";
 import { ConfigError } from "./errors";
 import { pollSchedule, SETTINGS_VARIABLE } from "./settings";
 
@@ -43,6 +45,61 @@ const applicationOverride = z.strictObject({
     z.strictObject({ applicationBuildShortId: z.string() }),
   ]),
 });
+
+/** The fields a route shares with the top-level `qatech` block: one schema each, described once. */
+const projectShortId = described(
+  z.string().check(z.regex(PROJECT_SHORT_ID, { error: "must look like proj_..." })),
+  "The QA.tech project (proj_...); required when the API key is organisation-scoped.",
+);
+const applicationOverrides = described(
+  z.array(applicationOverride),
+  "Where QA.tech tests (Chat API ApplicationOverride); change reviews need them.",
+);
+const instruction = described(
+  text,
+  "What QA.tech is asked to do with each ticket; default: create and run a test, reply in markdown.",
+);
+const changeReview = described(
+  z.enum(["auto", "always", "never"]),
+  "A ticket linking a pull request gets a change review: auto (with applicationOverrides), always or never. " +
+    'On a GitHub PR, QA.tech creates or updates its "QA.tech / PR Review" check there.',
+);
+
+const previewUrls = described(
+  z.record(
+    z.string().check(z.regex(/^app_[A-Za-z0-9_-]{1,60}$/, { error: "must look like app_..." })),
+    z.array(z.string()),
+  ),
+  "Per application (app_...): URL patterns of preview deployments QA.tech may test, e.g. https://pr-{pr}.preview.acme.dev.",
+);
+
+/**
+ * One route (domain/route.ts): the tickets its match fits go to its project, applications, instruction and
+ * change review; what it leaves out comes from the top-level `qatech` block. Emptiness, duplicate names and
+ * routes that can never match are routeProblems' to say (crossFieldIssues), naming the route.
+ */
+const routeMatchList = (what: string) => z.optional(described(z.array(z.string()), what));
+const route = z.strictObject({
+  name: described(text, "The route's name, in messages and in the acknowledgement (unique)."),
+  match: described(
+    z.strictObject({
+      linearTeams: routeMatchList("Linear team keys (ENG): the team's issues fit."),
+      jiraProjects: routeMatchList("Jira project keys (PROJ): the project's issues fit."),
+      labels: routeMatchList(
+        "Labels (any case): a ticket carrying one of them fits (and its team or project, if given).",
+      ),
+    }),
+    "Which tickets the route takes: by team or project, and/or by a label the ticket carries.",
+  ),
+  projectShortId: z.optional(projectShortId),
+  applicationOverrides: z.optional(applicationOverrides),
+  instruction: z.optional(instruction),
+  changeReview: z.optional(changeReview),
+  previewUrls: z.optional(previewUrls),
+});
+
+/** What a route may set (the route schema's keys beside name and match). */
+const ROUTE_KEYS: readonly string[] = ROUTE_OVERRIDE_KEYS;
 
 /** QA.tech as a Linear agent: an OAuth app installed with actor=app (docs/linear-agent.md). */
 const linearAgent = described(
@@ -130,35 +187,10 @@ const fields = z.strictObject({
   qatech: described(
     z.strictObject({
       apiUrl: z._default(described(serviceUrl, "QA.tech API base."), "https://api.qa.tech"),
-      projectShortId: z.optional(
-        described(
-          z.string().check(z.regex(PROJECT_SHORT_ID, { error: "must look like proj_..." })),
-          "The QA.tech project (proj_...); required when the API key is organisation-scoped.",
-        ),
-      ),
-      applicationOverrides: z._default(
-        described(
-          z.array(applicationOverride),
-          "Where QA.tech tests (Chat API ApplicationOverride); change reviews need them.",
-        ),
-        [],
-      ),
-      previewUrls: z._default(
-        described(
-          z.record(
-            z.string().check(z.regex(/^app_[A-Za-z0-9_-]{1,60}$/, { error: "must look like app_..." })),
-            z.array(z.string()),
-          ),
-          "Per application (app_...): URL patterns of preview deployments QA.tech may test, e.g. https://pr-{pr}.preview.acme.dev.",
-        ),
-        {},
-      ),
-      instruction: z.optional(
-        described(
-          text,
-          "What QA.tech is asked to do with each ticket; default: create and run a test, reply in markdown.",
-        ),
-      ),
+      projectShortId: z.optional(projectShortId),
+      applicationOverrides: z._default(applicationOverrides, []),
+      previewUrls: z._default(previewUrls, {}),
+      instruction: z.optional(instruction),
       maxConcurrency: z._default(
         described(
           integer(0, 1000),
@@ -166,14 +198,7 @@ const fields = z.strictObject({
         ),
         4,
       ),
-      changeReview: z._default(
-        described(
-          z.enum(["auto", "always", "never"]),
-          "A ticket linking a pull request gets a change review: auto (with applicationOverrides), always or never. " +
-            'On a GitHub PR, QA.tech creates or updates its "QA.tech / PR Review" check there.',
-        ),
-        "auto",
-      ),
+      changeReview: z._default(changeReview, "auto"),
       gitlabHosts: z._default(
         described(
           z.array(z.string().check(z.regex(HOSTNAME, { error: "must be a hostname" }))),
@@ -183,6 +208,14 @@ const fields = z.strictObject({
       ),
     }),
     "QA.tech: the API, the project, and how conversations are started.",
+  ),
+  // Optional, not defaulted: a config without routes hands the functions the very settings it did before.
+  routes: z.optional(
+    described(
+      z.array(route),
+      "Routes, in order: the first whose match fits a ticket sends it to its own project, applications, " +
+        "instruction or change review (each else the top-level qatech one); no route fits: the qatech block.",
+    ),
   ),
   comments: z.prefault(
     described(
@@ -376,8 +409,8 @@ const fields = z.strictObject({
 export type Settings = z.output<typeof fields>;
 
 /** The rules that tie fields together; each names the field to fix. */
-function crossFieldIssues(s: Settings): Array<{ path: string[]; message: string }> {
-  const issues: Array<{ path: string[]; message: string }> = [];
+function crossFieldIssues(s: Settings): Array<{ path: Array<string | number>; message: string }> {
+  const issues: Array<{ path: Array<string | number>; message: string }> = [];
   const add = (path: string, message: string) => issues.push({ path: path.split("."), message });
   if (!s.linear.enabled && !s.jira.enabled) add("linear.enabled", "or jira.enabled must be true");
   if (s.jira.enabled && !s.jira.baseUrl) add("jira.baseUrl", "is required when jira.enabled is true");
@@ -400,15 +433,43 @@ function crossFieldIssues(s: Settings): Array<{ path: string[]; message: string 
       "qatech.maxConcurrency",
       "must be 0 (no bound) or 2 to 1000: an SQS event source runs at least 2 at once",
     );
-  // The allowlist is the security boundary of previews: every pattern is checked (domain/preview-url.ts).
-  const apps = Object.entries(s.qatech.previewUrls);
-  if (apps.length > MAX_PREVIEW_APPLICATIONS)
-    add("qatech.previewUrls", `names ${apps.length} applications; at most ${MAX_PREVIEW_APPLICATIONS}`);
-  for (const [app, patterns] of apps)
-    for (const problem of previewPatternProblems(patterns))
-      add(["qatech.previewUrls", app, ...problem.path].join("."), problem.message);
+  // The allowlists are the security boundary of previews: every pattern is checked (domain/preview-url.ts).
+  const allowlists: Array<[Array<string | number>, Record<string, string[]>]> = [
+    [["qatech", "previewUrls"], s.qatech.previewUrls],
+    ...(s.routes ?? []).flatMap(
+      (r, i): Array<[Array<string | number>, Record<string, string[]>]> =>
+        r.previewUrls ? [[["routes", i, "previewUrls"], r.previewUrls]] : [],
+    ),
+  ];
+  for (const [path, allowlist] of allowlists) {
+    const apps = Object.entries(allowlist);
+    if (apps.length > MAX_PREVIEW_APPLICATIONS)
+      issues.push({
+        path: path.map(String),
+        message: `names ${apps.length} applications; at most ${MAX_PREVIEW_APPLICATIONS}`,
+      });
+    for (const [app, patterns] of apps)
+      for (const problem of previewPatternProblems(patterns))
+        issues.push({ path: [...path, app, ...problem.path].map(String), message: problem.message });
+  }
   if (s.qatech.changeReview === "always" && s.qatech.applicationOverrides.length === 0)
     add("qatech.changeReview", "is always, but a change review needs qatech.applicationOverrides");
+  const routes = s.routes ?? [];
+  for (const problem of routeProblems(routes, ROUTE_KEYS))
+    issues.push({ path: ["routes", ...problem.path], message: problem.message });
+  for (const [i, r] of routes.entries()) {
+    // A route's project travels in the comment markers (domain/marker.ts), which carry only this form.
+    if (r.projectShortId !== undefined && !MARKER_PROJECT.test(r.projectShortId))
+      issues.push({
+        path: ["routes", i, "projectShortId"],
+        message: `of route "${r.name}" must be proj_ followed by letters, digits, _ or - (at most 100)`,
+      });
+    if (r.changeReview === "always" && (r.applicationOverrides ?? s.qatech.applicationOverrides).length === 0)
+      issues.push({
+        path: ["routes", i, "changeReview"],
+        message: `of route "${r.name}" is always, but a change review needs applicationOverrides (the route's or qatech's)`,
+      });
+  }
   if (s.pollSchedule.maxWaitSeconds < s.pollSchedule.minWaitSeconds)
     add("pollSchedule.maxWaitSeconds", "must not be less than minWaitSeconds");
   const schedule = pollSchedule(s);
@@ -439,6 +500,7 @@ function crossFieldIssues(s: Settings): Array<{ path: string[]; message: string 
       ["jira.projectKeys", s.jira.projectKeys],
       ["linear.moves", s.linear.moves],
       ["jira.moves", s.jira.moves],
+      ["routes", s.routes],
     ].sort((a, b) => JSON.stringify(b[1] ?? "").length - JSON.stringify(a[1] ?? "").length)[0][0] as string;
     add(
       long,

@@ -42,6 +42,12 @@ export interface QaTechClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** Where a conversation is opened when a route chose it: each given field replaces the client's own. */
+export interface ConversationTarget {
+  projectShortId?: string;
+  applicationOverrides?: ApplicationOverride[];
+}
+
 /**
  * What we remember of a conversation we opened or wrote to: enough to tell the reply to our message from
  * older exchanges, and to link to it. It travels in the workflow's state, so it stays small and plain.
@@ -59,6 +65,11 @@ export interface ConversationRef {
   opened?: boolean;
   /** When we sent our message (our clock, ISO 8601): an older message with the same text is not ours. */
   sentAt?: string;
+  /**
+   * The project the conversation was opened in when a route chose one other than the top-level project:
+   * follow-ups, reruns and the marker carry it. Absent: the top-level `qatech.projectShortId`.
+   */
+  projectShortId?: string;
   /** When QA.tech created our message (its clock, ISO 8601), once a read showed it: later reads may not reach it. */
   seenAt?: string;
 }
@@ -133,15 +144,21 @@ export class QaTechClient {
    * The project every POST names: QA.tech requires it of organisation-scoped keys on each call that takes it.
    * GET is not documented to take it, so it is not sent there.
    */
-  private withProject(body: Record<string, unknown>): Record<string, unknown> {
-    return this.options.projectShortId ? { ...body, projectShortId: this.options.projectShortId } : body;
+  private withProject(
+    body: Record<string, unknown>,
+    projectShortId = this.options.projectShortId,
+  ): Record<string, unknown> {
+    return projectShortId ? { ...body, projectShortId } : body;
   }
 
-  /** Opens a conversation with a first message (POST /v1/chat). */
-  async startConversation(message: string): Promise<ConversationRef> {
-    const body = this.withProject({ message });
-    if (this.options.applicationOverrides?.length)
-      body.applicationOverrides = this.options.applicationOverrides;
+  /**
+   * Opens a conversation with a first message (POST /v1/chat); `target` (a route's project and applications)
+   * takes the place of the client's own for this call.
+   */
+  async startConversation(message: string, target: ConversationTarget = {}): Promise<ConversationRef> {
+    const body = this.withProject({ message }, target.projectShortId);
+    const applicationOverrides = target.applicationOverrides ?? this.options.applicationOverrides;
+    if (applicationOverrides?.length) body.applicationOverrides = applicationOverrides;
     const res = await this.request<unknown>("/v1/chat", body);
     const conversation = checkConversation(res.body, "POST /v1/chat");
     return {
@@ -152,12 +169,15 @@ export class QaTechClient {
     };
   }
 
-  /** Sends a follow-up message to a conversation (POST /v1/chat/{id}). */
-  async sendMessage(id: string, message: string): Promise<ConversationRef> {
+  /**
+   * Sends a follow-up message to a conversation (POST /v1/chat/{id}), naming `projectShortId` (the project
+   * the conversation was opened in) where given, else the client's.
+   */
+  async sendMessage(id: string, message: string, projectShortId?: string): Promise<ConversationRef> {
     const sentAt = new Date().toISOString();
     const res = await this.request<unknown>(
       `/v1/chat/${encodeURIComponent(id)}`,
-      this.withProject({ message }),
+      this.withProject({ message }, projectShortId),
     );
     const conversation = checkConversation(res.body, `POST /v1/chat/${id}`);
     return { id: conversation.shortId, url: conversation.url, sentDigest: messageDigest(message), sentAt };
@@ -167,14 +187,21 @@ export class QaTechClient {
    * Starts a change review of a pull request (POST /v1/chat/change-review, PR mode) with the ticket as
    * context. QA.tech writes the first message itself: the conversation is new, so whatever it wrote is ours.
    */
-  async startChangeReview(pr: PullRequest, context: string): Promise<ConversationRef> {
-    const body = this.withProject({
-      mode: "pr",
-      prUrl: pr.url,
-      vcsProviderId: pr.provider,
-      applicationOverrides: this.options.applicationOverrides ?? [],
-      context,
-    });
+  async startChangeReview(
+    pr: PullRequest,
+    context: string,
+    target: ConversationTarget = {},
+  ): Promise<ConversationRef> {
+    const body = this.withProject(
+      {
+        mode: "pr",
+        prUrl: pr.url,
+        vcsProviderId: pr.provider,
+        applicationOverrides: target.applicationOverrides ?? this.options.applicationOverrides ?? [],
+        context,
+      },
+      target.projectShortId,
+    );
     const res = await this.request<unknown>("/v1/chat/change-review", body);
     const conversation = checkConversation(res.body, "POST /v1/chat/change-review");
     return {

@@ -298,10 +298,15 @@ export class QaTechRuns {
    * project when the client has one, as organisation-scoped keys require. A refusal stays a PermanentError
    * (401/402/403 counted as a refused key, as QaTechClient counts them).
    */
-  async rerun(shortId: string, options: { failedOnly: boolean }): Promise<RerunStarted> {
+  async rerun(
+    shortId: string,
+    options: { failedOnly: boolean; projectShortId?: string },
+  ): Promise<RerunStarted> {
     const path = `/v1/run/${this.checkId(shortId, "run")}`;
     const body: Record<string, unknown> = options.failedOnly ? { failedOnly: true } : {};
-    if (this.options.projectShortId) body.projectShortId = this.options.projectShortId;
+    // The conversation's own project (a route's, from the signed marker) where given, else the client's.
+    const projectShortId = options.projectShortId ?? this.options.projectShortId;
+    if (projectShortId) body.projectShortId = projectShortId;
     let answered: unknown;
     try {
       answered = (await this.request(path, body)).body;

@@ -22,7 +22,7 @@ export interface FoundThread {
   /** The comment was written by the integration itself: never act on it. */
   own: boolean;
   /** Our comment whose marker names the conversation, or null when this is not (or not yet) our thread. */
-  root: { rootId: string; conversation: { id: string } } | null;
+  root: { rootId: string; conversation: { id: string; projectShortId?: string } } | null;
   /**
    * The ticket carries the trigger label now (read back). Only Jira reads it, and only where `root` is null:
    * there `retry` is what starts a conversation, so it needs a reason besides the comment's own text.

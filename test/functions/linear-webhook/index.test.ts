@@ -369,6 +369,7 @@ describe("Linear webhook Lambda handler (Step Functions and Secrets Manager mock
         url: "https://linear.app/acme/issue/ENG-42/checkout-crashes-on-empty-cart",
         description: expect.stringContaining(DESCRIPTION_PHRASE),
         teamId: "72b2a2dc-6f4f-4423-9d34-24b5bd10634a",
+        labels: ["Bug", "Needs Test"],
       },
     });
   });

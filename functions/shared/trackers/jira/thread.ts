@@ -1,5 +1,5 @@
 import { parseFollowUp } from "../../domain/follow-up";
-import { readMarker } from "../../domain/marker";
+import { conversationWithProject, readMarker } from "../../domain/marker";
 import { boundedTicket, type FollowUp, type Ticket } from "../../domain/ticket";
 import { getSecret } from "../../platform/secrets";
 import { settings } from "../../platform/settings";
@@ -34,11 +34,18 @@ export async function findJiraThread(ticket: Ticket, followUp: FollowUp): Promis
   }
   const naming = ours.filter((c) => c.marker?.conversationId === id);
   const root = naming.find((c) => c.marker?.kind === "ack") ?? naming.at(-1);
-  return { own: false, root: root ? { rootId: root.id, conversation: { id } } : null };
+  // The project travels with the conversation in the marker that names it (the newest).
+  const conversation = conversationWithProject(id, ours[0]?.marker?.projectShortId);
+  return { own: false, root: root ? { rootId: root.id, conversation } : null };
 }
 
-/** The issue's text read back: comment_created carries only some of the issue's fields, no description. */
+/** The issue's text and labels read back: comment_created carries only some of the issue's fields. */
 export async function refreshJiraTicket(ticket: Ticket): Promise<Ticket> {
   const issue = await getJiraIssue({ ...(await jiraAuth()), issueKey: ticket.key });
-  return boundedTicket({ ...ticket, title: issue.summary, description: issue.description });
+  return boundedTicket({
+    ...ticket,
+    title: issue.summary,
+    description: issue.description,
+    labels: issue.labels,
+  });
 }

@@ -81,7 +81,7 @@ export function detectJiraTrigger(payload: unknown, config: JiraTriggerConfig): 
 
   return {
     runId: executionName("jira", issue.key, `${issue.id}:${change}`),
-    ticket: jiraTicket(issue, config.siteUrl),
+    ticket: jiraTicket(issue, config.siteUrl, true),
   };
 }
 
@@ -91,7 +91,8 @@ function servesProject(config: JiraTriggerConfig, issue: IssueFacts): boolean {
   return keys.length === 0 || keys.includes(issue.projectKey ?? "");
 }
 
-function jiraTicket(issue: IssueFacts, siteUrl: string): Ticket {
+/** The ticket; `withLabels` where the event carries the issue's labels (comment_created does not). */
+function jiraTicket(issue: IssueFacts, siteUrl: string, withLabels = false): Ticket {
   return boundedTicket({
     tracker: "jira",
     id: issue.id,
@@ -99,6 +100,7 @@ function jiraTicket(issue: IssueFacts, siteUrl: string): Ticket {
     title: issue.summary,
     url: `${normaliseSiteUrl(siteUrl)}/browse/${encodeURIComponent(issue.key)}`,
     description: issue.description,
+    labels: withLabels ? issue.labels : undefined,
   });
 }
 

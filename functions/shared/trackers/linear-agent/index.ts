@@ -15,7 +15,7 @@ import {
   setSessionPlan,
   setSessionUrl,
 } from "./api";
-import { contentTypeOf, conversationOf, planOf, SESSION_LINK_LABEL, stoppedSince } from "./session";
+import { contentTypeOf, planOf, SESSION_LINK_LABEL, sessionConversation, stoppedSince } from "./session";
 import { agentTokens } from "./token-store";
 
 const logger = functionLogger("linear-agent");
@@ -102,8 +102,8 @@ export const linearAgent: Tracker = {
     const { appUserId } = await agentTokens();
     if (followUp.authorId === appUserId) return { own: true, root: null };
     const activities = await sessionActivities(sessionId);
-    const id = conversationOf(activities, appUserId, await getSecret("MARKER_KEY"), ticket);
-    return { own: false, root: id ? { rootId: sessionId, conversation: { id } } : null };
+    const conversation = sessionConversation(activities, appUserId, await getSecret("MARKER_KEY"), ticket);
+    return { own: false, root: conversation ? { rootId: sessionId, conversation } : null };
   },
   refreshTicket: issues.refreshTicket,
   linkedUrls: issues.attachmentUrls,

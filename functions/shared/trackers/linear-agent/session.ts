@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { TicketComment } from "../../domain/comment";
 import type { CommentKind } from "../../domain/marker";
-import { readMarker } from "../../domain/marker";
+import { conversationWithProject, readMarker } from "../../domain/marker";
 import type { Ticket } from "../../domain/ticket";
 import type { ActivityContent, AgentActivityInfo } from "./api";
 
@@ -112,10 +112,20 @@ export function conversationOf(
   markerKey: string,
   ticket: Pick<Ticket, "tracker" | "id">,
 ): string | null {
+  return sessionConversation(activities, appUserId, markerKey, ticket)?.id ?? null;
+}
+
+/** The session's conversation as conversationOf finds it, with the project its marker names (a route's). */
+export function sessionConversation(
+  activities: AgentActivityInfo[],
+  appUserId: string,
+  markerKey: string,
+  ticket: Pick<Ticket, "tracker" | "id">,
+): { id: string; projectShortId?: string } | null {
   for (const activity of [...activities].reverse()) {
     if (activity.userId !== appUserId) continue;
-    const id = readMarker(markerKey, ticket, activity.body)?.conversationId;
-    if (id) return id;
+    const marker = readMarker(markerKey, ticket, activity.body);
+    if (marker?.conversationId) return conversationWithProject(marker.conversationId, marker.projectShortId);
   }
   return null;
 }

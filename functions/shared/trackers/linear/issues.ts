@@ -1,7 +1,7 @@
 import { endsWithTrailer } from "../../domain/marker";
 import { byName, type MoveResult, nameList, notMoved } from "../../domain/moves";
 import type { Ticket } from "../../domain/ticket";
-import { boundedTicket } from "../../domain/ticket";
+import { boundedTicket, LABELS_MAX } from "../../domain/ticket";
 import { PermanentError, TransientError } from "../../platform/errors";
 import { isNotFound, type LinearAuth, linearAuth, linearCall } from "./client";
 
@@ -213,11 +213,19 @@ export async function moveLinearIssue(
   }
 }
 
-/** An issue's text and team, read back: what a new conversation needs when a run starts from a comment. */
-export async function getLinearIssue(
-  opts: LinearAuth & { id: string },
-): Promise<{ identifier: string; title: string; description: string; url: string; teamId?: string }> {
-  return linearCall(opts, "issue", async (client) => {
+/**
+ * An issue's text, team and label names, read back: what a new conversation needs when a run starts from a
+ * comment or an agent session (whose payloads carry no labels). The names come from the issue's labelIds.
+ */
+export async function getLinearIssue(opts: LinearAuth & { id: string }): Promise<{
+  identifier: string;
+  title: string;
+  description: string;
+  url: string;
+  teamId?: string;
+  labels: string[];
+}> {
+  const issue = await linearCall(opts, "issue", async (client) => {
     const issue = await client.issue(opts.id);
     return {
       identifier: issue.identifier,
@@ -225,8 +233,16 @@ export async function getLinearIssue(
       description: issue.description ?? "",
       url: issue.url,
       teamId: issue.teamId,
+      labelIds: (issue.labelIds ?? []).slice(0, LABELS_MAX),
     };
   });
+  const { labelIds, ...rest } = issue;
+  if (labelIds.length === 0) return { ...rest, labels: [] };
+  const labels = await linearCall(opts, "issueLabels", async (client) => {
+    const connection = await client.issueLabels({ filter: { id: { in: labelIds } }, first: LABELS_MAX });
+    return connection.nodes.map((node) => node.name);
+  });
+  return { ...rest, labels };
 }
 
 /**
@@ -316,6 +332,7 @@ export async function refreshLinearTicket(ticket: Ticket, auth: LinearAuth): Pro
     url: issue.url,
     description: issue.description,
     teamId: issue.teamId,
+    labels: issue.labels,
   });
 }
 

@@ -1,4 +1,4 @@
-import { readMarker } from "../../domain/marker";
+import { conversationWithProject, readMarker } from "../../domain/marker";
 import type { FollowUp, Ticket } from "../../domain/ticket";
 import { getSecret } from "../../platform/secrets";
 import type { FoundThread } from "../tracker";
@@ -14,6 +14,10 @@ export async function findLinearThread(ticket: Ticket, followUp: FollowUp): Prom
   if (!followUp.parentId) return { own: false, root: null };
   const root = await issues.comment(followUp.parentId);
   if (!root || root.userId !== viewer) return { own: false, root: null };
-  const id = readMarker(await getSecret("MARKER_KEY"), ticket, root.body)?.conversationId;
-  return { own: false, root: id ? { rootId: root.id, conversation: { id } } : null };
+  const marker = readMarker(await getSecret("MARKER_KEY"), ticket, root.body);
+  const id = marker?.conversationId;
+  return {
+    own: false,
+    root: id ? { rootId: root.id, conversation: conversationWithProject(id, marker.projectShortId) } : null,
+  };
 }

@@ -98,8 +98,17 @@ export function detectLinearTrigger(payload: unknown, triggerLabel: string): Tri
       url: typeof data.url === "string" ? data.url : typeof payload.url === "string" ? payload.url : "",
       description: typeof data.description === "string" ? data.description : "",
       teamId: teamIdOf(data),
+      // Without `labels` in the payload they are unknown (read back if a route needs them), not none.
+      labels: data.labels === undefined ? undefined : labelNames(data, labelIds),
     }),
   };
+}
+
+/** The names of the labels the issue carries now (routing matches on them), as the webhook states them. */
+function labelNames(data: LinearIssueData, labelIds: Set<string>): string[] {
+  return (data.labels ?? []).flatMap((l) =>
+    isObject(l) && typeof l.name === "string" && labelIds.has(l.id) ? [l.name] : [],
+  );
 }
 
 /** The issue's team as the webhook states it (`teamId`, or `team.id`), if it does. */

@@ -346,3 +346,25 @@ describe("composeComment: which step a progress update belongs to (the agent's p
       expect(composeComment(kind, waiting).step).toBeUndefined();
   });
 });
+
+describe("the acknowledgement of a routed ticket", () => {
+  it("names the route's project, the route and its applications", () => {
+    const route = { name: "mobile", projectShortId: "proj_mobile", applications: ["app_ios", "app_android"] };
+
+    const comment = composeComment("ack", state({ route }));
+
+    expect(comment.markdown).toMatch(/^QA\.tech is on it and will reply in this thread\./);
+    expect(comment.markdown).toContain(
+      "Sent to QA.tech project proj\\_mobile (route mobile), applications app\\_ios, app\\_android.",
+    );
+  });
+
+  it("says the default project for a route without one, one application, and nothing without a route", () => {
+    const route = { name: "web", applications: ["app_web"] };
+
+    expect(composeComment("ack", state({ route })).markdown).toContain(
+      "Sent to the default QA.tech project (route web), application app\\_web.",
+    );
+    expect(composeComment("ack", state({})).markdown).not.toContain("Sent to");
+  });
+});

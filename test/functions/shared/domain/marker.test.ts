@@ -56,4 +56,57 @@ describe("comment markers", () => {
 
     expect(readMarker(KEY, ticketA, markerText(KEY, ticketA, marker))).toEqual(marker);
   });
+
+  describe("with the conversation's project (a route's)", () => {
+    const routed = { ...ofA, projectShortId: "proj_mobile" };
+
+    it("carry it as chat_x@proj_y, signed, and read it back", () => {
+      const text = markerText(KEY, ticketA, routed);
+
+      expect(text).toMatch(/ chat_1@proj_mobile [0-9a-f]{32}$/);
+      expect(readMarker(KEY, ticketA, `QA.tech is on it.\n\`${text}\``)).toEqual(routed);
+      expect(readMarker(KEY, ticketA, text.replaceAll("_", "\\_"))).toEqual(routed);
+      expect(endsWithMarker(text)).toBe(true);
+    });
+
+    it("keep the old form: a marker without a project reads as before, with the same digest", () => {
+      // Written before routes: the digest of the old form must not change, or every thread would be lost.
+      const old = markerText(KEY, ticketA, ofA);
+
+      expect(old).toMatch(/ chat_1 [0-9a-f]{32}$/);
+      expect(readMarker(KEY, ticketA, old)).toEqual(ofA);
+      expect(readMarker(KEY, ticketA, old)).not.toHaveProperty("projectShortId");
+    });
+
+    it("refuse a forged project: added to, changed in or dropped from a genuine marker", () => {
+      const genuine = markerText(KEY, ticketA, routed);
+      const plain = markerText(KEY, ticketA, ofA);
+      const digestOf = (text: string) => text.split(" ").at(-1);
+
+      const changed = genuine.replace("@proj_mobile", "@proj_web");
+      const added = plain.replace("chat_1 ", "chat_1@proj_web ");
+      const dropped = genuine.replace("@proj_mobile", "");
+      const madeUp = markerText("someone else's key", ticketA, { ...routed, projectShortId: "proj_web" });
+
+      for (const forged of [changed, added, dropped, madeUp])
+        expect(readMarker(KEY, ticketA, forged)).toBeNull();
+      expect(digestOf(dropped)).toBe(digestOf(genuine));
+    });
+
+    it("still read an old marker whose conversation id itself held @proj", () => {
+      const odd = { ...ofA, conversationId: "chat_1@proj_x" };
+
+      expect(readMarker(KEY, ticketA, markerText(KEY, ticketA, odd))).toEqual(odd);
+    });
+
+    it("refuse to carry a project the trailer could not read back, or one without a conversation", () => {
+      for (const projectShortId of ["proj x", "proj_`", `proj_${"x".repeat(101)}`, "prj_x"])
+        expect(() => markerText(KEY, ticketA, { ...ofA, projectShortId })).toThrow(
+          /cannot carry the project/,
+        );
+      expect(() =>
+        markerText(KEY, ticketA, { runId: ofA.runId, kind: "failure", projectShortId: "proj_mobile" }),
+      ).toThrow(/cannot carry the project/);
+    });
+  });
 });

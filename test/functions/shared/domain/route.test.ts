@@ -123,7 +123,7 @@ describe("routeProblems", () => {
     ]);
   });
 
-  it("accepts every override issue 20 names", () => {
+  it("accepts every override a route takes, preview URLs included, and nothing else", () => {
     const route = {
       name: "all-overrides",
       match: { labels: ["x"] },
@@ -131,9 +131,12 @@ describe("routeProblems", () => {
       applicationOverrides: [],
       instruction: "Test it",
       changeReview: "never",
-      previewUrls: [],
+      previewUrls: { app_x: ["https://pr-{pr}.preview.acme.dev"] },
     };
     expect(routeProblems([route])).toEqual([]);
+    expect(messages([{ ...route, environment: "staging" }])).toEqual([
+      'route "all-overrides" has "environment", not known route settings',
+    ]);
   });
 
   it("refuses a missing or duplicate name, and a route that is not an object", () => {

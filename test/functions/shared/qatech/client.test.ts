@@ -69,6 +69,32 @@ describe("QaTechClient against the fake QA.tech", () => {
     });
   });
 
+  it("takes a route's project and applications per call, in place of its own", async () => {
+    qa = await startFakeQaTech({ keyScope: "organization" });
+    const ios = [{ applicationShortId: "app_ios", environment: { shortId: "env_ios" } }];
+    const own = [{ applicationShortId: "app_shop", environment: { shortId: "env_shop" } }];
+    const qatech = client({ projectShortId: "proj_shop", applicationOverrides: own });
+    const pr = { url: "https://github.com/acme/app/pull/3", provider: "github" as const };
+
+    const { id } = await qatech.startConversation(OUR_TEXT, {
+      projectShortId: "proj_mobile",
+      applicationOverrides: ios,
+    });
+    await qatech.sendMessage(id, "And on Android?", "proj_mobile");
+    await qatech.startChangeReview(pr, OUR_TEXT, {
+      projectShortId: "proj_mobile",
+      applicationOverrides: ios,
+    });
+    await qatech.sendMessage(id, "Default?");
+
+    expect(qa.requests.map((r) => r.body)).toEqual([
+      { message: OUR_TEXT, projectShortId: "proj_mobile", applicationOverrides: ios },
+      { message: "And on Android?", projectShortId: "proj_mobile" },
+      expect.objectContaining({ projectShortId: "proj_mobile", applicationOverrides: ios }),
+      { message: "Default?", projectShortId: "proj_shop" },
+    ]);
+  });
+
   it("names the project on a change review", async () => {
     qa = await startFakeQaTech({ keyScope: "organization" });
     const overrides = [{ applicationShortId: "app_shop", environment: { shortId: "env_preview" } }];

@@ -467,6 +467,13 @@ describe("QaTechRuns against the fake QA.tech", () => {
       const started = await runs({ projectShortId: "proj_shop" }).rerun("run_1", { failedOnly: false });
 
       expect(qa.requests.map((r) => r.body)).toEqual([{}, { projectShortId: "proj_shop" }]);
+      // The conversation's own project (a route's, from the signed marker) takes the client's place.
+      const mobile = qa.addRun({ ...checkout, project: "proj_mobile" });
+      await runs({ projectShortId: "proj_shop" }).rerun(mobile.shortId, {
+        failedOnly: false,
+        projectShortId: "proj_mobile",
+      });
+      expect(qa.requests.at(-1)?.body).toEqual({ projectShortId: "proj_mobile" });
       expect(started).toMatchObject({
         shortId: "run_2",
         testCount: 3,

@@ -25,6 +25,8 @@ describe("detectJiraTrigger", () => {
       title: "Login button is misaligned",
       url: "https://acme.atlassian.net/browse/PROJ-123",
       description: "The login button overlaps the password field on narrow screens.",
+      // What routing matches on: the labels the issue carries now, the trigger among them.
+      labels: expect.arrayContaining(["needs-test"]),
     });
     expect(trigger?.runId).toMatch(/^jira-PROJ-123-[0-9a-f]{16}$/);
   });

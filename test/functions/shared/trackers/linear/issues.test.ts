@@ -162,6 +162,7 @@ describe("Linear tracker API", () => {
         description: "",
         url: "https://linear.app/acme/ENG-42",
         teamId: "team-eng",
+        labels: ["needs test"],
       });
     });
   });

@@ -36,8 +36,24 @@ describe("detectLinearTrigger", () => {
         url: "https://linear.app/acme/issue/ENG-42/checkout-crashes-on-empty-cart",
         description: expect.stringContaining("Press **Checkout**"),
         teamId: "72b2a2dc-6f4f-4423-9d34-24b5bd10634a",
+        labels: ["Bug", "Needs Test"],
       },
     });
+  });
+
+  it("carries the names of the labels the issue carries now (a label run always has them listed)", () => {
+    const relabelled = withData("Issue.update.label-added", {
+      labelIds: ["lbl-needs-test"],
+      labels: [
+        { id: "lbl-bug", name: "Bug" },
+        { id: "lbl-needs-test", name: "Needs Test" },
+      ],
+    });
+    const unlisted = withData("Issue.update.label-added", { labels: undefined });
+
+    expect(detectLinearTrigger(relabelled, LABEL)?.ticket.labels).toEqual(["Needs Test"]);
+    // The trigger label is found by name in `labels`: without them there is no label run at all.
+    expect(detectLinearTrigger(unlisted, LABEL)).toBeNull();
   });
 
   it("carries the issue's team, from data.team when data.teamId is missing", () => {
