@@ -1,6 +1,6 @@
 import { parseFollowUp } from "../shared/domain/follow-up";
 import { capText, PEER_TEXT_MAX_BYTES, URL_MAX_BYTES } from "../shared/domain/limits";
-import { requestedPreview } from "../shared/domain/preview-env";
+import { mergePreviewUrls, requestedPreview } from "../shared/domain/preview-env";
 import { threadAction } from "../shared/domain/thread";
 import type { WorkflowState } from "../shared/domain/workflow-state";
 import { ConfigError } from "../shared/platform/errors";
@@ -71,7 +71,13 @@ function previewAsked(text: string): { previewUrl?: string; refusal?: string } {
   const asked = parseFollowUp(text);
   if (!("command" in asked) || !asked.url) return {};
   const url = capText(asked.url, URL_MAX_BYTES);
-  const requested = requestedPreview(settings().qatech.previewUrls, url);
+  // Any allowlist in force (the qatech block's and every route's); the start re-checks against the one
+  // of the route the ticket takes, and tests the configured environment if that one refuses it.
+  const s = settings();
+  const requested = requestedPreview(
+    mergePreviewUrls([s.qatech.previewUrls, ...(s.routes ?? []).map((r) => r.previewUrls ?? {})]),
+    url,
+  );
   return requested.ok
     ? { previewUrl: requested.choice.url }
     : {

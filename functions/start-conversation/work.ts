@@ -112,6 +112,11 @@ async function previewsOf(
   const asked = state.thread?.previewUrl;
   if (asked) {
     const requested = requestedPreview(previewUrls, asked);
+    if (!requested.ok)
+      forRun(logger, state.runId).warn("preview asked for is not allowed for this ticket's route", {
+        url: asked,
+        reason: requested.reason,
+      });
     return requested.ok ? [requested.choice] : [];
   }
   const linked = await links();

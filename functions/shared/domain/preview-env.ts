@@ -52,6 +52,14 @@ export function requestedPreview(
   return { ok: false, reason };
 }
 
+/** Several allowlists as one: each application's patterns from all of them, in order. */
+export function mergePreviewUrls(lists: readonly PreviewUrls[]): Record<string, string[]> {
+  const merged: Record<string, string[]> = {};
+  for (const list of lists)
+    for (const [app, patterns] of Object.entries(list)) merged[app] = [...(merged[app] ?? []), ...patterns];
+  return merged;
+}
+
 /**
  * The application overrides with each chosen preview as its application's environment, named after the
  * ticket (`ENG-42 preview`): an application already overridden keeps its device preset, one that was not

@@ -1,6 +1,7 @@
 import { parseFollowUp } from "../../../../functions/shared/domain/follow-up";
 import {
   choosePreviews,
+  mergePreviewUrls,
   pullRequestNumber,
   requestedPreview,
   withPreviews,
@@ -114,5 +115,17 @@ describe("retry on <url>", () => {
     expect(parseFollowUp("retry on https://a.example and https://b.example")).toEqual({
       question: "retry on https://a.example and https://b.example",
     });
+  });
+});
+
+describe("mergePreviewUrls", () => {
+  it("joins each application's patterns from every allowlist, in order", () => {
+    expect(
+      mergePreviewUrls([
+        { app_web: ["https://a-acme.dev.acme.io"] },
+        {},
+        { app_web: ["https://*-b.acme.io"], app_x: [] },
+      ]),
+    ).toEqual({ app_web: ["https://a-acme.dev.acme.io", "https://*-b.acme.io"], app_x: [] });
   });
 });
