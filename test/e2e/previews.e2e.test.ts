@@ -3,7 +3,8 @@ import { linearFixture } from "../../simulators/signing";
 import { adfText } from "../support/adf-text";
 import { LINEAR_ISSUE, replyOnLinear } from "../support/linear-thread";
 
-// The web app's previews on Vercel (this organisation's only: `*-acme`) and its own PR previews by number.
+// The web app's previews on Vercel (a shared host: anyone may name a project `*-acme`, and doctor warns)
+// and on its own domain by pull request number.
 const PREVIEW_URLS = JSON.stringify({
   app_web: ["https://*-acme.vercel.app", "https://pr-{pr}.preview.acme.dev"],
 });

@@ -1,3 +1,4 @@
+import { compilePreviewAllowlist } from "../../functions/shared/domain/preview-url";
 import type { TrackerName } from "../../functions/shared/domain/ticket";
 import { redactSecrets } from "../../functions/shared/platform/redact";
 import type { SecretName } from "../../functions/shared/platform/secrets";
@@ -188,6 +189,8 @@ export async function runDoctor(options: DoctorOptions): Promise<{ rows: DoctorR
     skip(QATECH_RUNS_CHECK, "the secret is not filled");
   }
 
+  const previews = previewPatternsRow(config);
+  if (previews) rows.push(previews);
   if (config.linear.enabled) await linearChecks(config, stack.outputs, value, add, skip, options);
   if (trackers.includes("linear-agent")) await agentInstalled(config, stack.outputs, add, options);
   if (trackers.includes("linear-agent")) rows.push(oauthAppPrivate(config));
@@ -384,6 +387,38 @@ export function qatechRunsRow(result: CheckResult): DoctorRow {
   return result.ok
     ? { check: QATECH_RUNS_CHECK, status: "ok", detail: result.detail }
     : { check: QATECH_RUNS_CHECK, status: "warn", detail: result.detail, fix: result.fix };
+}
+
+/**
+ * The row on the preview allowlists (qatech.previewUrls and every route's), when there are any: a pattern
+ * under a shared hosting domain (`https://*.vercel.app`) lets QA.tech's test agent, with the project's
+ * test credentials, go to anybody's deployment there, so it is a warning naming the pattern.
+ */
+export function previewPatternsRow(config: OrgConfig): DoctorRow | undefined {
+  const lists = [
+    { where: "qatech.previewUrls", urls: config.qatech.previewUrls },
+    ...(config.routes ?? []).map((r) => ({ where: `route "${r.name}"`, urls: r.previewUrls ?? {} })),
+  ];
+  const patterns = lists.flatMap(({ where, urls }) =>
+    Object.entries(urls).flatMap(([app, list]) =>
+      compilePreviewAllowlist(list).map((p) => ({ where: `${where} ${app}`, pattern: p })),
+    ),
+  );
+  if (patterns.length === 0) return undefined;
+  const shared = patterns.filter(({ pattern }) => pattern.warning);
+  const check = "Preview URL patterns";
+  if (shared.length === 0)
+    return {
+      check,
+      status: "ok",
+      detail: `${patterns.length} pattern(s), each on hosts only the organisation deploys to`,
+    };
+  return {
+    check,
+    status: "warn",
+    detail: shared.map(({ where, pattern }) => `${where} ${pattern.pattern}: ${pattern.warning}`).join("; "),
+    fix: "use a pattern on the organisation's own domain, such as https://pr-{pr}.preview.acme.dev (a preview domain set up at the host)",
+  };
 }
 
 /**
