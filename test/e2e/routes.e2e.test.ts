@@ -12,14 +12,14 @@ import {
   QATECH_API_KEY,
   startHarness,
 } from "../../simulators/harness";
-import { linearFixture, signedLinearDelivery } from "../../simulators/signing";
+import { signedLinearDelivery } from "../../simulators/signing";
+import { LINEAR_ISSUE, linearCommentEvent } from "../support/linear-thread"; // ENG-42, labelled "Bug" and "Needs Test"
 
 /**
  * Issue 20, routes: on Linear, Jira and the agent, routes by team, by project and by label reach their QA.tech
  * project and application (the simulator records each POST), the acknowledgement says where, and a thread's
  * follow-up stays in the project its conversation was opened in after the route table changed.
  */
-const LINEAR_ISSUE = "539068e2-ae88-4d09-bd75-22eb4a59612f"; // ENG-42, labelled "Bug" and "Needs Test"
 const app = (id: string) => ({ applicationShortId: id, environment: { shortId: `env_${id}` } });
 const BY_HOME = [
   {
@@ -48,18 +48,6 @@ const BY_LABEL = [
 /** The body of the POST that opened the newest conversation. */
 function opened(h: Harness): Record<string, unknown> {
   return h.qatech.conversations().at(-1)?.body as Record<string, unknown>;
-}
-
-function linearCommentEvent(comment: { id: string; body: string; parentId: string; userId: string }) {
-  const base = linearFixture("Comment.create");
-  return {
-    ...base,
-    data: {
-      ...comment,
-      issueId: LINEAR_ISSUE,
-      issue: { id: LINEAR_ISSUE, identifier: "ENG-42", title: "Checkout" },
-    },
-  };
 }
 
 function jiraCommentEvent(id: string, body: string, accountId: string) {

@@ -1,3 +1,4 @@
+import { ConfigError } from "../../functions/shared/platform/errors";
 import { SETTINGS_VARIABLE } from "../../functions/shared/platform/settings";
 import { parseSettings } from "../../functions/shared/platform/settings-schema";
 
@@ -10,4 +11,15 @@ type Section = Record<string, unknown>;
 export function settingsEnv(changes: Record<string, Section | unknown> = {}): Record<string, string> {
   const raw: Record<string, unknown> = { qatech: {}, ...changes };
   return { [SETTINGS_VARIABLE]: JSON.stringify(parseSettings(raw, "test settings")) };
+}
+
+/** The message the settings schema refuses `raw` with (`qatech: {}` unless given); fails if it accepts it. */
+export function settingsProblem(raw: Record<string, unknown>): string {
+  try {
+    parseSettings({ qatech: {}, ...raw }, "test settings");
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.message;
+  }
+  throw new Error("expected the settings to be refused");
 }

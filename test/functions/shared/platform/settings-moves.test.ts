@@ -1,18 +1,9 @@
-import { ConfigError } from "../../../../functions/shared/platform/errors";
 import { parseSettings } from "../../../../functions/shared/platform/settings-schema";
+import { settingsProblem } from "../../../support/settings";
 
 const JIRA = { enabled: true, baseUrl: "https://acme.atlassian.net" };
 
-/** The message parseSettings fails with. */
-function problem(raw: Record<string, unknown>): string {
-  try {
-    parseSettings({ qatech: {}, ...raw }, "test settings");
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error("expected the settings to be refused");
-}
+const problem = settingsProblem;
 
 describe("settings: ticket moves", () => {
   it("are off by default", () => {

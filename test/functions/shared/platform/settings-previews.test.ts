@@ -1,16 +1,7 @@
-import { ConfigError } from "../../../../functions/shared/platform/errors";
 import { parseSettings } from "../../../../functions/shared/platform/settings-schema";
+import { settingsProblem } from "../../../support/settings";
 
-/** The message parseSettings fails with. */
-function problem(previewUrls: unknown): string {
-  try {
-    parseSettings({ qatech: { previewUrls } }, "test settings");
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error("expected the settings to be refused");
-}
+const problem = (previewUrls: unknown) => settingsProblem({ qatech: { previewUrls } });
 
 describe("settings: preview URLs", () => {
   it("are off by default, and take patterns per application", () => {

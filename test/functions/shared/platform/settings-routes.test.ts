@@ -1,18 +1,9 @@
-import { ConfigError } from "../../../../functions/shared/platform/errors";
 import { parseSettings } from "../../../../functions/shared/platform/settings-schema";
+import { settingsProblem } from "../../../support/settings";
 
 const APP = { applicationShortId: "app_ios", environment: { shortId: "env_staging" } };
 
-/** The message parseSettings fails with. */
-function problem(raw: Record<string, unknown>): string {
-  try {
-    parseSettings({ qatech: {}, ...raw }, "test settings");
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error("expected the settings to be refused");
-}
+const problem = settingsProblem;
 
 describe("settings: routes", () => {
   it("are none by default, and then not in the settings at all (functions get what they got before)", () => {
