@@ -9,7 +9,7 @@
  * their budgets, links must be https and bounded, and a status or result the reference does not list is
  * refused by name rather than guessed at.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { capText, jsonBytes, URL_MAX_BYTES } from "../domain/limits";
 import type { RunRead, RunResult, RunStatus, RunTestRead } from "../domain/verdict";
 import { PermanentError } from "../platform/errors";
@@ -85,12 +85,12 @@ function httpsUrl(value: unknown): string | undefined {
   }
 }
 
-const id = z.string().regex(RUN_ID);
+const id = z.string().check(z.regex(RUN_ID));
 /** A text QA.tech may leave out or null. */
-const text = z.string().nullish();
+const text = z.nullish(z.string());
 /** Strings first, checked against the reference's list after parsing, so an unknown value is named. */
-const status = z.string().max(100);
-const result = z.string().max(100).nullable();
+const status = z.string().check(z.maxLength(100));
+const result = z.nullable(z.string().check(z.maxLength(100)));
 
 const testCaseSummary = z.object({
   shortId: id,
@@ -102,26 +102,26 @@ const testCaseSummary = z.object({
 });
 
 const runBody = z.object({
-  id: id.optional(),
+  id: z.optional(id),
   shortId: id,
   status,
   result,
   runTestCases: z.array(testCaseSummary),
 });
 
-const testCaseBody = testCaseSummary.extend({
-  errorCode: z.string().regex(ERROR_CODE).nullish(),
+const testCaseBody = z.extend(testCaseSummary, {
+  errorCode: z.nullish(z.string().check(z.regex(ERROR_CODE))),
   runShortId: id,
-  url: z.unknown().optional(),
+  url: z.optional(z.unknown()),
 });
 
 const rerunBody = z.object({
   success: z.literal(true),
   run: z.object({
-    id: id.optional(),
+    id: z.optional(id),
     shortId: id,
     url: z.string(),
-    testCount: z.number().int().nonnegative(),
+    testCount: z.number().check(z.int(), z.nonnegative()),
   }),
 });
 
@@ -147,7 +147,7 @@ function bounded(value: string | null | undefined, maxBytes: number): string | u
 }
 
 /** Parses a 2xx body against its schema: a body of another shape is a PermanentError saying where. */
-function parse<T>(schema: z.ZodType<T>, body: unknown, where: string): T {
+function parse<T>(schema: z.ZodMiniType<T>, body: unknown, where: string): T {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
