@@ -25,7 +25,7 @@ describe("docs/benchmark.md's tables", () => {
     expect(doc).toContain(
       "| 1 min | ends at 360 s | 19 | 20 | 70 | 26 | 57 s | 320 s (runs 311 s) | 377 s | $0.00190 | +$0.00145 |",
     );
-    expect(doc).toMatch(/\| jira-webhook \| 564 KB \| 131\.3 ms \| no \| no \|/);
+    expect(doc).toMatch(/\| read-runs \| 543 KB \| 63\.2 ms \| no \| no \|/);
     expect(doc).toMatch(
       /\| webhook p99 < 50 ms \(local runner\) \| 74\.0 ms \(floor 42\.2 ms\) \| \*\*not met\*\* \|/,
     );
