@@ -6,6 +6,11 @@ import { ROUTE_OVERRIDE_KEYS, routeProblems } from "../domain/route";
 import { ConfigError } from "./errors";
 import { pollSchedule, SETTINGS_VARIABLE } from "./settings";
 
+// zod/mini loads no messages of its own (every issue says "Invalid input"): an operator fixing a config is told
+// what was expected and what was found, in English (https://zod.dev/error-customization#internationalization).
+// The schema stays out of the functions' bundles, so this loads nothing there.
+z.config(z.locales.en());
+
 /**
  * Every setting of qa-ticket, defined once: the organisation's config file (`config/<org>.json`, checked at
  * synth), what the stack hands every function (the validated config as one JSON value, QA_TICKET_SETTINGS),
