@@ -184,6 +184,29 @@ describe("routes, end to end through the local runner", () => {
     expect(h.qatech.conversations()).toHaveLength(1);
   });
 
+  it("Linear: `@qa retry` opens its new conversation in the thread's project after the route table changed", async () => {
+    h = await startHarness({ env: { ROUTES: JSON.stringify(BY_HOME) } });
+    await h.sendLinear("Issue.update.label-added");
+    await h.runner.settled();
+    const [ack] = h.linearAcks();
+
+    const runner = await redeploy([{ ...BY_HOME[0], projectShortId: "proj_moved" }]);
+    const body = "@qa retry";
+    const reply = h.linear.addComment({ issueId: LINEAR_ISSUE, body, userId: "user-jane", parentId: ack.id });
+    const delivery = signedLinearDelivery(
+      linearCommentEvent({ id: reply.id, body, parentId: ack.id, userId: "user-jane" }),
+      LINEAR_WEBHOOK_SECRET,
+    );
+    const answer = await post(runner, "/webhooks/linear", delivery.headers, delivery.body);
+    await runner.settled();
+
+    expect(answer.outcome).toBe("started");
+    expect(h.qatech.conversations()).toHaveLength(2);
+    // The route now names another project, whose applications are not this conversation's: the retry keeps
+    // the thread's project (from its signed marker) and the qatech block's applications.
+    expect(opened(h)).toEqual({ message: expect.any(String), projectShortId: "proj_eng" });
+  });
+
   it("the agent: a prompt in the session stays in its conversation's project after the routes changed", async () => {
     h = await startHarness({ agent: {}, env: { ROUTES: JSON.stringify(BY_HOME) } });
     const session = await h.agent.mention(LINEAR_ISSUE, "@QA.tech check the empty cart");
