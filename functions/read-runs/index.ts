@@ -9,9 +9,10 @@ import {
   type ResultLinks,
   type RunRead,
   runsFinal,
+  unreadableVerdict,
   unverifiedVerdict,
   type Verdict,
-  verdictFromReply,
+  verdictFromLine,
 } from "../shared/domain/verdict";
 import type { RunsState, WorkflowState } from "../shared/domain/workflow-state";
 import { ConfigError } from "../shared/platform/errors";
@@ -40,7 +41,7 @@ export interface ReadRunsDependencies {
 /**
  * ReadRuns: the verdict of a final reply, from the test runs it links (waiting for runs not final yet, on the
  * ticket's one deadline); StartRerun: `@qa rerun` restarts the failed tests (else all) of the runs the
- * conversation's latest reply links, and the runs loop then waits for the new runs.
+ * conversation's latest reply with run links names, and the runs loop then waits for the new runs.
  */
 export function createReadRunsHandler({ runs = () => qatechRunsFromSettings() }: ReadRunsDependencies = {}) {
   return ({ step, state }: ReadRunsEvent) => (step === "rerun" ? rerun(state, runs) : read(state, runs));
@@ -71,12 +72,7 @@ async function read(state: WorkflowState, client: () => Promise<QaTechRuns>): Pr
   } catch (error) {
     if (!(error instanceof RunsUnreadableError)) throw error;
     log.warn("runs unreadable", { error });
-    return final(
-      log,
-      state,
-      unverifiedVerdict(`QA.tech's test results could not be read: ${error.message}`),
-      runs,
-    );
+    return final(log, state, unreadableVerdict(error.message), runs);
   }
   const runUrl = (id: string) => `${base}/results/${id}`;
   if (runsFinal(read)) return final(log, state, decideVerdict(read, runUrl), runs);
@@ -136,17 +132,9 @@ function agentThought(
 function replyVerdict(state: WorkflowState): Verdict | undefined {
   const reply = state.reply;
   if (!reply) return unverifiedVerdict("QA.tech's reply could not be read");
-  // The line was read from the whole reply before it was cut for the state (poll-conversation): given as is.
-  const verdict = verdictFromReply({
-    status: reply.status,
-    text: reply.verdictLine ? `Verdict: ${verdictLineWord(reply.verdictLine)}` : "",
-  });
+  const verdict = verdictFromLine(reply.status, reply.verdictLine);
   const asked = state.followUp && state.thread?.action === "ask";
   return asked && verdict.source === "none" ? undefined : verdict;
-}
-
-function verdictLineWord(outcome: "passed" | "failed" | "unverified"): string {
-  return outcome === "unverified" ? "could not verify" : outcome;
 }
 
 function final(
@@ -221,7 +209,8 @@ async function rerun(state: WorkflowState, client: () => Promise<QaTechRuns>): P
   const reruns: NonNullable<RunsState["reruns"]> = [];
   try {
     for (const from of await runsToRerun(runs, links)) {
-      const { failedOnly } = planRerun(await runs.readRun(from));
+      // Which tests failed is in the run itself; the failures' details (readRun) are not needed to rerun them.
+      const { failedOnly } = planRerun(await runs.getRun(from));
       // The project the conversation was opened in (the signed marker's), not today's route table's.
       const projectShortId = state.thread?.conversation?.projectShortId;
       const started = await runs.rerun(from, { failedOnly, projectShortId });

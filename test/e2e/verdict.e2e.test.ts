@@ -246,6 +246,26 @@ describe("the verdict on every labelled ticket, end to end through the local run
       expect(h.linearReplies().at(-1)?.body.startsWith("**Passed**")).toBe(true);
     });
 
+    it("reads and reruns at most 5 runs, however many the reply links (SECURITY.md)", async () => {
+      h = await startHarness({
+        qatech: { plan: () => ({ runs: Array.from({ length: 7 }, () => FAILING) }) },
+        env: LINEAR_ONLY,
+      });
+      await labelledLinear(h);
+      const [ack] = h.linearAcks();
+      const read = new Set(
+        h.qatech.requests
+          .filter((r) => r.method === "GET" && r.path.startsWith("/v1/run/"))
+          .map((r) => r.path),
+      );
+
+      await replyOnLinear(h, "@qa rerun", ack.id);
+
+      expect(read.size).toBe(5);
+      const reruns = h.qatech.requests.filter((r) => r.method === "POST" && r.path.startsWith("/v1/run/"));
+      expect(reruns).toHaveLength(5);
+    });
+
     it("`@qa rerun` says so when the reply linked no run, and reruns nothing", async () => {
       h = await startHarness({ qatech: { plan: () => ({ text: "Looked at it." }) }, env: LINEAR_ONLY });
       await labelledLinear(h);

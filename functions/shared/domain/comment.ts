@@ -1,6 +1,6 @@
 import { redactSecrets } from "../platform/redact";
 import type { CommentKind } from "./marker";
-import { escapeMarkdownText, unverifiedVerdict, type Verdict, verdictMarkdown } from "./verdict";
+import { escapeMarkdownText, unreadableVerdict, type Verdict, verdictMarkdown } from "./verdict";
 import type { CaughtError, WorkflowState } from "./workflow-state";
 
 /** What a run says on the ticket, before a tracker renders it (markdown for Linear, ADF for Jira). */
@@ -122,8 +122,7 @@ function rerunAnswer(state: WorkflowState): string {
  */
 function verdictOf(state: WorkflowState): Verdict | undefined {
   if (state.verdict) return state.verdict;
-  if (state.runsError)
-    return unverifiedVerdict(`QA.tech's test results could not be read: ${causeMessage(state.runsError)}`);
+  if (state.runsError) return unreadableVerdict(causeMessage(state.runsError));
   return undefined;
 }
 

@@ -67,7 +67,7 @@ export function helpText(s: {
     "",
     `- Add the label \`${s.triggerLabel}\` to start (removing and re-adding it starts afresh).`,
     `- ${ask}`,
-    `- \`${s.prefix} retry\` starts a new conversation (\`${s.prefix} retry on <url>\` on that preview deployment, when the configured previewUrls allow it), \`${s.prefix} rerun\` reruns the failed tests (else all) of the runs QA.tech's latest reply links and posts a new verdict, \`${s.prefix} status\` tells where the conversation and its runs stand, \`${s.prefix} help\` shows this.`,
+    `- \`${s.prefix} retry\` starts a new conversation (\`${s.prefix} retry on <url>\` on that preview deployment, when the configured previewUrls allow it), \`${s.prefix} rerun\` reruns the failed tests (else all) of the runs QA.tech's latest reply with test runs links and posts a new verdict, \`${s.prefix} status\` tells where the conversation and its runs stand, \`${s.prefix} help\` shows this.`,
     "",
     `In force: replies ${where}; change reviews of linked pull requests: ${s.changeReview}; QA.tech's reply is awaited for ${s.replyTimeoutMinutes} minutes.`,
   ].join("\n");

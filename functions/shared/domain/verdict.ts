@@ -359,11 +359,20 @@ export function verdictFromReply(reply: {
   status: "COMPLETED" | "FAILED" | "CANCELLED";
   text: string;
 }): Verdict {
-  if (reply.status === "FAILED") return unverifiedVerdict("QA.tech's reply failed");
-  if (reply.status === "CANCELLED") return unverifiedVerdict("QA.tech's reply was cancelled");
-  const outcome = parseVerdictLine(reply.text);
-  if (outcome === null)
-    return unverifiedVerdict("QA.tech's reply linked no test run and gave no verdict line");
+  return verdictFromLine(reply.status, parseVerdictLine(reply.text));
+}
+
+/**
+ * The same, from a verdict line already read: the workflow reads it from the whole reply before the reply is
+ * cut to its budget for the state (poll-conversation), and decides later (read-runs).
+ */
+export function verdictFromLine(
+  status: "COMPLETED" | "FAILED" | "CANCELLED",
+  outcome: VerdictOutcome | null | undefined,
+): Verdict {
+  if (status === "FAILED") return unverifiedVerdict("QA.tech's reply failed");
+  if (status === "CANCELLED") return unverifiedVerdict("QA.tech's reply was cancelled");
+  if (!outcome) return unverifiedVerdict("QA.tech's reply linked no test run and gave no verdict line");
   return {
     outcome,
     source: "assistant",
@@ -377,6 +386,11 @@ export function verdictFromReply(reply: {
 /** Could not verify, for a reason the caller knows (the runs could not be read, the deadline passed...). */
 export function unverifiedVerdict(reason: string): Verdict {
   return { outcome: "unverified", source: "none", reason, tests: [], more: 0, runUrls: [] };
+}
+
+/** Could not verify because QA.tech's results could not be read (refused, or an outage past the retries). */
+export function unreadableVerdict(detail: string): Verdict {
+  return unverifiedVerdict(`QA.tech's test results could not be read: ${detail}`);
 }
 
 /** What `@qa rerun` asks of a run: its failed tests again when any failed, else all of them. */

@@ -104,18 +104,9 @@ export function stoppedSince(activities: AgentActivityInfo[], runPromptId?: stri
 
 /**
  * The session's conversation: the newest activity written by the app whose last line is a marker signed for
- * this ticket that names one. Text of anyone else, or a marker copied from another ticket, names nothing.
+ * this ticket that names one, with the project the marker names (a route's). Text of anyone else, or a marker
+ * copied from another ticket, names nothing.
  */
-export function conversationOf(
-  activities: AgentActivityInfo[],
-  appUserId: string,
-  markerKey: string,
-  ticket: Pick<Ticket, "tracker" | "id">,
-): string | null {
-  return sessionConversation(activities, appUserId, markerKey, ticket)?.id ?? null;
-}
-
-/** The session's conversation as conversationOf finds it, with the project its marker names (a route's). */
 export function sessionConversation(
   activities: AgentActivityInfo[],
   appUserId: string,

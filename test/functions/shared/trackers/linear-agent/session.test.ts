@@ -2,11 +2,11 @@ import { markerText } from "../../../../../functions/shared/domain/marker";
 import type { AgentActivityInfo } from "../../../../../functions/shared/trackers/linear-agent/api";
 import {
   contentTypeOf,
-  conversationOf,
   createdRunId,
   PLAN_STEPS,
   planOf,
   promptedRunId,
+  sessionConversation,
   sessionRunPrefix,
   stoppedSince,
 } from "../../../../../functions/shared/trackers/linear-agent/session";
@@ -48,7 +48,7 @@ describe("a session's conversation, read back from its activities", () => {
       activity("a1", 1, { userId: "app", body: ours("chat_1") }),
       activity("a2", 2, { userId: "app", body: ours("chat_2") }),
     ];
-    expect(conversationOf(activities, "app", key, ticket)).toBe("chat_2");
+    expect(sessionConversation(activities, "app", key, ticket)?.id ?? null).toBe("chat_2");
   });
 
   it("is never read from someone else's text, nor from a marker signed for another issue", () => {
@@ -56,7 +56,7 @@ describe("a session's conversation, read back from its activities", () => {
       activity("a1", 1, { userId: "jane", body: ours("chat_evil") }),
       activity("a2", 2, { userId: "app", body: ours("chat_other", "issue-2") }),
     ];
-    expect(conversationOf(activities, "app", key, ticket)).toBeNull();
+    expect(sessionConversation(activities, "app", key, ticket)?.id ?? null).toBeNull();
   });
 });
 
